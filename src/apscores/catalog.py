@@ -1,0 +1,186 @@
+"""Code tables: exam names by admin year, awards, irregularity codes and exam status.
+
+The tables are package data (``apscores/data/*.csv``), so a new exam or a rename is a
+one-line data change. Names always come from the exam's own admin year: code 93 is
+"World History" for 2019 and earlier and "World History: Modern" from 2020, and the art
+exams 14/15/16 were renamed the same year (the 2019/2020 cutoff is inferred from College
+Board's layouts; change it in ``exam-names.csv``). Unknown codes are never dropped: they get
+a placeholder name and :func:`is_known_exam` says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import functools
+import io
+from importlib import resources
+
+import attrs
+
+__all__ = [
+    "ExamName",
+    "ExamStatus",
+    "Irregularity",
+    "IrregularityCategory",
+    "award_name",
+    "exam_name",
+    "exam_names",
+    "exam_status",
+    "irregularity",
+    "is_known_exam",
+]
+
+
+class IrregularityCategory(str, enum.Enum):
+    """Our grouping of irregularity codes (inferred from College Board's descriptions)."""
+
+    PENDING = "pending"
+    PENDING_OR_NOT_AVAILABLE = "pending_or_not_available"
+    CANCELED = "canceled"
+    NO_SCORE = "no_score"
+    WITHHELD = "withheld_at_student_request"
+    SCORED_WITH_NOTE = "scored_with_note"
+    UNKNOWN = "unknown"
+
+
+class ExamStatus(str, enum.Enum):
+    """What a score line means, derived from the grade and the irregularity codes."""
+
+    SCORED = "scored"
+    SCORED_WITH_NOTE = "scored_with_note"
+    PENDING = "pending"
+    CANCELED = "canceled"
+    WITHHELD = "withheld"
+    UNKNOWN = "unknown"
+
+    @property
+    def earns_credit(self) -> bool:
+        """Only a reported score can earn credit; pending, canceled and withheld never do."""
+        return self in (ExamStatus.SCORED, ExamStatus.SCORED_WITH_NOTE)
+
+
+@attrs.frozen
+class ExamName:
+    """One name an exam code had, and the admin years it was valid (inclusive; None = open)."""
+
+    code: str
+    name: str
+    first_admin_year: int | None
+    last_admin_year: int | None
+    status: str
+
+    def covers(self, admin_year: int) -> bool:
+        """Whether this name applies to an exam taken in ``admin_year``."""
+        if self.first_admin_year is not None and admin_year < self.first_admin_year:
+            return False
+        return self.last_admin_year is None or admin_year <= self.last_admin_year
+
+
+@attrs.frozen
+class Irregularity:
+    """An irregularity code with its latest description and our category."""
+
+    code: str
+    description: str
+    category: IrregularityCategory
+
+
+def _read_data(name: str) -> list[dict[str, str]]:
+    text = resources.files("apscores").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _year(text: str) -> int | None:
+    return int(text) if text else None
+
+
+@functools.cache
+def exam_names() -> dict[str, tuple[ExamName, ...]]:
+    """Every known exam code with all its names, oldest first."""
+    table: dict[str, list[ExamName]] = {}
+    for row in _read_data("exam-names.csv"):
+        entry = ExamName(
+            row["code"],
+            row["name"],
+            _year(row["first_admin_year"]),
+            _year(row["last_admin_year"]),
+            row["status"],
+        )
+        table.setdefault(entry.code, []).append(entry)
+    return {code: tuple(names) for code, names in table.items()}
+
+
+@functools.cache
+def _awards() -> dict[str, str]:
+    return {row["code"]: row["name"] for row in _read_data("award-codes.csv")}
+
+
+@functools.cache
+def _irregularities() -> dict[str, Irregularity]:
+    return {
+        row["code"]: Irregularity(
+            row["code"], row["description_latest"], IrregularityCategory(row["category_inferred"])
+        )
+        for row in _read_data("irregularity-codes.csv")
+    }
+
+
+def is_known_exam(code: str) -> bool:
+    """Whether ``code`` is in the exam table."""
+    return code in exam_names()
+
+
+@functools.lru_cache(maxsize=1024)
+def exam_name(code: str, admin_year: int) -> str:
+    """The exam's name for the year it was taken, e.g. ``exam_name("93", 2019)``.
+
+    >>> exam_name("93", 2019), exam_name("93", 2021)
+    ('World History', 'World History: Modern')
+    >>> exam_name("14", 2019)
+    'Studio Art: Drawing Portfolio'
+    >>> exam_name("XY", 2024)
+    'Unknown exam XY'
+    """
+    names = exam_names().get(code)
+    if not names:
+        return f"Unknown exam {code}"
+    for entry in names:
+        if entry.covers(admin_year):
+            return entry.name
+    # A year outside every range (should not happen with open-ended tables): nearest name.
+    return names[0].name if admin_year < (names[0].first_admin_year or 0) else names[-1].name
+
+
+def award_name(code: str) -> str:
+    """The award's name, or a placeholder for codes no source describes (10, 11, new ones)."""
+    name = _awards().get(code, "")
+    return name if name and not name.startswith("(") else f"Unknown award {code}"
+
+
+def irregularity(code: str) -> Irregularity:
+    """Describe an irregularity code; unknown codes get the ``UNKNOWN`` category."""
+    found = _irregularities().get(code)
+    if found is None:
+        return Irregularity(code, f"Unknown irregularity code {code}", IrregularityCategory.UNKNOWN)
+    return found
+
+
+_CANCELED = frozenset({IrregularityCategory.CANCELED, IrregularityCategory.NO_SCORE})
+_PENDING = frozenset({IrregularityCategory.PENDING, IrregularityCategory.PENDING_OR_NOT_AVAILABLE})
+
+
+def exam_status(score: int | None, irregularity_codes: tuple[str, ...]) -> ExamStatus:
+    """Derive a status: withheld, then canceled win over anything; then a score is scored
+    (with a note if any code is present); a blank score is pending or unknown.
+    """
+    categories = {irregularity(code).category for code in irregularity_codes}
+    if IrregularityCategory.WITHHELD in categories:
+        return ExamStatus.WITHHELD
+    if categories & _CANCELED:
+        return ExamStatus.CANCELED
+    if score is not None:
+        return ExamStatus.SCORED_WITH_NOTE if categories else ExamStatus.SCORED
+    if categories & _PENDING:
+        return ExamStatus.PENDING
+    return ExamStatus.UNKNOWN

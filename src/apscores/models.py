@@ -1,0 +1,171 @@
+"""The typed, immutable records a score file turns into.
+
+Every record is a frozen, slotted ``attrs`` class, so records hash, compare by value and can
+be shared between threads. Codes stay strings (leading zeros matter); years are four-digit
+ints (see :mod:`apscores.years`); dates are :class:`datetime.date` or ``None`` when blank.
+Serialisation lives in :mod:`apscores.converter`, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from apscores import catalog
+
+__all__ = [
+    "RACE_ETHNICITY_CATEGORIES",
+    "Address",
+    "Award",
+    "ExamScore",
+    "Organization",
+    "PreviousSchool",
+    "ScoreReport",
+    "Student",
+]
+
+#: The 11 Y/N positions of the race/ethnicity response, in file order.
+RACE_ETHNICITY_CATEGORIES: tuple[str, ...] = (
+    "Cuban",
+    "Mexican",
+    "Puerto Rican",
+    "Other Hispanic or Latino",
+    "Non-Hispanic or Latino",
+    "American Indian or Alaska Native",
+    "Asian",
+    "Black or African American",
+    "Native Hawaiian or Other Pacific Islander",
+    "White",
+    "Other",
+)
+
+
+@attrs.frozen
+class Address:
+    """A postal address as the file gives it: three free lines, state, ZIP, country."""
+
+    street_1: str = ""
+    street_2: str = ""
+    street_3: str = ""
+    state: str = ""
+    zip_code: str = ""
+    country_code: str = ""
+
+
+@attrs.frozen
+class Organization:
+    """A school or college: its code (AI code, or the 4-digit DI code), name and contact."""
+
+    code: str = ""
+    name: str = ""
+    contact_name: str = ""
+    address: Address = Address()
+
+
+@attrs.frozen
+class Student:
+    """The person the report is about. Codes are kept raw (the code lists vary by year)."""
+
+    last_name: str
+    first_name: str
+    middle_initial: str = ""
+    date_of_birth: dt.date | None = None
+    gender: str = ""
+    address: Address = Address()
+    education_level: str = ""
+    expected_college_entrance: str = ""
+    ethnic_group: str = ""  # 1-character code in files before July 2016, blank after
+    student_search: str = ""
+    best_language: str = ""
+    applying_sophomore_standing: str = ""
+    race_ethnicity_response: str = ""  # 11 Y/N flags, see RACE_ETHNICITY_CATEGORIES
+    derived_aggregate_race_ethnicity: str = ""
+
+    @property
+    def full_name(self) -> str:
+        """``First M. Last``, skipping blank parts."""
+        middle = f"{self.middle_initial}." if self.middle_initial else ""
+        return " ".join(part for part in (self.first_name, middle, self.last_name) if part)
+
+    @property
+    def race_ethnicity(self) -> tuple[str, ...]:
+        """The categories the student marked ``Y``."""
+        flags = self.race_ethnicity_response
+        pairs = zip(flags, RACE_ETHNICITY_CATEGORIES, strict=False)
+        return tuple(name for flag, name in pairs if flag == "Y")
+
+
+@attrs.frozen
+class ExamScore:
+    """One exam block: what was taken, when, and the score or the reason there is none."""
+
+    code: str
+    admin_year: int
+    score: int | None
+    irregularity_codes: tuple[str, ...] = ()
+    suppression_flag: str = ""
+    class_section: str = ""
+
+    @property
+    def name(self) -> str:
+        """The exam's name for the year it was taken (exam 93 and the art exams differ)."""
+        return catalog.exam_name(self.code, self.admin_year)
+
+    @property
+    def status(self) -> catalog.ExamStatus:
+        """Scored, scored with a note, pending, canceled, withheld or unknown."""
+        return catalog.exam_status(self.score, self.irregularity_codes)
+
+    @property
+    def is_known(self) -> bool:
+        """False for exam codes missing from the catalog (kept, never dropped)."""
+        return catalog.is_known_exam(self.code)
+
+
+@attrs.frozen
+class Award:
+    """An AP award (AP Scholar...) and the year it was given."""
+
+    code: str
+    year: int
+
+    @property
+    def name(self) -> str:
+        """The award's name, or a placeholder for undocumented codes."""
+        return catalog.award_name(self.code)
+
+
+@attrs.frozen
+class PreviousSchool:
+    """A previous high school (AI code) and the year the student attended it."""
+
+    year: int | None
+    code: str
+
+
+@attrs.frozen
+class ScoreReport:
+    """One student's score report for one college (one line of the TXT file)."""
+
+    ap_id: str
+    student: Student
+    di_code: str
+    college: Organization = Organization()
+    high_school: Organization = Organization()
+    exams: tuple[ExamScore, ...] = ()  # most recent first, blank blocks omitted
+    awards: tuple[Award, ...] = ()  # most recent first
+    previous_schools: tuple[PreviousSchool, ...] = ()
+    date_released: dt.date | None = None  # date grades released to the college
+    date_updated: dt.date | None = None  # date of last student update
+    report_date: dt.date | None = None  # date of this report
+    service_type: str = ""
+    service_code: str = ""
+    order_institution_key: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready data (dates as ISO strings); see :mod:`apscores.converter`."""
+        from apscores.converter import to_dict
+
+        return to_dict(self)
