@@ -1,0 +1,715 @@
+"""Clients for College Board's AP Higher Education Score Reports web service.
+
+:class:`Client` and :class:`AsyncClient` have the same surface (``async def`` where the
+sync one does I/O). They only send, retry, sleep and stream; every request, every reading
+of a response and every retry decision comes from :mod:`apscores._protocol`, whose
+docstring lists the guesses made about the undocumented parts of the service.
+
+    with Client() as client:  # APSCORES_EMAIL / APSCORES_PASSWORD
+        result = client.institution("1234").download(kind="new", dest="scores/")
+
+Safety: the token goes only to the API host (the download GET carries no Catapult header,
+and redirects are followed by hand with fresh bare requests); the download streams into a
+hidden temp file next to the target that is fsynced, size-checked and renamed into place,
+or deleted on any failure; the download is recorded only once the file is in place.
+Downloaded files are created with mode 0600 (they hold student data).
+
+Retries are instant with ``retry_base_delay=0``; a server's ``Retry-After`` is still
+obeyed (up to ``retry_max_delay``), so tests that send one patch the instance's ``_sleep``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+import anyio
+import httpx
+from typing_extensions import Self
+
+from apscores import _protocol as proto
+from apscores._protocol import DownloadResult, Format, GeneratedFile, Kind
+from apscores.errors import APScoresError, DownloadError, DownloadURLExpired, RecordError
+
+__all__ = [
+    "AsyncClient",
+    "AsyncFiles",
+    "AsyncInstitution",
+    "AsyncSession",
+    "Client",
+    "DownloadResult",
+    "Files",
+    "GeneratedFile",
+    "Institution",
+    "Session",
+]
+
+logger = logging.getLogger("apscores")
+T = TypeVar("T")
+Dest = str | os.PathLike[str]
+
+
+# --- pieces shared by both clients (local files and logging; no network) --------------
+
+
+class _RedactSignedURLs(logging.Filter):
+    """httpx logs every full URL at INFO; keep a presigned URL's signature out of that."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, httpx.URL) for a in args):
+            record.args = tuple(
+                proto.redact_url(a) if isinstance(a, httpx.URL) else a for a in args
+            )
+        return True
+
+
+_REDACTOR = _RedactSignedURLs()
+
+
+def _install_redactor() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if _REDACTOR not in httpx_logger.filters:
+        httpx_logger.addFilter(_REDACTOR)
+
+
+def _check_destination(dest: Dest) -> None:
+    """Fail before generating a file if it could not be saved where asked."""
+    path = Path(dest)
+    if not (path.is_dir() or (not _names_directory(dest) and path.parent.is_dir())):
+        raise DownloadError(f"the destination {path} is not a directory that exists")
+
+
+def _names_directory(dest: Dest) -> bool:
+    return os.fspath(dest).endswith(("/", os.sep))
+
+
+def _target_path(dest: Dest, file_name: str) -> Path:
+    """A directory gets the service's (sanitised) file name; anything else is the file."""
+    _check_destination(dest)
+    path = Path(dest)
+    return path / proto.safe_file_name(file_name) if path.is_dir() else path
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows cannot open a directory
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _AtomicFile:
+    """A hidden ``.<name>.part-<random>`` file beside the target, renamed only by commit()."""
+
+    def __init__(self, target: Path) -> None:
+        self._target = target
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.part-", dir=target.parent)
+        self._tmp = Path(name)
+        self._fh = os.fdopen(fd, "wb")
+        self._committed = False
+
+    def write(self, chunk: bytes) -> None:
+        self._fh.write(chunk)
+
+    def commit(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self._tmp, self._target)
+        self._committed = True
+        _fsync_dir(self._target.parent)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+        if not self._committed:
+            self._tmp.unlink(missing_ok=True)
+
+
+class _BaseClient:
+    """Options and the token; no I/O."""
+
+    def __init__(
+        self,
+        *,
+        email: str | None,
+        password: str | None,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int,
+        retry_base_delay: float,
+        retry_max_delay: float,
+    ) -> None:
+        self._settings = proto.resolve_settings(
+            email=email,
+            password=password,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+        )
+        self._token: proto.Secret | None = None
+        _install_redactor()
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(email={self._settings.email!r}, "
+            f"base_url={self._settings.base_url!r}, authenticated={self._token is not None})"
+        )
+
+
+class _SessionBase:
+    def __init__(self, client: _BaseClient) -> None:
+        self._client = client
+
+    @property
+    def token(self) -> str | None:
+        """The current token (``None`` before login). Treat it like a password."""
+        token = self._client._token
+        return None if token is None else token.reveal()
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self._client._token is not None
+
+    def logout(self) -> None:
+        """Forget the token (the service has no logout call); the next call logs in again."""
+        self._client._token = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} authenticated={self.is_authenticated}>"
+
+
+# --- sync -----------------------------------------------------------------------------
+
+
+class Client(_BaseClient):
+    """Synchronous client. Options are keyword-only; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        email: str | None = None,
+        password: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 3,
+        retry_base_delay: float = 0.5,
+        retry_max_delay: float = 30.0,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            email=email,
+            password=password,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
+        self.session = Session(self)
+        self.files = Files(self)
+
+    def institution(self, di_code: str | int) -> Institution:
+        return Institution(self, proto.check_di_code(di_code))
+
+    def close(self) -> None:
+        """Close the HTTP client this client made; an injected one belongs to its owner."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def _send(self, request: httpx.Request, endpoint: str) -> httpx.Response:
+        proto.apply_timeout(request, self._settings.timeout)
+        backoff = proto.Backoff(self._settings)
+        while True:
+            try:
+                response = self._http.send(request, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                failure = proto.classify_exception(exc, endpoint)
+            else:
+                proto.log_response(response, backoff.attempt)
+                found = proto.classify_response(response, endpoint, time.time())
+                if found is None:
+                    return response
+                failure = found
+            delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
+            if delay is None:
+                raise failure.error from failure.cause
+            proto.log_retry(endpoint, failure, delay)
+            self._sleep(delay)
+
+    def _call(
+        self,
+        endpoint: str,
+        build: Callable[[proto.Secret], httpx.Request],
+        parse: Callable[[httpx.Response], T],
+    ) -> T:
+        """Log in if needed; if the token is refused, log in again once and repeat once."""
+        if self._token is None:
+            self.session.login()
+        assert self._token is not None
+        try:
+            return parse(self._send(build(self._token), endpoint))
+        except proto.TokenRejectedError:
+            logger.info("%s: the token was refused; logging in again", endpoint)
+            self._token = None
+        self.session.login()
+        assert self._token is not None
+        return parse(self._send(build(self._token), endpoint))
+
+    def _fetch(self, generated: GeneratedFile, dest: Dest) -> tuple[Path, proto.BodyCheck]:
+        target = _target_path(dest, generated.file_name)
+        backoff = proto.Backoff(self._settings)
+        while True:
+            if proto.is_url_expired(generated.url, time.time()):
+                raise proto.expired_error("its Expires time has passed")
+            outcome = self._fetch_once(generated.url, target)
+            if isinstance(outcome, proto.BodyCheck):
+                return target, outcome
+            delay = backoff.next_delay(outcome.retry_after) if outcome.retryable else None
+            if delay is None:
+                raise outcome.error from outcome.cause
+            proto.log_retry(proto.DOWNLOAD, outcome, delay)
+            self._sleep(delay)
+
+    def _fetch_once(self, url: str, target: Path) -> proto.BodyCheck | proto.Failure:
+        request = proto.build_download_request(url)
+        for _hop in range(proto.MAX_REDIRECTS + 1):
+            proto.apply_timeout(request, self._settings.timeout)
+            try:
+                response = self._http.send(request, stream=True, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                return proto.classify_exception(exc, proto.DOWNLOAD)
+            try:
+                proto.log_response(response, 0)
+                next_request = proto.download_redirect(response)
+                if next_request is None:
+                    return self._save(response, target)
+            finally:
+                response.close()
+            request = next_request
+        return proto.Failure(DownloadError("the download was redirected too many times"), False)
+
+    def _save(self, response: httpx.Response, target: Path) -> proto.BodyCheck | proto.Failure:
+        if not response.is_success:
+            body = b""
+            with contextlib.suppress(httpx.HTTPError):
+                body = response.read()
+            return proto.classify_download_status(response, body=body, now=time.time())
+        check = proto.BodyCheck(proto.content_length(response))
+        with _AtomicFile(target) as out:
+            try:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+                    check.feed(chunk)
+            except httpx.HTTPError as exc:
+                return proto.body_broken(exc, check.size)
+            failure = check.finish(response.num_bytes_downloaded)
+            if failure is not None:
+                return failure
+            out.commit()
+        return check
+
+
+class Session(_SessionBase):
+    """Login state. ``token`` is never printed; calls log in lazily."""
+
+    _client: Client
+
+    def login(self) -> None:
+        """Exchange email and password for a token (raises AuthenticationError with a checklist)."""
+        client = self._client
+        client._token = None
+        response = client._send(proto.build_login_request(client._settings), proto.LOGIN)
+        client._token = proto.parse_login_response(response)
+
+
+class Files:
+    """The three file steps, one call each; :class:`Institution` chains them safely."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def generate(
+        self, di_code: str | int, *, format: Format = "txt", kind: Kind = "new"
+    ) -> GeneratedFile | None:
+        """Ask for a file; ``None`` when the service has no score orders for it."""
+        di, fmt, knd = (
+            proto.check_di_code(di_code),
+            proto.check_format(format),
+            proto.check_kind(kind),
+        )
+        settings = self._client._settings
+        return self._client._call(
+            proto.GENERATE,
+            lambda token: proto.build_generate_request(settings, token, di, fmt, knd),
+            lambda response: proto.parse_generate_response(
+                response, di_code=di, format=fmt, kind=knd
+            ),
+        )
+
+    def download(self, generated: GeneratedFile, dest: Dest) -> Path:
+        """Stream the file atomically into ``dest`` (a directory or a file path).
+
+        Raises :class:`DownloadURLExpired` when the URL is dead: generate again.
+        """
+        path, _check = self._client._fetch(generated, dest)
+        return path
+
+    def record(self, generated: GeneratedFile) -> None:
+        """Tell the service this download succeeded (moves the ``new`` watermark)."""
+        settings = self._client._settings
+        self._client._call(
+            proto.RECORD,
+            lambda token: proto.build_record_request(settings, token, generated),
+            proto.parse_record_response,
+        )
+
+
+class Institution:
+    """One DI code: generate, download, save and record as one safe unit."""
+
+    def __init__(self, client: Client, di_code: str) -> None:
+        self._client = client
+        self.di_code = di_code
+
+    def __repr__(self) -> str:
+        return f"Institution(di_code={self.di_code!r})"
+
+    def download(
+        self, *, kind: Kind = "new", format: Format = "txt", dest: Dest = "."
+    ) -> DownloadResult | None:
+        """Fetch and record the next file; ``None`` when there is nothing to fetch.
+
+        If recording fails the file is kept and :class:`RecordError` names it and its id.
+        """
+        fmt, knd = proto.check_format(format), proto.check_kind(kind)
+        _check_destination(dest)
+        fetched = self._fetch(fmt, knd, dest)
+        if fetched is None:
+            return None
+        generated, path, check = fetched
+        result = proto.make_result(generated, path, check)
+        if not result.recorded:
+            logger.warning(
+                "%s is empty: saved but not recorded (it may be a failed transfer)", path
+            )
+            return result
+        try:
+            self._client.files.record(generated)
+        except APScoresError as exc:
+            raise RecordError(
+                proto.record_failure_message(exc), download_id=str(generated.download_id), path=path
+            ) from exc
+        return result
+
+    def _fetch(
+        self, fmt: Format, knd: Kind, dest: Dest
+    ) -> tuple[GeneratedFile, Path, proto.BodyCheck] | None:
+        regenerated = 0
+        while True:
+            generated = self._client.files.generate(self.di_code, format=fmt, kind=knd)
+            if generated is None:
+                return None
+            try:
+                path, check = self._client._fetch(generated, dest)
+            except DownloadURLExpired:
+                if regenerated >= proto.MAX_REGENERATIONS:
+                    raise
+                regenerated += 1
+                logger.info("download URL expired; generating again (%d)", regenerated)
+                continue
+            return generated, path, check
+
+
+# --- async ----------------------------------------------------------------------------
+
+
+class AsyncClient(_BaseClient):
+    """Asynchronous client with the same surface as :class:`Client`."""
+
+    def __init__(
+        self,
+        *,
+        email: str | None = None,
+        password: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 3,
+        retry_base_delay: float = 0.5,
+        retry_max_delay: float = 30.0,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            email=email,
+            password=password,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self.session = AsyncSession(self)
+        self.files = AsyncFiles(self)
+
+    def institution(self, di_code: str | int) -> AsyncInstitution:
+        return AsyncInstitution(self, proto.check_di_code(di_code))
+
+    async def aclose(self) -> None:
+        """Close the HTTP client this client made; an injected one belongs to its owner."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+    async def _send(self, request: httpx.Request, endpoint: str) -> httpx.Response:
+        proto.apply_timeout(request, self._settings.timeout)
+        backoff = proto.Backoff(self._settings)
+        while True:
+            try:
+                response = await self._http.send(request, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                failure = proto.classify_exception(exc, endpoint)
+            else:
+                proto.log_response(response, backoff.attempt)
+                found = proto.classify_response(response, endpoint, time.time())
+                if found is None:
+                    return response
+                failure = found
+            delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
+            if delay is None:
+                raise failure.error from failure.cause
+            proto.log_retry(endpoint, failure, delay)
+            await self._sleep(delay)
+
+    async def _call(
+        self,
+        endpoint: str,
+        build: Callable[[proto.Secret], httpx.Request],
+        parse: Callable[[httpx.Response], T],
+    ) -> T:
+        """Log in if needed; if the token is refused, log in again once and repeat once."""
+        if self._token is None:
+            await self.session.login()
+        assert self._token is not None
+        try:
+            return parse(await self._send(build(self._token), endpoint))
+        except proto.TokenRejectedError:
+            logger.info("%s: the token was refused; logging in again", endpoint)
+            self._token = None
+        await self.session.login()
+        assert self._token is not None
+        return parse(await self._send(build(self._token), endpoint))
+
+    async def _fetch(self, generated: GeneratedFile, dest: Dest) -> tuple[Path, proto.BodyCheck]:
+        target = _target_path(dest, generated.file_name)
+        backoff = proto.Backoff(self._settings)
+        while True:
+            if proto.is_url_expired(generated.url, time.time()):
+                raise proto.expired_error("its Expires time has passed")
+            outcome = await self._fetch_once(generated.url, target)
+            if isinstance(outcome, proto.BodyCheck):
+                return target, outcome
+            delay = backoff.next_delay(outcome.retry_after) if outcome.retryable else None
+            if delay is None:
+                raise outcome.error from outcome.cause
+            proto.log_retry(proto.DOWNLOAD, outcome, delay)
+            await self._sleep(delay)
+
+    async def _fetch_once(self, url: str, target: Path) -> proto.BodyCheck | proto.Failure:
+        request = proto.build_download_request(url)
+        for _hop in range(proto.MAX_REDIRECTS + 1):
+            proto.apply_timeout(request, self._settings.timeout)
+            try:
+                response = await self._http.send(request, stream=True, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                return proto.classify_exception(exc, proto.DOWNLOAD)
+            try:
+                proto.log_response(response, 0)
+                next_request = proto.download_redirect(response)
+                if next_request is None:
+                    return await self._save(response, target)
+            finally:
+                await response.aclose()
+            request = next_request
+        return proto.Failure(DownloadError("the download was redirected too many times"), False)
+
+    async def _save(
+        self, response: httpx.Response, target: Path
+    ) -> proto.BodyCheck | proto.Failure:
+        if not response.is_success:
+            body = b""
+            with contextlib.suppress(httpx.HTTPError):
+                body = await response.aread()
+            return proto.classify_download_status(response, body=body, now=time.time())
+        check = proto.BodyCheck(proto.content_length(response))
+        with _AtomicFile(target) as out:
+            try:
+                async for chunk in response.aiter_bytes():
+                    out.write(chunk)
+                    check.feed(chunk)
+            except httpx.HTTPError as exc:
+                return proto.body_broken(exc, check.size)
+            failure = check.finish(response.num_bytes_downloaded)
+            if failure is not None:
+                return failure
+            out.commit()
+        return check
+
+
+class AsyncSession(_SessionBase):
+    """Login state. ``token`` is never printed; calls log in lazily."""
+
+    _client: AsyncClient
+
+    async def login(self) -> None:
+        """Exchange email and password for a token (raises AuthenticationError with a checklist)."""
+        client = self._client
+        client._token = None
+        response = await client._send(proto.build_login_request(client._settings), proto.LOGIN)
+        client._token = proto.parse_login_response(response)
+
+
+class AsyncFiles:
+    """The three file steps, one call each; :class:`AsyncInstitution` chains them safely."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def generate(
+        self, di_code: str | int, *, format: Format = "txt", kind: Kind = "new"
+    ) -> GeneratedFile | None:
+        """Ask for a file; ``None`` when the service has no score orders for it."""
+        di, fmt, knd = (
+            proto.check_di_code(di_code),
+            proto.check_format(format),
+            proto.check_kind(kind),
+        )
+        settings = self._client._settings
+        return await self._client._call(
+            proto.GENERATE,
+            lambda token: proto.build_generate_request(settings, token, di, fmt, knd),
+            lambda response: proto.parse_generate_response(
+                response, di_code=di, format=fmt, kind=knd
+            ),
+        )
+
+    async def download(self, generated: GeneratedFile, dest: Dest) -> Path:
+        """Stream the file atomically into ``dest`` (a directory or a file path).
+
+        Raises :class:`DownloadURLExpired` when the URL is dead: generate again.
+        """
+        path, _check = await self._client._fetch(generated, dest)
+        return path
+
+    async def record(self, generated: GeneratedFile) -> None:
+        """Tell the service this download succeeded (moves the ``new`` watermark)."""
+        settings = self._client._settings
+        await self._client._call(
+            proto.RECORD,
+            lambda token: proto.build_record_request(settings, token, generated),
+            proto.parse_record_response,
+        )
+
+
+class AsyncInstitution:
+    """One DI code: generate, download, save and record as one safe unit."""
+
+    def __init__(self, client: AsyncClient, di_code: str) -> None:
+        self._client = client
+        self.di_code = di_code
+
+    def __repr__(self) -> str:
+        return f"AsyncInstitution(di_code={self.di_code!r})"
+
+    async def download(
+        self, *, kind: Kind = "new", format: Format = "txt", dest: Dest = "."
+    ) -> DownloadResult | None:
+        """Fetch and record the next file; ``None`` when there is nothing to fetch.
+
+        If recording fails the file is kept and :class:`RecordError` names it and its id.
+        """
+        fmt, knd = proto.check_format(format), proto.check_kind(kind)
+        _check_destination(dest)
+        fetched = await self._fetch(fmt, knd, dest)
+        if fetched is None:
+            return None
+        generated, path, check = fetched
+        result = proto.make_result(generated, path, check)
+        if not result.recorded:
+            logger.warning(
+                "%s is empty: saved but not recorded (it may be a failed transfer)", path
+            )
+            return result
+        try:
+            await self._client.files.record(generated)
+        except APScoresError as exc:
+            raise RecordError(
+                proto.record_failure_message(exc), download_id=str(generated.download_id), path=path
+            ) from exc
+        return result
+
+    async def _fetch(
+        self, fmt: Format, knd: Kind, dest: Dest
+    ) -> tuple[GeneratedFile, Path, proto.BodyCheck] | None:
+        regenerated = 0
+        while True:
+            generated = await self._client.files.generate(self.di_code, format=fmt, kind=knd)
+            if generated is None:
+                return None
+            try:
+                path, check = await self._client._fetch(generated, dest)
+            except DownloadURLExpired:
+                if regenerated >= proto.MAX_REGENERATIONS:
+                    raise
+                regenerated += 1
+                logger.info("download URL expired; generating again (%d)", regenerated)
+                continue
+            return generated, path, check
