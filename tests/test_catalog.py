@@ -1,0 +1,157 @@
+"""The exam catalog: names by admin year, awards, irregularity categories, exam status."""
+
+from __future__ import annotations
+
+import pytest
+
+from apscores import catalog
+from apscores.catalog import (
+    ExamName,
+    ExamStatus,
+    IrregularityCategory,
+    award_name,
+    exam_name,
+    exam_names,
+    exam_status,
+    irregularity,
+    is_known_exam,
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "year", "name"),
+    [
+        ("93", 2019, "World History"),
+        ("93", 2001, "World History"),
+        ("93", 2020, "World History: Modern"),
+        ("93", 2021, "World History: Modern"),
+        ("14", 2019, "Studio Art: Drawing Portfolio"),
+        ("14", 2020, "Drawing"),
+        ("15", 2019, "Studio Art: 2-D Design Portfolio"),
+        ("15", 2024, "2-D Art and Design"),
+        ("16", 2018, "Studio Art: 3-D Design Portfolio"),
+        ("16", 2020, "3-D Art and Design"),
+        ("10", 2024, "African American Studies"),
+        ("65", 2024, "Precalculus"),
+        ("07", 1990, "United States History"),
+    ],
+)
+def test_exam_names_by_admin_year(code: str, year: int, name: str) -> None:
+    assert exam_name(code, year) == name
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("33", "Computer Science AB"),
+        ("51", "French Literature"),
+        ("78", "Physics B"),
+        ("61", "Latin Literature"),
+    ],
+)
+def test_discontinued_exams_keep_their_names(code: str, name: str) -> None:
+    assert exam_name(code, 2005) == name
+    assert exam_name(code, 2024) == name
+    assert is_known_exam(code)
+    assert any(entry.status == "discontinued" for entry in exam_names()[code])
+
+
+def test_unknown_codes_get_a_placeholder() -> None:
+    assert exam_name("XY", 2024) == "Unknown exam XY"
+    assert exam_name("00", 2024) == "Unknown exam 00"
+    assert not is_known_exam("XY")
+
+
+def test_every_reference_code_is_known() -> None:
+    codes = set(exam_names())
+    assert {"07", "10", "13", "23", "32", "59", "65", "69", "76", "77", "93"} <= codes
+    assert len(codes) == 48  # every row of file-layout.md §4.1
+
+
+def test_year_outside_every_range_takes_the_nearest_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {
+        "AA": (
+            ExamName("AA", "Old", 2000, 2009, "renamed"),
+            ExamName("AA", "New", 2010, 2019, "discontinued"),
+        )
+    }
+    monkeypatch.setattr(catalog, "exam_names", lambda: table)
+    lookup = exam_name.__wrapped__
+    assert lookup("AA", 1990) == "Old"
+    assert lookup("AA", 2005) == "Old"
+    assert lookup("AA", 2030) == "New"
+    assert ExamName("AA", "x", None, None, "active").covers(1900)
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("01", "AP Scholar"),
+        ("05", "National AP Scholar"),
+        ("12", "National AP Scholar (Bermuda)"),
+        ("13", "AP Capstone Diploma"),
+        ("14", "AP Seminar and Research Certificate"),
+        ("10", "Unknown award 10"),
+        ("11", "Unknown award 11"),
+        ("99", "Unknown award 99"),
+    ],
+)
+def test_award_names(code: str, name: str) -> None:
+    assert award_name(code) == name
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        ("96", IrregularityCategory.PENDING),
+        ("07", IrregularityCategory.PENDING),
+        ("01", IrregularityCategory.PENDING_OR_NOT_AVAILABLE),
+        ("04", IrregularityCategory.CANCELED),
+        ("16", IrregularityCategory.NO_SCORE),
+        ("98", IrregularityCategory.WITHHELD),
+        ("20", IrregularityCategory.SCORED_WITH_NOTE),
+        ("22", IrregularityCategory.UNKNOWN),
+        ("ZZ", IrregularityCategory.UNKNOWN),
+    ],
+)
+def test_irregularity_categories(code: str, category: IrregularityCategory) -> None:
+    found = irregularity(code)
+    assert found.code == code
+    assert found.category is category
+    assert found.description
+
+
+def test_unknown_irregularity_description() -> None:
+    assert irregularity("ZZ").description == "Unknown irregularity code ZZ"
+
+
+@pytest.mark.parametrize(
+    ("score", "codes", "status"),
+    [
+        (5, (), ExamStatus.SCORED),
+        (4, ("20",), ExamStatus.SCORED_WITH_NOTE),
+        (3, ("07",), ExamStatus.SCORED_WITH_NOTE),  # a grade and a pending code together
+        (4, ("ZZ",), ExamStatus.SCORED_WITH_NOTE),
+        (None, ("96",), ExamStatus.PENDING),
+        (None, ("01",), ExamStatus.PENDING),
+        (None, ("04",), ExamStatus.CANCELED),
+        (None, ("16",), ExamStatus.CANCELED),
+        (5, ("94",), ExamStatus.CANCELED),  # canceled wins over a score
+        (5, ("98",), ExamStatus.WITHHELD),  # withheld wins over everything
+        (None, ("04", "98"), ExamStatus.WITHHELD),
+        (None, ("96", "04"), ExamStatus.CANCELED),
+        (None, (), ExamStatus.UNKNOWN),
+        (None, ("ZZ",), ExamStatus.UNKNOWN),
+    ],
+)
+def test_exam_status_precedence(
+    score: int | None, codes: tuple[str, ...], status: ExamStatus
+) -> None:
+    assert exam_status(score, codes) is status
+
+
+def test_only_reported_scores_earn_credit() -> None:
+    assert {s for s in ExamStatus if s.earns_credit} == {
+        ExamStatus.SCORED,
+        ExamStatus.SCORED_WITH_NOTE,
+    }

@@ -1,0 +1,242 @@
+"""The CSV reader: header aliases, encodings, lenient values, and equality with the TXT."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import attrs
+import pytest
+
+from _golden import (
+    ANA,
+    ANA_REPORT,
+    BEN,
+    BEN_REPORT,
+    CARLA,
+    CARLA_EXAMS,
+    K12_HEADER,
+    TXT_ONLY,
+    exam,
+    k12_csv,
+    txt_line,
+)
+from apscores.csvfile import CANONICAL_HEADERS, normalise_header, read_csv, write_csv
+from apscores.errors import MissingColumnsError, ParseError
+from apscores.models import ExamScore, ScoreReport
+from apscores.txt import read_txt
+
+PEOPLE = [ANA, BEN, CARLA]
+
+
+def read_text(text: str, encoding: str = "utf-8") -> list[ScoreReport]:
+    return list(read_csv(io.BytesIO(text.encode(encoding))))
+
+
+def test_golden_k12_csv_equals_the_golden_txt() -> None:
+    from_csv = read_text(k12_csv(PEOPLE))
+    from_txt = list(read_txt(io.BytesIO(b"".join(txt_line(p) for p in PEOPLE))))
+    assert from_csv == from_txt
+    assert from_csv[0] == ANA_REPORT
+    assert from_csv[1] == BEN_REPORT
+    assert from_csv[2].exams == CARLA_EXAMS
+
+
+def test_k12_file_without_txt_only_columns() -> None:
+    (report,) = read_text(k12_csv([ANA], header=K12_HEADER))
+    assert report.high_school.contact_name == ""
+    assert report.service_type == ""
+    assert report.exams[3] == ExamScore("93", 2021, 4, (), "", "A")
+
+
+def test_pre_2020_labels_snake_case_and_psfix_names() -> None:
+    renames = {
+        "AP Number / AP ID": "AP Number",
+        "Gender": "Sex",
+        "Grade Level": "Education Level",
+        "Irregularity Code #1 02": "Irregularity Code .1 02",
+        "Exam Code 01": "EXAM_CODE_01",
+        "Admin Year 01": "admin_year_01",
+        "High School Contact Name": "CONTACT NAME (HIGH SCHOOL)",
+        "Date Grades Released to College": "DATE GRADES RELEASED TO COLLEGE",
+        "Contact Name": "contact_name",
+    }
+    header = tuple((renames.get(label, label), field) for label, field in K12_HEADER + TXT_ONLY)
+    assert read_text(k12_csv([ANA], header=header)) == [ANA_REPORT]
+
+
+def test_column_order_does_not_matter_and_extra_columns_are_ignored() -> None:
+    header = (*reversed(K12_HEADER + TXT_ONLY), ("Student Texas Unique ID", ""))
+    assert read_text(k12_csv([ANA, BEN], header=header)) == [ANA_REPORT, BEN_REPORT]
+
+
+def test_duplicate_institution_name_is_high_school_then_college() -> None:
+    header = tuple(
+        ("Institution Name", field) if field.endswith("institution_name") else (label, field)
+        for label, field in K12_HEADER + TXT_ONLY
+    )
+    assert read_text(k12_csv([ANA], header=header)) == [ANA_REPORT]
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"])
+def test_utf8_with_or_without_bom(prefix: bytes) -> None:
+    data = prefix + k12_csv([ANA]).encode("utf-8")
+    assert list(read_csv(io.BytesIO(data))) == [ANA_REPORT]
+
+
+def test_latin1_fallback() -> None:
+    assert read_text(k12_csv([ANA]), encoding="latin-1") == [ANA_REPORT]
+
+
+def test_str_lines_tabs_and_paths(tmp_path: Path) -> None:
+    text = k12_csv([ANA])
+    assert list(read_csv(text.splitlines())) == [ANA_REPORT]
+    tabbed = text.replace('","', '"\t"')
+    assert list(read_csv(io.BytesIO(tabbed.encode()))) == [ANA_REPORT]
+    path = tmp_path / "scores.csv"
+    path.write_text(text, encoding="utf-8")
+    with read_csv(path) as reader:
+        assert reader.format == "csv"
+        assert list(reader) == [ANA_REPORT]
+
+
+def test_spreadsheet_damage_is_repaired() -> None:
+    header = (
+        ("AP ID", "ap_id"),
+        ("Admin Year 01", "admin_year_01"),
+        ("Exam Code 01", "exam_code_01"),
+        ("Exam Grade 01", "exam_grade_01"),
+        ("Irregularity Code #1 01", "irregularity_code_1_01"),
+        ("College Code", "college_code"),
+        ("AI Code", "hs_ai_code"),
+        ("Award Type 1", "award_type_1"),
+        ("Award Year 1", "award_year_1"),
+        ("Date of Birth", "birth_date"),
+        ("Date of this report", "date_of_this_report"),
+        ("Date of Last Student Update", "date_of_last_student_update"),
+    )
+    person = {
+        "ap_id": "X1",
+        "admin_year_01": "2024",
+        "exam_code_01": "7",
+        "exam_grade_01": "5",
+        "irregularity_code_1_01": "4",
+        "college_code": "234",
+        "hs_ai_code": "14001",
+        "award_type_1": "1",
+        "award_year_1": "9",
+        "birth_date": "61706",
+        "date_of_this_report": "7/9/2024",
+        "date_of_last_student_update": "2024-07-01",
+    }
+    (report,) = read_text(k12_csv([person], header=header))
+    assert report.exams == (ExamScore("07", 2024, 5, ("04",)),)
+    assert report.di_code == "0234"
+    assert report.high_school.code == "014001"
+    assert [(a.code, a.year) for a in report.awards] == [("01", 2009)]
+    assert report.student.date_of_birth == dt.date(2006, 6, 17)
+    assert report.report_date == dt.date(2024, 7, 9)
+    assert report.date_updated == dt.date(2024, 7, 1)
+
+
+def test_college_code_four_or_six_digits() -> None:
+    rows = [{**BEN, "college_code": "1234"}, {**BEN, "college_code": "001234"}]
+    assert read_text(k12_csv(rows, header=K12_HEADER)) == [BEN_REPORT, BEN_REPORT]
+
+
+def test_short_rows_and_blank_rows() -> None:
+    text = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","Last Name"\r\n'
+    text += '"X1","24","07","5"\r\n,,,,\r\n\r\n"X2","24","20","3","Doe"\r\n'
+    first, second = read_text(text)
+    assert (first.ap_id, first.student.last_name) == ("X1", "")
+    assert (second.ap_id, second.student.last_name) == ("X2", "Doe")
+
+
+def test_missing_required_columns_lists_missing_and_found() -> None:
+    text = "AP ID,Last Name,Exam Code 01\r\n1,Doe,07\r\n"
+    with pytest.raises(MissingColumnsError) as caught:
+        read_text(text)
+    error = caught.value
+    assert error.missing == ["Admin Year 01", "Exam Grade 01"]
+    assert error.found == ["AP ID", "Last Name", "Exam Code 01"]
+    message = str(error)
+    assert "Admin Year 01, Exam Grade 01" in message
+    assert "AP ID, Last Name, Exam Code 01" in message
+    with pytest.raises(MissingColumnsError, match="AP Number / AP ID"):
+        read_text("Name,Admin Year 01,Exam Code 01,Exam Grade 01\r\n")
+    with pytest.raises(MissingColumnsError):  # raised up front, in collect mode too
+        read_csv(io.BytesIO(text.encode()), errors="collect")
+
+
+def test_missing_columns_closes_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("AP ID,Name\r\n", encoding="utf-8")
+    with pytest.raises(MissingColumnsError):
+        read_csv(path)
+
+
+def test_empty_files_have_no_records() -> None:
+    with read_csv(io.BytesIO(b"")) as reader:
+        assert list(reader) == []
+    assert read_text("") == []
+    assert read_text("\r\n\r\n") == []
+    assert read_text(",,,\r\n") == []
+
+
+def test_bad_values_and_collect_mode() -> None:
+    rows = [
+        ANA,
+        {**BEN, **exam(1, "24", "07", "9")},
+        {**BEN, "birth_date": "1/x/2020"},
+        {**BEN, **exam(1, "202", "07", "5")},
+        BEN,
+    ]
+    text = k12_csv(rows)
+    with pytest.raises(ParseError) as caught:
+        read_text(text)
+    assert (caught.value.line, caught.value.field, caught.value.raw) == (3, "exam_grade_01", "9")
+    reader = read_csv(io.BytesIO(text.encode()), errors="collect")
+    assert list(reader) == [ANA_REPORT, BEN_REPORT]
+    assert [(e.line, e.field) for e in reader.errors] == [
+        (3, "exam_grade_01"),
+        (4, "birth_date"),
+        (5, "admin_year_01"),
+    ]
+
+
+def test_multiline_quoted_value_keeps_line_numbers() -> None:
+    text = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","DI Street Address 1"\r\n'
+    text += '"X1","24","07","5","line one\nline two"\r\n"X2","2x","07","5",""\r\n'
+    reader = read_csv(io.BytesIO(text.encode()), errors="collect")
+    (report,) = list(reader)
+    assert report.college.address.street_1 == "line one\nline two"
+    assert [(e.line, e.field) for e in reader.errors] == [(4, "admin_year_01")]
+
+
+def test_header_normalisation() -> None:
+    assert normalise_header("Irregularity Code #1 01") == "irregularitycode101"
+    assert normalise_header("IRREGULARITY_CODE_#1_01") == "irregularitycode101"
+    assert normalise_header("Irregularity Code .1 01") == "irregularitycode101"
+    assert normalise_header("AP Number / AP ID") == "apnumberapid"
+
+
+def test_write_csv_header_is_canonical() -> None:
+    out = io.BytesIO()
+    assert write_csv([ANA_REPORT], out) == 1
+    header = out.getvalue().split(b"\r\n", 1)[0].decode()
+    assert header.startswith('"AP Number / AP ID","Last Name","First Name"')
+    assert '"Irregularity Code #1 01"' in header
+    assert '"Exam Suppression Flag 30"' in header
+    assert '"Order Institution Key"' in header
+    assert next(iter(CANONICAL_HEADERS.values())) == "AP Number / AP ID"
+    assert "ssn_filler" not in CANONICAL_HEADERS
+    assert list(read_csv(io.BytesIO(out.getvalue()))) == [ANA_REPORT]
+
+
+def test_write_csv_empty_and_to_path(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    assert write_csv([], path) == 0
+    assert list(read_csv(path)) == []
+    assert write_csv(iter([BEN_REPORT, attrs.evolve(BEN_REPORT, ap_id="B2")]), path) == 2
+    assert [r.ap_id for r in read_csv(path)] == ["00000042", "B2"]

@@ -1,0 +1,109 @@
+"""Writers: any report the layout can hold reads back equal, from TXT and from CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _golden import ANA_REPORT, BEN_REPORT, reports
+from apscores.converter import from_json, to_json
+from apscores.csvfile import read_csv, write_csv
+from apscores.errors import ConfigurationError
+from apscores.models import Address, Award, ExamScore, Organization, PreviousSchool, ScoreReport
+from apscores.reading import read
+from apscores.txt import read_txt, write_txt
+
+SLOW = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def txt_round_trip(items: list[ScoreReport]) -> list[ScoreReport]:
+    out = io.BytesIO()
+    assert write_txt(items, out) == len(items)
+    return list(read_txt(io.BytesIO(out.getvalue())))
+
+
+def csv_round_trip(items: list[ScoreReport]) -> list[ScoreReport]:
+    out = io.BytesIO()
+    assert write_csv(items, out) == len(items)
+    return list(read_csv(io.BytesIO(out.getvalue())))
+
+
+@SLOW
+@given(st.lists(reports(), max_size=4))
+def test_txt_and_csv_round_trips_agree(items: list[ScoreReport]) -> None:
+    assert txt_round_trip(items) == items
+    assert csv_round_trip(items) == items
+
+
+@SLOW
+@given(reports())
+def test_read_sniffs_what_the_writers_wrote(report: ScoreReport) -> None:
+    for write in (write_txt, write_csv):
+        out = io.BytesIO()
+        write([report], out)
+        assert list(read(io.BytesIO(out.getvalue()))) == [report]
+
+
+@SLOW
+@given(reports())
+def test_converter_round_trip(report: ScoreReport) -> None:
+    assert from_json(to_json(report)) == report
+    assert report.to_dict()["ap_id"] == report.ap_id
+
+
+def test_golden_reports_round_trip_everywhere() -> None:
+    items = [ANA_REPORT, BEN_REPORT]
+    assert txt_round_trip(items) == csv_round_trip(items) == items
+
+
+def _born(day: dt.date) -> ScoreReport:
+    return attrs.evolve(BEN_REPORT, student=attrs.evolve(BEN_REPORT.student, date_of_birth=day))
+
+
+exam = ExamScore("07", 2024, 5)
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        (attrs.evolve(BEN_REPORT, ap_id="  "), "AP ID is blank"),
+        (_born(dt.date(1949, 1, 1)), "date_of_birth"),
+        (attrs.evolve(BEN_REPORT, date_released=dt.date(2050, 1, 1)), "date_released"),
+        (attrs.evolve(BEN_REPORT, exams=(exam,) * 31), "more than 30 exams"),
+        (attrs.evolve(BEN_REPORT, exams=(ExamScore(" ", 2024, 5),)), "blank code"),
+        (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 2024, 6),)), "not 1-5"),
+        (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 1900, 3),)), "admin year"),
+        (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 2024, None, ("1", "2", "3")),)), "0-2"),
+        (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 2024, None, ("",)),)), "0-2"),
+        (attrs.evolve(BEN_REPORT, awards=(Award("01", 2020),) * 7), "more than 6 awards"),
+        (attrs.evolve(BEN_REPORT, awards=(Award("", 2020),)), "blank code"),
+        (attrs.evolve(BEN_REPORT, awards=(Award("01", 2077),)), "award year"),
+        (attrs.evolve(BEN_REPORT, previous_schools=(PreviousSchool(None, "1"),) * 3), "previous"),
+        (
+            attrs.evolve(BEN_REPORT, high_school=Organization(address=Address(country_code="US"))),
+            "high-school country",
+        ),
+        (
+            attrs.evolve(
+                BEN_REPORT, college=Organization("1234", address=Address(country_code="US"))
+            ),
+            "college country",
+        ),
+        (attrs.evolve(BEN_REPORT, college=Organization("9999")), "differs from di_code"),
+    ],
+)
+def test_writers_refuse_what_would_not_read_back(report: ScoreReport, message: str) -> None:
+    for write in (write_txt, write_csv):
+        with pytest.raises(ConfigurationError, match=message) as caught:
+            write([report], io.BytesIO())
+        assert repr(report.ap_id) in str(caught.value)
+
+
+def test_di_code_falls_back_to_the_college_code() -> None:
+    report = attrs.evolve(BEN_REPORT, di_code="", college=Organization("1234"))
+    assert txt_round_trip([report]) == [BEN_REPORT]
