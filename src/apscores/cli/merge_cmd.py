@@ -1,0 +1,101 @@
+"""``apscores merge FILE... -o current.csv [--changes changes.csv]``.
+
+Merges re-sent score files into one current record per AP ID (see :mod:`apscores.merge`)
+and writes it as a score CSV; the optional changes file is a flat CSV a registrar can
+filter. Outputs are written to a temporary file and renamed, so a failed run never leaves
+a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from apscores.cli.exitcodes import ExitCode
+from apscores.errors import APScoresError
+from apscores.merge import ChangeKind, merge, write_changes_csv
+
+__all__ = ["atomic_output", "register", "run"]
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file next to ``path``, renamed over it on success."""
+    directory = path.parent if str(path.parent) else Path()
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed and renamed below
+        mode="wb", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            yield handle  # type: ignore[misc]
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``apscores merge``."""
+    parser = subparsers.add_parser(
+        "merge",
+        help="merge re-sent score files into one current record per student",
+        description=(
+            "Read score files (TXT or CSV, any order), keep the newest record of each AP ID "
+            "(by date of last student update, then report date) and write it as CSV. Exams "
+            "missing from the newest record are kept; records with the same dates but "
+            "different content are reported as conflicts."
+        ),
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="score files")
+    parser.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="CSV", help="current view (CSV)"
+    )
+    parser.add_argument(
+        "--changes", type=Path, metavar="CSV", help="also write every change as a flat CSV"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Do the merge; exit 0 (conflicts are warned about), 2 when a file cannot be read."""
+    from apscores.csvfile import write_csv
+
+    try:
+        result = merge(*args.files)
+        with atomic_output(args.output) as handle:
+            write_csv(result.current, handle)
+        if args.changes is not None:
+            with atomic_output(args.changes) as handle:
+                write_changes_csv(result.changes, handle)
+    except (APScoresError, OSError) as exc:
+        print(f"apscores merge: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    counts = dict.fromkeys(ChangeKind, 0)
+    for change in result.changes:
+        counts[change.kind] += 1
+    print(
+        f"{result.records_read} record(s) read ({result.duplicates} exact duplicate(s)); "
+        f"{len(result.current)} student(s) written to {args.output}"
+    )
+    print(", ".join(f"{kind.value}: {count}" for kind, count in counts.items()))
+    conflicts = result.conflicts
+    if conflicts:
+        print(
+            f"apscores merge: warning: {len(conflicts)} conflict(s): records with the same "
+            "dates but different content; merge kept one of each by a fixed rule. Review "
+            + (f"the 'conflict' rows of {args.changes}" if args.changes else "them with --changes"),
+            file=sys.stderr,
+        )
+        for change in conflicts[:5]:
+            exam = f" exam {change.exam_code} ({change.admin_year})" if change.exam_code else ""
+            print(f"  AP ID {change.ap_id}{exam}: {change.detail}", file=sys.stderr)
+    return ExitCode.OK

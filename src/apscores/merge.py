@@ -1,0 +1,453 @@
+"""Merge re-sent score reports into one current view per student, and say what changed.
+
+College Board re-sends a student's whole history each time a score is added, corrected,
+withheld or released, so the same AP ID turns up in many files. :func:`merge` keeps, for
+every AP ID, the newest record (by *date of last student update*, then *date of this
+report*; a missing date is older than any date) and reports every change between the
+versions it saw, in the order they happened.
+
+Decisions, so that nothing is lost or silently resolved:
+
+- **Exam key.** An exam is identified by (AP ID, admin year, exam code).
+- **Exams missing from the newest record are kept** in the current view with their last
+  known value, and an ``exam_missing`` change says so; review them by hand.
+- **Conflicts** (two different records with the same dates) are never resolved silently:
+  merge keeps one by a fixed rule (the largest SHA-256 of the record's canonical JSON, so
+  the pick never depends on file or record order) and lists a ``conflict`` change for each
+  exam that differs (or one for the student details when only those differ). An exam found
+  only in a record that was not kept still appears in the current view.
+- **Order does not matter.** The result depends only on the set of records read, not on the
+  order of the sources or of the records inside them; records identical to one already
+  seen collapse on arrival.
+- **Memory** grows with the number of students and of their *distinct* versions (only the
+  newest full record is kept; older versions keep only their exams), not with the number of
+  files or re-sent copies read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, TypeAlias
+
+import attrs
+
+from apscores.catalog import exam_name
+from apscores.converter import to_dict
+from apscores.models import ExamScore, ScoreReport
+
+__all__ = [
+    "CHANGE_COLUMNS",
+    "Change",
+    "ChangeKind",
+    "MergeResult",
+    "MergeSource",
+    "merge",
+    "write_changes_csv",
+]
+
+#: What :func:`merge` accepts: records (any iterable, e.g. a reader, or one report) or a path.
+MergeSource: TypeAlias = "Iterable[ScoreReport] | ScoreReport | str | os.PathLike[str]"
+
+_ExamKey = tuple[int, str]  # (admin year, exam code); the AP ID is the student's
+_VersionKey = tuple[bool, dt.date, bool, dt.date]
+
+
+class ChangeKind(str, enum.Enum):
+    """What happened between two versions of a student's record."""
+
+    NEW_STUDENT = "new_student"
+    NEW_EXAM = "new_exam"
+    SCORE_CHANGED = "score_changed"  # score, irregularity codes or flags differ
+    EXAM_MISSING = "exam_missing"  # in an older version, absent from a newer one (kept)
+    EXAM_RETURNED = "exam_returned"  # missing from a version, back in a later one
+    CONFLICT = "conflict"  # same dates, different content: merge picked one, review it
+
+
+@attrs.frozen
+class Change:
+    """One change (or conflict) for one student, at the version where it was seen."""
+
+    kind: ChangeKind
+    ap_id: str
+    admin_year: int | None = None
+    exam_code: str | None = None
+    old: ExamScore | None = None  # before; for a conflict, the version merge did not keep
+    new: ExamScore | None = None  # after; for a conflict, the version merge kept
+    date_updated: dt.date | None = None  # dates of the version where the change appears
+    report_date: dt.date | None = None
+    detail: str = ""
+
+    @property
+    def exam_name(self) -> str:
+        """The exam's name for its own admin year ("" for student-level changes)."""
+        if self.exam_code is None or self.admin_year is None:
+            return ""
+        return exam_name(self.exam_code, self.admin_year)
+
+    def as_row(self) -> dict[str, str]:
+        """A flat row for :data:`CHANGE_COLUMNS` (blank where not applicable)."""
+        return {
+            "kind": self.kind.value,
+            "ap_id": self.ap_id,
+            "admin_year": "" if self.admin_year is None else str(self.admin_year),
+            "exam_code": self.exam_code or "",
+            "exam_name": self.exam_name,
+            "old_score": _score_text(self.old),
+            "old_irregularity_codes": _codes_text(self.old),
+            "old_status": "" if self.old is None else self.old.status.value,
+            "new_score": _score_text(self.new),
+            "new_irregularity_codes": _codes_text(self.new),
+            "new_status": "" if self.new is None else self.new.status.value,
+            "date_updated": _date_text(self.date_updated),
+            "report_date": _date_text(self.report_date),
+            "detail": self.detail,
+        }
+
+
+#: Columns of the flat changes CSV, in order.
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "ap_id",
+    "admin_year",
+    "exam_code",
+    "exam_name",
+    "old_score",
+    "old_irregularity_codes",
+    "old_status",
+    "new_score",
+    "new_irregularity_codes",
+    "new_status",
+    "date_updated",
+    "report_date",
+    "detail",
+)
+
+
+@attrs.frozen
+class MergeResult:
+    """The current view (one report per AP ID, sorted by AP ID) and the change log."""
+
+    current: tuple[ScoreReport, ...]
+    changes: tuple[Change, ...]
+    records_read: int = 0  # every record read, duplicates included
+    duplicates: int = 0  # records identical to one already read (dropped on arrival)
+
+    @property
+    def conflicts(self) -> tuple[Change, ...]:
+        """The changes of kind ``conflict``: records merge could not order by date."""
+        return tuple(c for c in self.changes if c.kind is ChangeKind.CONFLICT)
+
+    def changes_for(self, ap_id: str) -> tuple[Change, ...]:
+        """One student's changes, oldest first."""
+        return tuple(c for c in self.changes if c.ap_id == ap_id)
+
+    def report_for(self, ap_id: str) -> ScoreReport | None:
+        """The current report for ``ap_id``, or None if merge never saw it."""
+        for report in self.current:
+            if report.ap_id == ap_id:
+                return report
+        return None
+
+
+def _score_text(exam: ExamScore | None) -> str:
+    return "" if exam is None or exam.score is None else str(exam.score)
+
+
+def _codes_text(exam: ExamScore | None) -> str:
+    return "" if exam is None else " ".join(exam.irregularity_codes)
+
+
+def _date_text(value: dt.date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _version_key(report: ScoreReport) -> _VersionKey:
+    """Newer sorts later; a missing date sorts before every real date."""
+    updated, reported = report.date_updated, report.report_date
+    return (
+        updated is not None,
+        updated or dt.date.min,
+        reported is not None,
+        reported or dt.date.min,
+    )
+
+
+def _fingerprint(report: ScoreReport) -> str:
+    """SHA-256 of the record's canonical JSON: the content-only, order-free tie-break."""
+    text = json.dumps(to_dict(report), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _StudentVersions:
+    """Every distinct version of one student: full records only for the newest dates.
+
+    Fingerprints cost more than everything else, so they are computed only when needed:
+    for a version that becomes older, a record that arrives older, or same-date candidates.
+    Records at the newest dates are compared by value instead.
+    """
+
+    __slots__ = ("newest", "newest_key", "older")
+
+    def __init__(self, key: _VersionKey) -> None:
+        self.newest_key = key
+        self.newest: set[ScoreReport] = set()
+        self.older: dict[_VersionKey, dict[str, tuple[ExamScore, ...]]] = {}
+
+    def add(self, report: ScoreReport) -> bool:
+        """Store ``report``; False if an identical record was already stored."""
+        key = _version_key(report)
+        if key > self.newest_key:
+            self.older[self.newest_key] = {_fingerprint(r): r.exams for r in self.newest}
+            self.newest_key, self.newest = key, {report}
+            return True
+        if key == self.newest_key:
+            if report in self.newest:
+                return False
+            self.newest.add(report)
+            return True
+        bucket = self.older.setdefault(key, {})
+        digest = _fingerprint(report)
+        if digest in bucket:
+            return False
+        bucket[digest] = report.exams
+        return True
+
+    def _newest_sorted(self) -> list[tuple[str, ScoreReport]]:
+        if len(self.newest) == 1:
+            return [("", next(iter(self.newest)))]  # nothing to order: skip the fingerprint
+        return sorted(((_fingerprint(r), r) for r in self.newest), key=lambda pair: pair[0])
+
+    def versions(self) -> Iterator[tuple[_VersionKey, list[tuple[str, tuple[ExamScore, ...]]]]]:
+        """(dates, candidates sorted by fingerprint), oldest dates first; the last one is kept."""
+        for key in sorted(self.older):
+            yield key, sorted(self.older[key].items())
+        yield self.newest_key, [(d, r.exams) for d, r in self._newest_sorted()]
+
+    def chosen(self) -> ScoreReport:
+        """The newest record; among same-date candidates, the largest fingerprint."""
+        return self._newest_sorted()[-1][1]
+
+
+def _keyed(exams: tuple[ExamScore, ...]) -> tuple[dict[_ExamKey, ExamScore], list[ExamScore]]:
+    """Exams by key in record order (first occurrence wins) and the differing repeats."""
+    keyed: dict[_ExamKey, ExamScore] = {}
+    clashes: list[ExamScore] = []
+    for exam in exams:
+        key = (exam.admin_year, exam.code)
+        kept = keyed.setdefault(key, exam)
+        if kept != exam:
+            clashes.append(exam)
+    return keyed, clashes
+
+
+def _exam_order(key: _ExamKey) -> tuple[int, str]:
+    """Most recent admin year first, then code (the order of the file's exam blocks)."""
+    return (-key[0], key[1])
+
+
+def _describe(old: ExamScore, new: ExamScore) -> str:
+    parts: list[str] = []
+    if old.score != new.score:
+        parts.append(f"score {_score_text(old) or 'blank'} -> {_score_text(new) or 'blank'}")
+    if old.status != new.status:
+        parts.append(f"status {old.status.value} -> {new.status.value}")
+    if old.irregularity_codes != new.irregularity_codes:
+        parts.append(
+            f"irregularity codes {_codes_text(old) or 'none'} -> {_codes_text(new) or 'none'}"
+        )
+    if old.suppression_flag != new.suppression_flag:
+        parts.append(f"suppression flag {old.suppression_flag!r} -> {new.suppression_flag!r}")
+    if old.class_section != new.class_section:
+        parts.append(f"class section {old.class_section!r} -> {new.class_section!r}")
+    return "; ".join(parts)
+
+
+class _History:
+    """Walks one student's versions oldest first, collecting changes as it goes."""
+
+    def __init__(self, ap_id: str) -> None:
+        self.ap_id = ap_id
+        self.changes: list[Change] = []
+        self.last_seen: dict[_ExamKey, ExamScore] = {}  # every exam ever seen, last value
+        self.present: set[_ExamKey] = set()  # exams in the latest version walked
+        self.unconfirmed: set[_ExamKey] = set()  # seen only in records merge did not keep
+        self._dates: tuple[dt.date | None, dt.date | None] = (None, None)
+
+    def _emit(
+        self,
+        kind: ChangeKind,
+        key: _ExamKey | None = None,
+        *,
+        old: ExamScore | None = None,
+        new: ExamScore | None = None,
+        detail: str = "",
+    ) -> None:
+        year, code = key if key is not None else (None, None)
+        updated, reported = self._dates
+        self.changes.append(
+            Change(kind, self.ap_id, year, code, old, new, updated, reported, detail)
+        )
+
+    def walk(self, store: _StudentVersions) -> None:
+        for index, (vkey, candidates) in enumerate(store.versions()):
+            self._dates = (vkey[1] if vkey[0] else None, vkey[3] if vkey[2] else None)
+            keyed, clashes = _keyed(candidates[-1][1])
+            if index == 0:
+                self._emit(ChangeKind.NEW_STUDENT, detail=f"{len(keyed)} exam(s)")
+            for rejected_digest, other in candidates[:-1]:
+                self._conflict(keyed, other, rejected_digest)
+            for clash in clashes:
+                key = (clash.admin_year, clash.code)
+                self._emit(
+                    ChangeKind.CONFLICT,
+                    key,
+                    old=clash,
+                    new=keyed[key],
+                    detail="the record lists this exam twice with different content; "
+                    "merge kept the first block",
+                )
+            self._step(keyed)
+
+    def _conflict(
+        self, keyed: dict[_ExamKey, ExamScore], other: tuple[ExamScore, ...], digest: str
+    ) -> None:
+        other_keyed, _ = _keyed(other)
+        both = keyed.keys() | other_keyed.keys()
+        differing = sorted((k for k in both if keyed.get(k) != other_keyed.get(k)), key=_exam_order)
+        for key in differing:
+            if key not in keyed and key not in self.last_seen:
+                self.last_seen[key] = other_keyed[key]  # keep it in the current view
+                self.unconfirmed.add(key)
+            self._emit(
+                ChangeKind.CONFLICT,
+                key,
+                old=other_keyed.get(key),
+                new=keyed.get(key),
+                detail="two records with the same dates disagree on this exam; "
+                "merge kept 'new' by a fixed rule, review by hand",
+            )
+        if not differing:
+            self._emit(
+                ChangeKind.CONFLICT,
+                detail="two records with the same dates differ in student or school details "
+                f"(not in exams); merge kept one by a fixed rule (dropped version {digest[:12]})",
+            )
+
+    def _step(self, keyed: dict[_ExamKey, ExamScore]) -> None:
+        for key, exam in keyed.items():
+            old = self.last_seen.get(key)
+            if key in self.unconfirmed:
+                self.unconfirmed.discard(key)
+                detail = "earlier only in a conflicting record"
+                self._emit(ChangeKind.NEW_EXAM, key, old=old, new=exam, detail=detail)
+            elif old is None:
+                self._emit(ChangeKind.NEW_EXAM, key, new=exam)
+            elif key not in self.present:
+                text = _describe(old, exam)
+                detail = "back after missing" + (f"; {text}" if text else "")
+                self._emit(ChangeKind.EXAM_RETURNED, key, old=old, new=exam, detail=detail)
+            elif old != exam:
+                self._emit(
+                    ChangeKind.SCORE_CHANGED, key, old=old, new=exam, detail=_describe(old, exam)
+                )
+            self.last_seen[key] = exam
+        for key in sorted(self.present - keyed.keys(), key=_exam_order):
+            self._emit(
+                ChangeKind.EXAM_MISSING,
+                key,
+                old=self.last_seen[key],
+                detail="absent from this record; kept in the current view with its last value",
+            )
+        self.present = set(keyed)
+
+
+def _current(
+    report: ScoreReport, last_seen: dict[_ExamKey, ExamScore], present: set[_ExamKey]
+) -> ScoreReport:
+    """The newest record, exams unique by key, plus the exams it lost (last known value)."""
+    keyed, _ = _keyed(report.exams)
+    missing = [last_seen[k] for k in sorted(last_seen.keys() - present, key=_exam_order)]
+    if not missing and len(keyed) == len(report.exams):
+        return report
+    exams = sorted([*keyed.values(), *missing], key=lambda e: -e.admin_year)
+    return attrs.evolve(report, exams=tuple(exams))
+
+
+def _records(source: MergeSource) -> Iterator[ScoreReport]:
+    if isinstance(source, (str, os.PathLike)):
+        from apscores.reading import read  # late: the readers are optional for in-memory use
+
+        with read(source) as reader:
+            yield from reader
+    elif isinstance(source, ScoreReport):
+        yield source
+    else:
+        yield from source
+
+
+def merge(*sources: MergeSource) -> MergeResult:
+    """Merge reports from any number of sources into one current report per AP ID.
+
+    Each source is an iterable of :class:`~apscores.models.ScoreReport` (a list, a reader)
+    or the path of a TXT/CSV score file (read with :func:`apscores.reading.read`). Sources
+    are consumed one record at a time. See the module docstring for the rules.
+
+    >>> from apscores.models import ExamScore, ScoreReport, Student
+    >>> import datetime as dt
+    >>> old = ScoreReport("A1", Student("Doe", "Jo"), "1234",
+    ...                   exams=(ExamScore("93", 2019, None, ("98",)),),
+    ...                   report_date=dt.date(2019, 7, 5))
+    >>> new = attrs.evolve(old, exams=(ExamScore("93", 2019, 4),),
+    ...                    report_date=dt.date(2019, 9, 1))
+    >>> result = merge([new], [old])
+    >>> result.current[0].exams[0].score
+    4
+    >>> [c.kind.value for c in result.changes]
+    ['new_student', 'new_exam', 'score_changed']
+    """
+    students: dict[str, _StudentVersions] = {}
+    read_count = duplicates = 0
+    for source in sources:
+        for report in _records(source):
+            read_count += 1
+            store = students.get(report.ap_id)
+            if store is None:
+                store = students[report.ap_id] = _StudentVersions(_version_key(report))
+            if not store.add(report):
+                duplicates += 1
+    current: list[ScoreReport] = []
+    changes: list[Change] = []
+    for ap_id in sorted(students):
+        store = students[ap_id]
+        history = _History(ap_id)
+        history.walk(store)
+        changes.extend(history.changes)
+        current.append(_current(store.chosen(), history.last_seen, history.present))
+    return MergeResult(tuple(current), tuple(changes), read_count, duplicates)
+
+
+def write_changes_csv(changes: Iterable[Change], dest: str | os.PathLike[str] | BinaryIO) -> int:
+    """Write changes as a flat UTF-8 CSV (:data:`CHANGE_COLUMNS`); returns rows written."""
+    if isinstance(dest, (str, os.PathLike)):
+        with Path(dest).open("wb") as handle:
+            return write_changes_csv(changes, handle)
+    text = io.TextIOWrapper(dest, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.DictWriter(text, fieldnames=CHANGE_COLUMNS)
+        writer.writeheader()
+        count = 0
+        for item in changes:
+            writer.writerow(item.as_row())
+            count += 1
+        text.flush()
+        return count
+    finally:
+        text.detach()  # leave the caller's binary handle open
