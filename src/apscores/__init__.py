@@ -2,7 +2,10 @@
 
 from apscores import catalog
 from apscores.catalog import ExamStatus, award_name, exam_name
+from apscores.client import AsyncClient, Client, DownloadResult, GeneratedFile
 from apscores.converter import converter, from_dict, from_json, to_dict, to_json
+from apscores.credit import CreditPolicy, CreditResult, CreditRule, Outcome, PolicyError
+from apscores.csvfile import read_csv, write_csv
 from apscores.errors import (
     APIConnectionError,
     APIError,
@@ -17,6 +20,7 @@ from apscores.errors import (
     ParseError,
     RecordError,
 )
+from apscores.merge import Change, ChangeKind, MergeResult, merge
 from apscores.models import (
     Address,
     Award,
@@ -26,6 +30,9 @@ from apscores.models import (
     ScoreReport,
     Student,
 )
+from apscores.reading import Reader, read
+from apscores.tables import to_arrow, to_pandas, to_polars, to_rows
+from apscores.txt import read_txt, write_txt
 
 __version__ = "0.1.0.dev0"
 
@@ -36,17 +43,30 @@ __all__ = [
     "APITimeoutError",
     "APScoresError",
     "Address",
+    "AsyncClient",
     "AuthenticationError",
     "Award",
+    "Change",
+    "ChangeKind",
+    "Client",
     "ConfigurationError",
+    "CreditPolicy",
+    "CreditResult",
+    "CreditRule",
     "DownloadError",
+    "DownloadResult",
     "DownloadURLExpired",
     "ExamScore",
     "ExamStatus",
+    "GeneratedFile",
+    "MergeResult",
     "MissingColumnsError",
     "Organization",
+    "Outcome",
     "ParseError",
+    "PolicyError",
     "PreviousSchool",
+    "Reader",
     "RecordError",
     "ScoreReport",
     "Student",
@@ -57,6 +77,16 @@ __all__ = [
     "exam_name",
     "from_dict",
     "from_json",
+    "merge",
+    "read",
+    "read_csv",
+    "read_txt",
+    "to_arrow",
     "to_dict",
     "to_json",
+    "to_pandas",
+    "to_polars",
+    "to_rows",
+    "write_csv",
+    "write_txt",
 ]
