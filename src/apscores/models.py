@@ -9,6 +9,7 @@ Serialisation lives in :mod:`apscores.converter`, not here.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 import attrs
@@ -123,6 +124,10 @@ class ExamScore:
         """False for exam codes missing from the catalog (kept, never dropped)."""
         return catalog.is_known_exam(self.code)
 
+    def _repr_html_(self) -> str:
+        """A one-row table for notebooks."""
+        return _exam_table((self,))
+
 
 @attrs.frozen
 class Award:
@@ -169,3 +174,39 @@ class ScoreReport:
         from apscores.converter import to_dict
 
         return to_dict(self)
+
+    def __repr__(self) -> str:
+        """Compact, so a list stays readable: ``<ScoreReport ID Last, First: N exams>``."""
+        name = ", ".join(p for p in (self.student.last_name, self.student.first_name) if p)
+        count = len(self.exams)
+        return f"<ScoreReport {self.ap_id} {name}: {count} exam{'' if count == 1 else 's'}>"
+
+    def _repr_html_(self) -> str:
+        """The student, then the exams as a small table, for notebooks."""
+        born = self.student.date_of_birth.isoformat() if self.student.date_of_birth else ""
+        head = (
+            f"<p><strong>{html.escape(self.student.full_name)}</strong>"
+            f" &middot; AP ID {html.escape(self.ap_id)}"
+            + (f" &middot; born {born}" if born else "")
+            + f" &middot; DI {html.escape(self.di_code)}</p>"
+        )
+        return head + _exam_table(self.exams)
+
+
+def _exam_table(exams: tuple[ExamScore, ...]) -> str:
+    """Exams as an HTML table; every value is escaped (names come from files)."""
+    header = "".join(
+        f"<th>{h}</th>" for h in ("Exam", "Code", "Year", "Score", "Status", "Irregularities")
+    )
+    rows = []
+    for exam in exams:
+        cells = (
+            exam.name,
+            exam.code,
+            str(exam.admin_year),
+            "" if exam.score is None else str(exam.score),
+            exam.status.value,
+            " ".join(exam.irregularity_codes),
+        )
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -1,0 +1,126 @@
+"""The ``apscores`` command (also ``python -m apscores``).
+
+``fetch`` is the scheduled job; ``doctor`` checks a setup; ``read`` and ``convert`` look
+into score files; ``sandbox``, ``merge`` and ``credit`` come from their own modules through
+``register(subparsers)``. Exit statuses are listed in :mod:`apscores.cli.exitcodes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from apscores.cli._output import LOGGER, remove_logging, setup_logging
+from apscores.cli.exitcodes import ExitCode
+from apscores.errors import APScoresError, ConfigurationError
+
+__all__ = ["ExitCode", "build_parser", "main"]
+
+EPILOG = """\
+exit codes: 0 ok, 2 usage or configuration, 3 nothing new, 4 login refused,
+5 some DI codes failed (re-running is safe), 6 a DI code is locked by another run.
+Credentials come from APSCORES_EMAIL/APSCORES_PASSWORD, the keyring (service 'apscores')
+or a prompt; never from the command line.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand, including the ones other modules register."""
+    from apscores import __version__
+    from apscores.cli import credit_cmd, doctor, fetch, files, merge_cmd, sandbox_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="apscores",
+        description="Download and read the AP score reports College Board sends to colleges.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"apscores {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", help="only warnings and errors (for cron)"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    common.add_argument(
+        "--log-format", choices=("plain", "json"), default="plain", help="log lines on stderr"
+    )
+    common.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    fetch.add_arguments(
+        commands.add_parser(
+            "fetch",
+            parents=[common],
+            help="download, save and record new score files for DI codes",
+            description=(
+                "For each DI code (concurrently): finish what an earlier run left, then "
+                "generate, download, save and record the next file. Safe to run every hour."
+            ),
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    doctor.add_arguments(
+        commands.add_parser(
+            "doctor",
+            parents=[common],
+            help="check credentials and login, and explain what is wrong",
+        )
+    )
+    files.add_read_arguments(
+        commands.add_parser(
+            "read", parents=[common], help="summarise a score file (students, exams, scores)"
+        )
+    )
+    files.add_convert_arguments(
+        commands.add_parser(
+            "convert",
+            parents=[common],
+            help="write a score file as CSV, JSON Lines or Parquet tables",
+        )
+    )
+    sandbox_cmd.register(commands)
+    merge_cmd.register(commands)
+    credit_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``apscores``; returns the exit status (see :mod:`apscores.cli.exitcodes`)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and usage errors
+        return int(exit_.code) if isinstance(exit_.code, int) else ExitCode.USAGE
+    quiet = getattr(args, "quiet", False)
+    level = logging.WARNING
+    if getattr(args, "verbose", False) or not (quiet or sys.stderr.isatty()):
+        level = logging.INFO  # cron and pipes get a log line per step, terminals a bar
+    handler = setup_logging(
+        sys.stderr, log_format=getattr(args, "log_format", "plain"), level=level
+    )
+    try:
+        return int(args.func(args))
+    except ConfigurationError as error:
+        LOGGER.error("%s", error)
+        return ExitCode.USAGE
+    except BrokenPipeError:  # e.g. `apscores convert ... -o - | head`: the reader left
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.ERROR
+    except KeyboardInterrupt:
+        LOGGER.error("interrupted; re-running is safe")
+        return ExitCode.INTERRUPTED
+    except APScoresError as error:
+        LOGGER.error("%s: %s", type(error).__name__, error)
+        return ExitCode.PARTIAL
+    except Exception:
+        LOGGER.exception("unexpected error; please report it with this log")
+        return ExitCode.ERROR
+    finally:
+        remove_logging(handler)

@@ -1,0 +1,93 @@
+"""``apscores doctor``: check a setup and say what is wrong in plain words.
+
+It checks that credentials are found (and where), then that a login works. When the login
+is refused it prints College Board's prerequisites for a web-service account, because the
+service does not say which one failed (``web-service.md`` §10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from apscores.cli.credentials import Credentials, find_credentials
+from apscores.cli.exitcodes import ExitCode
+from apscores.errors import APScoresError, AuthenticationError
+
+__all__ = ["PREREQUISITES", "add_arguments", "run_doctor"]
+
+#: What College Board requires of the account behind the web service, as questions.
+PREREQUISITES: tuple[str, ...] = (
+    "Is multi-factor authentication (MFA) off for this account? The web service does not "
+    "work with MFA on; use a dedicated account for automation.",
+    "Is the password current? Passwords expire: log in to the AP Higher Education Score "
+    "Reports portal in a browser, set a new password if asked, then update the one apscores "
+    "uses.",
+    "Does the account have the APOSRD HED Admin role for this institution? If not, ask the "
+    "institution's main College Board contact for the access code and add the role.",
+    "Have the portal's terms of use been accepted? Log in to the AP HED Score Reports portal "
+    "once in a browser and accept them.",
+    "Are you logging in with the account's email address? Legacy usernames no longer work.",
+)
+
+
+def _checklist(out: TextIO) -> None:
+    out.write("College Board requires all of these for the web service; please check:\n")
+    for item in PREREQUISITES:
+        out.write(f"  [ ] {item}\n")
+
+
+async def _login(credentials: Credentials | None) -> None:
+    """Log in once (the sandbox when there are no credentials to use)."""
+    if credentials is None:
+        from apscores.sandbox import sandbox_async_client
+
+        async with sandbox_async_client() as client:
+            await client.session.login()
+        return
+    from apscores.client import AsyncClient
+
+    async with AsyncClient(email=credentials.email, password=credentials.password) as client:
+        await client.session.login()
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Check credentials and login; 0 when all is well, else the matching exit code."""
+    out = sys.stdout
+    credentials: Credentials | None = None
+    if args.sandbox:
+        out.write("[ok] credentials: the sandbox's built-in account\n")
+    else:
+        credentials, notes = find_credentials()
+        if credentials is None:
+            out.write("[!!] credentials: none found\n")
+            for note in notes:
+                out.write(f"     - {note}\n")
+            out.write(
+                "     Set APSCORES_EMAIL and APSCORES_PASSWORD, or run "
+                "`keyring set apscores you@college.edu` (pip install 'apscores[keyring]').\n"
+            )
+            return ExitCode.USAGE
+        out.write(f"[ok] credentials: {credentials.email} (from {credentials.source})\n")
+    try:
+        asyncio.run(_login(credentials))
+    except AuthenticationError as error:
+        out.write(f"[!!] login refused: {error.message}\n")
+        _checklist(out)
+        return ExitCode.AUTH
+    except APScoresError as error:
+        out.write(f"[!!] login failed: {error}\n")
+        out.write("     Is the network up, and can this machine reach the service?\n")
+        return ExitCode.PARTIAL
+    out.write("[ok] login works\n")
+    return ExitCode.OK
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``apscores doctor``."""
+    parser.add_argument(
+        "--sandbox", action="store_true", help="check against the built-in sandbox instead"
+    )
+    parser.set_defaults(func=run_doctor)

@@ -1,0 +1,53 @@
+"""Every exit status of the ``apscores`` command, in one place, for schedulers to act on.
+
+=====  ==============  ===============================================================
+code   name            meaning
+=====  ==============  ===============================================================
+0      OK              done; at least one file was saved and recorded (or checks passed)
+1      ERROR           an unexpected error (a bug: please report it with the log)
+2      USAGE           bad options or configuration (no credentials, unreadable file...)
+3      NOTHING_NEW     every DI code ran fine and there was nothing new to download
+4      AUTH            login refused: see ``apscores doctor`` for the checklist
+5      PARTIAL         one or more DI codes failed; the others finished. Re-running is safe
+6      LOCKED          another run holds the lock of a DI code; that code was skipped
+130    INTERRUPTED     stopped with Ctrl-C; re-running is safe
+=====  ==============  ===============================================================
+
+When DI codes end differently, the most serious wins: AUTH, PARTIAL, LOCKED, OK,
+NOTHING_NEW (in that order).
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["ExitCode", "worst"]
+
+
+class ExitCode(enum.IntEnum):
+    """The exit statuses of ``apscores`` (see the module docstring)."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    NOTHING_NEW = 3
+    AUTH = 4
+    PARTIAL = 5
+    LOCKED = 6
+    INTERRUPTED = 130
+
+
+_SEVERITY = (
+    ExitCode.NOTHING_NEW,
+    ExitCode.OK,
+    ExitCode.LOCKED,
+    ExitCode.PARTIAL,
+    ExitCode.AUTH,
+    ExitCode.USAGE,
+    ExitCode.ERROR,
+)
+
+
+def worst(codes: list[ExitCode]) -> ExitCode:
+    """The exit status of a run whose DI codes ended with ``codes`` (none: nothing new)."""
+    return max(codes, key=_SEVERITY.index, default=ExitCode.NOTHING_NEW)

@@ -1,0 +1,266 @@
+"""A local download ledger, so a crashed or repeated run never loses or re-fetches a file.
+
+Every download moves through ``generated -> saved -> recorded`` (or ``abandoned`` when a
+generated file was never saved and a fresh one replaces it). Each transition is one SQLite
+statement, hence one transaction: a process killed at any point leaves the ledger at the
+last finished step, and the next run picks up from there (see :mod:`apscores.cli.fetch`).
+
+Entries are keyed by (account email, DI code) because College Board's ``new`` watermark
+belongs to the account. The database uses WAL so a reader never blocks the writer, and a
+busy timeout so runs for different DI codes can share one file.
+
+>>> import tempfile, pathlib
+>>> with Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.sqlite3") as ledger:
+...     entry = ledger.start("me@x.edu", "1234", "42", fmt="txt", kind="new", file_name="a.txt")
+...     ledger.mark_saved(entry.id, path=pathlib.Path("a.txt"), size=3, sha256="ab").state
+<State.SAVED: 'saved'>
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import os
+import sqlite3
+from pathlib import Path
+from types import TracebackType
+
+import attrs
+
+__all__ = ["DEFAULT_LEDGER_NAME", "Entry", "Ledger", "State", "default_ledger_path"]
+
+DEFAULT_LEDGER_NAME = ".apscores-ledger.sqlite3"
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS downloads (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    account       TEXT NOT NULL,
+    di_code       TEXT NOT NULL,
+    download_id   TEXT NOT NULL,
+    download_id_is_int INTEGER NOT NULL DEFAULT 0,
+    format        TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    file_name     TEXT NOT NULL,
+    path          TEXT,
+    size          INTEGER,
+    sha256        TEXT,
+    state         TEXT NOT NULL
+                  CHECK (state IN ('generated', 'saved', 'recorded', 'abandoned')),
+    generated_at  TEXT NOT NULL,
+    saved_at      TEXT,
+    recorded_at   TEXT,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS downloads_by_account_di ON downloads (account, di_code, state);
+"""
+
+
+class State(str, enum.Enum):
+    """Where a download stands; only ``recorded`` and ``abandoned`` are final."""
+
+    GENERATED = "generated"
+    SAVED = "saved"
+    RECORDED = "recorded"
+    ABANDONED = "abandoned"
+
+
+@attrs.frozen
+class Entry:
+    """One row of the ledger: a file the service generated for (account, DI code)."""
+
+    id: int
+    account: str
+    di_code: str
+    download_id: str
+    download_id_is_int: bool
+    format: str
+    kind: str
+    file_name: str
+    path: Path | None
+    size: int | None
+    sha256: str | None
+    state: State
+    generated_at: dt.datetime
+    saved_at: dt.datetime | None
+    recorded_at: dt.datetime | None
+    updated_at: dt.datetime
+
+    @property
+    def download_id_value(self) -> str | int:
+        """The id as the service sent it (a JSON number stays a number when sent back)."""
+        return int(self.download_id) if self.download_id_is_int else self.download_id
+
+
+def default_ledger_path(dest: str | os.PathLike[str]) -> Path:
+    """The ledger lives next to the files it describes unless told otherwise."""
+    return Path(dest) / DEFAULT_LEDGER_NAME
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    generated_at = _time(row["generated_at"])
+    updated_at = _time(row["updated_at"])
+    assert generated_at is not None
+    assert updated_at is not None
+    return Entry(
+        id=row["id"],
+        account=row["account"],
+        di_code=row["di_code"],
+        download_id=row["download_id"],
+        download_id_is_int=bool(row["download_id_is_int"]),
+        format=row["format"],
+        kind=row["kind"],
+        file_name=row["file_name"],
+        path=Path(row["path"]) if row["path"] else None,
+        size=row["size"],
+        sha256=row["sha256"],
+        state=State(row["state"]),
+        generated_at=generated_at,
+        saved_at=_time(row["saved_at"]),
+        recorded_at=_time(row["recorded_at"]),
+        updated_at=updated_at,
+    )
+
+
+class Ledger:
+    """The download ledger in one SQLite file (created on first use, parent dirs too)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: every statement below is its own transaction.
+        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            self._db.close()
+            raise ValueError(
+                f"{self.path} was written by a newer apscores (schema {version}); upgrade apscores"
+            )
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        """Close the database; the ledger is always consistent on disk."""
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Ledger {str(self.path)!r}>"
+
+    def get(self, entry_id: int) -> Entry:
+        """The entry with this id; ``KeyError`` if there is none."""
+        row = self._db.execute("SELECT * FROM downloads WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise KeyError(entry_id)
+        return _entry(row)
+
+    def start(
+        self,
+        account: str,
+        di_code: str,
+        download_id: str | int,
+        *,
+        fmt: str,
+        kind: str,
+        file_name: str,
+        path: Path | None = None,
+    ) -> Entry:
+        """Note a file the service just generated (``path``: where it is going to be saved)."""
+        now = _now()
+        cursor = self._db.execute(
+            "INSERT INTO downloads (account, di_code, download_id, download_id_is_int, format,"
+            " kind, file_name, path, state, generated_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account,
+                di_code,
+                str(download_id),
+                isinstance(download_id, int),
+                fmt,
+                kind,
+                file_name,
+                str(path) if path is not None else None,
+                State.GENERATED.value,
+                now,
+                now,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return self.get(cursor.lastrowid)
+
+    def _move(self, entry_id: int, source: State, sql: str, params: tuple[object, ...]) -> Entry:
+        cursor = self._db.execute(
+            f"UPDATE downloads SET {sql}, updated_at = ? WHERE id = ? AND state = ?",  # noqa: S608
+            (*params, _now(), entry_id, source.value),
+        )
+        if cursor.rowcount != 1:
+            state = self.get(entry_id).state.value  # KeyError if the id is unknown
+            raise ValueError(f"ledger entry {entry_id} is {state}, expected {source.value}")
+        return self.get(entry_id)
+
+    def mark_saved(self, entry_id: int, *, path: Path, size: int, sha256: str) -> Entry:
+        """The file is complete on disk at ``path``: only recording is left."""
+        return self._move(
+            entry_id,
+            State.GENERATED,
+            "state = ?, path = ?, size = ?, sha256 = ?, saved_at = ?",
+            (State.SAVED.value, str(path), size, sha256, _now()),
+        )
+
+    def mark_recorded(self, entry_id: int) -> Entry:
+        """The service was told; this download is finished."""
+        return self._move(
+            entry_id,
+            State.SAVED,
+            "state = ?, recorded_at = ?",
+            (State.RECORDED.value, _now()),
+        )
+
+    def mark_abandoned(self, entry_id: int) -> Entry:
+        """A generated file that never reached the disk; the next generate replaces it."""
+        return self._move(entry_id, State.GENERATED, "state = ?", (State.ABANDONED.value,))
+
+    def unfinished(self, account: str, di_code: str) -> list[Entry]:
+        """Entries for (account, DI code) still ``generated`` or ``saved``, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM downloads WHERE account = ? AND di_code = ? AND state IN (?, ?)"
+            " ORDER BY id",
+            (account, di_code, State.GENERATED.value, State.SAVED.value),
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def entries(self, account: str | None = None, di_code: str | None = None) -> list[Entry]:
+        """Every entry, optionally for one account and/or DI code, oldest first."""
+        sql = "SELECT * FROM downloads WHERE (? IS NULL OR account = ?)"
+        sql += " AND (? IS NULL OR di_code = ?) ORDER BY id"
+        rows = self._db.execute(sql, (account, account, di_code, di_code)).fetchall()
+        return [_entry(row) for row in rows]
+
+    def find_path(self, path: Path) -> Entry | None:
+        """The newest live entry that owns ``path`` (so a new download never overwrites it)."""
+        row = self._db.execute(
+            "SELECT * FROM downloads WHERE path = ? AND state != ? ORDER BY id DESC LIMIT 1",
+            (str(path), State.ABANDONED.value),
+        ).fetchone()
+        return _entry(row) if row is not None else None

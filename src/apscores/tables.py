@@ -1,0 +1,265 @@
+"""Score reports as flat rows and typed data frames, for notebooks and pipelines.
+
+*Long* rows (the default) are one row per exam, which is what loaders and analysts want:
+the 30 wide exam slots of the file become rows, and each exam is named from its own admin
+year (exam 93 is "World History" up to 2019, "World History: Modern" after). *Wide* rows
+are one row per student with ``exam_01_*``, ``exam_02_*``... columns, most recent first.
+
+The data-frame builders import pandas, polars or pyarrow only when called, and say which
+extra to install when it is missing. Column types are declared once (:data:`COLUMN_KINDS`):
+dates are dates, years and scores are nullable integers, exam names and statuses are
+categorical.
+
+>>> from apscores.models import ExamScore, ScoreReport, Student
+>>> report = ScoreReport("1234ABCD", Student("Doe", "Jane"), "1234",
+...                      exams=(ExamScore("93", 2019, 4),))
+>>> [(row["exam_name"], row["score"]) for row in to_rows([report])]
+[('World History', 4)]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+from apscores.errors import ConfigurationError
+from apscores.models import ExamScore, ScoreReport
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = [
+    "COLUMN_KINDS",
+    "EXAM_COLUMNS",
+    "IRREGULARITY_SEPARATOR",
+    "Kind",
+    "Row",
+    "column_kind",
+    "column_names",
+    "jsonable",
+    "to_arrow",
+    "to_pandas",
+    "to_polars",
+    "to_rows",
+    "write_parquet",
+]
+
+Row = dict[str, Any]
+Kind = Literal["str", "int", "date", "category"]
+
+#: Irregularity codes of one exam are joined into one cell with this separator.
+IRREGULARITY_SEPARATOR = ";"
+
+_STUDENT_KINDS: dict[str, Kind] = {
+    "ap_id": "str",
+    "last_name": "str",
+    "first_name": "str",
+    "middle_initial": "str",
+    "date_of_birth": "date",
+    "gender": "str",
+    "di_code": "str",
+    "high_school_code": "str",
+    "high_school_name": "str",
+}
+_EXAM_KINDS: dict[str, Kind] = {
+    "code": "str",
+    "name": "category",
+    "admin_year": "int",
+    "score": "int",
+    "status": "category",
+    "irregularity_codes": "str",
+    "class_section": "str",
+}
+_DATE_KINDS: dict[str, Kind] = {
+    "date_released": "date",
+    "date_updated": "date",
+    "report_date": "date",
+}
+
+#: The per-exam fields; long rows call them ``exam_code``, ``exam_name``... (``admin_year``,
+#: ``score``, ``status``, ``irregularity_codes`` and ``class_section`` keep their names).
+EXAM_COLUMNS: tuple[str, ...] = tuple(_EXAM_KINDS)
+
+_LONG_NAMES = {"code": "exam_code", "name": "exam_name"}
+
+#: Every long column and its kind, in column order.
+COLUMN_KINDS: dict[str, Kind] = {
+    **_STUDENT_KINDS,
+    **{_LONG_NAMES.get(name, name): kind for name, kind in _EXAM_KINDS.items()},
+    **_DATE_KINDS,
+}
+
+_EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow", "pyarrow.parquet": "arrow"}
+
+
+def column_kind(column: str) -> Kind:
+    """The kind of a long or wide column (``exam_07_score`` is an ``int``)."""
+    if column in COLUMN_KINDS:
+        return COLUMN_KINDS[column]
+    if column.startswith("exam_") and column[5:7].isdigit():
+        return _EXAM_KINDS.get(column[8:], "str")
+    return "str"
+
+
+def _student_cells(report: ScoreReport) -> Row:
+    student = report.student
+    return {
+        "ap_id": report.ap_id,
+        "last_name": student.last_name,
+        "first_name": student.first_name,
+        "middle_initial": student.middle_initial,
+        "date_of_birth": student.date_of_birth,
+        "gender": student.gender,
+        "di_code": report.di_code,
+        "high_school_code": report.high_school.code,
+        "high_school_name": report.high_school.name,
+    }
+
+
+def _exam_cells(exam: ExamScore) -> Row:
+    return {
+        "code": exam.code,
+        "name": exam.name,
+        "admin_year": exam.admin_year,
+        "score": exam.score,
+        "status": exam.status.value,
+        "irregularity_codes": IRREGULARITY_SEPARATOR.join(exam.irregularity_codes),
+        "class_section": exam.class_section,
+    }
+
+
+def _date_cells(report: ScoreReport) -> Row:
+    return {
+        "date_released": report.date_released,
+        "date_updated": report.date_updated,
+        "report_date": report.report_date,
+    }
+
+
+def to_rows(
+    reports: Iterable[ScoreReport], *, long: bool = True, max_exams: int | None = None
+) -> Iterator[Row]:
+    """Flat dicts, streamed: one per exam (``long``) or one per student (wide).
+
+    Dates stay :class:`datetime.date` and blanks stay ``None``. Wide rows carry the exams
+    each student has; pass ``max_exams`` to give every row the same ``exam_NN_*`` columns
+    (missing slots are ``None``), as a CSV header needs.
+    """
+    for report in reports:
+        student = _student_cells(report)
+        dates = _date_cells(report)
+        if long:
+            for exam in report.exams:
+                cells = {_LONG_NAMES.get(k, k): v for k, v in _exam_cells(exam).items()}
+                yield {**student, **cells, **dates}
+            continue
+        row = {**student, **dates}
+        slots = len(report.exams) if max_exams is None else max_exams
+        for index in range(slots):
+            filled = index < len(report.exams)
+            cells = _exam_cells(report.exams[index]) if filled else dict.fromkeys(EXAM_COLUMNS)
+            row.update({f"exam_{index + 1:02d}_{key}": value for key, value in cells.items()})
+        yield row
+
+
+def column_names(*, long: bool = True, max_exams: int = 0) -> list[str]:
+    """The columns of long rows, or of wide rows with ``max_exams`` exam slots."""
+    if long:
+        return list(COLUMN_KINDS)
+    names = [*_STUDENT_KINDS, *_DATE_KINDS]
+    for index in range(max_exams):
+        names += [f"exam_{index + 1:02d}_{key}" for key in EXAM_COLUMNS]
+    return names
+
+
+def _columns(reports: Iterable[ScoreReport], long: bool) -> tuple[list[str], dict[str, list[Any]]]:
+    """Materialise rows column by column; wide rows are padded to the widest student."""
+    reports = list(reports)
+    max_exams = None if long else max((len(r.exams) for r in reports), default=0)
+    names = column_names(long=long, max_exams=max_exams or 0)
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for row in to_rows(reports, long=long, max_exams=max_exams):
+        for name in names:
+            columns[name].append(row[name])
+    return names, columns
+
+
+def _require(module: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        extra = _EXTRAS[module]
+        raise ConfigurationError(
+            f"{module} is not installed; install it with: pip install 'apscores[{extra}]'"
+        ) from error
+
+
+def to_pandas(reports: Iterable[ScoreReport], *, long: bool = True) -> pandas.DataFrame:
+    """A pandas DataFrame: datetime64 dates, ``Int64`` years and scores, categorical names.
+
+    Needs ``pip install 'apscores[pandas]'``.
+    """
+    pd = _require("pandas")
+    names, columns = _columns(reports, long)
+    data: dict[str, Any] = {}
+    for name in names:
+        values = columns[name]
+        kind = column_kind(name)
+        if kind == "date":
+            data[name] = pd.to_datetime(pd.Series(values, dtype="object"))
+        elif kind == "int":
+            data[name] = pd.array(values, dtype="Int64")
+        elif kind == "category":
+            data[name] = pd.Categorical(values)
+        else:
+            data[name] = pd.array(values, dtype="string")
+    frame: pandas.DataFrame = pd.DataFrame(data, columns=names)
+    return frame
+
+
+def to_polars(reports: Iterable[ScoreReport], *, long: bool = True) -> Any:
+    """A polars DataFrame with ``Date``, ``Int64`` and ``Categorical`` columns.
+
+    Needs ``pip install 'apscores[polars]'``.
+    """
+    pl = _require("polars")
+    types = {"str": pl.Utf8, "int": pl.Int64, "date": pl.Date, "category": pl.Categorical}
+    names, columns = _columns(reports, long)
+    schema = {name: types[column_kind(name)] for name in names}
+    return pl.DataFrame(columns, schema=schema)
+
+
+def to_arrow(reports: Iterable[ScoreReport], *, long: bool = True) -> Any:
+    """A pyarrow Table: ``date32``, ``int64`` and dictionary-encoded names.
+
+    Needs ``pip install 'apscores[arrow]'``; it is what ``convert --to parquet`` writes.
+    """
+    pa = _require("pyarrow")
+    types = {
+        "str": pa.string(),
+        "int": pa.int64(),
+        "date": pa.date32(),
+        "category": pa.dictionary(pa.int32(), pa.string()),
+    }
+    names, columns = _columns(reports, long)
+    schema = pa.schema([pa.field(name, types[column_kind(name)]) for name in names])
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def write_parquet(
+    reports: Iterable[ScoreReport], path: str | os.PathLike[str], *, long: bool = True
+) -> int:
+    """Write :func:`to_arrow`'s table as Parquet; returns the number of rows."""
+    table = to_arrow(reports, long=long)
+    _require("pyarrow.parquet").write_table(table, path)
+    rows: int = table.num_rows
+    return rows
+
+
+def jsonable(row: Row) -> Row:
+    """A row with dates as ISO strings, ready for ``json.dumps``."""
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()}

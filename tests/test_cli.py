@@ -1,0 +1,291 @@
+"""The command line's small parts: parser, exit codes, credentials, locks, output, doctor."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from apscores.cli import build_parser, main
+from apscores.cli import credentials as creds
+from apscores.cli._output import JsonFormatter, Progress
+from apscores.cli.credentials import Credentials, find_credentials
+from apscores.cli.doctor import PREREQUISITES
+from apscores.cli.exitcodes import ExitCode, worst
+from apscores.cli.lock import DiLock, lock_path
+from apscores.client import AsyncClient
+from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, transport
+
+
+class FakeCredential:
+    def __init__(self, username: str, password: str) -> None:
+        self.username = username
+        self.password = password
+
+
+class FakeKeyring:
+    """Stands in for the ``keyring`` module."""
+
+    def __init__(self, entries: dict[str, str] | None = None, fail: bool = False) -> None:
+        self.entries = entries or {}
+        self.fail = fail
+
+    def get_password(self, service: str, user: str) -> str | None:
+        assert service == "apscores"
+        return self.entries.get(user)
+
+    def get_credential(self, service: str, user: str | None) -> FakeCredential | None:
+        if self.fail:
+            raise RuntimeError("no backend")
+        for name, password in self.entries.items():
+            return FakeCredential(name, password)
+        return None
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APSCORES_EMAIL", raising=False)
+    monkeypatch.delenv("APSCORES_PASSWORD", raising=False)
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+
+
+def test_exit_codes_and_worst() -> None:
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 130]
+    assert worst([]) is ExitCode.NOTHING_NEW
+    assert worst([ExitCode.NOTHING_NEW, ExitCode.OK]) is ExitCode.OK
+    assert worst([ExitCode.OK, ExitCode.LOCKED]) is ExitCode.LOCKED
+    assert worst([ExitCode.LOCKED, ExitCode.PARTIAL, ExitCode.OK]) is ExitCode.PARTIAL
+    assert worst([ExitCode.PARTIAL, ExitCode.AUTH]) is ExitCode.AUTH
+
+
+def test_parser_has_every_command() -> None:
+    parser = build_parser()
+    for command in ("fetch", "doctor", "read", "convert", "sandbox", "merge", "credit"):
+        assert command in parser.format_help()
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == ExitCode.USAGE
+    assert main(["fetch"]) == ExitCode.USAGE  # --dest is required
+    assert "--dest" in capsys.readouterr().err
+    assert main(["--version"]) == 0
+    assert "apscores" in capsys.readouterr().out
+
+
+def test_password_is_never_an_option(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("fetch", "doctor"):
+        assert main([command, "--help"]) == 0
+    help_text = capsys.readouterr().out.lower().replace("apscores_password", "")
+    assert "--dest" in help_text
+    assert "password" not in help_text
+
+
+def test_python_dash_m(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    import apscores
+
+    monkeypatch.setattr(sys, "argv", ["apscores", "--version"])
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_path(str(Path(apscores.__file__).with_name("__main__.py")), run_name="__main__")
+    assert stopped.value.code == 0
+
+
+# -- credentials ----------------------------------------------------------------------
+
+
+def test_credentials_from_env() -> None:
+    found, notes = find_credentials(
+        environ={"APSCORES_EMAIL": "a@x.edu", "APSCORES_PASSWORD": "pw"}
+    )
+    assert found == Credentials("a@x.edu", "pw", "env")
+    assert "pw" not in repr(found)
+    assert notes == ["environment variables"]
+
+
+def test_credentials_from_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring({"k@x.edu": "kpw"}))
+    found, _ = find_credentials(environ={}, interactive=False)
+    assert found == Credentials("k@x.edu", "kpw", "keyring")
+    found, _ = find_credentials(environ={"APSCORES_EMAIL": "k@x.edu"}, interactive=False)
+    assert found == Credentials("k@x.edu", "kpw", "keyring")
+    found, notes = find_credentials(environ={"APSCORES_EMAIL": "z@x.edu"}, interactive=False)
+    assert found is None
+    assert "APSCORES_PASSWORD is not set" in notes
+    assert any("no keyring entry" in note and "z@x.edu" in note for note in notes)
+
+
+def test_keyring_missing_or_broken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: None)
+    found, notes = find_credentials(environ={}, interactive=False)
+    assert found is None
+    assert any("apscores[keyring]" in note for note in notes)
+    assert notes[-1] == "no terminal to ask on"
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring(fail=True))
+    _, notes = find_credentials(environ={}, interactive=False)
+    assert any("not usable" in note for note in notes)
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    _, notes = find_credentials(environ={}, interactive=False)
+    assert any("set APSCORES_EMAIL?" in note for note in notes)
+
+
+def test_real_keyring_module_is_found() -> None:
+    assert creds._keyring() is not None  # installed with the test extra
+
+
+def test_credentials_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return " p@x.edu "
+
+    found, _ = find_credentials(
+        environ={}, interactive=True, ask=ask, ask_secret=lambda prompt: "secret"
+    )
+    assert found == Credentials("p@x.edu", "secret", "prompt")
+    assert asked == ["College Board account email: "]
+    found, notes = find_credentials(
+        environ={}, interactive=True, ask=ask, ask_secret=lambda prompt: ""
+    )
+    assert found is None
+    assert notes[-1] == "nothing was typed"
+
+
+def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Tty())
+    found, _ = find_credentials(environ={}, ask=lambda p: "t@x.edu", ask_secret=lambda p: "pw")
+    assert found is not None
+    assert found.source == "prompt"
+
+
+# -- locks, output --------------------------------------------------------------------
+
+
+def test_lock_is_exclusive(tmp_path: Path) -> None:
+    path = lock_path(tmp_path, "1234")
+    assert path.name == ".apscores-1234.lock"
+    with DiLock(path) as first:
+        assert first.acquire(wait=False)
+        assert path.read_text().strip().isdigit()
+        assert not DiLock(path).acquire(wait=False)
+    second = DiLock(path)
+    assert second.acquire(wait=True)
+    second.release()
+    second.release()  # twice is harmless
+
+
+def test_progress_bar() -> None:
+    stream = io.StringIO()
+    bar = Progress(stream, 4, enabled=True)
+    bar.advance("1234: generated")
+    bar.advance("1234: done", 10)
+    assert "[######------------------] 1/4 1234: generated" in stream.getvalue()
+    assert "] 4/4 1234: done" in stream.getvalue()
+    bar.close()
+    assert stream.getvalue().endswith("\r")
+    silent = io.StringIO()
+    off = Progress(silent, 0, enabled=False)
+    off.advance("x")
+    off.close()
+    assert silent.getvalue() == ""
+
+
+def test_json_log_lines() -> None:
+    record = logging.LogRecord("apscores.cli", logging.INFO, __file__, 1, "hi %s", ("there",), None)
+    record.di_code = "1234"
+    record.exit_code = 3
+    data = json.loads(JsonFormatter().format(record))
+    assert data["message"] == "hi there"
+    assert data["level"] == "info"
+    assert data["di_code"] == "1234"
+    assert data["exit_code"] == 3
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    assert "boom" in json.loads(JsonFormatter().format(record))["error"]
+
+
+# -- doctor ---------------------------------------------------------------------------
+
+
+def test_doctor_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--sandbox"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "[ok] login works" in out
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_doctor_without_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor"]) == ExitCode.USAGE
+    out = capsys.readouterr().out
+    assert "[!!] credentials: none found" in out
+    assert "APSCORES_EMAIL/APSCORES_PASSWORD are not set" in out
+
+
+def sandbox_factory(service: SandboxService) -> Any:
+    """Stands in for ``AsyncClient``: the real class, wired to the sandbox's transport."""
+    real = AsyncClient
+
+    def factory(**options: Any) -> AsyncClient:
+        http = httpx.AsyncClient(transport=transport(service))
+        return real(base_url=service.api_base_url, retry_base_delay=0, http_client=http, **options)
+
+    return factory
+
+
+def test_doctor_refused_login_prints_the_checklist(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import apscores.client
+
+    monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
+    monkeypatch.setenv("APSCORES_PASSWORD", "wrong")
+    monkeypatch.setattr(apscores.client, "AsyncClient", sandbox_factory(SandboxService.default()))
+    assert main(["doctor"]) == ExitCode.AUTH
+    out = capsys.readouterr().out
+    assert f"[ok] credentials: {DEFAULT_EMAIL} (from env)" in out
+    assert "[!!] login refused" in out
+    for item in PREREQUISITES:
+        assert item in out
+    assert "wrong" not in out
+
+
+def test_doctor_good_login_and_unreachable_service(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import apscores.client
+
+    service = SandboxService.default()
+    monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
+    monkeypatch.setenv("APSCORES_PASSWORD", DEFAULT_PASSWORD)
+    monkeypatch.setattr(apscores.client, "AsyncClient", sandbox_factory(service))
+    assert main(["doctor"]) == ExitCode.OK
+    service.faults.refuse("login", times=None)
+    assert main(["doctor"]) == ExitCode.PARTIAL
+    assert "[!!] login failed" in capsys.readouterr().out
+
+
+def test_keyring_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    def missing(name: str) -> Any:
+        raise ImportError(name)
+
+    monkeypatch.setattr(importlib, "import_module", missing)
+    assert creds._keyring() is None

@@ -1,0 +1,103 @@
+"""Kill ``python -m apscores fetch`` with SIGKILL at every step boundary, then run it again.
+
+The sandbox runs as a loopback server in this test process, so its state (which orders
+were delivered, which downloads recorded) outlives the killed subprocess, exactly as
+College Board's would. The subprocess dies through the ``APSCORES_TEST_KILL_AT`` hook
+(see :func:`apscores.cli.fetch.checkpoint`). After the next, unhindered run every score
+order must be saved exactly once, every saved file recorded, and nothing left half-done.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apscores.cli.exitcodes import ExitCode
+from apscores.cli.fetch import KILL_AT_ENV
+from apscores.ledger import Ledger, State, default_ledger_path
+from apscores.reading import read
+from apscores.sandbox import (
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
+    SandboxServer,
+    SandboxService,
+    ServeConfig,
+    serve,
+)
+
+DIS = ("1234", "5678")
+STEPS = ("generate", "generated", "download", "saved", "record", "recorded")
+
+
+@pytest.fixture
+def server() -> Iterator[SandboxServer]:
+    service = SandboxService.default(di_codes=DIS, reports=6, url_ttl=300.0)
+    running = serve(ServeConfig(port=0, storage_port=0, di_codes=DIS), service=service)
+    try:
+        yield running
+    finally:
+        running.shutdown()
+
+
+def run_fetch(server: SandboxServer, dest: Path, kill_at: str | None) -> int:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("APSCORES_") and not key.startswith("COV_")
+    }
+    env.update(
+        APSCORES_BASE_URL=server.base_url,
+        APSCORES_EMAIL=DEFAULT_EMAIL,
+        APSCORES_PASSWORD=DEFAULT_PASSWORD,
+    )
+    if kill_at is not None:
+        env[KILL_AT_ENV] = kill_at
+    argv = [sys.executable, "-m", "apscores", "fetch", "--quiet", "--dest", str(dest)]
+    for di in DIS:
+        argv += ["--di", di]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_killed_run_is_finished_by_the_next(
+    server: SandboxServer, tmp_path: Path, step: str
+) -> None:
+    service = server.service
+    orders = {di: {order.report.ap_id for order in service.di_codes[di]} for di in DIS}
+
+    assert run_fetch(server, tmp_path, kill_at=step) == -signal.SIGKILL
+    assert run_fetch(server, tmp_path, kill_at=None) in (ExitCode.OK, ExitCode.NOTHING_NEW)
+
+    # Every score order is saved exactly once, in a file of its own DI code.
+    saved: dict[str, list[str]] = {di: [] for di in DIS}
+    for path in sorted(tmp_path.glob("AP_*")):
+        with read(path) as reader:
+            for report in reader:
+                saved[report.di_code].append(report.ap_id)
+    for di in DIS:
+        assert sorted(saved[di]) == sorted(orders[di]), f"DI {di} after a kill at {step}"
+        assert service.pending(di, DEFAULT_EMAIL) == []  # the service saw them all recorded
+
+    # The ledger is finished: every file on disk is recorded, locally and at the service.
+    with Ledger(default_ledger_path(tmp_path)) as ledger:
+        entries = ledger.entries()
+    assert {e.state for e in entries} <= {State.RECORDED, State.ABANDONED}
+    recorded = [e for e in entries if e.state is State.RECORDED]
+    assert sorted(e.path.name for e in recorded if e.path) == sorted(
+        p.name for p in tmp_path.glob("AP_*")
+    )
+    assert {str(i) for i in service.recorded_ids} >= {e.download_id for e in recorded}
+    for entry in recorded:
+        assert service.download(entry.download_id).fetches == 1  # downloaded once
+    assert not list(tmp_path.glob(".*.part-*"))
+
+    # And the run after that has nothing to do.
+    assert run_fetch(server, tmp_path, kill_at=None) == ExitCode.NOTHING_NEW

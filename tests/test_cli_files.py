@@ -1,0 +1,172 @@
+"""``apscores read`` and ``apscores convert``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from apscores.cli import main
+from apscores.cli.exitcodes import ExitCode
+from apscores.csvfile import write_csv
+from apscores.models import ExamScore, ScoreReport, Student
+from apscores.sandbox import fake_reports
+from apscores.txt import write_txt
+
+REPORTS = [
+    ScoreReport(
+        "1234ABCD",
+        Student("Doe", "Jane", date_of_birth=dt.date(2006, 3, 4)),
+        "1234",
+        exams=(
+            ExamScore("93", 2021, 5),
+            ExamScore("93", 2019, 3),
+            ExamScore("14", 2020, None, ("96",)),
+        ),
+        report_date=dt.date(2021, 7, 9),
+    ),
+    ScoreReport("22222222", Student("Roe", "Al"), "1234", exams=(ExamScore("36", 2022, 4),)),
+]
+
+
+@pytest.fixture
+def txt(tmp_path: Path) -> Path:
+    path = tmp_path / "scores.txt"
+    write_txt(REPORTS, path)
+    return path
+
+
+def test_read_summarises(txt: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", str(txt)]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert f"{txt}: TXT, 2 students, 4 exams (DI code 1234)" in out
+    assert "World History: Modern" in out
+    assert "World History " in out  # the 2019 exam keeps its old name
+    assert "     5       1  ######" in out
+    assert "  none       1" in out
+    assert "pending" in out
+    assert "96       1  Score not yet available" in out
+
+
+def test_read_lists_unreadable_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.txt"
+    write_txt(fake_reports(3), path)
+    good = path.read_bytes().splitlines(keepends=True)[0]
+    bad = good[:141] + b"99XX99" + good[147:]  # a birth date that is no date
+    path.write_bytes(good + bad * 12)
+    assert main(["read", str(path)]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "1 students" in out
+    assert "Unreadable lines: 12" in out
+    assert "birth_date" in out
+    assert "... and 2 more" in out
+
+
+def test_read_csv_and_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s.csv"
+    write_csv(REPORTS, path)
+    assert main(["read", str(path)]) == ExitCode.OK
+    assert ": CSV, 2 students" in capsys.readouterr().out
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert main(["read", str(empty)]) == ExitCode.OK
+    assert "0 students, 0 exams (DI code none)" in capsys.readouterr().out
+
+
+def test_read_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", str(tmp_path / "nope.txt")]) == ExitCode.USAGE
+    assert "is not a file" in capsys.readouterr().err
+    assert main(["convert", str(tmp_path / "nope.txt"), "-o", "x.csv"]) == ExitCode.USAGE
+
+
+def test_convert_long_csv(txt: Path, tmp_path: Path) -> None:
+    out = tmp_path / "long.csv"
+    assert main(["convert", str(txt), "--to", "csv", "-o", str(out)]) == ExitCode.OK
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["exam_name"], r["admin_year"], r["score"]) for r in rows] == [
+        ("World History: Modern", "2021", "5"),
+        ("World History", "2019", "3"),
+        ("Drawing", "2020", ""),
+        ("English Language and Composition", "2022", "4"),
+    ]
+    assert rows[0]["date_of_birth"] == "2006-03-04"
+
+
+def test_convert_wide_csv_sizes_its_header(txt: Path, tmp_path: Path) -> None:
+    out = tmp_path / "wide.csv"
+    assert main(["convert", str(txt), "--wide", "-o", str(out)]) == ExitCode.OK
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 2
+    assert "exam_03_status" in rows[0]
+    assert "exam_04_code" not in rows[0]
+    assert rows[1]["exam_02_code"] == ""
+    assert rows[0]["exam_03_status"] == "pending"
+
+
+def test_convert_jsonl_to_stdout(txt: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(txt), "--to", "jsonl", "--long", "-o", "-"]) == ExitCode.OK
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert len(rows) == 4
+    assert rows[0]["report_date"] == "2021-07-09"
+    assert rows[2]["score"] is None
+    assert captured.err == ""
+
+
+def test_convert_parquet(txt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "t.parquet"
+    assert main(["convert", str(txt), "-o", str(out)]) == ExitCode.OK
+    assert "wrote 4 rows (one per exam)" in capsys.readouterr().err
+    table = pq.read_table(out)
+    assert table.num_rows == 4
+    assert str(table.schema.field("date_of_birth").type) == "date32[day]"
+    assert main(["convert", str(txt), "--to", "parquet", "-o", "-"]) == ExitCode.USAGE
+
+
+def test_convert_needs_a_format(
+    txt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["convert", str(txt), "-o", str(tmp_path / "out.xlsx")]) == ExitCode.USAGE
+    assert "give --to csv|jsonl|parquet" in capsys.readouterr().err
+
+
+def test_convert_broken_pipe(txt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import apscores.cli.files as files
+
+    def closed(*args: object) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(files, "_write_jsonl", closed)
+    monkeypatch.setattr("os.dup2", lambda *a: None)
+    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.ERROR
+
+
+def test_unexpected_errors_are_logged(
+    txt: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import apscores.cli.files as files
+
+    def bug(*args: object) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(files, "_write_jsonl", bug)
+    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.ERROR
+    assert "please report it" in capsys.readouterr().err
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "_write_jsonl", interrupted)
+    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.INTERRUPTED
+
+    from apscores.errors import DownloadError
+
+    def failed(*args: object) -> int:
+        raise DownloadError("x")
+
+    monkeypatch.setattr(files, "_write_jsonl", failed)
+    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.PARTIAL
