@@ -1,0 +1,105 @@
+"""A faithful fake of College Board's AP score-report web service, shipped with apscores.
+
+What ``moto`` is for AWS: synthetic score reports (:func:`fake_reports`), a stateful fake of
+the three endpoints and the presigned download host (:class:`SandboxService`) with fault
+injection (``service.faults``), an httpx transport for in-process tests (:func:`transport`),
+ready-made clients (:func:`sandbox_client`), a loopback HTTP server for other languages
+(:func:`serve`, ``apscores sandbox serve``) and a pytest fixture (``ap_sandbox``).
+
+Names are imported on first use, so loading the pytest plugin (which pytest does in every
+project where apscores is installed) costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from apscores.sandbox._clients import sandbox_async_client, sandbox_client
+    from apscores.sandbox._fake import fake_reports, iter_fake_reports
+    from apscores.sandbox._faults import Fault, FaultKind, Faults
+    from apscores.sandbox._server import SandboxServer, ServeConfig, serve
+    from apscores.sandbox._service import (
+        DEFAULT_DI_CODE,
+        DEFAULT_EMAIL,
+        DEFAULT_PASSWORD,
+        NO_SCORE_ORDERS,
+        SANDBOX_BASE_URL,
+        SANDBOX_STORAGE_URL,
+        Account,
+        Download,
+        FakeClock,
+        Order,
+        SandboxService,
+        render_reports,
+    )
+    from apscores.sandbox._transport import SandboxTransport, transport
+    from apscores.sandbox._wire import LoggedRequest, SandboxRequest, SandboxResponse
+
+_HOMES = {
+    "_clients": ("sandbox_async_client", "sandbox_client"),
+    "_fake": ("fake_reports", "iter_fake_reports"),
+    "_faults": ("Fault", "FaultKind", "Faults"),
+    "_server": ("SandboxServer", "ServeConfig", "serve"),
+    "_service": (
+        "DEFAULT_DI_CODE",
+        "DEFAULT_EMAIL",
+        "DEFAULT_PASSWORD",
+        "NO_SCORE_ORDERS",
+        "SANDBOX_BASE_URL",
+        "SANDBOX_STORAGE_URL",
+        "Account",
+        "Download",
+        "FakeClock",
+        "Order",
+        "SandboxService",
+        "render_reports",
+    ),
+    "_transport": ("SandboxTransport", "transport"),
+    "_wire": ("LoggedRequest", "SandboxRequest", "SandboxResponse"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = [
+    "DEFAULT_DI_CODE",
+    "DEFAULT_EMAIL",
+    "DEFAULT_PASSWORD",
+    "NO_SCORE_ORDERS",
+    "SANDBOX_BASE_URL",
+    "SANDBOX_STORAGE_URL",
+    "Account",
+    "Download",
+    "FakeClock",
+    "Fault",
+    "FaultKind",
+    "Faults",
+    "LoggedRequest",
+    "Order",
+    "SandboxRequest",
+    "SandboxResponse",
+    "SandboxServer",
+    "SandboxService",
+    "SandboxTransport",
+    "ServeConfig",
+    "fake_reports",
+    "iter_fake_reports",
+    "render_reports",
+    "sandbox_async_client",
+    "sandbox_client",
+    "serve",
+    "transport",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apscores.sandbox' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"apscores.sandbox.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(globals()))

@@ -1,0 +1,317 @@
+"""The sandbox as a real HTTP server on loopback, for integrations in any language.
+
+Two ``ThreadingHTTPServer`` instances bound to 127.0.0.1 only: the API (``--port``) and the
+storage host that serves the presigned download URLs (``--storage-port``). Both call the
+same :class:`SandboxService` as the in-process transport. On a socket, a disconnect and a
+truncation look alike: the server sends part of the body and closes the connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+from typing import Any, TextIO
+
+import attrs
+
+from apscores.sandbox._service import (
+    DEFAULT_DI_CODE,
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
+    SandboxService,
+)
+from apscores.sandbox._wire import Failure, SandboxRequest, SandboxResponse
+
+__all__ = ["LOOPBACK", "SandboxServer", "ServeConfig", "add_serve_arguments", "run", "serve"]
+
+LOOPBACK = "127.0.0.1"
+API_PREFIX = "/aposrd-api-prod"
+
+
+@attrs.frozen
+class ServeConfig:
+    """What ``apscores sandbox serve`` sets up; port 0 picks a free port."""
+
+    port: int = 8080
+    storage_port: int = 8081
+    email: str = DEFAULT_EMAIL
+    password: str = attrs.field(default=DEFAULT_PASSWORD, repr=False)
+    di_codes: tuple[str, ...] = (DEFAULT_DI_CODE,)
+    reports: int = 25
+    seed: int = 0
+    url_ttl: float = 300.0
+
+
+def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "apscores-sandbox"
+        sys_version = ""
+
+        def _body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                chunks: list[bytes] = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _serve(self) -> None:
+            base = server.base_url if role == "api" else server.storage_url
+            origin = base.split("/", 3)
+            request = SandboxRequest.build(
+                self.command,
+                f"{origin[0]}//{origin[2]}{self.path}",
+                list(self.headers.items()),
+                self._body(),
+            )
+            service = server.service
+            if role == "api":
+                response = service.handle_api(request)
+            else:
+                response = service.handle_storage(request)
+            self._send(response)
+
+        def _send(self, response: SandboxResponse) -> None:
+            if response.delay:
+                time.sleep(response.delay)
+            if response.failure is not None:
+                if response.failure is Failure.TIMEOUT:
+                    time.sleep(response.hold)
+                self.close_connection = True
+                return
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            if response.cut is not None:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            if response.cut is None:
+                self.wfile.write(response.body)
+                return
+            self.wfile.write(response.body[: response.cut_after])
+            self.wfile.flush()
+            self.close_connection = True
+            # Shut the socket down now, so the client sees the cut, not a hanging read.
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Never log the query string: it holds the presigned URL's signature.
+            if server.quiet:
+                return
+            line = self.requestline.split("?", 1)[0]
+            sys.stderr.write(f"[sandbox {role}] {line} -> {args[1] if len(args) > 1 else ''}\n")
+
+    return Handler
+
+
+class SandboxServer:
+    """A running sandbox: ``base_url``, ``storage_url``, ``service``; stop with ``shutdown()``."""
+
+    def __init__(
+        self, service: SandboxService, *, port: int = 0, storage_port: int = 0, quiet: bool = True
+    ) -> None:
+        self.service = service
+        self.quiet = quiet
+        self._api = ThreadingHTTPServer((LOOPBACK, port), _handler(self, "api"))
+        try:
+            self._storage = ThreadingHTTPServer((LOOPBACK, storage_port), _handler(self, "storage"))
+        except OSError:
+            self._api.server_close()
+            raise
+        for httpd in (self._api, self._storage):
+            httpd.daemon_threads = True
+        prefix = service.api_prefix or API_PREFIX
+        self.base_url = f"http://{LOOPBACK}:{self._api.server_address[1]}{prefix}"
+        self.storage_url = f"http://{LOOPBACK}:{self._storage.server_address[1]}"
+        service.api_base_url = self.base_url
+        service.storage_base_url = self.storage_url
+        self._threads = [
+            threading.Thread(
+                target=httpd.serve_forever,
+                args=(0.05,),  # poll often, so shutdown() is quick
+                name=f"apscores-sandbox-{name}",
+                daemon=True,
+            )
+            for name, httpd in (("api", self._api), ("storage", self._storage))
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._stopped = False
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """The (host, port) each server is bound to."""
+        return [
+            (str(httpd.server_address[0]), int(httpd.server_address[1]))
+            for httpd in (self._api, self._storage)
+        ]
+
+    def shutdown(self) -> None:
+        """Stop both servers and close their sockets (safe to call twice)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for httpd in (self._api, self._storage):
+            httpd.shutdown()
+            httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+
+def serve(
+    config: ServeConfig | None = None,
+    *,
+    service: SandboxService | None = None,
+    quiet: bool = True,
+) -> SandboxServer:
+    """Start the sandbox on loopback in background threads and return it (running).
+
+    With ``service`` given, only the ports of ``config`` are used; the service's base URLs
+    are pointed at the two servers.
+    """
+    config = config or ServeConfig()
+    if service is None:
+        service = SandboxService.default(
+            email=config.email,
+            password=config.password,
+            di_codes=config.di_codes,
+            reports=config.reports,
+            seed=config.seed,
+            url_ttl=config.url_ttl,
+            api_base_url=f"http://{LOOPBACK}{API_PREFIX}",
+        )
+    return SandboxServer(service, port=config.port, storage_port=config.storage_port, quiet=quiet)
+
+
+def banner(server: SandboxServer, config: ServeConfig) -> str:
+    """What ``serve`` prints: where to connect and with which (sandbox-only) credentials."""
+    queued = ", ".join(
+        f"{code} ({len(server.service.di_codes.get(code, []))} score orders queued)"
+        for code in config.di_codes
+    )
+    return (
+        "apscores sandbox is running (loopback only; stop with Ctrl-C or SIGTERM)\n"
+        f"  base URL:     {server.base_url}\n"
+        f"  storage host: {server.storage_url}\n"
+        f"  email:        {config.email}\n"
+        f"  password:     {config.password}\n"
+        f"  DI codes:     {queued}\n"
+        f"  try: APSCORES_BASE_URL={server.base_url} APSCORES_EMAIL={config.email} "
+        "APSCORES_PASSWORD=... apscores ...\n"
+    )
+
+
+def run(
+    config: ServeConfig,
+    *,
+    out: TextIO | None = None,
+    ready: Callable[[SandboxServer], None] | None = None,
+) -> int:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly; returns the exit status."""
+    out = out or sys.stdout
+    try:
+        server = serve(config, quiet=False)
+    except OSError as error:
+        print(f"apscores sandbox: cannot listen on {LOOPBACK}: {error}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        out.write(banner(server, config))
+        out.flush()
+        if ready is not None:
+            ready(server)
+        while not stop.is_set():
+            stop.wait(0.2)  # wake up now and then: signal handlers run between waits
+    finally:
+        server.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    out.write("apscores sandbox stopped\n")
+    out.flush()
+    return 0
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``apscores sandbox serve`` (shared with ``python -m apscores.sandbox``)."""
+    parser.add_argument("--port", type=int, default=8080, help="API port (default 8080; 0: any)")
+    parser.add_argument(
+        "--storage-port", type=int, default=8081, help="download host port (default 8081; 0: any)"
+    )
+    parser.add_argument("--email", default=DEFAULT_EMAIL, help=f"account email ({DEFAULT_EMAIL})")
+    parser.add_argument("--password", default=DEFAULT_PASSWORD, help="account password")
+    parser.add_argument(
+        "--di",
+        action="append",
+        dest="di_codes",
+        metavar="CODE",
+        help="a 4-digit DI code the account may use (repeatable; default 1234)",
+    )
+    parser.add_argument(
+        "--reports", type=int, default=25, help="synthetic score orders queued per DI code"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for the synthetic reports")
+    parser.add_argument(
+        "--url-ttl", type=float, default=300.0, help="download URL lifetime in seconds"
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> ServeConfig:
+    """Turn parsed ``serve`` options into a :class:`ServeConfig` (validating DI codes)."""
+    codes = tuple(args.di_codes or (DEFAULT_DI_CODE,))
+    for code in codes:
+        if not (len(code) == 4 and code.isdigit()):
+            raise ValueError(f"a DI code is 4 digits, got {code!r}")
+    if args.reports < 0:
+        raise ValueError("--reports must be >= 0")
+    return ServeConfig(
+        port=args.port,
+        storage_port=args.storage_port,
+        email=args.email,
+        password=args.password,
+        di_codes=codes,
+        reports=args.reports,
+        seed=args.seed,
+        url_ttl=args.url_ttl,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m apscores.sandbox``: the same as ``apscores sandbox serve``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m apscores.sandbox", description="Run the apscores sandbox on loopback."
+    )
+    add_serve_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as error:
+        parser.error(str(error))
+    return run(config)

@@ -1,0 +1,122 @@
+"""An httpx transport (sync and async in one object) that answers from a SandboxService.
+
+No sockets: requests go straight to the service, and bodies are streamed in chunks so a
+disconnect fault raises ``httpx.ReadError`` mid-body, the way a broken connection does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import anyio
+import httpx
+
+from apscores.sandbox._service import SandboxService
+from apscores.sandbox._wire import Cut, Failure, SandboxRequest, SandboxResponse
+
+__all__ = ["SandboxTransport", "transport"]
+
+
+class _Body:
+    """The chunks of a (possibly cut) response body."""
+
+    def __init__(self, response: SandboxResponse, request: httpx.Request, chunk_size: int) -> None:
+        self._response = response
+        self._request = request
+        self._chunk_size = chunk_size
+
+    def chunks(self) -> Iterator[bytes]:
+        response = self._response
+        body = response.body if response.cut is None else response.body[: response.cut_after]
+        for start in range(0, len(body), self._chunk_size):
+            yield body[start : start + self._chunk_size]
+        if response.cut is Cut.DISCONNECT:
+            raise httpx.ReadError("sandbox: connection closed mid-body", request=self._request)
+
+
+class _SyncStream(httpx.SyncByteStream):
+    def __init__(self, body: _Body) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._body.chunks()
+
+
+class _AsyncStream(httpx.AsyncByteStream):
+    def __init__(self, body: _Body) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._body.chunks():
+            yield chunk
+
+
+class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Serve httpx requests from ``service``; usable by ``httpx.Client`` and ``AsyncClient``.
+
+    ``sleep``/``async_sleep`` carry out delay faults; tests pass a fake clock's ``advance``
+    so nothing really waits.
+    """
+
+    def __init__(
+        self,
+        service: SandboxService,
+        *,
+        sleep: Callable[[float], Any] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        chunk_size: int = 8192,
+    ) -> None:
+        self.service = service
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._chunk_size = max(chunk_size, 1)
+
+    def _answer(self, request: httpx.Request, body: bytes) -> SandboxResponse:
+        sandbox_request = SandboxRequest.build(
+            request.method, str(request.url), list(request.headers.multi_items()), body
+        )
+        return self.service.handle(sandbox_request)
+
+    def _finish(self, request: httpx.Request, response: SandboxResponse) -> _Body:
+        if response.failure is Failure.CONNECT:
+            raise httpx.ConnectError("sandbox: connection refused", request=request)
+        if response.failure is Failure.TIMEOUT:
+            raise httpx.ReadTimeout("sandbox: no answer in time", request=request)
+        return _Body(response, request, self._chunk_size)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer a request from a sync ``httpx.Client``."""
+        response = self._answer(request, request.read())
+        if response.delay:
+            self._sleep(response.delay)
+        body = self._finish(request, response)
+        return httpx.Response(
+            response.status,
+            headers=list(response.headers),
+            stream=_SyncStream(body),
+            request=request,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer a request from an ``httpx.AsyncClient``."""
+        response = self._answer(request, await request.aread())
+        if response.delay:
+            await self._async_sleep(response.delay)
+        body = self._finish(request, response)
+        return httpx.Response(
+            response.status,
+            headers=list(response.headers),
+            stream=_AsyncStream(body),
+            request=request,
+        )
+
+
+def transport(service: SandboxService | None = None, **opts: Any) -> SandboxTransport:
+    """A transport for ``httpx.Client(transport=...)`` or ``httpx.AsyncClient(transport=...)``.
+
+    Without ``service`` it builds :meth:`SandboxService.default` (one account, DI code 1234
+    with 25 synthetic score orders); ``opts`` go to :class:`SandboxTransport`.
+    """
+    return SandboxTransport(service if service is not None else SandboxService.default(), **opts)
