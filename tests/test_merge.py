@@ -403,25 +403,3 @@ class TestCommand:
         assert run_cli("merge", str(tmp_path / "missing.txt"), "-o", str(out)) == 2
         assert "apscores merge: error:" in capsys.readouterr().err
         assert list(tmp_path.iterdir()) == []
-
-    def test_failed_write_leaves_nothing_behind(self, tmp_path: Path) -> None:
-        target = tmp_path / "out.csv"
-        target.write_bytes(b"old")
-
-        def fail_half_way() -> None:
-            with merge_cmd.atomic_output(target) as handle:
-                handle.write(b"half")
-                raise RuntimeError("disk full")
-
-        with pytest.raises(RuntimeError, match="disk full"):
-            fail_half_way()
-        assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
-        assert target.read_bytes() == b"old"
-
-    def test_output_in_the_working_directory(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.chdir(tmp_path)
-        with merge_cmd.atomic_output(Path("plain.csv")) as handle:
-            handle.write(b"x")
-        assert (tmp_path / "plain.csv").read_bytes() == b"x"

@@ -8,16 +8,15 @@ the first non-blank line, so memory stays constant whatever the file size.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import BinaryIO, Literal, TypeAlias, Union
 
 from typing_extensions import Self
 
+from apscores._atomic import atomic_write
 from apscores.errors import ConfigurationError, ParseError
 from apscores.models import ScoreReport
 
@@ -132,19 +131,6 @@ def write_lines(chunks: Iterable[bytes], dest: Destination) -> int:
             dest.write(chunk)
             count += 1
         return count
-    target = os.fspath(dest)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
-        dir=os.path.dirname(os.path.abspath(target)),
-        prefix=".apscores-",
-        suffix=".part",
-        delete=False,
-    )
-    try:
-        with handle:
-            count = write_lines(chunks, handle)
-        os.replace(handle.name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
+    with atomic_write(dest) as handle:
+        count = write_lines(chunks, handle)
     return count

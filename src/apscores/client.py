@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ import httpx
 from typing_extensions import Self
 
 from apscores import _protocol as proto
+from apscores._atomic import AtomicFile
 from apscores._protocol import DownloadResult, Format, GeneratedFile, Kind
 from apscores.errors import APScoresError, DownloadError, DownloadURLExpired, RecordError
 
@@ -96,46 +96,6 @@ def _target_path(dest: Dest, file_name: str) -> Path:
     _check_destination(dest)
     path = Path(dest)
     return path / proto.safe_file_name(file_name) if path.is_dir() else path
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name == "nt":  # pragma: no cover - Windows cannot open a directory
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class _AtomicFile:
-    """A hidden ``.<name>.part-<random>`` file beside the target, renamed only by commit()."""
-
-    def __init__(self, target: Path) -> None:
-        self._target = target
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.part-", dir=target.parent)
-        self._tmp = Path(name)
-        self._fh = os.fdopen(fd, "wb")
-        self._committed = False
-
-    def write(self, chunk: bytes) -> None:
-        self._fh.write(chunk)
-
-    def commit(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        os.replace(self._tmp, self._target)
-        self._committed = True
-        _fsync_dir(self._target.parent)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._fh.close()
-        if not self._committed:
-            self._tmp.unlink(missing_ok=True)
 
 
 class _BaseClient:
@@ -330,7 +290,7 @@ class Client(_BaseClient):
                 body = response.read()
             return proto.classify_download_status(response, body=body, now=time.time())
         check = proto.BodyCheck(proto.content_length(response))
-        with _AtomicFile(target) as out:
+        with AtomicFile(target) as out:
             try:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
@@ -590,7 +550,7 @@ class AsyncClient(_BaseClient):
                 body = await response.aread()
             return proto.classify_download_status(response, body=body, now=time.time())
         check = proto.BodyCheck(proto.content_length(response))
-        with _AtomicFile(target) as out:
+        with AtomicFile(target) as out:
             try:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)

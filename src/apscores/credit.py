@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import enum
 import importlib
-import io
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
@@ -39,6 +38,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from apscores._rows_csv import write_rows_csv
 from apscores.catalog import ExamStatus, exam_name, is_known_exam
 from apscores.errors import ConfigurationError, MissingColumnsError, ParseError
 from apscores.models import ExamScore, ScoreReport
@@ -464,18 +464,4 @@ def write_credit_csv(
     results: Iterable[CreditResult], dest: str | os.PathLike[str] | BinaryIO
 ) -> int:
     """Write results as a UTF-8 CSV (:data:`CREDIT_COLUMNS`); returns rows written."""
-    if isinstance(dest, (str, os.PathLike)):
-        with Path(dest).open("wb") as handle:
-            return write_credit_csv(results, handle)
-    text = io.TextIOWrapper(dest, encoding="utf-8", newline="", write_through=True)
-    try:
-        writer = csv.DictWriter(text, fieldnames=CREDIT_COLUMNS)
-        writer.writeheader()
-        count = 0
-        for result in results:
-            writer.writerow(result.as_row())
-            count += 1
-        text.flush()
-        return count
-    finally:
-        text.detach()
+    return write_rows_csv((result.as_row() for result in results), CREDIT_COLUMNS, dest)

@@ -26,19 +26,17 @@ Decisions, so that nothing is lost or silently resolved:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
 import attrs
 
+from apscores._rows_csv import write_rows_csv
 from apscores.catalog import exam_name
 from apscores.converter import to_dict
 from apscores.models import ExamScore, ScoreReport
@@ -436,18 +434,4 @@ def merge(*sources: MergeSource) -> MergeResult:
 
 def write_changes_csv(changes: Iterable[Change], dest: str | os.PathLike[str] | BinaryIO) -> int:
     """Write changes as a flat UTF-8 CSV (:data:`CHANGE_COLUMNS`); returns rows written."""
-    if isinstance(dest, (str, os.PathLike)):
-        with Path(dest).open("wb") as handle:
-            return write_changes_csv(changes, handle)
-    text = io.TextIOWrapper(dest, encoding="utf-8", newline="", write_through=True)
-    try:
-        writer = csv.DictWriter(text, fieldnames=CHANGE_COLUMNS)
-        writer.writeheader()
-        count = 0
-        for item in changes:
-            writer.writerow(item.as_row())
-            count += 1
-        text.flush()
-        return count
-    finally:
-        text.detach()  # leave the caller's binary handle open
+    return write_rows_csv((item.as_row() for item in changes), CHANGE_COLUMNS, dest)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
+from apscores._atomic import atomic_write
 from apscores.cli.exitcodes import ExitCode
-from apscores.cli.merge_cmd import atomic_output
 from apscores.credit import CreditPolicy, CreditResult, Outcome, write_credit_csv
 from apscores.errors import APScoresError
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"apscores credit: error: policy {args.policy}: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     try:
-        with read(args.file) as reader, atomic_output(args.output) as handle:
+        with read(args.file) as reader, atomic_write(args.output) as handle:
             write_credit_csv(tally.count(policy.evaluate_many(reader)), handle)
     except (APScoresError, OSError) as exc:
         print(f"apscores credit: error: {args.file}: {exc}", file=sys.stderr)

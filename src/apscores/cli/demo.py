@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from apscores._atomic import atomic_write
 from apscores.client import AsyncClient
 from apscores.converter import from_dict, to_dict
 from apscores.sandbox import (
@@ -86,9 +86,8 @@ def save_service(service: SandboxService, path: Path, *, next_download_id: int) 
         },
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temp.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(temp, path)
+    with atomic_write(path) as handle:
+        handle.write(json.dumps(state).encode("utf-8"))
 
 
 @contextlib.asynccontextmanager

@@ -31,6 +31,7 @@ from typing import Any, TextIO, cast
 
 import attrs
 
+from apscores._atomic import PART_MARKER
 from apscores._protocol import Format, Kind, safe_file_name
 from apscores.cli._output import LOGGER, Progress
 from apscores.cli.credentials import find_credentials
@@ -170,7 +171,7 @@ def summarise_file(path: Path) -> tuple[int, int, int]:
 
 def _remove_partials(target: Path) -> None:
     """Delete the temp files a killed download of ``target`` may have left."""
-    for stray in target.parent.glob(f".{target.name}.part-*"):
+    for stray in target.parent.glob(f".{target.name}{PART_MARKER}*"):
         LOGGER.info("removing partial download %s", stray, extra={"path": stray})
         stray.unlink(missing_ok=True)
 

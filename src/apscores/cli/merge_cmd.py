@@ -9,38 +9,15 @@ a half-written file behind.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
+from apscores._atomic import atomic_write
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import APScoresError
 from apscores.merge import ChangeKind, merge, write_changes_csv
 
-__all__ = ["atomic_output", "register", "run"]
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A binary handle on a temporary file next to ``path``, renamed over it on success."""
-    directory = path.parent if str(path.parent) else Path()
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed and renamed below
-        mode="wb", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            yield handle  # type: ignore[misc]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
+__all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = merge(*args.files)
-        with atomic_output(args.output) as handle:
+        with atomic_write(args.output) as handle:
             write_csv(result.current, handle)
         if args.changes is not None:
-            with atomic_output(args.changes) as handle:
+            with atomic_write(args.changes) as handle:
                 write_changes_csv(result.changes, handle)
     except (APScoresError, OSError) as exc:
         print(f"apscores merge: error: {exc}", file=sys.stderr)
