@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import apscores.cli.fetch as fetch_module
+from apscores._protocol import MAX_REGENERATIONS
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
 from apscores.cli.lock import DiLock, lock_path
@@ -214,7 +215,7 @@ def test_url_that_keeps_expiring_fails(real: SandboxService, tmp_path: Path) -> 
     real.faults.expire_url(times=None)
     assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.PARTIAL
     assert {e.state for e in entries(tmp_path)} == {State.ABANDONED}
-    assert len(entries(tmp_path)) == fetch_module.MAX_REGENERATIONS + 1
+    assert len(entries(tmp_path)) == MAX_REGENERATIONS + 1
     assert not list(tmp_path.glob("AP_*"))
 
 
@@ -241,6 +242,18 @@ def test_failed_record_is_finished_by_the_next_run(
     assert [e.state for e in entries(tmp_path)] == [State.RECORDED]
     assert real.download(entry.download_id).fetches == 1  # never downloaded again
     assert real.recorded_ids == [entry.download_id_value]
+
+
+def test_record_still_failing_on_the_next_run(
+    real: SandboxService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real.faults.fail_record(times=None)
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.PARTIAL
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.PARTIAL
+    assert "recording failed (APIError" in capsys.readouterr().out
+    (entry,) = entries(tmp_path)  # still saved, and no second file was generated
+    assert entry.state is State.SAVED
+    assert len(real.downloads) == 1
 
 
 def test_auth_failure_while_recording(real: SandboxService, tmp_path: Path) -> None:
@@ -357,12 +370,91 @@ def test_unreadable_saved_file_is_still_a_success(
     assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
 
 
-def test_a_taken_file_name_gets_the_download_id(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        assert fetch_module._free_path(ledger, tmp_path, "a/b.txt", "7") == tmp_path / "b.txt"
-        (tmp_path / "b.txt").write_text("someone else's")
-        assert fetch_module._free_path(ledger, tmp_path, "b.txt", "7") == tmp_path / "b-7.txt"
-        ledger.start(
-            "a", "1", "8", fmt="txt", kind="new", file_name="c.txt", path=tmp_path / "c.txt"
+def test_a_taken_file_name_gets_the_download_id(real: SandboxService, tmp_path: Path) -> None:
+    # File names carry the minute they were generated in: a second file generated in the
+    # same minute must not replace the first (which is already recorded).
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path), "--kind", "full"]) == 0
+    (first,) = tmp_path.glob("AP_*")
+    kept = first.read_bytes()
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path), "--kind", "full"]) == 0
+    first_entry, second_entry = entries(tmp_path)
+    assert first.read_bytes() == kept
+    assert first_entry.path == first
+    assert second_entry.state is State.RECORDED
+    assert second_entry.path is not None
+    if second_entry.file_name == first.name:  # same minute: the download id tells them apart
+        assert second_entry.path.name == f"{first.stem}-{second_entry.download_id}.txt"
+    assert second_entry.path.exists()
+    assert len(list(tmp_path.glob("AP_*"))) == 2
+
+
+def test_someone_elses_file_is_never_replaced(real: SandboxService, tmp_path: Path) -> None:
+    generated = _generate(real)
+    theirs = tmp_path / generated.file_name
+    theirs.write_text("someone else's")
+    # The sandbox delivers the same orders again (the first generate was never recorded).
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
+    assert theirs.read_text() == "someone else's"
+    (entry,) = entries(tmp_path)
+    assert entry.path is not None
+    assert entry.path.parent == tmp_path
+    if entry.file_name == theirs.name:  # generated in the same minute: the usual case
+        assert entry.path.name == f"{theirs.stem}-{entry.download_id}.txt"
+    with read(entry.path) as reader:
+        assert len(list(reader)) == 5
+
+
+class EmptyFirstDownload(httpx.AsyncBaseTransport):
+    """The sandbox, except that the first download GET gets an empty 200 answer."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.emptied = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and not self.emptied:
+            self.emptied += 1
+            return httpx.Response(200, content=b"")
+        return await self.inner.handle_async_request(request)
+
+
+def test_empty_file_is_removed_and_asked_for_again(
+    real: SandboxService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty_first = EmptyFirstDownload(transport(real))
+
+    def factory(**options: Any) -> AsyncClient:
+        http = httpx.AsyncClient(transport=empty_first)
+        return AsyncClient(
+            base_url=real.api_base_url, retry_base_delay=0, http_client=http, **options
         )
-        assert fetch_module._free_path(ledger, tmp_path, "c.txt", "9") == tmp_path / "c-9.txt"
+
+    monkeypatch.setattr(fetch_module, "AsyncClient", factory)
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.PARTIAL
+    assert [e.state for e in entries(tmp_path)] == [State.ABANDONED]
+    assert not list(tmp_path.glob("AP_*"))
+    assert real.recorded_ids == []
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
+    assert len(ap_ids(tmp_path)) == 5
+
+
+def test_recovery_removes_an_empty_file_left_by_a_crash(
+    real: SandboxService, tmp_path: Path
+) -> None:
+    generated = _generate(real)
+    target = tmp_path / generated.file_name
+    with Ledger(default_ledger_path(tmp_path)) as ledger:
+        ledger.start(
+            DEFAULT_EMAIL,
+            "1234",
+            generated.download_id,
+            fmt="txt",
+            kind="new",
+            file_name=generated.file_name,
+            path=target,
+        )
+    target.write_bytes(b"")
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
+    assert [e.state for e in entries(tmp_path)] == [State.ABANDONED, State.RECORDED]
+    assert real.download(generated.download_id).recorded is False
+    assert len(ap_ids(tmp_path)) == 5

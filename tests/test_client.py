@@ -7,6 +7,7 @@ import hashlib
 import inspect
 import json
 import logging
+import os
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,7 +26,9 @@ from apscores.client import (
     AsyncFiles,
     AsyncInstitution,
     AsyncSession,
+    BaseDownloadObserver,
     Client,
+    DownloadObserver,
     DownloadResult,
     Files,
     GeneratedFile,
@@ -37,6 +40,7 @@ from apscores.errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    APScoresError,
     AuthenticationError,
     ConfigurationError,
     DownloadError,
@@ -584,10 +588,201 @@ def test_file_name_from_service_is_sanitised(api: Api, service: Service, tmp_pat
     assert service.record.call_count == 1
 
 
-def test_existing_file_is_replaced_atomically(api: Api, service: Service, tmp_path: Path) -> None:
+def test_existing_file_is_never_replaced(api: Api, service: Service, tmp_path: Path) -> None:
     (tmp_path / FILE_NAME).write_bytes(b"old")
-    api.fetch(dest=tmp_path)
+    first = api.fetch(dest=tmp_path)
+    second = api.fetch(dest=tmp_path)
+    assert first is not None
+    assert second is not None
+    stem = FILE_NAME.removesuffix(".txt")
+    assert first.path == tmp_path / f"{stem}-987654.txt"
+    assert second.path == tmp_path / f"{stem}-987654-2.txt"
+    assert (tmp_path / FILE_NAME).read_bytes() == b"old"
+    assert first.path.read_bytes() == second.path.read_bytes() == BODY
+    assert oct(first.path.stat().st_mode & 0o777) == "0o600"
+    assert leftovers(tmp_path) == []
+
+
+def test_institution_download_to_a_named_file_never_replaces(
+    api: Api, service: Service, tmp_path: Path
+) -> None:
+    target = tmp_path / "latest.txt"
+    target.write_bytes(b"yesterday")
+    result = api.fetch(dest=target)
+    assert result is not None
+    assert result.path == tmp_path / "latest-987654.txt"
+    assert target.read_bytes() == b"yesterday"
+
+
+def test_files_download_into_a_directory_never_replaces(
+    api: Api, service: Service, tmp_path: Path
+) -> None:
+    generated = api.generate()
+    assert generated is not None
+    (tmp_path / FILE_NAME).write_bytes(b"old")
+    path = api.download(generated, tmp_path)
+    assert path == tmp_path / FILE_NAME.replace(".txt", "-987654.txt")
+    assert (tmp_path / FILE_NAME).read_bytes() == b"old"
+    # An explicit file path is the caller's choice: it is replaced, atomically.
+    assert api.download(generated, tmp_path / FILE_NAME) == tmp_path / FILE_NAME
     assert (tmp_path / FILE_NAME).read_bytes() == BODY
+    assert leftovers(tmp_path) == []
+
+
+def test_name_taken_during_the_download_is_not_replaced(
+    api: Api, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_link = os.link
+
+    def racing_link(src: Any, dst: Any) -> None:
+        if Path(dst).name == FILE_NAME:  # another process creates the name just now
+            Path(dst).write_bytes(b"theirs")
+        real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", racing_link)
+    result = api.fetch(dest=tmp_path)
+    assert result is not None
+    assert result.path == tmp_path / FILE_NAME.replace(".txt", "-987654.txt")
+    assert result.path.read_bytes() == BODY
+    assert (tmp_path / FILE_NAME).read_bytes() == b"theirs"
+    assert leftovers(tmp_path) == []
+
+
+def test_without_hard_links_a_checked_rename_is_used(
+    api: Api, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: Any, dst: Any) -> None:
+        raise PermissionError(1, "hard links not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    first = api.fetch(dest=tmp_path)
+    assert first is not None
+    assert first.path == tmp_path / FILE_NAME
+    assert first.path.read_bytes() == BODY
+
+    calls: list[str] = []
+    real_lexists = os.path.lexists
+
+    def lexists(path: Any) -> bool:
+        # The first check (choosing the name) sees it free; the claim then finds it taken.
+        calls.append(Path(path).name)
+        if Path(path).name == FILE_NAME and len(calls) == 1:
+            return False
+        return real_lexists(path)
+
+    monkeypatch.setattr(os.path, "lexists", lexists)
+    second = api.fetch(dest=tmp_path)
+    assert second is not None
+    assert second.path == tmp_path / FILE_NAME.replace(".txt", "-987654.txt")
+    assert (tmp_path / FILE_NAME).read_bytes() == BODY
+    assert leftovers(tmp_path) == []
+
+
+def test_a_name_that_can_never_be_claimed_fails_cleanly(
+    api: Api, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def always_taken(src: Any, dst: Any) -> None:
+        raise FileExistsError(17, "exists", str(dst))
+
+    monkeypatch.setattr(os, "link", always_taken)
+    with pytest.raises(DownloadError, match="could not claim a free file name"):
+        api.fetch(dest=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert service.record.call_count == 0
+
+
+# --- the observer -------------------------------------------------------------------------
+
+
+class Steps(BaseDownloadObserver):
+    """Notes every step with what the disk and the service looked like at that moment."""
+
+    def __init__(self, service: Service, fail_at: str = "") -> None:
+        self.service = service
+        self.fail_at = fail_at
+        self.seen: list[tuple[Any, ...]] = []
+
+    def _note(self, *event: Any) -> None:
+        self.seen.append(event)
+        if event[0] == self.fail_at:
+            raise KeyError(f"observer failed at {self.fail_at}")
+
+    def generated(self, generated: GeneratedFile, target: Path) -> None:
+        self._note("generated", generated.download_id, target, target.exists())
+
+    def abandoned(self, generated: GeneratedFile, error: APScoresError) -> None:
+        self._note("abandoned", generated.download_id, type(error).__name__)
+
+    def saved(self, result: DownloadResult) -> None:
+        self._note("saved", result.download_id, result.path.read_bytes() == BODY)
+        assert self.service.record.call_count == 0  # saved is told before recording
+
+    def recorded(self, result: DownloadResult) -> None:
+        self._note("recorded", result.download_id, self.service.record.call_count)
+
+
+def test_observer_happy_path(api: Api, service: Service, tmp_path: Path) -> None:
+    steps = Steps(service)
+    observer: DownloadObserver = steps
+    result = api.fetch(dest=tmp_path, observer=observer)
+    assert result is not None
+    assert steps.seen == [
+        ("generated", 987654, tmp_path / FILE_NAME, False),
+        ("saved", 987654, True),
+        ("recorded", 987654, 1),
+    ]
+
+
+def test_observer_expired_url_then_regenerated(api: Api, service: Service, tmp_path: Path) -> None:
+    service.generate.mock(side_effect=[generated_ok(download_id=1), generated_ok(download_id=2)])
+    service.storage.mock(
+        side_effect=[httpx.Response(403, content=EXPIRED_XML), httpx.Response(200, content=BODY)]
+    )
+    steps = Steps(service)
+    result = api.fetch(dest=tmp_path, observer=steps)
+    assert result is not None
+    assert steps.seen == [
+        ("generated", 1, tmp_path / FILE_NAME, False),
+        ("abandoned", 1, "DownloadURLExpired"),
+        ("generated", 2, tmp_path / FILE_NAME, False),
+        ("saved", 2, True),
+        ("recorded", 2, 1),
+    ]
+
+
+def test_observer_failed_download_and_failed_record(
+    api: Api, service: Service, tmp_path: Path
+) -> None:
+    service.storage.mock(return_value=httpx.Response(404))
+    steps = Steps(service)
+    with pytest.raises(APIStatusError):
+        api.fetch(dest=tmp_path, observer=steps)
+    assert [event[0] for event in steps.seen] == ["generated", "abandoned"]
+
+    service.storage.mock(return_value=httpx.Response(200, content=BODY))
+    service.record.mock(return_value=refused("could not log download"))
+    steps = Steps(service)
+    with pytest.raises(RecordError) as info:
+        api.fetch(dest=tmp_path, observer=steps)
+    assert steps.seen == [
+        ("generated", 987654, tmp_path / FILE_NAME, False),
+        ("saved", 987654, True),
+    ]
+    assert info.value.path == tmp_path / FILE_NAME
+
+
+def test_observer_errors_propagate(api: Api, service: Service, tmp_path: Path) -> None:
+    with pytest.raises(KeyError, match="at generated"):
+        api.fetch(dest=tmp_path, observer=Steps(service, fail_at="generated"))
+    assert service.storage.call_count == 0
+    with pytest.raises(KeyError, match="at saved"):
+        api.fetch(dest=tmp_path, observer=Steps(service, fail_at="saved"))
+    assert service.record.call_count == 0
+    assert (tmp_path / FILE_NAME).read_bytes() == BODY  # the file stays, unrecorded
+    service.storage.mock(return_value=httpx.Response(403, content=EXPIRED_XML))
+    with pytest.raises(KeyError, match="at abandoned"):
+        api.fetch(dest=tmp_path, observer=Steps(service, fail_at="abandoned"))
+    assert service.generate.call_count == 3  # no regeneration after the observer failed
 
 
 # --- authentication -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from apscores.errors import (
     ConfigurationError,
     DownloadError,
     DownloadURLExpired,
+    RecordError,
 )
 
 BASE = "https://api.example.test/stage"
@@ -369,3 +370,185 @@ def test_make_result() -> None:
     assert result.size == 0
     check.feed(b"x")
     assert proto.make_result(generated, Path("f.txt"), check).recorded
+
+
+# --- never overwrite --------------------------------------------------------------------
+
+
+def test_free_file_name() -> None:
+    taken = {"AP.txt", "AP-42.txt", "AP-42-2.txt", "noext", ".hidden"}
+    assert proto.free_file_name("new.txt", 42, taken.__contains__) == "new.txt"
+    assert proto.free_file_name("AP.txt", 42, taken.__contains__) == "AP-42-3.txt"
+    assert proto.free_file_name("AP.txt", "x/y z", taken.__contains__) == "AP-x_y_z.txt"
+    assert proto.free_file_name("noext", 7, taken.__contains__) == "noext-7"
+    assert proto.free_file_name(".hidden", 7, taken.__contains__) == ".hidden-7"
+    assert proto.free_file_name("a.tar.gz", "", lambda n: n == "a.tar.gz") == "a.tar-download.gz"
+    with pytest.raises(DownloadError, match="no free file name"):
+        proto.free_file_name("a.txt", 1, lambda name: True)
+
+
+def test_place_file() -> None:
+    taken = {"a.txt"}.__contains__
+    placed = proto.place_file(Path("d"), "a.txt", 5, taken=taken)
+    assert placed == proto.Placement(Path("d"), "a.txt", 5, Path("d/a-5.txt"), replace=False)
+    replaced = proto.place_file(Path("d"), "a.txt", 5, taken=taken, replace=True)
+    assert replaced.path == Path("d/a.txt")
+    assert proto.place_file(Path("d"), "b.txt", 5, taken=taken).path == Path("d/b.txt")
+
+
+# --- Institution.download as steps ---------------------------------------------------------
+
+
+class Recorder(proto.BaseDownloadObserver):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+
+    def generated(self, generated: proto.GeneratedFile, target: Path) -> None:
+        self.calls.append(("generated", (generated.download_id, target)))
+
+    def abandoned(self, generated: proto.GeneratedFile, error: Exception) -> None:
+        self.calls.append(("abandoned", (generated.download_id, type(error).__name__)))
+
+    def saved(self, result: proto.DownloadResult) -> None:
+        self.calls.append(("saved", result.download_id))
+
+    def recorded(self, result: proto.DownloadResult) -> None:
+        self.calls.append(("recorded", result.download_id))
+
+
+def made(download_id: int) -> proto.GeneratedFile:
+    return proto.GeneratedFile("https://s/f", "f.txt", download_id, "txt", "new")
+
+
+def placed(generated: proto.GeneratedFile) -> proto.Placement:
+    return proto.place_file(Path("d"), "f.txt", generated.download_id, taken=lambda n: False)
+
+
+def full_check(body: bytes = b"abc") -> proto.BodyCheck:
+    check = proto.BodyCheck(None)
+    check.feed(body)
+    return check
+
+
+def flow(observer: proto.DownloadObserver | None = None) -> proto.FlowRunner:
+    return proto.FlowRunner(
+        proto.download_flow("1234", "txt", "new", place=placed, observer=observer)
+    )
+
+
+def next_step(runner: proto.FlowRunner) -> proto.Step | None:
+    return runner.step
+
+
+def test_flow_happy_path_in_order() -> None:
+    seen = Recorder()
+    runner = flow(seen)
+    assert next_step(runner) == proto.Generate("1234", "txt", "new")
+    runner.send(made(1))
+    assert next_step(runner) == proto.Fetch(made(1), placed(made(1)))
+    runner.send(proto.Saved(Path("d/f.txt"), full_check()))
+    assert next_step(runner) == proto.Record(made(1))
+    runner.send(None)
+    assert runner.step is None
+    assert runner.result is not None
+    assert (runner.result.path, runner.result.size, runner.result.recorded) == (
+        Path("d/f.txt"),
+        3,
+        True,
+    )
+    assert seen.calls == [
+        ("generated", (1, Path("d/f.txt"))),
+        ("saved", 1),
+        ("recorded", 1),
+    ]
+
+
+def test_flow_nothing_new_and_no_observer() -> None:
+    runner = flow()
+    runner.send(None)
+    assert runner.step is None
+    assert runner.result is None
+    runner = flow()  # the no-op observer is used when none is given
+    runner.send(made(1))
+    runner.send(proto.Saved(Path("d/f.txt"), full_check()))
+    runner.send(None)
+    assert runner.result is not None
+
+
+def test_flow_expired_regenerates_then_gives_up() -> None:
+    seen = Recorder()
+    runner = flow(seen)
+    for download_id in range(1, proto.MAX_REGENERATIONS + 1):
+        runner.send(made(download_id))
+        runner.throw(proto.expired_error("test"))
+    runner.send(made(9))
+    with pytest.raises(DownloadURLExpired):
+        runner.throw(proto.expired_error("test"))
+    assert [name for name, _ in seen.calls] == ["generated", "abandoned"] * 3
+
+
+def test_flow_expired_once() -> None:
+    seen = Recorder()
+    runner = flow(seen)
+    runner.send(made(1))
+    runner.throw(proto.expired_error("test"))
+    runner.send(made(2))
+    runner.send(proto.Saved(Path("d/f.txt"), full_check()))
+    runner.send(None)
+    assert runner.result is not None
+    assert runner.result.download_id == 2
+    assert seen.calls == [
+        ("generated", (1, Path("d/f.txt"))),
+        ("abandoned", (1, "DownloadURLExpired")),
+        ("generated", (2, Path("d/f.txt"))),
+        ("saved", 2),
+        ("recorded", 2),
+    ]
+
+
+def test_flow_other_failures() -> None:
+    seen = Recorder()
+    runner = flow(seen)
+    runner.send(made(1))
+    with pytest.raises(DownloadError, match="broke"):
+        runner.throw(DownloadError("broke"))
+    assert seen.calls == [("generated", (1, Path("d/f.txt"))), ("abandoned", (1, "DownloadError"))]
+
+    runner = flow(seen)
+    runner.send(made(1))
+    with pytest.raises(OSError, match="disk full"):  # not the service's: no abandoned()
+        runner.throw(OSError("disk full"))
+    assert len(seen.calls) == 3
+    assert seen.calls[2] == ("generated", (1, Path("d/f.txt")))
+
+
+def test_flow_record_failure_and_empty_file(caplog: pytest.LogCaptureFixture) -> None:
+    seen = Recorder()
+    runner = flow(seen)
+    runner.send(made(1))
+    runner.send(proto.Saved(Path("d/f.txt"), full_check()))
+    with pytest.raises(RecordError) as info:
+        runner.throw(APIError("nope", endpoint=proto.RECORD))
+    assert info.value.path == Path("d/f.txt")
+    assert info.value.download_id == "1"
+    assert isinstance(info.value.__cause__, APIError)
+    assert [name for name, _ in seen.calls] == ["generated", "saved"]
+
+    seen = Recorder()
+    runner = flow(seen)
+    runner.send(made(2))
+    runner.send(proto.Saved(Path("d/f.txt"), proto.BodyCheck(None)))
+    assert runner.step is None
+    assert runner.result is not None
+    assert not runner.result.recorded
+    assert [name for name, _ in seen.calls] == ["generated", "saved"]
+    assert "is empty" in caplog.text
+
+
+def test_observer_protocol_methods_are_no_ops() -> None:
+    base = proto.BaseDownloadObserver()
+    result = proto.make_result(made(1), Path("f"), full_check())
+    base.generated(made(1), Path("f"))
+    base.abandoned(made(1), DownloadError("x"))
+    base.saved(result)
+    base.recorded(result)

@@ -33,6 +33,10 @@ G6. ``downloadId`` is sent back to ``webServiceDownloaded`` exactly as received 
 G7. A ``success: true`` generation without ``url`` is an error (C1 polls; we do not).
     A missing ``fileName`` falls back to ``apscores_<downloadId>.<txt|csv>``.
 G8. A zero-byte file may be a failed transfer: it is saved but not recorded.
+
+:func:`download_flow` is ``Institution.download`` itself (generate, save, record, the
+bounded regeneration and the :class:`DownloadObserver` calls) as a generator of steps
+that both clients perform, so the sequence is written once.
 """
 
 from __future__ import annotations
@@ -44,10 +48,10 @@ import logging
 import os
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import attrs
 import httpx
@@ -62,16 +66,25 @@ from apscores.errors import (
     ConfigurationError,
     DownloadError,
     DownloadURLExpired,
+    RecordError,
 )
 
 __all__ = [
     "AUTH_CHECKLIST",
     "DEFAULT_BASE_URL",
     "Backoff",
+    "BaseDownloadObserver",
     "BodyCheck",
+    "DownloadObserver",
     "DownloadResult",
     "Failure",
+    "Fetch",
+    "FlowRunner",
+    "Generate",
     "GeneratedFile",
+    "Placement",
+    "Record",
+    "Saved",
     "Secret",
     "Settings",
     "TokenRejectedError",
@@ -79,9 +92,12 @@ __all__ = [
     "build_generate_request",
     "build_login_request",
     "build_record_request",
+    "download_flow",
+    "free_file_name",
     "parse_generate_response",
     "parse_login_response",
     "parse_record_response",
+    "place_file",
 ]
 
 logger = logging.getLogger("apscores")
@@ -734,3 +750,216 @@ def make_result(generated: GeneratedFile, path: Path, check: BodyCheck) -> Downl
 
 def record_failure_message(exc: BaseException) -> str:
     return f"the file was saved but recording the download failed ({exc})"
+
+
+# --- never overwrite ------------------------------------------------------------------
+
+MAX_FREE_NAME_TRIES = 1000
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def free_file_name(wanted: str, download_id: str | int, taken: Callable[[str], bool]) -> str:
+    """``wanted``, or the first of ``<stem>-<id><suffix>``, ``<stem>-<id>-2<suffix>``, ...
+    that ``taken`` (a look-up in the destination directory) says is free.
+
+    Names like ``AP_HED_Scores_<DI>_<mmddyyyy>_<hhmm>.txt`` repeat for two files generated
+    in the same minute; the earlier one is already recorded, so it must never be replaced.
+    The download id makes the new name deterministic and says which download it holds.
+    """
+    if not taken(wanted):
+        return wanted
+    dot = wanted.rfind(".")
+    stem, suffix = (wanted[:dot], wanted[dot:]) if dot > 0 else (wanted, "")
+    tag = _ID_UNSAFE.sub("_", str(download_id))[:64] or "download"
+    for number in range(1, MAX_FREE_NAME_TRIES + 1):
+        candidate = f"{stem}-{tag}{suffix}" if number == 1 else f"{stem}-{tag}-{number}{suffix}"
+        if not taken(candidate):
+            return candidate
+    raise DownloadError(f"no free file name for {wanted!r}: {MAX_FREE_NAME_TRIES} are taken")
+
+
+@attrs.frozen
+class Placement:
+    """Where one download goes, chosen before the GET so an observer can note it.
+
+    ``path`` is ``directory / wanted``, or a free variant of it when that name is taken;
+    ``replace`` is True only for :meth:`Files.download` given an explicit file path, the
+    one case where the caller asked for a name and gets it even over an existing file.
+    """
+
+    directory: Path
+    wanted: str
+    download_id: str | int
+    path: Path
+    replace: bool = False
+
+
+def place_file(
+    directory: Path,
+    wanted: str,
+    download_id: str | int,
+    *,
+    taken: Callable[[str], bool],
+    replace: bool = False,
+) -> Placement:
+    """A :class:`Placement`; ``taken`` is the caller's existence check (no I/O here)."""
+    name = wanted if replace else free_file_name(wanted, download_id, taken)
+    return Placement(directory, wanted, download_id, directory / name, replace)
+
+
+# --- Institution.download as steps ----------------------------------------------------
+
+
+class DownloadObserver(Protocol):
+    """Told at each step boundary of ``Institution.download``, in order, synchronously.
+
+    A run is ``generated`` then either ``abandoned`` (and, for an expired URL with
+    regenerations left, ``generated`` again for a fresh file) or ``saved`` then
+    ``recorded``. ``recorded`` is missing when recording failed (``RecordError``) or the
+    file is empty (G8). The observer's own exceptions propagate to the caller: raising in
+    ``generated`` stops before the GET, in ``saved`` before recording. Errors that are not
+    :class:`APScoresError` (a full disk, cancellation) propagate without ``abandoned``.
+    """
+
+    def generated(self, generated: GeneratedFile, target: Path) -> None:
+        """The service generated a file; ``target`` is where it is about to be saved."""
+
+    def abandoned(self, generated: GeneratedFile, error: APScoresError) -> None:
+        """That file never reached the disk (expired URL, failed download); nothing recorded."""
+
+    def saved(self, result: DownloadResult) -> None:
+        """The file is complete under ``result.path`` (which may differ from ``target`` if
+        another process took that name meanwhile); recording comes next."""
+
+    def recorded(self, result: DownloadResult) -> None:
+        """The service was told the download succeeded."""
+
+
+class BaseDownloadObserver:
+    """A :class:`DownloadObserver` that does nothing: subclass it, override what you need."""
+
+    def generated(self, generated: GeneratedFile, target: Path) -> None:
+        """Does nothing."""
+
+    def abandoned(self, generated: GeneratedFile, error: APScoresError) -> None:
+        """Does nothing."""
+
+    def saved(self, result: DownloadResult) -> None:
+        """Does nothing."""
+
+    def recorded(self, result: DownloadResult) -> None:
+        """Does nothing."""
+
+
+@attrs.frozen
+class Generate:
+    """Step: call ``fileGeneration``; the outcome is a :class:`GeneratedFile` or ``None``."""
+
+    di_code: str
+    format: Format
+    kind: Kind
+
+
+@attrs.frozen
+class Fetch:
+    """Step: download into ``placement`` atomically; the outcome is :class:`Saved`."""
+
+    generated: GeneratedFile
+    placement: Placement
+
+
+@attrs.frozen
+class Record:
+    """Step: call ``webServiceDownloaded``; the outcome is ``None``."""
+
+    generated: GeneratedFile
+
+
+@attrs.frozen
+class Saved:
+    """A complete file under its final name, with its size and hash from the stream."""
+
+    path: Path
+    check: BodyCheck
+
+
+Step = Generate | Fetch | Record
+DownloadFlow = Generator[Step, object, DownloadResult | None]
+
+
+def download_flow(
+    di_code: str,
+    format: Format,
+    kind: Kind,
+    *,
+    place: Callable[[GeneratedFile], Placement],
+    observer: DownloadObserver | None = None,
+) -> DownloadFlow:
+    """Generate -> save -> record as one safe unit; the client performs each yielded step.
+
+    A step that fails is thrown back in: an expired URL abandons the file and generates a
+    fresh one (at most ``MAX_REGENERATIONS`` times, G4); a failed record becomes
+    :class:`RecordError` naming the saved file. Returns ``None`` when there is nothing new.
+    """
+    tell: DownloadObserver = observer if observer is not None else BaseDownloadObserver()
+    regenerated = 0
+    while True:
+        generated = yield Generate(di_code, format, kind)
+        if generated is None:
+            return None
+        assert isinstance(generated, GeneratedFile)
+        placement = place(generated)
+        tell.generated(generated, placement.path)
+        try:
+            saved = yield Fetch(generated, placement)
+        except APScoresError as error:
+            tell.abandoned(generated, error)
+            if not isinstance(error, DownloadURLExpired) or regenerated >= MAX_REGENERATIONS:
+                raise
+            regenerated += 1
+            logger.info("download URL expired; generating again (%d)", regenerated)
+            continue
+        assert isinstance(saved, Saved)
+        result = make_result(generated, saved.path, saved.check)
+        if not result.recorded:
+            logger.warning(
+                "%s is empty: saved but not recorded (it may be a failed transfer)", result.path
+            )
+        tell.saved(result)
+        if not result.recorded:
+            return result
+        try:
+            yield Record(generated)
+        except APScoresError as error:
+            raise RecordError(
+                record_failure_message(error),
+                download_id=str(generated.download_id),
+                path=result.path,
+            ) from error
+        tell.recorded(result)
+        return result
+
+
+class FlowRunner:
+    """Drives a :data:`DownloadFlow` for a client: ``step`` is what to perform next
+    (``None`` once ``result`` is set); report each outcome with :meth:`send` or the
+    step's exception with :meth:`throw`.
+    """
+
+    def __init__(self, flow: DownloadFlow) -> None:
+        self._flow = flow
+        self.result: DownloadResult | None = None
+        self.step: Step | None = self._advance(lambda: next(flow))
+
+    def _advance(self, move: Callable[[], Step]) -> Step | None:
+        try:
+            return move()
+        except StopIteration as stop:
+            self.result = stop.value
+            return None
+
+    def send(self, outcome: object) -> None:
+        self.step = self._advance(lambda: self._flow.send(outcome))
+
+    def throw(self, error: Exception) -> None:
+        self.step = self._advance(lambda: self._flow.throw(error))

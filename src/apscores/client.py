@@ -14,6 +14,19 @@ hidden temp file next to the target that is fsynced, size-checked and renamed in
 or deleted on any failure; the download is recorded only once the file is in place.
 Downloaded files are created with mode 0600 (they hold student data).
 
+A download never replaces an existing file (file names repeat for two files generated in
+the same minute, and the earlier one is already recorded): a taken name becomes
+``<stem>-<download id><suffix>`` (then ``-2``, ``-3``...). The name is chosen before the
+GET and claimed with :func:`os.link`, which fails if another process created that name
+meanwhile (the next free name is then taken). Where hard links are not supported the
+claim falls back to a check and :func:`os.replace`, which leaves a tiny window in which a
+file created by another process at that instant could be replaced. Only
+:meth:`Files.download` given an explicit file path replaces what is there: the caller
+named that file.
+
+``Institution.download(..., observer=...)`` reports each step boundary to a
+:class:`DownloadObserver` (``apscores fetch`` writes its ledger that way).
+
 Retries are instant with ``retry_base_delay=0``; a server's ``Retry-After`` is still
 obeyed (up to ``retry_max_delay``), so tests that send one patch the instance's ``_sleep``.
 """
@@ -34,16 +47,25 @@ import httpx
 from typing_extensions import Self
 
 from apscores import _protocol as proto
-from apscores._atomic import AtomicFile
-from apscores._protocol import DownloadResult, Format, GeneratedFile, Kind
-from apscores.errors import APScoresError, DownloadError, DownloadURLExpired, RecordError
+from apscores._atomic import AtomicFile, fsync_directory
+from apscores._protocol import (
+    BaseDownloadObserver,
+    DownloadObserver,
+    DownloadResult,
+    Format,
+    GeneratedFile,
+    Kind,
+)
+from apscores.errors import DownloadError
 
 __all__ = [
     "AsyncClient",
     "AsyncFiles",
     "AsyncInstitution",
     "AsyncSession",
+    "BaseDownloadObserver",
     "Client",
+    "DownloadObserver",
     "DownloadResult",
     "Files",
     "GeneratedFile",
@@ -91,11 +113,76 @@ def _names_directory(dest: Dest) -> bool:
     return os.fspath(dest).endswith(("/", os.sep))
 
 
-def _target_path(dest: Dest, file_name: str) -> Path:
-    """A directory gets the service's (sanitised) file name; anything else is the file."""
+def _taken(directory: Path) -> Callable[[str], bool]:
+    return lambda name: os.path.lexists(directory / name)
+
+
+def _placement(dest: Dest, generated: GeneratedFile, *, replace_named: bool) -> proto.Placement:
+    """A directory gets the service's (sanitised) file name; anything else is the file.
+
+    Either way a taken name is swapped for a free one, except that ``replace_named`` lets
+    an explicitly named file be replaced (:meth:`Files.download` only).
+    """
     _check_destination(dest)
     path = Path(dest)
-    return path / proto.safe_file_name(file_name) if path.is_dir() else path
+    if path.is_dir():
+        directory, wanted, replace = path, proto.safe_file_name(generated.file_name), False
+    else:
+        directory, wanted, replace = path.parent, path.name, replace_named
+    return proto.place_file(
+        directory, wanted, generated.download_id, taken=_taken(directory), replace=replace
+    )
+
+
+MAX_CLAIMS = 100
+
+
+def _commit(out: AtomicFile, placement: proto.Placement) -> Path:
+    """Give the finished temp file its final name, never replacing a file (module docstring)."""
+    if placement.replace:
+        out.commit()
+        return placement.path
+    out.file.flush()
+    os.fsync(out.file.fileno())
+    out.file.close()
+    path = placement.path
+    for _claim in range(MAX_CLAIMS):
+        try:
+            os.link(out.temp_path, path)
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this file system: check, then rename
+            if not os.path.lexists(path):
+                os.replace(out.temp_path, path)
+                break
+        else:
+            out.temp_path.unlink()
+            break
+        logger.info("%s appeared while downloading; choosing another name", path.name)
+        directory = placement.directory
+        path = directory / proto.free_file_name(
+            placement.wanted, placement.download_id, _taken(directory)
+        )
+    else:
+        raise DownloadError(f"could not claim a free file name for {placement.wanted!r}")
+    out.committed = True
+    fsync_directory(path.parent)
+    return path
+
+
+def _flow(
+    di_code: str, kind: str, format: str, dest: Dest, observer: DownloadObserver | None
+) -> proto.DownloadFlow:
+    """``Institution.download``'s steps, options checked before anything is generated."""
+    fmt, knd = proto.check_format(format), proto.check_kind(kind)
+    _check_destination(dest)
+    return proto.download_flow(
+        di_code,
+        fmt,
+        knd,
+        place=lambda generated: _placement(dest, generated, replace_named=False),
+        observer=observer,
+    )
 
 
 class _BaseClient:
@@ -250,22 +337,30 @@ class Client(_BaseClient):
         assert self._token is not None
         return parse(self._send(build(self._token), endpoint))
 
-    def _fetch(self, generated: GeneratedFile, dest: Dest) -> tuple[Path, proto.BodyCheck]:
-        target = _target_path(dest, generated.file_name)
+    def _perform(self, step: proto.Step) -> object:
+        """One step of :func:`apscores._protocol.download_flow`."""
+        if isinstance(step, proto.Generate):
+            return self.files.generate(step.di_code, format=step.format, kind=step.kind)
+        if isinstance(step, proto.Fetch):
+            return self._fetch(step.generated, step.placement)
+        self.files.record(step.generated)
+        return None
+
+    def _fetch(self, generated: GeneratedFile, placement: proto.Placement) -> proto.Saved:
         backoff = proto.Backoff(self._settings)
         while True:
             if proto.is_url_expired(generated.url, time.time()):
                 raise proto.expired_error("its Expires time has passed")
-            outcome = self._fetch_once(generated.url, target)
-            if isinstance(outcome, proto.BodyCheck):
-                return target, outcome
+            outcome = self._fetch_once(generated.url, placement)
+            if isinstance(outcome, proto.Saved):
+                return outcome
             delay = backoff.next_delay(outcome.retry_after) if outcome.retryable else None
             if delay is None:
                 raise outcome.error from outcome.cause
             proto.log_retry(proto.DOWNLOAD, outcome, delay)
             self._sleep(delay)
 
-    def _fetch_once(self, url: str, target: Path) -> proto.BodyCheck | proto.Failure:
+    def _fetch_once(self, url: str, placement: proto.Placement) -> proto.Saved | proto.Failure:
         request = proto.build_download_request(url)
         for _hop in range(proto.MAX_REDIRECTS + 1):
             proto.apply_timeout(request, self._settings.timeout)
@@ -277,20 +372,22 @@ class Client(_BaseClient):
                 proto.log_response(response, 0)
                 next_request = proto.download_redirect(response)
                 if next_request is None:
-                    return self._save(response, target)
+                    return self._save(response, placement)
             finally:
                 response.close()
             request = next_request
         return proto.Failure(DownloadError("the download was redirected too many times"), False)
 
-    def _save(self, response: httpx.Response, target: Path) -> proto.BodyCheck | proto.Failure:
+    def _save(
+        self, response: httpx.Response, placement: proto.Placement
+    ) -> proto.Saved | proto.Failure:
         if not response.is_success:
             body = b""
             with contextlib.suppress(httpx.HTTPError):
                 body = response.read()
             return proto.classify_download_status(response, body=body, now=time.time())
         check = proto.BodyCheck(proto.content_length(response))
-        with AtomicFile(target) as out:
+        with AtomicFile(placement.path) as out:
             try:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
@@ -300,8 +397,7 @@ class Client(_BaseClient):
             failure = check.finish(response.num_bytes_downloaded)
             if failure is not None:
                 return failure
-            out.commit()
-        return check
+            return proto.Saved(_commit(out, placement), check)
 
 
 class Session(_SessionBase):
@@ -344,10 +440,13 @@ class Files:
     def download(self, generated: GeneratedFile, dest: Dest) -> Path:
         """Stream the file atomically into ``dest`` (a directory or a file path).
 
+        In a directory an existing file is never replaced (a free name is chosen, see the
+        module docstring); an explicit file path is replaced. Returns the final path.
         Raises :class:`DownloadURLExpired` when the URL is dead: generate again.
         """
-        path, _check = self._client._fetch(generated, dest)
-        return path
+        placement = _placement(dest, generated, replace_named=True)
+        saved = self._client._fetch(generated, placement)
+        return saved.path
 
     def record(self, generated: GeneratedFile) -> None:
         """Tell the service this download succeeded (moves the ``new`` watermark)."""
@@ -370,49 +469,28 @@ class Institution:
         return f"Institution(di_code={self.di_code!r})"
 
     def download(
-        self, *, kind: Kind = "new", format: Format = "txt", dest: Dest = "."
+        self,
+        *,
+        kind: Kind = "new",
+        format: Format = "txt",
+        dest: Dest = ".",
+        observer: DownloadObserver | None = None,
     ) -> DownloadResult | None:
         """Fetch and record the next file; ``None`` when there is nothing to fetch.
 
-        If recording fails the file is kept and :class:`RecordError` names it and its id.
+        An existing file is never replaced (see the module docstring). If recording fails
+        the file is kept and :class:`RecordError` names it and its id. ``observer`` is told
+        each step as it happens (see :class:`DownloadObserver`).
         """
-        fmt, knd = proto.check_format(format), proto.check_kind(kind)
-        _check_destination(dest)
-        fetched = self._fetch(fmt, knd, dest)
-        if fetched is None:
-            return None
-        generated, path, check = fetched
-        result = proto.make_result(generated, path, check)
-        if not result.recorded:
-            logger.warning(
-                "%s is empty: saved but not recorded (it may be a failed transfer)", path
-            )
-            return result
-        try:
-            self._client.files.record(generated)
-        except APScoresError as exc:
-            raise RecordError(
-                proto.record_failure_message(exc), download_id=str(generated.download_id), path=path
-            ) from exc
-        return result
-
-    def _fetch(
-        self, fmt: Format, knd: Kind, dest: Dest
-    ) -> tuple[GeneratedFile, Path, proto.BodyCheck] | None:
-        regenerated = 0
-        while True:
-            generated = self._client.files.generate(self.di_code, format=fmt, kind=knd)
-            if generated is None:
-                return None
+        runner = proto.FlowRunner(_flow(self.di_code, kind, format, dest, observer))
+        while runner.step is not None:
             try:
-                path, check = self._client._fetch(generated, dest)
-            except DownloadURLExpired:
-                if regenerated >= proto.MAX_REGENERATIONS:
-                    raise
-                regenerated += 1
-                logger.info("download URL expired; generating again (%d)", regenerated)
-                continue
-            return generated, path, check
+                outcome = self._client._perform(runner.step)
+            except Exception as error:  # the flow decides what to do; it re-raises
+                runner.throw(error)
+            else:
+                runner.send(outcome)
+        return runner.result
 
 
 # --- async ----------------------------------------------------------------------------
@@ -508,22 +586,32 @@ class AsyncClient(_BaseClient):
         assert self._token is not None
         return parse(await self._send(build(self._token), endpoint))
 
-    async def _fetch(self, generated: GeneratedFile, dest: Dest) -> tuple[Path, proto.BodyCheck]:
-        target = _target_path(dest, generated.file_name)
+    async def _perform(self, step: proto.Step) -> object:
+        """One step of :func:`apscores._protocol.download_flow`."""
+        if isinstance(step, proto.Generate):
+            return await self.files.generate(step.di_code, format=step.format, kind=step.kind)
+        if isinstance(step, proto.Fetch):
+            return await self._fetch(step.generated, step.placement)
+        await self.files.record(step.generated)
+        return None
+
+    async def _fetch(self, generated: GeneratedFile, placement: proto.Placement) -> proto.Saved:
         backoff = proto.Backoff(self._settings)
         while True:
             if proto.is_url_expired(generated.url, time.time()):
                 raise proto.expired_error("its Expires time has passed")
-            outcome = await self._fetch_once(generated.url, target)
-            if isinstance(outcome, proto.BodyCheck):
-                return target, outcome
+            outcome = await self._fetch_once(generated.url, placement)
+            if isinstance(outcome, proto.Saved):
+                return outcome
             delay = backoff.next_delay(outcome.retry_after) if outcome.retryable else None
             if delay is None:
                 raise outcome.error from outcome.cause
             proto.log_retry(proto.DOWNLOAD, outcome, delay)
             await self._sleep(delay)
 
-    async def _fetch_once(self, url: str, target: Path) -> proto.BodyCheck | proto.Failure:
+    async def _fetch_once(
+        self, url: str, placement: proto.Placement
+    ) -> proto.Saved | proto.Failure:
         request = proto.build_download_request(url)
         for _hop in range(proto.MAX_REDIRECTS + 1):
             proto.apply_timeout(request, self._settings.timeout)
@@ -535,22 +623,22 @@ class AsyncClient(_BaseClient):
                 proto.log_response(response, 0)
                 next_request = proto.download_redirect(response)
                 if next_request is None:
-                    return await self._save(response, target)
+                    return await self._save(response, placement)
             finally:
                 await response.aclose()
             request = next_request
         return proto.Failure(DownloadError("the download was redirected too many times"), False)
 
     async def _save(
-        self, response: httpx.Response, target: Path
-    ) -> proto.BodyCheck | proto.Failure:
+        self, response: httpx.Response, placement: proto.Placement
+    ) -> proto.Saved | proto.Failure:
         if not response.is_success:
             body = b""
             with contextlib.suppress(httpx.HTTPError):
                 body = await response.aread()
             return proto.classify_download_status(response, body=body, now=time.time())
         check = proto.BodyCheck(proto.content_length(response))
-        with AtomicFile(target) as out:
+        with AtomicFile(placement.path) as out:
             try:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)
@@ -560,8 +648,7 @@ class AsyncClient(_BaseClient):
             failure = check.finish(response.num_bytes_downloaded)
             if failure is not None:
                 return failure
-            out.commit()
-        return check
+            return proto.Saved(_commit(out, placement), check)
 
 
 class AsyncSession(_SessionBase):
@@ -604,10 +691,13 @@ class AsyncFiles:
     async def download(self, generated: GeneratedFile, dest: Dest) -> Path:
         """Stream the file atomically into ``dest`` (a directory or a file path).
 
+        In a directory an existing file is never replaced (a free name is chosen, see the
+        module docstring); an explicit file path is replaced. Returns the final path.
         Raises :class:`DownloadURLExpired` when the URL is dead: generate again.
         """
-        path, _check = await self._client._fetch(generated, dest)
-        return path
+        placement = _placement(dest, generated, replace_named=True)
+        saved = await self._client._fetch(generated, placement)
+        return saved.path
 
     async def record(self, generated: GeneratedFile) -> None:
         """Tell the service this download succeeded (moves the ``new`` watermark)."""
@@ -630,46 +720,25 @@ class AsyncInstitution:
         return f"AsyncInstitution(di_code={self.di_code!r})"
 
     async def download(
-        self, *, kind: Kind = "new", format: Format = "txt", dest: Dest = "."
+        self,
+        *,
+        kind: Kind = "new",
+        format: Format = "txt",
+        dest: Dest = ".",
+        observer: DownloadObserver | None = None,
     ) -> DownloadResult | None:
         """Fetch and record the next file; ``None`` when there is nothing to fetch.
 
-        If recording fails the file is kept and :class:`RecordError` names it and its id.
+        An existing file is never replaced (see the module docstring). If recording fails
+        the file is kept and :class:`RecordError` names it and its id. ``observer`` is told
+        each step as it happens (see :class:`DownloadObserver`).
         """
-        fmt, knd = proto.check_format(format), proto.check_kind(kind)
-        _check_destination(dest)
-        fetched = await self._fetch(fmt, knd, dest)
-        if fetched is None:
-            return None
-        generated, path, check = fetched
-        result = proto.make_result(generated, path, check)
-        if not result.recorded:
-            logger.warning(
-                "%s is empty: saved but not recorded (it may be a failed transfer)", path
-            )
-            return result
-        try:
-            await self._client.files.record(generated)
-        except APScoresError as exc:
-            raise RecordError(
-                proto.record_failure_message(exc), download_id=str(generated.download_id), path=path
-            ) from exc
-        return result
-
-    async def _fetch(
-        self, fmt: Format, knd: Kind, dest: Dest
-    ) -> tuple[GeneratedFile, Path, proto.BodyCheck] | None:
-        regenerated = 0
-        while True:
-            generated = await self._client.files.generate(self.di_code, format=fmt, kind=knd)
-            if generated is None:
-                return None
+        runner = proto.FlowRunner(_flow(self.di_code, kind, format, dest, observer))
+        while runner.step is not None:
             try:
-                path, check = await self._client._fetch(generated, dest)
-            except DownloadURLExpired:
-                if regenerated >= proto.MAX_REGENERATIONS:
-                    raise
-                regenerated += 1
-                logger.info("download URL expired; generating again (%d)", regenerated)
-                continue
-            return generated, path, check
+                outcome = await self._client._perform(runner.step)
+            except Exception as error:  # the flow decides what to do; it re-raises
+                runner.throw(error)
+            else:
+                runner.send(outcome)
+        return runner.result

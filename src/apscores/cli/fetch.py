@@ -5,13 +5,21 @@ For each DI code, concurrently, under that code's lock:
 1. finish what an earlier run left: a file that was saved but never recorded is recorded
    (never downloaded again); a generated file that never reached the disk is abandoned and
    its partial temp file removed; a file that reached the disk just before a crash is
-   adopted;
-2. generate -> (ledger: generated) -> download -> (ledger: saved) -> record ->
-   (ledger: recorded), downloading right after generating so the URL cannot expire;
+   adopted (an empty one is removed and abandoned instead, as the client never records
+   an empty file);
+2. ``AsyncInstitution.download`` with a :class:`LedgerObserver`, which writes each step to
+   the ledger as the client reaches it: generated -> saved -> recorded (or abandoned when
+   the file never reached the disk, e.g. an expired URL, which the client replaces);
 3. read the saved file for the summary, and run the ``--on-new`` command with its path.
 
 Every ledger transition is one transaction, so a run killed anywhere is finished by the
 next one: each score order ends up saved exactly once and recorded.
+
+File names come from the client, which never replaces an existing file (a taken name gets
+the download id). It checks the disk only, not the ledger: a ledger entry whose file was
+moved away (say by an ``--on-new`` hook) no longer holds its name, and that is harmless
+because entries are keyed by id and every unfinished entry of a DI code is finished
+before its next file is generated.
 """
 
 from __future__ import annotations
@@ -32,12 +40,17 @@ from typing import Any, TextIO, cast
 import attrs
 
 from apscores._atomic import PART_MARKER
-from apscores._protocol import Format, Kind, safe_file_name
+from apscores._protocol import Format, Kind
 from apscores.cli._output import LOGGER, Progress
 from apscores.cli.credentials import find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
 from apscores.cli.lock import DiLock, lock_path
-from apscores.client import AsyncClient, GeneratedFile
+from apscores.client import (
+    AsyncClient,
+    BaseDownloadObserver,
+    DownloadResult,
+    GeneratedFile,
+)
 from apscores.errors import (
     APScoresError,
     AuthenticationError,
@@ -52,6 +65,7 @@ __all__ = [
     "DiResult",
     "FetchOptions",
     "Fetcher",
+    "LedgerObserver",
     "SavedFile",
     "add_arguments",
     "checkpoint",
@@ -59,13 +73,13 @@ __all__ = [
     "summarise_file",
 ]
 
-#: Test hook: when this variable names a step boundary (``generate``, ``generated``,
-#: ``download``, ``saved``, ``record``, ``recorded``), the process kills itself with
-#: SIGKILL right there. Read only by :func:`checkpoint`; the crash test uses it.
+#: Test hook: when this variable names a step boundary, the process kills itself with
+#: SIGKILL right there. Read only by :func:`checkpoint`; the crash test uses it. The
+#: boundaries: ``generate`` (a file was generated, the ledger does not know it yet),
+#: ``generated`` (ledger: generated), ``download`` (the file is saved, the ledger does not
+#: know it yet), ``saved`` (ledger: saved), ``record`` (the service was told, the ledger
+#: does not know it yet) and ``recorded`` (ledger: recorded).
 KILL_AT_ENV = "APSCORES_TEST_KILL_AT"
-
-#: How many times a download URL that expired is replaced by a freshly generated file.
-MAX_REGENERATIONS = 2
 
 STEPS_PER_DI = 3  # generate, download, record: the progress bar's unit
 
@@ -176,12 +190,83 @@ def _remove_partials(target: Path) -> None:
         stray.unlink(missing_ok=True)
 
 
-def _free_path(ledger: Ledger, dest: Path, file_name: str, download_id: str) -> Path:
-    """Where to save a new file: its own name unless that is taken on disk or in the ledger."""
-    target = dest / safe_file_name(file_name)
-    if not target.exists() and ledger.find_path(target) is None:
-        return target
-    return dest / f"{target.stem}-{download_id}{target.suffix}"
+class LedgerObserver(BaseDownloadObserver):
+    """Writes each step of ``Institution.download`` to the ledger as the client reaches it.
+
+    ``entry`` is the ledger entry of the current file. An empty file is not recorded by
+    the client, so it is removed and its entry abandoned: the next run asks for it again.
+    """
+
+    def __init__(self, fetcher: Fetcher, di_code: str) -> None:
+        self.fetcher = fetcher
+        self.di_code = di_code
+        self.entry: Entry | None = None
+
+    def _current(self) -> Entry:
+        assert self.entry is not None, "the client reports generated() first"
+        return self.entry
+
+    def generated(self, generated: GeneratedFile, target: Path) -> None:
+        """Ledger: generated, with the path the file is about to get."""
+        checkpoint("generate")
+        first = self.entry is None
+        fetcher = self.fetcher
+        self.entry = fetcher.ledger.start(
+            fetcher.account,
+            self.di_code,
+            generated.download_id,
+            fmt=generated.format,
+            kind=generated.kind,
+            file_name=generated.file_name,
+            path=target,
+        )
+        checkpoint("generated")
+        if first:
+            fetcher.progress.advance(f"{self.di_code}: generated")
+        fetcher._log(self.di_code, "generated", "generated %s", generated.file_name)
+
+    def abandoned(self, generated: GeneratedFile, error: APScoresError) -> None:
+        """Ledger: abandoned (the client removed its temp file; nothing reached the disk)."""
+        self.fetcher.ledger.mark_abandoned(self._current().id)
+        event = "expired" if isinstance(error, DownloadURLExpired) else "abandoned"
+        self.fetcher._log(
+            self.di_code, event, "download %s abandoned: %s", generated.download_id, error
+        )
+
+    def saved(self, result: DownloadResult) -> None:
+        """Ledger: saved, with the size and hash computed while the file streamed."""
+        checkpoint("download")
+        fetcher, entry = self.fetcher, self._current()
+        if not result.recorded:
+            result.path.unlink(missing_ok=True)
+            self.entry = fetcher.ledger.mark_abandoned(entry.id)
+            LOGGER.warning(
+                "%s: download %s was empty; removed and not recorded, the next run asks again",
+                self.di_code,
+                result.download_id,
+                extra={"di_code": self.di_code, "event": "empty"},
+            )
+            return
+        self.entry = fetcher.ledger.mark_saved(
+            entry.id, path=result.path, size=result.size, sha256=result.sha256
+        )
+        checkpoint("saved")
+        fetcher.progress.advance(f"{self.di_code}: downloaded")
+        fetcher._log(
+            self.di_code,
+            "saved",
+            "saved %s (%d bytes)",
+            result.path,
+            result.size,
+            path=result.path,
+        )
+
+    def recorded(self, result: DownloadResult) -> None:
+        """Ledger: recorded."""
+        checkpoint("record")
+        self.entry = self.fetcher.ledger.mark_recorded(self._current().id)
+        checkpoint("recorded")
+        self.fetcher._recorded(self.entry)
 
 
 class Fetcher:
@@ -246,77 +331,37 @@ class Fetcher:
             saved = await self._finish(entry)
             if saved is not None:
                 await self._after_save(result, saved)
-        generated = await self._generate(di_code)
-        if generated is None:
+        self.progress.advance(f"{di_code}: generating", 0)
+        observer = LedgerObserver(self, di_code)
+        downloaded = await self.client.institution(di_code).download(
+            kind=cast(Kind, self.options.kind),
+            format=cast(Format, self.options.fmt),
+            dest=self.options.dest,
+            observer=observer,
+        )
+        if downloaded is None:
             self._log(di_code, "nothing_new", "no new score orders")
             self.progress.advance(f"{di_code}: nothing new", STEPS_PER_DI)
             return
-        entry, path = await self._download(di_code, generated)
-        await self._record(entry, generated)
-        size, sha256 = entry.size or 0, entry.sha256 or ""
-        await self._after_save(result, SavedFile(path, entry.download_id, size, sha256))
-
-    async def _ask(self, di_code: str) -> GeneratedFile | None:
-        options = self.options
-        return await self.client.files.generate(
-            di_code, format=cast(Format, options.fmt), kind=cast(Kind, options.kind)
+        if not downloaded.recorded:  # an empty file: removed, asked for again next run
+            result.exit_code = ExitCode.PARTIAL
+            result.message = (
+                f"download {downloaded.download_id} was empty; not recorded, re-run to fetch it"
+            )
+            return
+        await self._after_save(
+            result,
+            SavedFile(
+                downloaded.path, str(downloaded.download_id), downloaded.size, downloaded.sha256
+            ),
         )
 
-    async def _generate(self, di_code: str) -> GeneratedFile | None:
-        self.progress.advance(f"{di_code}: generating", 0)
-        generated = await self._ask(di_code)
-        checkpoint("generate")
-        self.progress.advance(f"{di_code}: generated")
-        return generated
-
-    async def _download(self, di_code: str, generated: GeneratedFile) -> tuple[Entry, Path]:
-        """Save the file; a URL that expired is replaced by a fresh one a few times."""
-        for attempt in range(MAX_REGENERATIONS + 1):
-            target = _free_path(
-                self.ledger, self.options.dest, generated.file_name, str(generated.download_id)
-            )
-            entry = self.ledger.start(
-                self.account,
-                di_code,
-                generated.download_id,
-                fmt=generated.format,
-                kind=generated.kind,
-                file_name=generated.file_name,
-                path=target,
-            )
-            checkpoint("generated")
-            self._log(di_code, "generated", "generated %s", generated.file_name)
-            try:
-                path = await self.client.files.download(generated, target)
-            except DownloadURLExpired:
-                _remove_partials(target)
-                self.ledger.mark_abandoned(entry.id)
-                if attempt == MAX_REGENERATIONS:
-                    raise
-                self._log(di_code, "expired", "download URL expired; generating again")
-                fresh = await self.client.files.generate(
-                    di_code,
-                    format=cast(Format, self.options.fmt),
-                    kind=cast(Kind, self.options.kind),
-                )
-                if fresh is None:
-                    raise
-                generated = fresh
-                continue
-            except APScoresError:
-                _remove_partials(target)
-                self.ledger.mark_abandoned(entry.id)
-                raise
-            checkpoint("download")
-            size, sha256 = await asyncio.to_thread(_hash_file, path)
-            entry = self.ledger.mark_saved(entry.id, path=path, size=size, sha256=sha256)
-            checkpoint("saved")
-            self.progress.advance(f"{di_code}: downloaded")
-            self._log(di_code, "saved", "saved %s (%d bytes)", path, size, path=path)
-            return entry, path
-        raise AssertionError("unreachable")  # the loop returns or raises
+    def _recorded(self, entry: Entry) -> None:
+        self.progress.advance(f"{entry.di_code}: recorded")
+        self._log(entry.di_code, "recorded", "recorded download %s", entry.download_id)
 
     async def _record(self, entry: Entry, generated: GeneratedFile) -> Entry:
+        """Record a file an earlier run saved (the client's download records its own)."""
         try:
             await self.client.files.record(generated)
         except (RecordError, AuthenticationError):
@@ -330,8 +375,7 @@ class Fetcher:
         checkpoint("record")
         entry = self.ledger.mark_recorded(entry.id)
         checkpoint("recorded")
-        self.progress.advance(f"{entry.di_code}: recorded")
-        self._log(entry.di_code, "recorded", "recorded download %s", entry.download_id)
+        self._recorded(entry)
         return entry
 
     async def _finish(self, entry: Entry) -> SavedFile | None:
@@ -350,6 +394,16 @@ class Fetcher:
                 )
                 return None
             size, sha256 = await asyncio.to_thread(_hash_file, target)
+            if size == 0:  # the client never records an empty file; ask for it again
+                target.unlink()
+                self.ledger.mark_abandoned(entry.id)
+                self._log(
+                    entry.di_code,
+                    "abandoned",
+                    "download %s left an empty file; a new file replaces it",
+                    entry.download_id,
+                )
+                return None
             entry = self.ledger.mark_saved(entry.id, path=target, size=size, sha256=sha256)
             self._log(entry.di_code, "adopted", "found %s saved by an earlier run", target)
         assert entry.path is not None
