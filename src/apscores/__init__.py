@@ -2,7 +2,14 @@
 
 from apscores import catalog
 from apscores.catalog import ExamStatus, award_name, exam_name
-from apscores.client import AsyncClient, Client, DownloadResult, GeneratedFile
+from apscores.client import (
+    AsyncClient,
+    BaseDownloadObserver,
+    Client,
+    DownloadObserver,
+    DownloadResult,
+    GeneratedFile,
+)
 from apscores.converter import converter, from_dict, from_json, to_dict, to_json
 from apscores.credit import CreditPolicy, CreditResult, CreditRule, Outcome, PolicyError
 from apscores.csvfile import read_csv, write_csv
@@ -46,6 +53,7 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "Award",
+    "BaseDownloadObserver",
     "Change",
     "ChangeKind",
     "Client",
@@ -54,6 +62,7 @@ __all__ = [
     "CreditResult",
     "CreditRule",
     "DownloadError",
+    "DownloadObserver",
     "DownloadResult",
     "DownloadURLExpired",
     "ExamScore",

@@ -1,15 +1,53 @@
 """One lock file per DI code, so overlapping scheduled runs never fetch the same code twice.
 
 ``fcntl.flock`` locks belong to the open file: the kernel releases them when the process
-ends, even on ``SIGKILL``, so a crashed run never leaves a stale lock behind.
+ends, even on ``SIGKILL``, so a crashed run never leaves a stale lock behind. On Windows
+the same holds for ``msvcrt.locking`` on the file's first byte.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import sys
+import time
 from pathlib import Path
 from types import TracebackType
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _lock(fd: int, *, wait: bool) -> bool:
+        while not _try_lock(fd):
+            if not wait:
+                return False
+            time.sleep(0.5)
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int, *, wait: bool) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
 
 __all__ = ["DiLock", "lock_path"]
 
@@ -29,9 +67,7 @@ class DiLock:
     def acquire(self, *, wait: bool) -> bool:
         """Take the lock; without ``wait``, return False at once if another run holds it."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock(fd, wait=wait):
             os.close(fd)
             return False
         os.ftruncate(fd, 0)
@@ -42,7 +78,7 @@ class DiLock:
     def release(self) -> None:
         """Let the next run in (closing the file drops the lock)."""
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            _unlock(self._fd)
             os.close(self._fd)
             self._fd = None
 

@@ -1,0 +1,307 @@
+"""Every example in the documentation runs, against the sandbox.
+
+Conventions for ``docs/**/*.md``:
+
+- ```` ```python ```` blocks of one page run in order, in one namespace, in a fresh
+  temporary working directory, with no ``APSCORES_*`` variables and a null keyring. The
+  files of ``docs/examples/`` (e.g. ``credit-policy.csv``) are copied into that directory,
+  as if the reader had downloaded them.
+- ```` ```pycon ```` blocks (``>>>`` prompts and expected output) run as doctests in the
+  same namespace, so their output is checked too.
+- ```` ```console ```` blocks: each ``$ apscores ...`` (or ``$ python -m apscores ...``)
+  line runs through :func:`apscores.cli.main` (``*`` patterns expanded as a shell would)
+  and must exit 0, unless the next lines are ``$ echo $?`` and the expected code. Other
+  ``$`` commands (pip, curl...) are not run. Output shown after a command is not compared.
+- Anything that must not run uses another fence: ```` ```python title="..." ```` for real
+  account examples (a sandbox twin runs next to it), ```` ```shell ```` for commands that
+  need an account, a server or the network, ```` ```text ```` for output. A block right
+  after ``<!-- skip: reason -->`` is not run either; keep those rare.
+
+Modules under ``src/apscores`` whose docstrings hold ``>>>`` examples run as doctests too,
+since CI runs plain ``pytest`` over ``tests/`` only.
+"""
+
+from __future__ import annotations
+
+import doctest
+import glob
+import importlib
+import io
+import os
+import re
+import shlex
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+import apscores
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SRC = Path(apscores.__file__).resolve().parent
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+_SKIP = re.compile(r"^\s*<!--\s*skip:\s*\S.*-->\s*$")
+_DOCTEST_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+@attrs.frozen
+class Block:
+    """One fenced code block of a page: its info string, first content line and text."""
+
+    page: str
+    info: str
+    line: int
+    text: str
+    skipped: bool
+
+    @property
+    def lang(self) -> str:
+        """The fence language; ``python title="x"`` is not ``python``, so it does not run."""
+        return self.info.strip()
+
+
+def blocks(path: Path) -> list[Block]:
+    """The fenced blocks of a Markdown page, dedented (blocks may sit in admonitions)."""
+    found: list[Block] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = 0
+    while index < len(lines):
+        match = _FENCE.match(lines[index])
+        if match is None:
+            index += 1
+            continue
+        indent, fence, info = match["indent"], match["fence"], match["info"]
+        previous = next((ln for ln in reversed(lines[:index]) if ln.strip()), "")
+        body: list[str] = []
+        end = index + 1
+        while end < len(lines):
+            stripped = lines[end].strip()
+            if stripped.startswith(fence) and stripped.strip(fence[0]) == "":
+                break
+            raw = lines[end]
+            body.append(raw[len(indent) :] if raw.startswith(indent) else raw.lstrip())
+            end += 1
+        found.append(
+            Block(
+                page=path.relative_to(DOCS).as_posix() if path.is_relative_to(DOCS) else path.name,
+                info=info,
+                line=index + 2,
+                text="\n".join(body) + "\n",
+                skipped=bool(_SKIP.match(previous)),
+            )
+        )
+        index = end + 1
+    return found
+
+
+def pages() -> list[Path]:
+    """Every Markdown page of the site (the changelog is only a snippet include)."""
+    return sorted(DOCS.rglob("*.md"))
+
+
+def _commands(block: Block) -> Iterator[tuple[int, list[str], list[str]]]:
+    """``(line, argv, output lines)`` for each ``$`` command of a console block."""
+    current: tuple[int, list[str]] | None = None
+    output: list[str] = []
+    pending = ""
+    start = 0
+    for offset, raw in enumerate(block.text.splitlines()):
+        if pending:
+            pending += " " + raw.strip()
+        elif raw.startswith("$ "):
+            if current is not None:
+                yield current[0], current[1], output
+            current, output = None, []
+            pending, start = raw[2:].strip(), offset
+        else:
+            output.append(raw)
+            continue
+        if pending.endswith("\\"):
+            pending = pending[:-1].rstrip()
+            continue
+        current, pending = (block.line + start, shlex.split(pending)), ""
+    if current is not None:
+        yield current[0], current[1], output
+
+
+def _run_cli(argv: list[str]) -> int:
+    from apscores.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's --help and usage errors
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+
+
+def _expand(args: list[str]) -> list[str]:
+    """Expand ``*`` patterns as a shell would (file names carry timestamps)."""
+    expanded: list[str] = []
+    for arg in args:
+        matches = sorted(glob.glob(arg)) if "*" in arg else []
+        expanded.extend(matches or [arg])
+    return expanded
+
+
+def _run_console(block: Block, capsys: pytest.CaptureFixture[str]) -> None:
+    last: tuple[int, list[str], int] | None = None
+    for line, argv, output in _commands(block):
+        where = f"{block.page}:{line}"
+        if argv == ["echo", "$?"]:
+            assert last is not None, f"{where}: `echo $?` with no command before it"
+            expected = int(output[0].strip())
+            assert last[2] == expected, (
+                f"{where}: `{shlex.join(last[1])}` exited {last[2]}, the docs say {expected}"
+            )
+            last = None
+            continue
+        if last is not None:
+            _expect_success(*last, capsys)
+        if argv[:1] == ["apscores"]:
+            last = (line, argv, _run_cli(_expand(argv[1:])))
+        elif argv[:3] == ["python", "-m", "apscores"]:
+            last = (line, argv, _run_cli(_expand(argv[3:])))
+        else:
+            last = None  # pip, curl, crontab...: shown to the reader, not run here
+    if last is not None:
+        _expect_success(*last, capsys)
+
+
+def _expect_success(
+    line: int, argv: list[str], code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if code != 0:
+        captured = capsys.readouterr()
+        pytest.fail(
+            f"line {line}: `{shlex.join(argv)}` exited {code}\n"
+            f"stdout:\n{captured.out}\nstderr:\n{captured.err}"
+        )
+
+
+def _run_python(block: Block, namespace: dict[str, object]) -> None:
+    # Pad so that tracebacks point at the Markdown line.
+    source = "\n" * (block.line - 1) + block.text
+    exec(compile(source, str(DOCS / block.page), "exec"), namespace)  # noqa: S102
+
+
+def _run_pycon(block: Block, namespace: dict[str, object]) -> None:
+    test = doctest.DocTestParser().get_doctest(
+        block.text, namespace, f"{block.page}:{block.line}", str(DOCS / block.page), block.line
+    )
+    out = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=_DOCTEST_FLAGS)
+    result = runner.run(test, out=out.write, clear_globs=False)
+    namespace.update(test.globs)  # DocTest works on a copy; later blocks see its names
+    assert result.failed == 0, out.getvalue()
+
+
+@pytest.fixture
+def docs_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clean working directory and environment, like a reader's fresh terminal."""
+    for name in list(os.environ):
+        if name.startswith("APSCORES_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    for example in (DOCS / "examples").glob("*"):
+        if example.is_file():
+            shutil.copy(example, tmp_path / example.name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda path: path.name)
+def test_page_examples_run(page: Path, docs_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
+    for block in blocks(page):
+        if block.skipped:
+            continue
+        if block.lang == "python":
+            _run_python(block, namespace)
+        elif block.lang == "pycon":
+            _run_pycon(block, namespace)
+        elif block.lang == "console":
+            _run_console(block, capsys)
+
+
+def test_blocks_that_do_not_run_still_compile() -> None:
+    """A ``python title="..."`` example (real account, user code) must at least parse."""
+    for page in pages():
+        for block in blocks(page):
+            if block.lang.startswith("python") and (block.lang != "python" or block.skipped):
+                source = "\n" * (block.line - 1) + block.text
+                compile(source, str(page), "exec")  # raises SyntaxError with the line
+
+
+def test_skips_are_rare_and_explained() -> None:
+    skipped = [f"{b.page}:{b.line}" for page in pages() for b in blocks(page) if b.skipped]
+    assert len(skipped) <= 5, f"too many skipped examples: {skipped}"
+
+
+def test_every_guide_has_runnable_examples() -> None:
+    runnable = {"python", "pycon", "console"}
+    without = [
+        page.name
+        for page in pages()
+        if page.name not in {"api.md", "changelog.md"}
+        and not any(b.lang in runnable and not b.skipped for b in blocks(page))
+    ]
+    assert without == []
+
+
+def test_block_extractor_handles_indent_titles_and_skips(tmp_path: Path) -> None:
+    page = tmp_path / "sample.md"
+    page.write_text(
+        "Intro\n\n"
+        "```python\nx = 1\n```\n\n"
+        '```python title="real account"\nx = 2\n```\n\n'
+        "!!! note\n\n    ```pycon\n    >>> x\n    1\n    ```\n\n"
+        "<!-- skip: needs a server -->\n\n```console\n$ apscores sandbox serve\n```\n",
+        encoding="utf-8",
+    )
+    found = blocks(page)
+    assert [(b.lang, b.skipped) for b in found] == [
+        ("python", False),
+        ('python title="real account"', False),
+        ("pycon", False),
+        ("console", True),
+    ]
+    assert found[2].text == ">>> x\n1\n"
+    assert found[0].line == 4
+
+
+def test_console_commands_parse_continuations_and_exit_codes() -> None:
+    block = Block(
+        page="x.md",
+        info="console",
+        line=10,
+        text="$ apscores fetch --sandbox \\\n    --dest out\nsaved 1 file\n$ echo $?\n0\n",
+        skipped=False,
+    )
+    assert list(_commands(block)) == [
+        (10, ["apscores", "fetch", "--sandbox", "--dest", "out"], ["saved 1 file"]),
+        (13, ["echo", "$?"], ["0"]),
+    ]
+
+
+def _doctest_modules() -> list[str]:
+    names = []
+    for path in sorted(SRC.rglob("*.py")):
+        if ">>>" in path.read_text(encoding="utf-8"):
+            parts = path.relative_to(SRC.parent).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+@pytest.mark.parametrize("module_name", _doctest_modules())
+def test_docstring_examples(module_name: str, docs_env: Path) -> None:
+    module = importlib.import_module(module_name)
+    out = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=_DOCTEST_FLAGS)
+    tests = doctest.DocTestFinder().find(module, module_name)
+    for test in tests:
+        runner.run(test, out=out.write)
+    assert runner.failures == 0, out.getvalue()
+    assert runner.tries > 0
