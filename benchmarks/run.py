@@ -1,0 +1,89 @@
+"""Reproduce every benchmark figure with one command.
+
+    python benchmarks/run.py                 # full: 10k and 100k best of 3, then 1M once
+    python benchmarks/run.py --quick         # about a minute: 10k and 100k, best of 1
+    python benchmarks/run.py --update-readme # also paste the output into benchmarks/README.md
+
+Writes the data first (``make_data.py``, cached in ``benchmarks/data/``), then runs
+``bench_read.py`` and ``bench_memory.py``, each in its own interpreter, and saves their
+combined output to ``benchmarks/data/latest.md`` (``latest-quick.md`` with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from _common import DATA_DIR, HERE
+
+README = HERE / "README.md"
+START = "<!-- results:start -->"
+END = "<!-- results:end -->"
+
+
+def run(script: str, *args: str) -> str:
+    """Run ``benchmarks/<script>``, echoing its output as it comes; return that output."""
+    command = [sys.executable, "-u", str(HERE / script), *args]
+    print(f"$ python benchmarks/{script} {' '.join(args)}".rstrip(), flush=True)
+    lines: list[str] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:  # noqa: S603
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+    if proc.returncode:
+        raise SystemExit(f"benchmarks/{script} failed with exit code {proc.returncode}")
+    return "".join(lines)
+
+
+def _markdown(output: str) -> str:
+    """A script's output as a README section: no progress lines, headings one level down."""
+    lines = []
+    for line in output.splitlines():
+        if "..." in line or line.startswith("  wrote ") or line.startswith("  reading "):
+            continue
+        lines.append("#" + line if line.startswith("#") else line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def update_readme(text: str) -> None:
+    """Replace what sits between the results markers in README.md."""
+    readme = README.read_text(encoding="utf-8")
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    if not tail and END not in readme:
+        raise SystemExit(f"{README} has no {START} ... {END} markers")
+    README.write_text(f"{head}{START}\n{text.strip()}\n{END}{tail}", encoding="utf-8")
+    print(f"updated {README}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10k and 100k, best of 1")
+    parser.add_argument("--update-readme", action="store_true", help="paste into README.md")
+    args = parser.parse_args(argv)
+    run("make_data.py", "--sizes", "10k,100k" if args.quick else "10k,100k,1M")
+    if args.quick:
+        outputs = [run("bench_read.py", "--sizes", "10k,100k", "--repeat", "1")]
+        outputs.append(run("bench_memory.py", "--records", "100k", "--download-mb", "128"))
+    else:
+        outputs = [
+            run("bench_read.py", "--sizes", "10k,100k", "--repeat", "3"),
+            run("bench_read.py", "--sizes", "1M", "--repeat", "1"),
+            run("bench_memory.py"),
+        ]
+    text = "\n\n".join(_markdown(out) for out in outputs)
+    DATA_DIR.mkdir(exist_ok=True)
+    latest = Path(DATA_DIR / ("latest-quick.md" if args.quick else "latest.md"))
+    latest.write_text(text + "\n", encoding="utf-8")
+    print(f"\nsaved {latest}")
+    if args.update_readme:
+        update_readme(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
