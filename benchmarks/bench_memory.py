@@ -10,12 +10,13 @@ start: the growth the work itself caused. Targets (issue 6): both < 50 MB.
 
 - ``parse``: ``apscores.txt.read_txt`` over the 1M-record TXT from ``make_data.py``,
   every ``ScoreReport`` built and dropped.
-- ``download``: ``apscores.client.Client.files.download`` of a ``GeneratedFile`` whose URL
-  a tiny custom httpx transport (:class:`StreamingBody`, below) answers with 1 GB of
-  synthetic 950-column TXT lines, streamed in 64 KiB chunks, never held whole. The body is
-  made up in the benchmark because the sandbox builds its files from ``ScoreReport``s,
-  which would take minutes for 1 GB and would measure the fake server, not the client.
-  The downloaded file goes to a temporary folder under ``benchmarks/data/`` and is deleted.
+- ``download``: ``Client.institution("1234").download()`` (login, generate, GET, record)
+  against the in-process sandbox (``apscores.sandbox.sandbox_client``), whose service
+  serves a 1 GiB file of valid 950-column TXT records through
+  ``apscores.sandbox.bulk_renderer``: 256 synthetic reports written once and repeated with
+  fresh AP IDs, streamed by the sandbox transport in 64 KiB chunks. The growth counts both
+  sides, the fake service making the body and the client saving and hashing it. The file
+  goes to a temporary folder under ``benchmarks/data/`` and is deleted.
 """
 
 from __future__ import annotations
@@ -27,16 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 from _common import DATA_DIR, DEFAULT_SEED, human_count, machine_summary, parse_sizes
 
 TARGET_MB = 50.0
-CHUNK = 64 * 1024
-DOWNLOAD_URL = "https://bench-bucket.invalid/scores/bench.txt?X-Amz-Signature=not-a-secret"
+BULK_REPORTS = 256  # distinct reports in the repeating round of the 1 GiB file
 
 
 # --- measuring inside the child ----------------------------------------------------------
@@ -111,86 +109,34 @@ def child_control(megabytes: int) -> dict[str, Any]:
     return {"bytes": megabytes * 1024 * 1024, "seconds": seconds, **meter.growth()}
 
 
-class StreamingBody(httpx.BaseTransport):
-    """Answers every request with ``total`` bytes of TXT lines, made up chunk by chunk."""
+def child_download(total: int, seed: int) -> dict[str, Any]:
+    import hashlib
 
-    def __init__(self, total: int, lines: list[bytes]) -> None:
-        self.total = total
-        block = b"".join(lines)
-        # One reusable chunk-sized buffer of whole lines, repeated: no per-chunk allocation
-        # beyond the bytes object httpx hands on.
-        self.block = (block * (CHUNK // len(block) + 1))[:CHUNK]
-        self.requests: list[str] = []
+    import apscores.txt  # noqa: F401 - imported before the meter starts, as the client is
+    from apscores.sandbox import SandboxService, bulk_renderer, sandbox_client
 
-    def _chunks(self) -> Iterator[bytes]:
-        left = self.total
-        while left > 0:
-            piece = self.block if left >= CHUNK else self.block[:left]
-            left -= len(piece)
-            yield piece
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(f"{request.method} {request.url.host}{request.url.path}")
-        headers = {"content-type": "text/plain", "content-length": str(self.total)}
-        return httpx.Response(200, headers=headers, stream=_Stream(self._chunks()))
-
-
-class _Stream(httpx.SyncByteStream):
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.chunks
-
-
-def _sample_lines() -> list[bytes]:
-    """A few real 950-column lines from the sandbox writer (or the local generator)."""
-    import io
-
-    buffer = io.BytesIO()
-    try:
-        from apscores.sandbox import iter_fake_reports
-        from apscores.txt import write_txt
-
-        write_txt(iter_fake_reports(64, seed=DEFAULT_SEED), buffer)
-    except ImportError:
-        import _localgen
-
-        _localgen.write_txt(64, buffer, seed=DEFAULT_SEED)
-    return buffer.getvalue().splitlines(keepends=True)
-
-
-def child_download(total: int) -> dict[str, Any]:
-    from apscores.client import Client, GeneratedFile
-
-    transport = StreamingBody(total, _sample_lines())
-    http = httpx.Client(transport=transport)
+    service = SandboxService.default(reports=BULK_REPORTS, seed=seed, renderer=bulk_renderer(total))
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=DATA_DIR, prefix="download-") as folder:
-        client = Client(
-            email="bench@example.org",
-            password="not-a-secret",  # noqa: S106 - the transport never checks it
-            base_url="https://bench-api.invalid",
-            http_client=http,
-        )
-        generated = GeneratedFile(
-            url=DOWNLOAD_URL,
-            file_name="bench.txt",
-            download_id="1",
-            format="txt",
-            kind="full",
-        )
-        meter = Meter()
-        started = time.perf_counter()
-        with client:
-            path = client.files.download(generated, Path(folder))
-        seconds = time.perf_counter() - started
-        growth = meter.growth()
-        size = path.stat().st_size
+        with sandbox_client(service) as client:
+            meter = Meter()
+            started = time.perf_counter()
+            result = client.institution("1234").download(dest=folder)
+            seconds = time.perf_counter() - started
+            growth = meter.growth()
+        assert result is not None, "the sandbox had nothing to deliver"
+        on_disk = result.path.stat().st_size
+        digest = hashlib.sha256()
+        with result.path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    if on_disk != result.size or digest.hexdigest() != result.sha256:
+        raise SystemExit(f"download mismatch: {on_disk} bytes on disk, {result.size} reported")
     return {
-        "bytes": size,
+        "bytes": result.size,
         "seconds": seconds,
-        "requests": transport.requests,
+        "requests": [f"{call.method} {call.endpoint}" for call in service.calls()],
+        "recorded": service.recorded_ids == [result.download_id],
         **growth,
     }
 
@@ -236,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "parse":
             result = child_parse(Path(value))
         elif kind == "download":
-            result = child_download(int(value))
+            result = child_download(int(value), args.seed)
         else:
             result = child_control(int(value))
         print(json.dumps(result))
@@ -269,9 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         res = run_child("download", str(total))
         rate = f"{res.get('bytes', 0) / res.get('seconds', 1) / 1e6:,.0f} MB/s"
         size = f"{res.get('bytes', total) / 2**20:,.0f} MiB"
-        verdicts.append(report("Client.files.download", res, size, rate))
+        name = "Client download via sandbox (bulk_renderer)"
+        verdicts.append(report(name, res, size, rate))
         if "requests" in res:
-            print(f"\nrequests the transport saw: {', '.join(res['requests'])}")
+            print(f"\nrequests the sandbox saw: {', '.join(res['requests'])}", end="")
+            print(f" (recorded: {'yes' if res.get('recorded') else 'NO'})")
     print("\n### Targets\n")
     print("\n".join(verdicts))
     return 0

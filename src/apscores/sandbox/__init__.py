@@ -5,6 +5,8 @@ the three endpoints and the presigned download host (:class:`SandboxService`) wi
 injection (``service.faults``), an httpx transport for in-process tests (:func:`transport`),
 ready-made clients (:func:`sandbox_client`), a loopback HTTP server for other languages
 (:func:`serve`, ``apscores sandbox serve``) and a pytest fixture (``ap_sandbox``).
+Bodies may stream (:class:`StreamedBody`): :func:`bulk_renderer` serves files of any size,
+1 GB included, in constant memory.
 
 Names are imported on first use, so loading the pytest plugin (which pytest does in every
 project where apscores is installed) costs next to nothing.
@@ -16,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from apscores.sandbox._bulk import BulkRenderer, bulk_renderer
     from apscores.sandbox._clients import sandbox_async_client, sandbox_client
     from apscores.sandbox._fake import fake_reports, iter_fake_reports
     from apscores.sandbox._faults import Fault, FaultKind, Faults
@@ -35,9 +38,15 @@ if TYPE_CHECKING:
         render_reports,
     )
     from apscores.sandbox._transport import SandboxTransport, transport
-    from apscores.sandbox._wire import LoggedRequest, SandboxRequest, SandboxResponse
+    from apscores.sandbox._wire import (
+        LoggedRequest,
+        SandboxRequest,
+        SandboxResponse,
+        StreamedBody,
+    )
 
 _HOMES = {
+    "_bulk": ("BulkRenderer", "bulk_renderer"),
     "_clients": ("sandbox_async_client", "sandbox_client"),
     "_fake": ("fake_reports", "iter_fake_reports"),
     "_faults": ("Fault", "FaultKind", "Faults"),
@@ -57,7 +66,7 @@ _HOMES = {
         "render_reports",
     ),
     "_transport": ("SandboxTransport", "transport"),
-    "_wire": ("LoggedRequest", "SandboxRequest", "SandboxResponse"),
+    "_wire": ("LoggedRequest", "SandboxRequest", "SandboxResponse", "StreamedBody"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -69,6 +78,7 @@ __all__ = [
     "SANDBOX_BASE_URL",
     "SANDBOX_STORAGE_URL",
     "Account",
+    "BulkRenderer",
     "Download",
     "FakeClock",
     "Fault",
@@ -82,6 +92,8 @@ __all__ = [
     "SandboxService",
     "SandboxTransport",
     "ServeConfig",
+    "StreamedBody",
+    "bulk_renderer",
     "fake_reports",
     "iter_fake_reports",
     "render_reports",

@@ -4,6 +4,8 @@ Two ``ThreadingHTTPServer`` instances bound to 127.0.0.1 only: the API (``--port
 storage host that serves the presigned download URLs (``--storage-port``). Both call the
 same :class:`SandboxService` as the in-process transport. On a socket, a disconnect and a
 truncation look alike: the server sends part of the body and closes the connection.
+Streamed bodies are written chunk by chunk (chunked transfer encoding when their size is
+unknown), so serving a 1 GB file takes no more memory than serving a small one.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from apscores.sandbox._service import (
     DEFAULT_PASSWORD,
     SandboxService,
 )
-from apscores.sandbox._wire import Failure, SandboxRequest, SandboxResponse
+from apscores.sandbox._wire import Failure, SandboxRequest, SandboxResponse, iter_body
 
 __all__ = ["LOOPBACK", "SandboxServer", "ServeConfig", "add_serve_arguments", "run", "serve"]
 
@@ -47,6 +49,7 @@ class ServeConfig:
     reports: int = 25
     seed: int = 0
     url_ttl: float = 300.0
+    file_size: int | None = None  # serve every file as ~this many bytes (bulk_renderer)
 
 
 def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
@@ -92,19 +95,33 @@ def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
                     time.sleep(response.hold)
                 self.close_connection = True
                 return
+            chunked = response.header("Content-Length") is None and self.command != "HEAD"
             self.send_response(response.status)
             for name, value in response.headers:
                 self.send_header(name, value)
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
             if response.cut is not None:
                 self.send_header("Connection", "close")
             self.end_headers()
             if self.command == "HEAD":
                 return
-            if response.cut is None:
-                self.wfile.write(response.body)
+            limit = None if response.cut is None else response.cut_after
+            try:
+                for chunk in iter_body(response.body, limit=limit):
+                    if chunked:
+                        self.wfile.write(b"%X\r\n" % len(chunk))
+                    self.wfile.write(chunk)
+                    if chunked:
+                        self.wfile.write(b"\r\n")
+                if response.cut is None:
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                    return
+                self.wfile.flush()
+            except ConnectionError:  # the client hung up mid-body: nothing left to do
+                self.close_connection = True
                 return
-            self.wfile.write(response.body[: response.cut_after])
-            self.wfile.flush()
             self.close_connection = True
             # Shut the socket down now, so the client sees the cut, not a hanging read.
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -194,6 +211,11 @@ def serve(
     """
     config = config or ServeConfig()
     if service is None:
+        options: dict[str, Any] = {}
+        if config.file_size is not None:
+            from apscores.sandbox._bulk import bulk_renderer
+
+            options["renderer"] = bulk_renderer(config.file_size)
         service = SandboxService.default(
             email=config.email,
             password=config.password,
@@ -202,6 +224,7 @@ def serve(
             seed=config.seed,
             url_ttl=config.url_ttl,
             api_base_url=f"http://{LOOPBACK}{API_PREFIX}",
+            **options,
         )
     return SandboxServer(service, port=config.port, storage_port=config.storage_port, quiet=quiet)
 
@@ -219,7 +242,12 @@ def banner(server: SandboxServer, config: ServeConfig) -> str:
         f"  email:        {config.email}\n"
         f"  password:     {config.password}\n"
         f"  DI codes:     {queued}\n"
-        f"  try: APSCORES_BASE_URL={server.base_url} APSCORES_EMAIL={config.email} "
+        + (
+            f"  file size:    about {config.file_size:,} bytes, streamed\n"
+            if config.file_size
+            else ""
+        )
+        + f"  try: APSCORES_BASE_URL={server.base_url} APSCORES_EMAIL={config.email} "
         "APSCORES_PASSWORD=... apscores ...\n"
     )
 
@@ -281,6 +309,27 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url-ttl", type=float, default=300.0, help="download URL lifetime in seconds"
     )
+    parser.add_argument(
+        "--file-size",
+        type=parse_size,
+        default=None,
+        metavar="BYTES",
+        help="serve every file as about this many bytes of valid records, streamed "
+        "(e.g. 20M, 1G: to test big downloads)",
+    )
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """``"1G"`` -> 1073741824; plain digits are bytes; K, M and G are powers of 1024."""
+    cleaned = text.strip().upper().removesuffix("B").replace("_", "")
+    unit = cleaned[-1:] if cleaned[-1:] in ("K", "M", "G") else ""
+    number = cleaned[: len(cleaned) - len(unit)]
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (try 20M or 1G)")
+    return int(number) * _UNITS[unit]
 
 
 def config_from_args(args: argparse.Namespace) -> ServeConfig:
@@ -300,6 +349,7 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         reports=args.reports,
         seed=args.seed,
         url_ttl=args.url_ttl,
+        file_size=getattr(args, "file_size", None),
     )
 
 

@@ -43,11 +43,13 @@ import attrs
 from apscores.models import ScoreReport
 from apscores.sandbox._faults import Fault, FaultKind, Faults
 from apscores.sandbox._wire import (
+    Body,
     Cut,
     Failure,
     LoggedRequest,
     SandboxRequest,
     SandboxResponse,
+    body_size,
 )
 
 if TYPE_CHECKING:
@@ -86,7 +88,9 @@ LOGIN_FAILED = "Invalid email or password."
 _BUCKET = "aposrd-hed-score-files"
 _ACCESS_KEY = "SANDBOXAKIAEXAMPLE"
 
-Renderer = Callable[[Sequence[ScoreReport], str], bytes]
+# Turns a download's reports and format ("TXT"/"CSV") into its body: bytes, or a
+# StreamedBody for files too big to hold (see apscores.sandbox.bulk_renderer).
+Renderer = Callable[[Sequence[ScoreReport], str], Body]
 
 
 def render_reports(reports: Sequence[ScoreReport], file_format: str) -> bytes:
@@ -165,7 +169,7 @@ class Download:
     fetches: int = 0  # GETs answered with the file (a fault may still cut the body)
     recorded_at: float | None = None
     record_calls: int = 0
-    body: bytes | None = attrs.field(default=None, repr=False)
+    body: Body | None = attrs.field(default=None, repr=False)  # rendered on first fetch
 
     @property
     def reports(self) -> list[ScoreReport]:
@@ -411,13 +415,18 @@ class SandboxService:
         year = now.year if now.month >= 7 else now.year - 1
         return dt.datetime(year, 7, 1, tzinfo=dt.timezone.utc)
 
-    def file_bytes(self, download_id: int | str) -> bytes:
-        """The body of a download (rendered once, then kept)."""
+    def file_body(self, download_id: int | str) -> Body:
+        """The body of a download as rendered (once, then kept): bytes or a StreamedBody."""
         with self._lock:
             download = self._downloads[str(download_id)]
             if download.body is None:
                 download.body = self.renderer(download.reports, download.format)
             return download.body
+
+    def file_bytes(self, download_id: int | str) -> bytes:
+        """The whole body of a download in memory (a streamed body is joined: tests only)."""
+        body = self.file_body(download_id)
+        return body if isinstance(body, bytes) else body.read()
 
     # -- handling requests ------------------------------------------------------------
 
@@ -479,9 +488,9 @@ class SandboxService:
                 cut = faults._take(endpoint, (FaultKind.DISCONNECT, FaultKind.TRUNCATE))
             if cut is not None:
                 mode = Cut.DISCONNECT if cut.kind == FaultKind.DISCONNECT else Cut.TRUNCATE
-                response = attrs.evolve(
-                    response, cut=mode, cut_after=min(cut.after_bytes, len(response.body))
-                )
+                size = body_size(response.body)
+                after = cut.after_bytes if size is None else min(cut.after_bytes, size)
+                response = attrs.evolve(response, cut=mode, cut_after=after)
             if wait:
                 response = attrs.evolve(response, delay=wait)
             fired = early or cut or delay
@@ -734,11 +743,17 @@ class SandboxService:
         download = self._downloads.get(pieces[-2]) if len(pieces) == 3 else None
         if download is None or download.file_name != pieces[-1]:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        body = self.file_bytes(download.download_id)
+        body = self.file_body(download.download_id)
+        size = body_size(body)
+        # S3's ETag is the MD5 of the object; a streamed body gets one from its id and size
+        # instead, so a 1 GB file is not read twice.
+        digest = hashlib.md5(  # noqa: S324 - an ETag, not security
+            body if isinstance(body, bytes) else f"{download.download_id}:{size}".encode()
+        ).hexdigest()
         headers = (
             ("Content-Type", "text/plain" if download.format == "TXT" else "text/csv"),
-            ("Content-Length", str(len(body))),
-            ("ETag", f'"{hashlib.md5(body).hexdigest()}"'),  # noqa: S324 - S3 ETag, not security
+            *((("Content-Length", str(size)),) if size is not None else ()),
+            ("ETag", f'"{digest}"'),
             ("Last-Modified", _http_date(download.created_at)),
             ("Content-Disposition", f'attachment; filename="{download.file_name}"'),
         )

@@ -1,20 +1,21 @@
 """An httpx transport (sync and async in one object) that answers from a SandboxService.
 
 No sockets: requests go straight to the service, and bodies are streamed in chunks so a
-disconnect fault raises ``httpx.ReadError`` mid-body, the way a broken connection does.
+disconnect fault raises ``httpx.ReadError`` mid-body, the way a broken connection does. A
+:class:`~apscores.sandbox.StreamedBody` is pulled one chunk at a time as the client reads.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any
 
 import anyio
 import httpx
 
 from apscores.sandbox._service import SandboxService
-from apscores.sandbox._wire import Cut, Failure, SandboxRequest, SandboxResponse
+from apscores.sandbox._wire import Cut, Failure, SandboxRequest, SandboxResponse, iter_body
 
 __all__ = ["SandboxTransport", "transport"]
 
@@ -27,11 +28,10 @@ class _Body:
         self._request = request
         self._chunk_size = chunk_size
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self) -> Generator[bytes, None, None]:
         response = self._response
-        body = response.body if response.cut is None else response.body[: response.cut_after]
-        for start in range(0, len(body), self._chunk_size):
-            yield body[start : start + self._chunk_size]
+        limit = None if response.cut is None else response.cut_after
+        yield from iter_body(response.body, chunk_size=self._chunk_size, limit=limit)
         if response.cut is Cut.DISCONNECT:
             raise httpx.ReadError("sandbox: connection closed mid-body", request=self._request)
 
@@ -39,18 +39,31 @@ class _Body:
 class _SyncStream(httpx.SyncByteStream):
     def __init__(self, body: _Body) -> None:
         self._body = body
+        self._chunks: Generator[bytes, None, None] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._body.chunks()
+        self._chunks = self._body.chunks()
+        yield from self._chunks
+
+    def close(self) -> None:
+        # A response closed before its end also stops (and closes) a streamed body.
+        if self._chunks is not None:
+            self._chunks.close()
 
 
 class _AsyncStream(httpx.AsyncByteStream):
     def __init__(self, body: _Body) -> None:
         self._body = body
+        self._chunks: Generator[bytes, None, None] | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self._body.chunks():
+        self._chunks = self._body.chunks()
+        for chunk in self._chunks:
             yield chunk
+
+    async def aclose(self) -> None:
+        if self._chunks is not None:
+            self._chunks.close()
 
 
 class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):

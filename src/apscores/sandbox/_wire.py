@@ -3,18 +3,31 @@
 The service is a pure function from :class:`SandboxRequest` to :class:`SandboxResponse`; the
 response also says how to misbehave (stop the body early, wait, drop the connection), so
 the httpx transport and the loopback server carry out the same faults in their own way.
+
+A body is either ``bytes`` or a :class:`StreamedBody`, whose chunks are made only while the
+carrier sends them, so a 1 GB file never sits in memory.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeAlias
 
 import attrs
 
-__all__ = ["Cut", "Failure", "LoggedRequest", "SandboxRequest", "SandboxResponse"]
+__all__ = [
+    "Body",
+    "Cut",
+    "Failure",
+    "LoggedRequest",
+    "SandboxRequest",
+    "SandboxResponse",
+    "StreamedBody",
+    "body_size",
+    "iter_body",
+]
 
 
 class Cut(enum.Enum):
@@ -29,6 +42,64 @@ class Failure(enum.Enum):
 
     CONNECT = "connect"  # connection refused / unknown host
     TIMEOUT = "timeout"  # no answer in time
+
+
+@attrs.frozen
+class StreamedBody:
+    """A response body made on demand: each call of ``chunks`` starts it afresh.
+
+    ``size`` is its length in bytes (sent as ``Content-Length``), or None when unknown
+    (the loopback server then uses chunked transfer encoding). A carrier never sends more
+    than ``size`` bytes, however many the chunks add up to.
+    """
+
+    chunks: Callable[[], Iterable[bytes]] = attrs.field(repr=False)
+    size: int | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter_body(self)
+
+    def read(self) -> bytes:
+        """The whole body joined in memory (for tests and small bodies only)."""
+        return b"".join(iter_body(self))
+
+
+Body: TypeAlias = bytes | StreamedBody
+
+
+def body_size(body: Body) -> int | None:
+    """The length of ``body`` in bytes, or None when a streamed body does not know it."""
+    return len(body) if isinstance(body, bytes) else body.size
+
+
+def iter_body(body: Body, *, chunk_size: int = 65536, limit: int | None = None) -> Iterator[bytes]:
+    """The chunks of ``body``, stopping after ``limit`` bytes (and never past a known size).
+
+    ``bytes`` are cut into ``chunk_size`` pieces; a streamed body keeps its own chunks and
+    is pulled one chunk at a time, only as far as it is sent.
+    """
+    if isinstance(body, bytes):
+        data = body if limit is None else body[: max(limit, 0)]
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
+        return
+    left = body.size if limit is None else limit if body.size is None else min(limit, body.size)
+    if left is not None and left <= 0:
+        return
+    chunks = iter(body.chunks())
+    try:
+        for chunk in chunks:
+            if left is not None and len(chunk) >= left:
+                yield chunk[:left]
+                return
+            if chunk:
+                yield chunk
+            if left is not None:
+                left -= len(chunk)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 @attrs.frozen
@@ -59,7 +130,7 @@ class SandboxResponse:
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = attrs.field(default=b"", repr=False)
+    body: Body = attrs.field(default=b"", repr=False)
     delay: float = 0.0  # seconds to wait before answering
     cut: Cut | None = None
     cut_after: int = 0  # bytes of body sent before the cut
@@ -71,9 +142,14 @@ class SandboxResponse:
         wanted = name.lower()
         return next((value for key, value in self.headers if key.lower() == wanted), None)
 
+    @property
+    def content(self) -> bytes:
+        """The whole body as bytes (a streamed body is joined: for tests only)."""
+        return self.body if isinstance(self.body, bytes) else self.body.read()
+
     def json(self) -> Any:
         """The body decoded as JSON (for tests and the request log)."""
-        return json.loads(self.body)
+        return json.loads(self.content)
 
 
 @attrs.define
