@@ -38,7 +38,15 @@ from apscores.models import (
     Student,
 )
 from apscores.reading import Reader, read
-from apscores.tables import to_arrow, to_pandas, to_polars, to_rows
+from apscores.tables import (
+    to_arrow,
+    to_pandas,
+    to_polars,
+    to_rows,
+    txt_to_arrow,
+    txt_to_pandas,
+    txt_to_polars,
+)
 from apscores.txt import read_txt, write_txt
 
 __version__ = "0.1.0.dev0"
@@ -96,6 +104,9 @@ __all__ = [
     "to_pandas",
     "to_polars",
     "to_rows",
+    "txt_to_arrow",
+    "txt_to_pandas",
+    "txt_to_polars",
     "write_csv",
     "write_txt",
 ]

@@ -6,9 +6,11 @@ year (exam 93 is "World History" up to 2019, "World History: Modern" after). *Wi
 are one row per student with ``exam_01_*``, ``exam_02_*``... columns, most recent first.
 
 The data-frame builders import pandas, polars or pyarrow only when called, and say which
-extra to install when it is missing. Column types are declared once (:data:`COLUMN_KINDS`):
-dates are dates, years and scores are nullable integers, exam names and statuses are
-categorical.
+extra to install when it is missing. For a TXT file, :func:`txt_to_arrow`,
+:func:`txt_to_polars` and :func:`txt_to_pandas` build the same long tables straight from
+the file with numpy, some 20-50x faster than ``to_arrow(read_txt(path))``. Column types
+are declared once (:data:`COLUMN_KINDS`): dates are dates, years and scores are nullable
+integers, exam names and statuses are categorical.
 
 >>> from apscores.models import ExamScore, ScoreReport, Student
 >>> report = ScoreReport("1234ABCD", Student("Doe", "Jane"), "1234",
@@ -21,10 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from apscores.errors import ConfigurationError
 from apscores.models import ExamScore, ScoreReport
@@ -32,10 +35,13 @@ from apscores.models import ExamScore, ScoreReport
 if TYPE_CHECKING:
     import pandas
 
+    from apscores._read_source import Source
+
 __all__ = [
     "COLUMN_KINDS",
     "EXAM_COLUMNS",
     "IRREGULARITY_SEPARATOR",
+    "TXT_CHUNK_LINES",
     "Kind",
     "Row",
     "column_kind",
@@ -45,11 +51,17 @@ __all__ = [
     "to_pandas",
     "to_polars",
     "to_rows",
+    "txt_to_arrow",
+    "txt_to_pandas",
+    "txt_to_polars",
     "write_parquet",
 ]
 
 Row = dict[str, Any]
 Kind = Literal["str", "int", "date", "category"]
+
+#: Lines the TXT fast path reads at a time (about 950 bytes each): its working memory.
+TXT_CHUNK_LINES = 20_000
 
 #: Irregularity codes of one exam are joined into one cell with this separator.
 IRREGULARITY_SEPARATOR = ";"
@@ -93,7 +105,13 @@ COLUMN_KINDS: dict[str, Kind] = {
     **_DATE_KINDS,
 }
 
-_EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow", "pyarrow.parquet": "arrow"}
+_EXTRAS = {
+    "pandas": "pandas",
+    "polars": "polars",
+    "pyarrow": "arrow",
+    "pyarrow.parquet": "arrow",
+    "numpy": "arrow",
+}
 
 
 def column_kind(column: str) -> Kind:
@@ -188,11 +206,11 @@ def _columns(reports: Iterable[ScoreReport], long: bool) -> tuple[list[str], dic
     return names, columns
 
 
-def _require(module: str) -> ModuleType:
+def _require(module: str, extra: str | None = None) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as error:
-        extra = _EXTRAS[module]
+        extra = extra or _EXTRAS[module]
         raise ConfigurationError(
             f"{module} is not installed; install it with: pip install 'apscores[{extra}]'"
         ) from error
@@ -239,15 +257,110 @@ def to_arrow(reports: Iterable[ScoreReport], *, long: bool = True) -> Any:
     Needs ``pip install 'apscores[arrow]'``; it is what ``convert --to parquet`` writes.
     """
     pa = _require("pyarrow")
+    names, columns = _columns(reports, long)
+    return pa.Table.from_pydict(columns, schema=_arrow_schema(pa, names))
+
+
+def _arrow_schema(pa: ModuleType, names: list[str]) -> Any:
     types = {
         "str": pa.string(),
         "int": pa.int64(),
         "date": pa.date32(),
         "category": pa.dictionary(pa.int32(), pa.string()),
     }
-    names, columns = _columns(reports, long)
-    schema = pa.schema([pa.field(name, types[column_kind(name)]) for name in names])
-    return pa.Table.from_pydict(columns, schema=schema)
+    return pa.schema([pa.field(name, types[column_kind(name)]) for name in names])
+
+
+# --- TXT files straight to tables (the columnar fast path) -----------------------------
+
+
+def _binary_stream(source: Source) -> tuple[BinaryIO | None, Callable[[], None]]:
+    """A binary stream over a path, bytes or binary file; None for other sources."""
+    if isinstance(source, (str, os.PathLike)):
+        handle = open(source, "rb")  # noqa: SIM115 - closed by the caller
+        return handle, handle.close
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), _nothing
+    if hasattr(source, "read") and not isinstance(source, io.TextIOBase):
+        return source, _nothing  # type: ignore[return-value]
+    return None, _nothing
+
+
+def _nothing() -> None:
+    """Close nothing: the caller owns the file objects it passes in."""
+
+
+def txt_to_arrow(source: Source, *, long: bool = True, chunk_lines: int = TXT_CHUNK_LINES) -> Any:
+    """Read a TXT score file (950 or 910 columns) straight into :func:`to_arrow`'s table.
+
+    Equal to ``to_arrow(read_txt(source), long=long)``: the same columns, types, values,
+    row order and dictionaries. In long form from a path, ``bytes`` or a binary file, the
+    table is built with numpy over the fixed-width records, ``chunk_lines`` lines at a
+    time, without a Python object per line. A block of lines holding anything the fast
+    path cannot vouch for (a bad date, year or grade, a blank AP ID, a line too long) is
+    read by :func:`~apscores.txt.read_txt` instead, so a bad line raises the same
+    :class:`~apscores.errors.ParseError` (line, field, raw text). Wide tables and
+    iterables of lines take the typed path. Needs ``pip install 'apscores[arrow]'``.
+    """
+    if chunk_lines < 1:
+        raise ConfigurationError(f"chunk_lines must be at least 1, not {chunk_lines}")
+    pa = _require("pyarrow")
+    stream, close = _binary_stream(source) if long else (None, _nothing)
+    if stream is None:
+        from apscores.txt import read_txt
+
+        with read_txt(source) as reader:
+            return to_arrow(reader, long=long)
+    try:
+        _require("numpy")
+        from apscores._columnar import read_long_table
+
+        schema = _arrow_schema(pa, column_names())
+        return read_long_table(stream, schema, chunk_lines=chunk_lines)
+    finally:
+        close()
+
+
+def txt_to_polars(source: Source, *, long: bool = True, chunk_lines: int = TXT_CHUNK_LINES) -> Any:
+    """:func:`txt_to_arrow` as a polars DataFrame, equal to :func:`to_polars`'s.
+
+    Needs ``pip install 'apscores[polars]'`` (which brings pyarrow and numpy).
+    """
+    pl = _require("polars")
+    _require("pyarrow", "polars")
+    _require("numpy", "polars")
+    return pl.from_arrow(txt_to_arrow(source, long=long, chunk_lines=chunk_lines))
+
+
+def txt_to_pandas(
+    source: Source, *, long: bool = True, chunk_lines: int = TXT_CHUNK_LINES
+) -> pandas.DataFrame:
+    """:func:`txt_to_arrow` as a pandas DataFrame, equal to :func:`to_pandas`'s.
+
+    Categories are sorted and dates have the unit ``to_pandas`` gives them, so the two
+    frames compare equal. Needs ``pip install 'apscores[pandas]'``.
+    """
+    pd = _require("pandas")
+    _require("pyarrow", "pandas")
+    _require("numpy", "pandas")
+    table = txt_to_arrow(source, long=long, chunk_lines=chunk_lines)
+    date_type = pd.to_datetime(pd.Series([dt.date(2000, 1, 1)], dtype="object")).dtype
+    data: dict[str, Any] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        kind = column_kind(name)
+        if kind == "date":
+            series = column.to_pandas(date_as_object=False)
+            data[name] = pd.array(series.astype(date_type))
+        elif kind == "int":
+            data[name] = pd.array(column.to_pandas(), dtype="Int64")
+        elif kind == "category":
+            values = column.to_pandas()
+            data[name] = pd.Categorical(values, categories=sorted(values.unique()))
+        else:
+            data[name] = pd.array(column.to_pandas(), dtype="string")
+    frame: pandas.DataFrame = pd.DataFrame(data, columns=table.column_names)
+    return frame
 
 
 def write_parquet(
