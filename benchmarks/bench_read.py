@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import inspect
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -114,35 +113,25 @@ def apscores_typed(path: Path) -> int:
     return count
 
 
-def _long_kwargs(func: Callable[..., Any]) -> dict[str, Any]:
-    """Ask an export function for its long (one row per exam) shape, whatever it calls it."""
-    params = inspect.signature(func).parameters
-    for name in ("shape", "form", "layout", "orient", "kind", "format"):
-        if name in params:
-            return {name: "long"}
-    if "long" in params:
-        return {"long": True}
-    return {}
+def _columnar(name: str) -> Callable[[Path], int]:
+    """``apscores.tables.<name>(path, long=True)``: the numpy fast path straight from TXT."""
+    from apscores import tables
 
-
-def _columnar(name: str) -> Callable[[Path], int] | None:
-    """``apscores.tables.<name>`` over ``read_txt``, long format; None if not importable."""
-    try:
-        from apscores import tables
-        from apscores.txt import read_txt
-    except ImportError:
-        return None
-    func = getattr(tables, name, None)
-    if func is None:
-        return None
-    kwargs = _long_kwargs(func)
+    func = getattr(tables, name)
 
     def run(path: Path) -> int:
-        with read_txt(path) as reader:
-            table = func(reader, **kwargs)
-        return _table_records(table)
+        return _table_records(func(path, long=True))
 
     return run
+
+
+def typed_to_arrow(path: Path) -> int:
+    """The slow columnar path for comparison: ``to_arrow`` over typed ``read_txt`` records."""
+    from apscores.tables import to_arrow
+    from apscores.txt import read_txt
+
+    with read_txt(path) as reader:
+        return _table_records(to_arrow(reader, long=True))
 
 
 def _table_records(table: Any) -> int:
@@ -282,13 +271,10 @@ def bench_txt(n: int, *, seed: int, repeat: int, pandas_max: int) -> list[str]:
         add("typed", "apscores.read_txt (typed ScoreReport)", lambda: apscores_typed(path))
     except ImportError:
         res["typed"] = missing("apscores.read_txt (typed ScoreReport)", "apscores.txt missing")
-    for name in ("to_arrow", "to_polars"):
-        label = f"apscores.tables.{name} (long)"
-        func = _columnar(name)
-        if func is None:
-            res[name] = missing(label, "apscores.tables or apscores.txt missing")
-        else:
-            add(name, label, lambda f=func: f(path))  # type: ignore[misc]
+    for name in ("txt_to_arrow", "txt_to_polars"):
+        run = _columnar(name)
+        add(name, f"apscores.tables.{name} (long)", lambda run=run: run(path))  # type: ignore[misc]
+    add("typed_arrow", "to_arrow(read_txt(...)) (long)", lambda: typed_to_arrow(path))
     add("plain", "plain Python: slice every field", lambda: plain_slices(path))
     rows = min(n, pandas_max)
     partial = rows < n
@@ -300,9 +286,9 @@ def bench_txt(n: int, *, seed: int, repeat: int, pandas_max: int) -> list[str]:
         nbytes=prefix_bytes(path, rows, header=False) if partial else size,
         partial=partial,
     )
-    order = ("typed", "to_arrow", "to_polars", "plain", "fwf", "floor")
+    order = ("typed", "txt_to_arrow", "txt_to_polars", "typed_arrow", "plain", "fwf", "floor")
     table([res[k] for k in order], res["fwf"], "read_fwf")
-    best_columnar = max((res["to_arrow"], res["to_polars"]), key=lambda r: r.rate)
+    best_columnar = max((res["txt_to_arrow"], res["txt_to_polars"]), key=lambda r: r.rate)
     return [
         f"TXT {human_count(n)}:",
         verdict("typed read_txt vs read_fwf", res["typed"], res["fwf"], TARGET_TYPED),

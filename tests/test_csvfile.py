@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _golden import (
     ANA,
@@ -20,9 +23,17 @@ from _golden import (
     TXT_ONLY,
     exam,
     k12_csv,
+    reports,
     txt_line,
 )
-from apscores.csvfile import CANONICAL_HEADERS, normalise_header, read_csv, write_csv
+from apscores.csvfile import (
+    CANONICAL_HEADERS,
+    _parse_row_slowly,
+    map_columns,
+    normalise_header,
+    read_csv,
+    write_csv,
+)
 from apscores.errors import MissingColumnsError, ParseError
 from apscores.models import ExamScore, ScoreReport
 from apscores.txt import read_txt
@@ -240,3 +251,74 @@ def test_write_csv_empty_and_to_path(tmp_path: Path) -> None:
     assert list(read_csv(path)) == []
     assert write_csv(iter([BEN_REPORT, attrs.evolve(BEN_REPORT, ap_id="B2")]), path) == 2
     assert [r.ap_id for r in read_csv(path)] == ["00000042", "B2"]
+
+
+def _reference(text: str) -> list[ScoreReport]:
+    """Each row read field by field through the shared builder."""
+    rows = list(csv.reader(io.StringIO(text)))
+    columns = map_columns(rows[0])
+    return [_parse_row_slowly(row, columns, n) for n, row in enumerate(rows[1:], 2)]
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(reports(), min_size=1, max_size=3))
+def test_fast_path_agrees_with_the_slow_reference(written: list[ScoreReport]) -> None:
+    out = io.BytesIO()
+    write_csv(written, out)
+    text = out.getvalue().decode("utf-8")
+    assert read_text(text) == _reference(text) == written
+
+
+def test_caches_are_bounded_and_still_correct(monkeypatch: pytest.MonkeyPatch) -> None:
+    import apscores.csvfile
+
+    monkeypatch.setattr(apscores.csvfile, "_CACHE_LIMIT", 2)
+    rows = []
+    for n in range(6):
+        day = f"{n + 1:02d}"
+        rows.append(
+            {
+                **ANA,
+                "ap_id": f"ID{n}",
+                "birth_date": f"01{day}05",
+                "education_level": str(n),
+                **exam(1, "24", "07", str(n % 5 + 1)),
+                "award_year_1": day,
+                "previous_ai_code_1": f"{n}",
+                "hs_ai_code": f"10000{n}",
+                "college_code": f"100{n}",
+                "service_code": day,
+            }
+        )
+    text = k12_csv(rows + rows)
+    expected = _reference(text)
+    assert read_text(text) == expected
+    assert expected[3].student.date_of_birth == dt.date(2005, 1, 4)
+    assert expected[2].previous_schools[0].code == "000002"
+
+
+def test_a_row_with_several_bad_fields_reports_the_reference_first() -> None:
+    bad = [
+        {**BEN, **exam(1, "24", "07", "9"), "birth_date": "99/99/99", "award_type_1": "01"},
+        {**BEN, "birth_date": "x", "award_type_1": "01", "previous_ai_year_1": "x"},
+        {**BEN, "date_of_this_report": "1", "birth_date": "2", "award_year_2": "3"},
+    ]
+    for row in bad:
+        text = k12_csv([row])
+        with pytest.raises(ParseError) as fast:
+            read_text(text)
+        with pytest.raises(ParseError) as slow:
+            _reference(text)
+        assert (fast.value.line, fast.value.field, fast.value.raw) == (
+            slow.value.line,
+            slow.value.field,
+            slow.value.raw,
+        )
+
+
+def test_latin1_header_and_a_blank_ap_id() -> None:
+    header = "AP ID,Admin Year 01,Exam Code 01,Exam Grade 01,Remarque é\r\n"
+    data = (header + "X1,24,07,5,\r\n , 24,07,5,x\r\n").encode("latin-1")
+    reader = read_csv(io.BytesIO(data), errors="collect")
+    assert [report.ap_id for report in reader] == ["X1"]
+    assert [(e.line, e.field) for e in reader.errors] == [(3, "ap_id")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import attrs
 import pytest
 
 from _golden import ANA, ANA_REPORT, BEN, BEN_REPORT, K12_HEADER, k12_csv, txt_line
@@ -83,3 +84,33 @@ def test_read_rejects_a_bad_mode_and_surfaces_source_errors() -> None:
 
     with pytest.raises(OSError, match="disk gone"):
         read(Lines())
+
+
+def test_fast_constructors_build_what_the_classes_build() -> None:
+    from apscores._read_records import fast_constructor, make_address, make_report
+    from apscores.models import Address, ExamScore
+
+    address = make_address("1 Main St", "", "", "IL", "62701", "USA")
+    assert type(address) is Address
+    assert address == Address("1 Main St", "", "", "IL", "62701", "USA")
+    assert hash(address) == hash(Address("1 Main St", "", "", "IL", "62701", "USA"))
+    fields = [getattr(BEN_REPORT, a.name) for a in attrs.fields(type(BEN_REPORT))]
+    assert make_report(*fields) == BEN_REPORT
+    assert fast_constructor(ExamScore)("07", 2024, 5, (), "", "") == ExamScore("07", 2024, 5)
+
+
+def test_fast_constructor_falls_back_to_the_class_when_init_does_more() -> None:
+    from apscores._read_records import fast_constructor
+
+    @attrs.frozen
+    class Checked:
+        year: int = attrs.field(validator=attrs.validators.instance_of(int))
+
+    @attrs.frozen(slots=False)
+    class Plain:
+        name: str
+
+    assert fast_constructor(Checked)(2024) == Checked(2024)
+    with pytest.raises(TypeError):
+        fast_constructor(Checked)("2024")
+    assert fast_constructor(Plain)("x") == Plain("x")

@@ -299,3 +299,44 @@ def test_write_txt_to_a_path_is_atomic(tmp_path: Path) -> None:
         write_txt([ANA_REPORT, bad], path)
     assert list(read_txt(path)) == [ANA_REPORT, BEN_REPORT]  # untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {**exam(1, "24", "07", "9"), "birth_date": "999999", "award_type_1": "01"},
+        {"birth_date": "999999", "award_type_1": "01", "previous_ai_year_1": "x"},
+        {"date_of_this_report": "1", "birth_date": "2", "award_year_2": "3"},
+        {"award_type_1": "01", "award_year_1": "", "previous_ai_year_2": "zz"},
+    ],
+)
+def test_a_line_with_several_bad_fields_reports_the_reference_first(
+    values: dict[str, str],
+) -> None:
+    line = txt_line({**BEN, **values})
+    with pytest.raises(ParseError) as fast:
+        read_all(line)
+    with pytest.raises(ParseError) as slow:
+        _parse_line_slowly(line.decode("latin-1"), 1)
+    assert (fast.value.field, fast.value.raw) == (slow.value.field, slow.value.raw)
+
+
+def test_line_endings_and_a_last_line_without_one() -> None:
+    crlf = txt_line(ANA, newline=b"\r\n")
+    bare = txt_line(BEN, newline=b"")
+    assert read_all(crlf + crlf + bare) == [ANA_REPORT, ANA_REPORT, BEN_REPORT]
+    assert read_all(txt_line(ANA) + txt_line(BEN, newline=b"\r")) == [ANA_REPORT, BEN_REPORT]
+    with pytest.raises(ParseError, match="951 columns"):
+        read_all(txt_line(BEN)[:-1] + b"x")
+    assert read_all(b" " * 950 + b"\r\n" + b"\t" * 950 + b"\n" + txt_line(BEN)) == [BEN_REPORT]
+
+
+def test_exams_end_at_the_first_blank_code_even_after_a_seen_block() -> None:
+    blank_first = {**ANA, **exam(1, "24", "", "3")}
+    gap = {**ANA, **exam(2, "24", "", "", "", "", "S")}
+    lines = [txt_line(ANA), txt_line(blank_first), txt_line(gap), txt_line(ANA)]
+    got = read_all(b"".join(lines))
+    assert got == [_parse_line_slowly(line.decode("latin-1")) for line in lines]
+    assert got[1].exams == ()
+    assert got[2].exams == ANA_REPORT.exams[:1]
+    assert got[3] == ANA_REPORT

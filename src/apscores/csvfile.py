@@ -26,11 +26,13 @@ reading the TXT written from the same reports, gives equal records.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from operator import getitem, itemgetter
+from typing import TYPE_CHECKING, Any
 
 from apscores import _read_records as rec
 from apscores._read_source import (
@@ -45,8 +47,8 @@ from apscores._read_source import (
     write_lines,
 )
 from apscores.errors import MissingColumnsError, ParseError
-from apscores.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Kind
-from apscores.models import ScoreReport
+from apscores.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_FIELDS, LAYOUT_950, Kind
+from apscores.models import Award, ExamScore, Organization, PreviousSchool, ScoreReport
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
@@ -232,19 +234,27 @@ def _delimiter(line: str) -> str:
 
 def _decode(lines: Iterable[Line]) -> Iterator[str]:
     """Text lines: UTF-8 (BOM dropped), or Latin-1 for a line that is not valid UTF-8."""
-    first = True
+    lines = iter(lines)
+    for raw in lines:
+        yield _text(raw).removeprefix("\ufeff")
+        break
     for raw in lines:
         if isinstance(raw, bytes):
             try:
-                text = raw.decode("utf-8")
+                yield raw.decode("utf-8")
             except UnicodeDecodeError:
-                text = raw.decode("latin-1")
+                yield raw.decode("latin-1")
         else:
-            text = raw
-        if first:
-            text = text.removeprefix("\ufeff")
-            first = False
-        yield text
+            yield raw
+
+
+def _text(raw: Line) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def read_csv(source: Source, *, errors: ErrorMode = "raise") -> Reader:
@@ -278,6 +288,92 @@ def open_reader(raw_lines: Iterator[Line], close: Callable[[], None], collect: b
     return Reader(records, format="csv", errors=found, close=close)
 
 
+#: Entries each cache holds before it is emptied (bounded, so memory stays constant).
+_CACHE_LIMIT = 16384
+
+#: The student's own fields, unique to each row: right-stripped every time.
+_HEAD_FIELDS = (
+    "ap_id",
+    "last_name",
+    "first_name",
+    "middle_initial",
+    "street_address_1",
+    "street_address_2",
+    "street_address_3",
+    "state",
+    "zip_code",
+    "country_code",
+    "gender",
+)
+
+
+def _run(first: str, last: str) -> tuple[str, ...]:
+    """The non-filler layout fields from ``first`` to ``last``, in layout order."""
+    names = _WRITTEN_FIELDS
+    return names[names.index(first) : names.index(last) + 1]
+
+
+def _stripped(names: tuple[str, ...], cells: tuple[str, ...]) -> dict[str, str]:
+    """Field name -> right-stripped cell, with spreadsheet-shortened codes padded back."""
+    values = dict(zip(names, map(str.rstrip, cells), strict=True))
+    rec.pad_codes(values)
+    return values
+
+
+def _date(name: str) -> Callable[[str, int | None], dt.date | None]:
+    def build(cell: str, line: int | None) -> dt.date | None:
+        return rec.parse_date(name, cell.rstrip(), line, True)
+
+    return build
+
+
+_AWARD_FIELDS = _run("award_type_1", "award_year_6")
+_PREVIOUS_FIELDS = _run("previous_ai_year_1", "previous_ai_code_2")
+_CODE_FIELDS = _run("education_level", "apply_sophomore_standing")
+_RACE_FIELDS = ("race_ethnicity_student_response", "derived_aggregate_race_ethnicity")
+_SCHOOL_FIELDS = _run("hs_ai_code", "college_zip_code")
+_SERVICE_FIELDS = _run("service_type", "order_institution_key")
+
+
+def _awards(cells: tuple[str, ...], line: int | None) -> tuple[Award, ...]:
+    return rec.build_awards(_stripped(_AWARD_FIELDS, cells), line, True)
+
+
+def _previous(cells: tuple[str, ...], line: int | None) -> tuple[PreviousSchool, ...]:
+    return rec.build_previous(_stripped(_PREVIOUS_FIELDS, cells), line, True)
+
+
+def _strip_all(cells: tuple[str, ...], line: int | None) -> tuple[str, ...]:
+    return tuple(map(str.rstrip, cells))
+
+
+def _schools(cells: tuple[str, ...], line: int | None) -> tuple[Organization, str, Organization]:
+    values = _stripped(_SCHOOL_FIELDS, cells)
+    return (rec.build_high_school(values), *rec.build_college(values, True))
+
+
+#: The cached parts of a row, in the order ``build_report`` checks them (so the first
+#: error of a row is the same as the reference's): (fields, cache name, builder).
+_PARTS: tuple[tuple[tuple[str, ...], str, Callable[[Any, int | None], object]], ...] = (
+    *(((name,), "date", _date(name)) for name in rec.TRAILER_DATES),
+    (("birth_date",), "date", _date("birth_date")),
+    (_AWARD_FIELDS, "awards", _awards),
+    (_PREVIOUS_FIELDS, "previous", _previous),
+    (_CODE_FIELDS, "codes", _strip_all),
+    (_RACE_FIELDS, "race", _strip_all),
+    (_SCHOOL_FIELDS, "schools", _schools),
+    (_SERVICE_FIELDS, "service", _strip_all),
+)
+_BUILDERS = tuple(build for _, _, build in _PARTS)
+
+
+#: Each exam block's field names, in the order of ``EXAM_BLOCK_FIELDS``.
+_BLOCK_NAMES = tuple(
+    tuple(f"{name}_{block:02d}" for name, _, _ in EXAM_BLOCK_FIELDS)
+    for block in range(1, EXAM_BLOCK_COUNT + 1)
+)
+
+
 def _parse(
     reader: CsvReader,
     columns: dict[str, int],
@@ -285,20 +381,122 @@ def _parse(
     errors: list[ParseError],
     close: Callable[[], None],
 ) -> Iterator[ScoreReport]:
-    pairs = tuple(columns.items())
+    """The reading loop: each row's cells are pulled in a few ``itemgetter`` calls, and
+    the parts that repeat between rows are looked up by their raw cells in bounded caches
+    (see :mod:`apscores.txt`); unseen cells go through the shared, precise builders.
+    """
+    limit = _CACHE_LIMIT
     width = max(columns.values()) + 1
+    blank = -1 if any(f not in columns for f in _WRITTEN_FIELDS) else None
+
+    def cells(names: tuple[str, ...]) -> Callable[[list[str]], Any]:
+        """Cells by field name, as one tuple (one cell alone for a single name);
+        a missing column reads the blank cell appended to each row."""
+        return itemgetter(*(columns.get(name, -1) for name in names))
+
+    head = cells(_HEAD_FIELDS)
+    part_cells = tuple(cells(names) for names, _, _ in _PARTS)
+    named: dict[str, dict[Any, Any]] = {name: {} for _, name, _ in _PARTS}
+    caches = tuple(named[name] for _, name, _ in _PARTS)
+    builders = _BUILDERS
+    exam_cache: dict[tuple[str, ...], ExamScore] = {}
+    blocks = tuple(
+        (block, names, columns.get(f"exam_code_{block:02d}", -1), cells(names))
+        for block, names in enumerate(_BLOCK_NAMES, start=1)
+    )
+    make_address = rec.make_address
+    make_student = rec.make_student
+    make_report = rec.make_report
+    rstrip = str.rstrip
+    strip = str.strip
     try:
         start = reader.line_num + 1
         for row in reader:
             line_no, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
+            if not any(map(strip, row)):
                 continue
             if len(row) < width:  # spreadsheets drop trailing empty cells
-                row = row + [""] * (width - len(row))
-            values = {field: row[index].rstrip() for field, index in pairs}
-            rec.pad_codes(values)
+                row += [""] * (width - len(row))
+            if blank is not None:
+                row.append("")
             try:
-                report = rec.build_report(values, line=line_no, lenient=True)
+                (
+                    ap_id,
+                    last_name,
+                    first_name,
+                    middle_initial,
+                    street_1,
+                    street_2,
+                    street_3,
+                    state,
+                    zip_code,
+                    country_code,
+                    gender,
+                ) = map(rstrip, head(row))
+                if not ap_id.strip():
+                    raise ParseError("the AP ID is blank", line=line_no, field="ap_id", raw=ap_id)
+                exams: list[ExamScore] = []
+                for block, names, code_at, block_cells in blocks:
+                    if not row[code_at].strip():
+                        break  # the first blank block ends the exams (file-layout.md §1.3)
+                    key = block_cells(row)
+                    exam = exam_cache.get(key)
+                    if exam is None:
+                        exam = rec.build_exam(_stripped(names, key), block, line_no, True)
+                        if len(exam_cache) >= limit:
+                            exam_cache.clear()
+                        exam_cache[key] = exam
+                    exams.append(exam)
+                keys = [get(row) for get in part_cells]
+                try:
+                    (
+                        released,
+                        updated,
+                        reported,
+                        date_of_birth,
+                        awards,
+                        previous,
+                        codes,
+                        race,
+                        (high_school, di_code, college),
+                        service,
+                    ) = map(getitem, caches, keys)
+                except KeyError:
+                    (
+                        released,
+                        updated,
+                        reported,
+                        date_of_birth,
+                        awards,
+                        previous,
+                        codes,
+                        race,
+                        (high_school, di_code, college),
+                        service,
+                    ) = rec.fill(keys, caches, builders, line_no, limit)
+                report = make_report(
+                    ap_id,
+                    make_student(
+                        last_name,
+                        first_name,
+                        middle_initial,
+                        date_of_birth,
+                        gender,
+                        make_address(street_1, street_2, street_3, state, zip_code, country_code),
+                        *codes,
+                        *race,
+                    ),
+                    di_code,
+                    college,
+                    high_school,
+                    tuple(exams),
+                    awards,
+                    previous,
+                    released,
+                    updated,
+                    reported,
+                    *service,
+                )
             except ParseError as error:
                 if collect:
                     errors.append(error)
@@ -307,6 +505,15 @@ def _parse(
             yield report
     finally:
         close()
+
+
+def _parse_row_slowly(row: list[str], columns: dict[str, int], line: int | None) -> ScoreReport:
+    """Read one row field by field through the shared builder (the reference reading)."""
+    values = {
+        field: (row[index] if index < len(row) else "").rstrip() for field, index in columns.items()
+    }
+    rec.pad_codes(values)
+    return rec.build_report(values, line=line, lenient=True)
 
 
 def write_csv(reports: Iterable[ScoreReport], dest: Destination) -> int:

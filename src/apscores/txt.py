@@ -10,12 +10,13 @@ whose trailing blanks were stripped are all accepted; a line longer than 950 col
 :class:`~apscores.errors.ParseError`. A line of exactly 910 columns uses the 910 layout
 (its columns 901-910 are filler and ignored).
 
-Speed. The hot loop only slices and looks things up. Sub-records that repeat across lines
-(the college, the high school, exam blocks, awards, previous schools, the trailer, birth
-dates) are cached by their raw text in small bounded dicts, so most lines build only the
-``Student`` and the ``ScoreReport``. A cache miss is parsed field by field by the shared
-builders of :mod:`apscores._read_records`, which check every value and raise a
-``ParseError`` naming the line, the layout field and the raw text; errors are never cached.
+Speed. Per line the reader does a handful of C-level operations: one ``itemgetter`` pulls
+the student's own fields, and every other part of the record (the trailer, birth dates,
+codes, awards, previous schools, the college and high-school blocks, each exam block) is
+looked up by its raw text in a small bounded dict, since those repeat from line to line.
+Only a line with some text not seen before takes the slow path, where the shared builders
+of :mod:`apscores._read_records` check every value and raise a ``ParseError`` naming the
+line, the layout field and the raw text; errors are never cached.
 
 Exams end at the first block whose exam code is blank (see :mod:`apscores._read_records`).
 """
@@ -25,7 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
+from operator import getitem, itemgetter
+from typing import Any
 
 from apscores import _read_records as rec
 from apscores._read_source import (
@@ -39,23 +41,28 @@ from apscores._read_source import (
     write_lines,
 )
 from apscores.errors import ConfigurationError, ParseError
-from apscores.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950, Field, Kind, Layout
-from apscores.models import (
-    Address,
-    Award,
-    ExamScore,
-    Organization,
-    PreviousSchool,
-    ScoreReport,
-    Student,
+from apscores.layout import (
+    EXAM_BLOCK_COUNT,
+    EXAM_BLOCK_FIELDS,
+    LAYOUT_910,
+    LAYOUT_950,
+    Kind,
+    Layout,
 )
+from apscores.models import Award, ExamScore, Organization, PreviousSchool, ScoreReport
 
 __all__ = ["read_txt", "write_txt"]
 
-_CACHE_LIMIT = 4096
+#: Entries each cache holds before it is emptied (bounded, so memory stays constant).
+_CACHE_LIMIT = 16384
 _LENGTH = LAYOUT_950.length
 _SHARED = 900  # columns 1-900 are the same in both layouts
 _BLANK = " \t\x1a\x0c"  # what an empty line may hold (\x1a: the old DOS end-of-file mark)
+_ENDINGS = ("\n", "\r\n")  # what follows column 950 on a full line
+
+
+def _field(name: str) -> slice:
+    return LAYOUT_950.field(name).slice
 
 
 def _span(first: str, last: str) -> slice:
@@ -63,59 +70,143 @@ def _span(first: str, last: str) -> slice:
     return slice(LAYOUT_950.field(first).start - 1, LAYOUT_950.field(last).end)
 
 
-def _fields_in(span: slice) -> tuple[Field, ...]:
-    """The non-filler fields that start inside ``span``."""
-    return tuple(
-        f
+def _part(first: str, last: str) -> tuple[slice, tuple[tuple[str, slice], ...]]:
+    """A run of fields: its slice of the line, and each non-filler field's slice of it."""
+    span = _span(first, last)
+    fields = tuple(
+        (f.name, slice(f.start - 1 - span.start, f.start - 1 - span.start + f.width))
         for f in LAYOUT_950.fields
         if span.start <= f.start - 1 < span.stop and f.kind is not Kind.FILLER
     )
+    return span, fields
 
 
-def _values(line: str, fields: tuple[Field, ...]) -> dict[str, str]:
+def _values(text: str, fields: tuple[tuple[str, slice], ...]) -> dict[str, str]:
     """Field name -> right-stripped text, for the builders of ``_read_records``."""
-    return {f.name: line[f.slice].rstrip() for f in fields}
+    return {name: text[where].rstrip() for name, where in fields}
 
 
-_STUDENT_NAMES = (
-    "ap_id",
-    "last_name",
-    "first_name",
-    "middle_initial",
-    "street_address_1",
-    "street_address_2",
-    "street_address_3",
-    "state",
-    "zip_code",
-    "country_code",
+def _texts(text: str, fields: tuple[tuple[str, slice], ...]) -> tuple[str, ...]:
+    return tuple(text[where].rstrip() for _, where in fields)
+
+
+#: The student's own fields, unique to each line: sliced and right-stripped every time.
+_HEAD = itemgetter(
+    *(
+        _field(name)
+        for name in (
+            "ap_id",
+            "last_name",
+            "first_name",
+            "middle_initial",
+            "street_address_1",
+            "street_address_2",
+            "street_address_3",
+            "state",
+            "zip_code",
+            "country_code",
+            "gender",
+        )
+    )
 )
-_student_texts = itemgetter(*(LAYOUT_950.field(name).slice for name in _STUDENT_NAMES))
-_GENDER = LAYOUT_950.field("gender").slice
-_BIRTH_DATE = LAYOUT_950.field("birth_date").slice
-_CODES = _span("education_level", "apply_sophomore_standing")  # six 1-3 column codes
-_CODE_FIELDS = _fields_in(_CODES)
-_RACE = _span("race_ethnicity_student_response", "derived_aggregate_race_ethnicity")
-_RACE_FIELDS = _fields_in(_RACE)
 
-_PREVIOUS = _span("previous_ai_year_1", "previous_ai_code_2")
-_AWARDS = _span("award_type_1", "award_year_6")
-_HIGH_SCHOOL = _span("hs_ai_code", "hs_zip_code")
-_COLLEGE = _span("college_code", "college_zip_code")
-_TRAILER = _span("date_grades_released_to_college", "order_institution_key")
-_PREVIOUS_FIELDS = _fields_in(_PREVIOUS)
-_AWARD_FIELDS = _fields_in(_AWARDS)
-_HIGH_SCHOOL_FIELDS = _fields_in(_HIGH_SCHOOL)
-_COLLEGE_FIELDS = _fields_in(_COLLEGE)
-_TRAILER_FIELDS = _fields_in(_TRAILER)
+_AWARDS, _AWARD_FIELDS = _part("award_type_1", "award_year_6")
+_PREVIOUS, _PREVIOUS_FIELDS = _part("previous_ai_year_1", "previous_ai_code_2")
+_CODES, _CODE_FIELDS = _part("education_level", "apply_sophomore_standing")
+_RACE, _RACE_FIELDS = _part("race_ethnicity_student_response", "filler_936")
+_SCHOOLS, _SCHOOL_FIELDS = _part("hs_ai_code", "college_zip_code")
+_SERVICE, _SERVICE_FIELDS = _part("service_type", "order_institution_key")
 
-_BLOCK_SPANS = tuple(
+
+def _date(name: str) -> Callable[[str, int | None], dt.date | None]:
+    def build(text: str, line: int | None) -> dt.date | None:
+        return rec.parse_date(name, text.rstrip(), line, False)
+
+    return build
+
+
+def _awards(text: str, line: int | None) -> tuple[Award, ...]:
+    return rec.build_awards(_values(text, _AWARD_FIELDS), line, False)
+
+
+def _previous(text: str, line: int | None) -> tuple[PreviousSchool, ...]:
+    return rec.build_previous(_values(text, _PREVIOUS_FIELDS), line, False)
+
+
+def _codes(text: str, line: int | None) -> tuple[str, ...]:
+    return _texts(text, _CODE_FIELDS)
+
+
+def _race(text: str, line: int | None) -> tuple[str, ...]:
+    return _texts(text, _RACE_FIELDS)
+
+
+def _schools(text: str, line: int | None) -> tuple[Organization, str, Organization]:
+    values = _values(text, _SCHOOL_FIELDS)
+    return (rec.build_high_school(values), *rec.build_college(values, False))
+
+
+def _service(text: str, line: int | None) -> tuple[str, ...]:
+    return _texts(text, _SERVICE_FIELDS)
+
+
+#: The cached parts of a line, in the order ``build_report`` checks them (so the first
+#: error of a line is the same on both paths): (slice, cache name, builder).
+_PARTS: tuple[tuple[slice, str, Callable[[str, int | None], object]], ...] = (
+    *((_field(name), "date", _date(name)) for name in rec.TRAILER_DATES),
+    (_field("birth_date"), "date", _date("birth_date")),
+    (_AWARDS, "awards", _awards),
+    (_PREVIOUS, "previous", _previous),
+    (_CODES, "codes", _codes),
+    (_RACE, "race", _race),
+    (_SCHOOLS, "schools", _schools),
+    (_SERVICE, "service", _service),
+)
+_PART_TEXTS = itemgetter(*(where for where, _, _ in _PARTS))
+_PART_BUILDERS = tuple(build for _, _, build in _PARTS)
+
+_EXAMS = _span("admin_year_01", "class_section_code_30")
+_BLOCK_SLICES = tuple(
     _span(f"admin_year_{block:02d}", f"class_section_code_{block:02d}")
     for block in range(1, EXAM_BLOCK_COUNT + 1)
 )
-_CODE = LAYOUT_950.field("exam_code_01").slice
-_CODE_IN_BLOCK = slice(_CODE.start - _BLOCK_SPANS[0].start, _CODE.stop - _BLOCK_SPANS[0].start)
-#: (block number, its slice, its fields) for the 30 exam blocks, in file order.
-_BLOCKS = tuple((block, span, _fields_in(span)) for block, span in enumerate(_BLOCK_SPANS, start=1))
+_BLOCK = _BLOCK_SLICES[0].stop - _BLOCK_SLICES[0].start
+_CODE_IN_BLOCK = slice(
+    _field("exam_code_01").start - _EXAMS.start, _field("exam_code_01").stop - _EXAMS.start
+)
+#: (block number, its slice of the line, its fields' slices of the block), in file order.
+_BLOCKS = tuple(
+    (block, where, _part(f"admin_year_{block:02d}", f"class_section_code_{block:02d}")[1])
+    for block, where in enumerate(_BLOCK_SLICES, start=1)
+)
+
+#: Where each field of a block sits in the block's text (the same for every block).
+(
+    _AT_YEAR,
+    _AT_CODE,
+    _AT_GRADE,
+    _AT_IRREGULARITY_1,
+    _AT_IRREGULARITY_2,
+    _AT_SUPPRESSION,
+    _AT_SECTION,
+) = (where for _, where in _BLOCKS[0][2])
+assert [name for name, _ in _BLOCKS[0][2]] == [f"{n}_01" for n, _, _ in EXAM_BLOCK_FIELDS]
+
+
+def _first_blocks(count: int) -> Callable[[str], tuple[str, ...]]:
+    """The texts of the first ``count`` exam blocks of a line, as a tuple."""
+    if count == 0:
+        return lambda line: ()
+    if count == 1:
+        first = _BLOCK_SLICES[0]
+        return lambda line: (line[first],)
+    return itemgetter(*_BLOCK_SLICES[:count])
+
+
+#: Right-stripped length of the exam columns -> the blocks that may hold exams.
+_BLOCKS_FOR_LENGTH = tuple(
+    _first_blocks(-(-length // _BLOCK)) for length in range(_EXAMS.stop - _EXAMS.start + 1)
+)
 
 
 def read_txt(source: Source, *, errors: ErrorMode = "raise") -> Reader:
@@ -143,6 +234,63 @@ def _strip_bom(lines: Iterator[Line]) -> Iterator[Line]:
     return itertools.chain((first,), lines)
 
 
+def _full_line(text: str, line_no: int) -> str | None:
+    """A line that is not exactly 950 columns plus LF or CRLF, made 950 columns long.
+
+    None for a blank line; a ParseError for a line longer than the layout.
+    """
+    line = text.rstrip("\r\n")
+    if len(line) == _LENGTH:
+        return line
+    if not line.strip(_BLANK):
+        return None
+    if len(line) > _LENGTH:
+        raise ParseError(
+            f"the line has {len(line)} columns, more than the {_LENGTH} of the layout",
+            line=line_no,
+            field=None,
+            raw=line,
+        )
+    if len(line) == LAYOUT_910.length:
+        line = line[:_SHARED]
+    return line.ljust(_LENGTH)
+
+
+def _exam(text: str, block: int, fields: tuple[tuple[str, slice], ...], line_no: int) -> ExamScore:
+    """One exam block's 11 columns; the shared builder explains anything unusual."""
+    year = rec.YEARS.get(text[_AT_YEAR])
+    score = rec.GRADES.get(text[_AT_GRADE], rec.MISSING)
+    if year is None or score is rec.MISSING:
+        return rec.build_exam(_values(text, fields), block, line_no, False)
+    return ExamScore(
+        text[_AT_CODE].rstrip(),
+        year,
+        score,
+        tuple(filter(None, (text[_AT_IRREGULARITY_1].rstrip(), text[_AT_IRREGULARITY_2].rstrip()))),
+        text[_AT_SUPPRESSION].rstrip(),
+        text[_AT_SECTION].rstrip(),
+    )
+
+
+def _exams_slowly(
+    line: str, line_no: int, cache: dict[str, ExamScore], limit: int
+) -> tuple[ExamScore, ...]:
+    """Exam blocks up to the first blank code, building (and caching) unseen blocks."""
+    exams: list[ExamScore] = []
+    for block, where, fields in _BLOCKS:
+        text = line[where]
+        if text[_CODE_IN_BLOCK].isspace():
+            break
+        exam = cache.get(text)
+        if exam is None:
+            exam = _exam(text, block, fields, line_no)
+            if len(cache) >= limit:
+                cache.clear()
+            cache[text] = exam
+        exams.append(exam)
+    return tuple(exams)
+
+
 def _parse(
     lines: Iterator[Line],
     collect: bool,
@@ -150,42 +298,30 @@ def _parse(
     close: Callable[[], None],
 ) -> Iterator[ScoreReport]:
     """The reading loop: one line in, one :class:`ScoreReport` out (or one ParseError)."""
-    exam_cache: dict[str, ExamScore] = {}
-    person_cache: dict[str, tuple[str, dt.date | None]] = {}
-    codes_cache: dict[str, tuple[str, ...]] = {}
-    race_cache: dict[str, tuple[str, ...]] = {}
-    previous_cache: dict[str, tuple[PreviousSchool, ...]] = {}
-    award_cache: dict[str, tuple[Award, ...]] = {}
-    school_cache: dict[str, Organization] = {}
-    college_cache: dict[str, tuple[str, Organization]] = {}
-    trailer_cache: dict[str, rec.Trailer] = {}
-    student_texts = _student_texts
-    blocks = _BLOCKS
-    code_in_block = _CODE_IN_BLOCK
     limit = _CACHE_LIMIT
-    length = _LENGTH
+    exam_cache: dict[str, ExamScore] = {}
+    named: dict[str, dict[str, Any]] = {name: {} for _, name, _ in _PARTS}
+    caches = tuple(named[name] for _, name, _ in _PARTS)
+    builders = _PART_BUILDERS
+    exam_get = exam_cache.__getitem__
+    head = _HEAD
+    part_texts = _PART_TEXTS
+    blocks_for = _BLOCKS_FOR_LENGTH
+    exam_span = _EXAMS
+    endings = _ENDINGS
+    make_address = rec.make_address
+    make_student = rec.make_student
+    make_report = rec.make_report
+    rstrip = str.rstrip
     try:
         for line_no, raw in enumerate(_strip_bom(lines), start=1):
-            text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-            line = text.rstrip("\r\n")
-            if len(line) != length:
-                if not line.strip(_BLANK):
-                    continue
-                if len(line) > length:
-                    error = ParseError(
-                        f"the line has {len(line)} columns, more than the {length} of the layout",
-                        line=line_no,
-                        field=None,
-                        raw=line,
-                    )
-                    if collect:
-                        errors.append(error)
-                        continue
-                    raise error
-                if len(line) == LAYOUT_910.length:
-                    line = line[:_SHARED]
-                line = line.ljust(length)
+            line = raw.decode("latin-1") if isinstance(raw, bytes) else raw
             try:
+                if line[_LENGTH:] not in endings:
+                    full = _full_line(line, line_no)
+                    if full is None:
+                        continue
+                    line = full
                 (
                     ap_id,
                     last_name,
@@ -197,120 +333,66 @@ def _parse(
                     state,
                     zip_code,
                     country_code,
-                ) = map(str.rstrip, student_texts(line))
+                    gender,
+                ) = map(rstrip, head(line))
                 if not ap_id:
-                    if not line.strip(_BLANK):
+                    if not line.rstrip("\r\n").strip(_BLANK):
                         continue
                     raise ParseError("the AP ID is blank", line=line_no, field="ap_id", raw=ap_id)
-
-                key = line[_GENDER.start : _BIRTH_DATE.stop]
+                blocks = blocks_for[len(line[exam_span].rstrip())](line)
                 try:
-                    gender, date_of_birth = person_cache[key]
+                    exams = tuple(map(exam_get, blocks))
                 except KeyError:
-                    gender = line[_GENDER].rstrip()
-                    birth_date = line[_BIRTH_DATE].rstrip()
-                    date_of_birth = rec.parse_date("birth_date", birth_date, line_no, False)
-                    if len(person_cache) >= limit:
-                        person_cache.clear()
-                    person_cache[key] = (gender, date_of_birth)
-
-                key = line[_CODES]
+                    exams = _exams_slowly(line, line_no, exam_cache, limit)
+                keys = part_texts(line)
                 try:
-                    codes = codes_cache[key]
+                    (
+                        released,
+                        updated,
+                        reported,
+                        date_of_birth,
+                        awards,
+                        previous,
+                        codes,
+                        race,
+                        (high_school, di_code, college),
+                        service,
+                    ) = map(getitem, caches, keys)
                 except KeyError:
-                    codes = tuple(_values(line, _CODE_FIELDS).values())
-                    if len(codes_cache) >= limit:
-                        codes_cache.clear()
-                    codes_cache[key] = codes
-
-                key = line[_RACE]
-                try:
-                    race = race_cache[key]
-                except KeyError:
-                    race = tuple(_values(line, _RACE_FIELDS).values())
-                    if len(race_cache) >= limit:
-                        race_cache.clear()
-                    race_cache[key] = race
-
-                exams: list[ExamScore] = []
-                for block, span, fields in blocks:
-                    raw_block = line[span]
-                    if raw_block[code_in_block].isspace():
-                        break
-                    try:
-                        exam = exam_cache[raw_block]
-                    except KeyError:
-                        exam = rec.build_exam(_values(line, fields), block, line_no, False)
-                        if len(exam_cache) >= limit:
-                            exam_cache.clear()
-                        exam_cache[raw_block] = exam
-                    exams.append(exam)
-
-                key = line[_PREVIOUS]
-                try:
-                    previous = previous_cache[key]
-                except KeyError:
-                    values = _values(line, _PREVIOUS_FIELDS)
-                    previous = rec.build_previous(values, line_no, False)
-                    if len(previous_cache) >= limit:
-                        previous_cache.clear()
-                    previous_cache[key] = previous
-
-                key = line[_AWARDS]
-                try:
-                    awards = award_cache[key]
-                except KeyError:
-                    awards = rec.build_awards(_values(line, _AWARD_FIELDS), line_no, False)
-                    if len(award_cache) >= limit:
-                        award_cache.clear()
-                    award_cache[key] = awards
-
-                key = line[_HIGH_SCHOOL]
-                try:
-                    high_school = school_cache[key]
-                except KeyError:
-                    high_school = rec.build_high_school(_values(line, _HIGH_SCHOOL_FIELDS))
-                    if len(school_cache) >= limit:
-                        school_cache.clear()
-                    school_cache[key] = high_school
-
-                key = line[_COLLEGE]
-                try:
-                    di_code, college = college_cache[key]
-                except KeyError:
-                    di_code, college = rec.build_college(_values(line, _COLLEGE_FIELDS), False)
-                    if len(college_cache) >= limit:
-                        college_cache.clear()
-                    college_cache[key] = (di_code, college)
-
-                key = line[_TRAILER]
-                try:
-                    trailer = trailer_cache[key]
-                except KeyError:
-                    trailer = rec.build_trailer(_values(line, _TRAILER_FIELDS), line_no, False)
-                    if len(trailer_cache) >= limit:
-                        trailer_cache.clear()
-                    trailer_cache[key] = trailer
-
-                report = ScoreReport(
+                    (
+                        released,
+                        updated,
+                        reported,
+                        date_of_birth,
+                        awards,
+                        previous,
+                        codes,
+                        race,
+                        (high_school, di_code, college),
+                        service,
+                    ) = rec.fill(keys, caches, builders, line_no, limit)
+                report = make_report(
                     ap_id,
-                    Student(
+                    make_student(
                         last_name,
                         first_name,
                         middle_initial,
                         date_of_birth,
                         gender,
-                        Address(street_1, street_2, street_3, state, zip_code, country_code),
+                        make_address(street_1, street_2, street_3, state, zip_code, country_code),
                         *codes,
                         *race,
                     ),
                     di_code,
                     college,
                     high_school,
-                    tuple(exams),
+                    exams,
                     awards,
                     previous,
-                    *trailer,
+                    released,
+                    updated,
+                    reported,
+                    *service,
                 )
             except ParseError as error:
                 if collect:
