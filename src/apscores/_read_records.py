@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from operator import getitem
 from typing import Any, TypeAlias, TypeVar
 
 import attrs
@@ -355,6 +356,67 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
 make_address = fast_constructor(Address)
 make_student = fast_constructor(Student)
 make_report = fast_constructor(ScoreReport)
+
+
+def assemble_report(
+    head: Sequence[str],
+    exams: tuple[ExamScore, ...],
+    keys: Sequence[Hashable],
+    caches: Sequence[dict[Any, Any]],
+    builders: Sequence[Callable[[Any, int | None], Any]],
+    line: int | None,
+    limit: int,
+) -> ScoreReport:
+    """Put one record together; the hot end of both readers (TXT and CSV).
+
+    ``head`` holds the student's own eleven texts in ``_HEAD`` order, ``keys`` the raw
+    texts of the cached parts (see :func:`fill`), looked up in ``caches`` and built by
+    ``builders`` only when missing.
+    """
+    try:
+        parts = list(map(getitem, caches, keys))
+    except KeyError:
+        parts = fill(keys, caches, builders, line, limit)
+    (
+        released,
+        updated,
+        reported,
+        date_of_birth,
+        awards,
+        previous,
+        codes,
+        race,
+        (high_school, di_code, college),
+        service,
+    ) = parts
+    ap_id, last, first, middle, street_1, street_2, street_3, state, zip_code, country, gender = (
+        head
+    )
+    student = make_student(
+        last,
+        first,
+        middle,
+        date_of_birth,
+        gender,
+        make_address(street_1, street_2, street_3, state, zip_code, country),
+        *codes,
+        *race,
+    )
+    return make_report(
+        ap_id,
+        student,
+        di_code,
+        college,
+        high_school,
+        exams,
+        awards,
+        previous,
+        released,
+        updated,
+        reported,
+        *service,
+    )
+
 
 #: What a cache holds when a key is absent (``None`` is a valid cached value: a blank date).
 MISSING: Any = object()

@@ -31,7 +31,7 @@ import io
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from operator import getitem, itemgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from apscores import _read_records as rec
@@ -404,9 +404,6 @@ def _parse(
         (block, names, columns.get(f"exam_code_{block:02d}", -1), cells(names))
         for block, names in enumerate(_BLOCK_NAMES, start=1)
     )
-    make_address = rec.make_address
-    make_student = rec.make_student
-    make_report = rec.make_report
     rstrip = str.rstrip
     strip = str.strip
     try:
@@ -420,19 +417,8 @@ def _parse(
             if blank is not None:
                 row.append("")
             try:
-                (
-                    ap_id,
-                    last_name,
-                    first_name,
-                    middle_initial,
-                    street_1,
-                    street_2,
-                    street_3,
-                    state,
-                    zip_code,
-                    country_code,
-                    gender,
-                ) = map(rstrip, head(row))
+                student = tuple(map(rstrip, head(row)))
+                ap_id = student[0]
                 if not ap_id.strip():
                     raise ParseError("the AP ID is blank", line=line_no, field="ap_id", raw=ap_id)
                 exams: list[ExamScore] = []
@@ -448,54 +434,8 @@ def _parse(
                         exam_cache[key] = exam
                     exams.append(exam)
                 keys = [get(row) for get in part_cells]
-                try:
-                    (
-                        released,
-                        updated,
-                        reported,
-                        date_of_birth,
-                        awards,
-                        previous,
-                        codes,
-                        race,
-                        (high_school, di_code, college),
-                        service,
-                    ) = map(getitem, caches, keys)
-                except KeyError:
-                    (
-                        released,
-                        updated,
-                        reported,
-                        date_of_birth,
-                        awards,
-                        previous,
-                        codes,
-                        race,
-                        (high_school, di_code, college),
-                        service,
-                    ) = rec.fill(keys, caches, builders, line_no, limit)
-                report = make_report(
-                    ap_id,
-                    make_student(
-                        last_name,
-                        first_name,
-                        middle_initial,
-                        date_of_birth,
-                        gender,
-                        make_address(street_1, street_2, street_3, state, zip_code, country_code),
-                        *codes,
-                        *race,
-                    ),
-                    di_code,
-                    college,
-                    high_school,
-                    tuple(exams),
-                    awards,
-                    previous,
-                    released,
-                    updated,
-                    reported,
-                    *service,
+                report = rec.assemble_report(
+                    student, tuple(exams), keys, caches, builders, line_no, limit
                 )
             except ParseError as error:
                 if collect:

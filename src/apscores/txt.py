@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from operator import getitem, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from apscores import _read_records as rec
@@ -309,9 +309,6 @@ def _parse(
     blocks_for = _BLOCKS_FOR_LENGTH
     exam_span = _EXAMS
     endings = _ENDINGS
-    make_address = rec.make_address
-    make_student = rec.make_student
-    make_report = rec.make_report
     rstrip = str.rstrip
     try:
         for line_no, raw in enumerate(_strip_bom(lines), start=1):
@@ -322,19 +319,8 @@ def _parse(
                     if full is None:
                         continue
                     line = full
-                (
-                    ap_id,
-                    last_name,
-                    first_name,
-                    middle_initial,
-                    street_1,
-                    street_2,
-                    street_3,
-                    state,
-                    zip_code,
-                    country_code,
-                    gender,
-                ) = map(rstrip, head(line))
+                student = tuple(map(rstrip, head(line)))
+                ap_id = student[0]
                 if not ap_id:
                     if not line.rstrip("\r\n").strip(_BLANK):
                         continue
@@ -345,55 +331,7 @@ def _parse(
                 except KeyError:
                     exams = _exams_slowly(line, line_no, exam_cache, limit)
                 keys = part_texts(line)
-                try:
-                    (
-                        released,
-                        updated,
-                        reported,
-                        date_of_birth,
-                        awards,
-                        previous,
-                        codes,
-                        race,
-                        (high_school, di_code, college),
-                        service,
-                    ) = map(getitem, caches, keys)
-                except KeyError:
-                    (
-                        released,
-                        updated,
-                        reported,
-                        date_of_birth,
-                        awards,
-                        previous,
-                        codes,
-                        race,
-                        (high_school, di_code, college),
-                        service,
-                    ) = rec.fill(keys, caches, builders, line_no, limit)
-                report = make_report(
-                    ap_id,
-                    make_student(
-                        last_name,
-                        first_name,
-                        middle_initial,
-                        date_of_birth,
-                        gender,
-                        make_address(street_1, street_2, street_3, state, zip_code, country_code),
-                        *codes,
-                        *race,
-                    ),
-                    di_code,
-                    college,
-                    high_school,
-                    exams,
-                    awards,
-                    previous,
-                    released,
-                    updated,
-                    reported,
-                    *service,
-                )
+                report = rec.assemble_report(student, exams, keys, caches, builders, line_no, limit)
             except ParseError as error:
                 if collect:
                     errors.append(error)
