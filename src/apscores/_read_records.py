@@ -358,6 +358,22 @@ make_student = fast_constructor(Student)
 make_report = fast_constructor(ScoreReport)
 
 
+#: The student's own fields, unique to each line, in the order :func:`assemble_report` takes.
+HEAD_FIELDS = (
+    "ap_id",
+    "last_name",
+    "first_name",
+    "middle_initial",
+    "street_address_1",
+    "street_address_2",
+    "street_address_3",
+    "state",
+    "zip_code",
+    "country_code",
+    "gender",
+)
+
+
 def assemble_report(
     head: Sequence[str],
     exams: tuple[ExamScore, ...],
@@ -369,7 +385,7 @@ def assemble_report(
 ) -> ScoreReport:
     """Put one record together; the hot end of both readers (TXT and CSV).
 
-    ``head`` holds the student's own eleven texts in ``_HEAD`` order, ``keys`` the raw
+    ``head`` holds the student's own texts in :data:`HEAD_FIELDS` order, ``keys`` the raw
     texts of the cached parts (see :func:`fill`), looked up in ``caches`` and built by
     ``builders`` only when missing.
     """

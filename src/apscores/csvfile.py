@@ -291,21 +291,6 @@ def open_reader(raw_lines: Iterator[Line], close: Callable[[], None], collect: b
 #: Entries each cache holds before it is emptied (bounded, so memory stays constant).
 _CACHE_LIMIT = 16384
 
-#: The student's own fields, unique to each row: right-stripped every time.
-_HEAD_FIELDS = (
-    "ap_id",
-    "last_name",
-    "first_name",
-    "middle_initial",
-    "street_address_1",
-    "street_address_2",
-    "street_address_3",
-    "state",
-    "zip_code",
-    "country_code",
-    "gender",
-)
-
 
 def _run(first: str, last: str) -> tuple[str, ...]:
     """The non-filler layout fields from ``first`` to ``last``, in layout order."""
@@ -394,7 +379,7 @@ def _parse(
         a missing column reads the blank cell appended to each row."""
         return itemgetter(*(columns.get(name, -1) for name in names))
 
-    head = cells(_HEAD_FIELDS)
+    head = cells(rec.HEAD_FIELDS)
     part_cells = tuple(cells(names) for names, _, _ in _PARTS)
     named: dict[str, dict[Any, Any]] = {name: {} for _, name, _ in _PARTS}
     caches = tuple(named[name] for _, name, _ in _PARTS)

@@ -91,24 +91,7 @@ def _texts(text: str, fields: tuple[tuple[str, slice], ...]) -> tuple[str, ...]:
 
 
 #: The student's own fields, unique to each line: sliced and right-stripped every time.
-_HEAD = itemgetter(
-    *(
-        _field(name)
-        for name in (
-            "ap_id",
-            "last_name",
-            "first_name",
-            "middle_initial",
-            "street_address_1",
-            "street_address_2",
-            "street_address_3",
-            "state",
-            "zip_code",
-            "country_code",
-            "gender",
-        )
-    )
-)
+_HEAD = itemgetter(*(_field(name) for name in rec.HEAD_FIELDS))
 
 _AWARDS, _AWARD_FIELDS = _part("award_type_1", "award_year_6")
 _PREVIOUS, _PREVIOUS_FIELDS = _part("previous_ai_year_1", "previous_ai_code_2")
