@@ -730,8 +730,13 @@ def log_response(response: httpx.Response, attempt: int) -> None:
     )
 
 
-def log_retry(endpoint: str, failure: Failure, delay: float) -> None:
+def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
+    """How long to wait before trying again; raises the failure's error when it may not."""
+    delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
+    if delay is None:
+        raise failure.error from failure.cause
     logger.info("%s: %s; retrying in %.2f s", endpoint, failure.error, delay)
+    return delay
 
 
 def make_result(generated: GeneratedFile, path: Path, check: BodyCheck) -> DownloadResult:

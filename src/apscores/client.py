@@ -312,11 +312,7 @@ class Client(_BaseClient):
                 if found is None:
                     return response
                 failure = found
-            delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
-            if delay is None:
-                raise failure.error from failure.cause
-            proto.log_retry(endpoint, failure, delay)
-            self._sleep(delay)
+            self._sleep(proto.retry_delay(backoff, failure, endpoint))
 
     def _call(
         self,
@@ -354,11 +350,7 @@ class Client(_BaseClient):
             outcome = self._fetch_once(generated.url, placement)
             if isinstance(outcome, proto.Saved):
                 return outcome
-            delay = backoff.next_delay(outcome.retry_after) if outcome.retryable else None
-            if delay is None:
-                raise outcome.error from outcome.cause
-            proto.log_retry(proto.DOWNLOAD, outcome, delay)
-            self._sleep(delay)
+            self._sleep(proto.retry_delay(backoff, outcome, proto.DOWNLOAD))
 
     def _fetch_once(self, url: str, placement: proto.Placement) -> proto.Saved | proto.Failure:
         request = proto.build_download_request(url)
@@ -561,11 +553,7 @@ class AsyncClient(_BaseClient):
                 if found is None:
                     return response
                 failure = found
-            delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
-            if delay is None:
-                raise failure.error from failure.cause
-            proto.log_retry(endpoint, failure, delay)
-            await self._sleep(delay)
+            await self._sleep(proto.retry_delay(backoff, failure, endpoint))
 
     async def _call(
         self,
@@ -603,11 +591,7 @@ class AsyncClient(_BaseClient):
             outcome = await self._fetch_once(generated.url, placement)
             if isinstance(outcome, proto.Saved):
                 return outcome
-            delay = backoff.next_delay(outcome.retry_after) if outcome.retryable else None
-            if delay is None:
-                raise outcome.error from outcome.cause
-            proto.log_retry(proto.DOWNLOAD, outcome, delay)
-            await self._sleep(delay)
+            await self._sleep(proto.retry_delay(backoff, outcome, proto.DOWNLOAD))
 
     async def _fetch_once(
         self, url: str, placement: proto.Placement
