@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from operator import getitem
 from typing import Any, TypeAlias, TypeVar
 
 import attrs
@@ -48,6 +47,7 @@ __all__ = [
     "PREVIOUS_SCHOOL_SLOTS",
     "TRAILER_DATES",
     "YEARS",
+    "Assembler",
     "Trailer",
     "build_awards",
     "build_college",
@@ -60,6 +60,7 @@ __all__ = [
     "fast_constructor",
     "fill",
     "make_address",
+    "make_assembler",
     "make_report",
     "make_student",
     "pad_codes",
@@ -358,7 +359,7 @@ make_student = fast_constructor(Student)
 make_report = fast_constructor(ScoreReport)
 
 
-#: The student's own fields, unique to each line, in the order :func:`assemble_report` takes.
+#: The student's own fields, unique to each line, in the order :func:`make_assembler` takes.
 HEAD_FIELDS = (
     "ap_id",
     "last_name",
@@ -374,64 +375,111 @@ HEAD_FIELDS = (
 )
 
 
-def assemble_report(
-    head: Sequence[str],
-    exams: tuple[ExamScore, ...],
-    keys: Sequence[Hashable],
+#: What turns one line's texts into a report: ``assemble(head, exams, keys, line)``.
+Assembler: TypeAlias = Callable[
+    [Sequence[str], tuple[ExamScore, ...], Sequence[Hashable], int | None], ScoreReport
+]
+
+
+def make_assembler(
     caches: Sequence[dict[Any, Any]],
     builders: Sequence[Callable[[Any, int | None], Any]],
-    line: int | None,
     limit: int,
-) -> ScoreReport:
-    """Put one record together; the hot end of both readers (TXT and CSV).
+) -> Assembler:
+    """The hot end of both readers (TXT and CSV): put one record together.
 
-    ``head`` holds the student's own texts in :data:`HEAD_FIELDS` order, ``keys`` the raw
-    texts of the cached parts (see :func:`fill`), looked up in ``caches`` and built by
-    ``builders`` only when missing.
+    The returned ``assemble(head, exams, keys, line)`` takes the student's own texts in
+    :data:`HEAD_FIELDS` order and the raw texts of the ten cached parts (the order of
+    :func:`fill`), looked up in ``caches`` and built by ``builders`` only when missing.
+    The caches are bound once, in the closure, and each is indexed directly; only a line
+    with a part not seen before goes through :func:`fill`, which checks and builds it.
     """
-    try:
-        parts = list(map(getitem, caches, keys))
-    except KeyError:
-        parts = fill(keys, caches, builders, line, limit)
     (
-        released,
-        updated,
-        reported,
-        date_of_birth,
-        awards,
-        previous,
-        codes,
-        race,
-        (high_school, di_code, college),
-        service,
-    ) = parts
-    ap_id, last, first, middle, street_1, street_2, street_3, state, zip_code, country, gender = (
-        head
-    )
-    student = make_student(
-        last,
-        first,
-        middle,
-        date_of_birth,
-        gender,
-        make_address(street_1, street_2, street_3, state, zip_code, country),
-        *codes,
-        *race,
-    )
-    return make_report(
-        ap_id,
-        student,
-        di_code,
-        college,
-        high_school,
-        exams,
-        awards,
-        previous,
-        released,
-        updated,
-        reported,
-        *service,
-    )
+        c_released,
+        c_updated,
+        c_reported,
+        c_born,
+        c_awards,
+        c_previous,
+        c_codes,
+        c_race,
+        c_schools,
+        c_service,
+    ) = caches
+    address, student, report = make_address, make_student, make_report
+
+    def assemble(
+        head: Sequence[str],
+        exams: tuple[ExamScore, ...],
+        keys: Sequence[Hashable],
+        line: int | None,
+    ) -> ScoreReport:
+        (
+            ap_id,
+            last,
+            first,
+            middle,
+            street_1,
+            street_2,
+            street_3,
+            state,
+            zip_code,
+            country,
+            gender,
+        ) = head
+        (
+            k_released,
+            k_updated,
+            k_reported,
+            k_born,
+            k_awards,
+            k_previous,
+            k_codes,
+            k_race,
+            k_schools,
+            k_service,
+        ) = keys
+        try:
+            released = c_released[k_released]
+            updated = c_updated[k_updated]
+            reported = c_reported[k_reported]
+            born = c_born[k_born]
+            awards = c_awards[k_awards]
+            previous = c_previous[k_previous]
+            codes = c_codes[k_codes]
+            race = c_race[k_race]
+            high_school, di_code, college = c_schools[k_schools]
+            service = c_service[k_service]
+        except KeyError:
+            (released, updated, reported, born, awards, previous, codes, race, schools, service) = (
+                fill(keys, caches, builders, line, limit)
+            )
+            high_school, di_code, college = schools
+        return report(
+            ap_id,
+            student(
+                last,
+                first,
+                middle,
+                born,
+                gender,
+                address(street_1, street_2, street_3, state, zip_code, country),
+                *codes,
+                *race,
+            ),
+            di_code,
+            college,
+            high_school,
+            exams,
+            awards,
+            previous,
+            released,
+            updated,
+            reported,
+            *service,
+        )
+
+    return assemble
 
 
 #: What a cache holds when a key is absent (``None`` is a valid cached value: a blank date).

@@ -383,7 +383,7 @@ def _parse(
     part_cells = tuple(cells(names) for names, _, _ in _PARTS)
     named: dict[str, dict[Any, Any]] = {name: {} for _, name, _ in _PARTS}
     caches = tuple(named[name] for _, name, _ in _PARTS)
-    builders = _BUILDERS
+    assemble = rec.make_assembler(caches, _BUILDERS, limit)
     exam_cache: dict[tuple[str, ...], ExamScore] = {}
     blocks = tuple(
         (block, names, columns.get(f"exam_code_{block:02d}", -1), cells(names))
@@ -419,9 +419,7 @@ def _parse(
                         exam_cache[key] = exam
                     exams.append(exam)
                 keys = [get(row) for get in part_cells]
-                report = rec.assemble_report(
-                    student, tuple(exams), keys, caches, builders, line_no, limit
-                )
+                report = assemble(student, tuple(exams), keys, line_no)
             except ParseError as error:
                 if collect:
                     errors.append(error)

@@ -285,7 +285,7 @@ def _parse(
     exam_cache: dict[str, ExamScore] = {}
     named: dict[str, dict[str, Any]] = {name: {} for _, name, _ in _PARTS}
     caches = tuple(named[name] for _, name, _ in _PARTS)
-    builders = _PART_BUILDERS
+    assemble = rec.make_assembler(caches, _PART_BUILDERS, limit)
     exam_get = exam_cache.__getitem__
     head = _HEAD
     part_texts = _PART_TEXTS
@@ -313,8 +313,7 @@ def _parse(
                     exams = tuple(map(exam_get, blocks))
                 except KeyError:
                     exams = _exams_slowly(line, line_no, exam_cache, limit)
-                keys = part_texts(line)
-                report = rec.assemble_report(student, exams, keys, caches, builders, line_no, limit)
+                report = assemble(student, exams, part_texts(line), line_no)
             except ParseError as error:
                 if collect:
                     errors.append(error)
