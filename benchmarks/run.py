@@ -5,8 +5,9 @@
     python benchmarks/run.py --update-readme # also paste the output into benchmarks/README.md
 
 Writes the data first (``make_data.py``, cached in ``benchmarks/data/``), then runs
-``bench_read.py`` and ``bench_memory.py``, each in its own interpreter, and saves their
-combined output to ``benchmarks/data/latest.md`` (``latest-quick.md`` with ``--quick``).
+``bench_read.py``, ``bench_breakdown.py`` and ``bench_memory.py``, each in its own
+interpreter, and saves their combined output to ``benchmarks/data/latest.md``
+(``latest-quick.md`` with ``--quick``).
 """
 
 from __future__ import annotations
@@ -68,11 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     run("make_data.py", "--sizes", "10k,100k" if args.quick else "10k,100k,1M")
     if args.quick:
         outputs = [run("bench_read.py", "--sizes", "10k,100k", "--repeat", "1")]
+        outputs.append(run("bench_breakdown.py", "--records", "20000", "--rounds", "3"))
         outputs.append(run("bench_memory.py", "--records", "100k", "--download-mb", "128"))
     else:
         outputs = [
             run("bench_read.py", "--sizes", "10k,100k", "--repeat", "3"),
             run("bench_read.py", "--sizes", "1M", "--repeat", "1"),
+            run("bench_breakdown.py"),
             run("bench_memory.py"),
         ]
     text = "\n\n".join(_markdown(out) for out in outputs)
