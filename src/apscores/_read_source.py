@@ -11,12 +11,10 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
 from typing import BinaryIO, Literal, TypeAlias, Union
 
-from typing_extensions import Self
-
 from apscores._atomic import atomic_write
+from apscores._closing import Closing
 from apscores.errors import ConfigurationError, ParseError
 from apscores.models import ScoreReport
 
@@ -69,7 +67,7 @@ def peek(lines: Iterator[Line]) -> tuple[Line | None, Iterator[Line]]:
     return None, iter(seen)
 
 
-class Reader(Iterator[ScoreReport]):
+class Reader(Closing, Iterator[ScoreReport]):
     """Score reports from one file, streamed; a context manager that closes the source.
 
     ``errors`` lists the :class:`~apscores.errors.ParseError` of every bad line skipped in
@@ -103,17 +101,6 @@ class Reader(Iterator[ScoreReport]):
         if close is not None:
             close()
         self._close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<apscores Reader format={self.format!r} errors={len(self.errors)}>"

@@ -48,6 +48,7 @@ from typing_extensions import Self
 
 from apscores import _protocol as proto
 from apscores._atomic import AtomicFile, fsync_directory
+from apscores._closing import Closing
 from apscores._protocol import (
     BaseDownloadObserver,
     DownloadObserver,
@@ -247,7 +248,7 @@ class _SessionBase:
 # --- sync -----------------------------------------------------------------------------
 
 
-class Client(_BaseClient):
+class Client(_BaseClient, Closing):
     """Synchronous client. Options are keyword-only; see the module docstring."""
 
     def __init__(
@@ -283,17 +284,6 @@ class Client(_BaseClient):
         """Close the HTTP client this client made; an injected one belongs to its owner."""
         if self._owns_http:
             self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)

@@ -23,9 +23,10 @@ import enum
 import os
 import sqlite3
 from pathlib import Path
-from types import TracebackType
 
 import attrs
+
+from apscores._closing import Closing
 
 __all__ = ["DEFAULT_LEDGER_NAME", "Entry", "Ledger", "State", "default_ledger_path"]
 
@@ -130,7 +131,7 @@ def _entry(row: sqlite3.Row) -> Entry:
     )
 
 
-class Ledger:
+class Ledger(Closing):
     """The download ledger in one SQLite file (created on first use, parent dirs too)."""
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
@@ -153,17 +154,6 @@ class Ledger:
     def close(self) -> None:
         """Close the database; the ledger is always consistent on disk."""
         self._db.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<Ledger {str(self.path)!r}>"
