@@ -430,11 +430,31 @@ def test_empty_file_is_removed_and_asked_for_again(
         )
 
     monkeypatch.setattr(fetch_module, "AsyncClient", factory)
-    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.PARTIAL
+    # Checked (the default): the empty body fails the check and is fetched again at once.
+    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
+    assert [e.state for e in entries(tmp_path)] == [State.ABANDONED, State.RECORDED]
+    assert len(ap_ids(tmp_path)) == 5
+    assert len(real.recorded_ids) == 1
+
+
+def test_empty_file_unchecked_is_removed_and_asked_for_next_run(
+    real: SandboxService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty_first = EmptyFirstDownload(transport(real))
+
+    def factory(**options: Any) -> AsyncClient:
+        http = httpx.AsyncClient(transport=empty_first)
+        return AsyncClient(
+            base_url=real.api_base_url, retry_base_delay=0, http_client=http, **options
+        )
+
+    monkeypatch.setattr(fetch_module, "AsyncClient", factory)
+    args = ["fetch", "--di", "1234", "--dest", str(tmp_path), "--no-check"]
+    assert main(args) == ExitCode.PARTIAL
     assert [e.state for e in entries(tmp_path)] == [State.ABANDONED]
     assert not list(tmp_path.glob("AP_*"))
     assert real.recorded_ids == []
-    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
+    assert main(args) == ExitCode.OK
     assert len(ap_ids(tmp_path)) == 5
 
 

@@ -58,11 +58,17 @@ def test_read_lists_unreadable_lines(tmp_path: Path, capsys: pytest.CaptureFixtu
     good = path.read_bytes().splitlines(keepends=True)[0]
     bad = good[:141] + b"99XX99" + good[147:]  # a birth date that is no date
     path.write_bytes(good + bad * 12)
-    assert main(["read", str(path)]) == ExitCode.OK
+    assert main(["read", str(path)]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"apscores: {path}: line 2, field 'birth_date': not a valid MMDDYY date "
+        "(expected a MMDDYY date of six digits) (found '99XX99')\n"
+    )
+    assert main(["check", str(path)]) == ExitCode.USAGE
     out = capsys.readouterr().out
-    assert "1 students" in out
-    assert "Unreadable lines: 12" in out
-    assert "birth_date" in out
+    assert f"{path}: TXT, 1 records, " in out
+    assert "INVALID, 12 problem(s)" in out
+    assert out.count("birth_date") == 10
     assert "... and 2 more" in out
 
 
@@ -73,8 +79,10 @@ def test_read_csv_and_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert ": CSV, 2 students" in capsys.readouterr().out
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    assert main(["read", str(empty)]) == ExitCode.OK
-    assert "0 students, 0 exams (DI code none)" in capsys.readouterr().out
+    assert main(["read", str(empty)]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"apscores: {empty}: the file is empty: College Board never sends an empty score file\n"
+    )
 
 
 def test_read_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -170,3 +178,51 @@ def test_unexpected_errors_are_logged(
 
     monkeypatch.setattr(files, "_write_jsonl", failed)
     assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.PARTIAL
+
+
+def test_read_several_files_as_json(
+    txt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "s.csv"
+    write_csv(REPORTS[1:], other)
+    assert main(["read", "--json", str(txt), str(other)]) == ExitCode.OK
+    document = json.loads(capsys.readouterr().out)
+    first, second = document["files"]
+    assert (first["path"], first["format"], first["students"], first["exams"]) == (
+        str(txt),
+        "txt",
+        2,
+        4,
+    )
+    assert first["scores"] == {"5": 1, "4": 1, "3": 1, "none": 1}
+    assert first["exam_names"]["World History: Modern"] == 1
+    assert first["irregularities"] == {"96": 1}
+    assert (second["format"], second["students"]) == ("csv", 1)
+
+
+def test_read_goes_on_after_a_bad_file(
+    txt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"not a score file\n")
+    assert main(["read", str(bad), str(txt)]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"apscores: {bad}: line 1 is 16 columns")
+    assert f"{txt}: TXT, 2 students" in captured.out
+
+
+def test_convert_several_files_into_one_with_json(
+    txt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "s.csv"
+    write_csv(REPORTS, other)
+    out = tmp_path / "both.jsonl"
+    assert main(["convert", "--json", str(txt), str(other), "-o", str(out)]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out) == {
+        "output": str(out),
+        "format": "jsonl",
+        "rows": 8,
+        "long": True,
+    }
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 8
+    assert out.stat().st_mode & 0o777 == 0o600  # student data: readable by its owner only

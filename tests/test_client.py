@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import inspect
+import io
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import httpx
 import pytest
 import respx
 
+from _golden import ANA_REPORT, BEN_REPORT
 from apscores import _protocol as proto
 from apscores.client import (
     AsyncClient,
@@ -35,6 +37,7 @@ from apscores.client import (
     Institution,
     Session,
 )
+from apscores.csvfile import write_csv
 from apscores.errors import (
     APIConnectionError,
     APIError,
@@ -45,8 +48,13 @@ from apscores.errors import (
     ConfigurationError,
     DownloadError,
     DownloadURLExpired,
+    EmptyFileError,
+    IncompleteFileError,
     RecordError,
+    TruncatedRecordError,
 )
+from apscores.models import ScoreReport
+from apscores.txt import write_txt
 
 BASE = "https://api.example.test/aposrd-api-prod"
 EMAIL = "ap-scores@example.edu"
@@ -56,7 +64,17 @@ TOKEN = "tok_made_up_0123456789"
 TOKEN2 = "tok_second_9876543210"
 SIGNATURE = "SIGsecretSIGsecret"
 FILE_NAME = "AP_HED_Scores_1234_07152025_0930.txt"
-BODY = b"A" * 950 + b"\r\n" + b"B" * 950 + b"\r\n"
+
+
+def _file(write: Callable[[list[ScoreReport], io.BytesIO], int]) -> bytes:
+    out = io.BytesIO()
+    write([ANA_REPORT, BEN_REPORT], out)
+    return out.getvalue()
+
+
+BODY = _file(lambda reports, out: write_txt(reports, out, newline="\r\n"))  # a real TXT file
+CSV_BODY = _file(write_csv)
+BODY_EXAMS = len(ANA_REPORT.exams) + len(BEN_REPORT.exams)
 FUTURE = int(time.time()) + 3600
 
 
@@ -259,6 +277,8 @@ def test_institution_download_happy_path(api: Api, service: Service, tmp_path: P
         kind="new",
         size=len(BODY),
         sha256=hashlib.sha256(BODY).hexdigest(),
+        records=2,
+        exams=BODY_EXAMS,
     )
     assert (tmp_path / FILE_NAME).read_bytes() == BODY
     assert leftovers(tmp_path) == []
@@ -295,8 +315,9 @@ def test_steps_one_by_one_csv_full(api: Api, service: Service, tmp_path: Path) -
     assert body_of(service.generate) == {"diCode": "0123", "format": "CSV", "downloadType": "full"}
 
     target = tmp_path / "scores.csv"
+    service.storage.mock(side_effect=lambda request: httpx.Response(200, content=CSV_BODY))
     assert api.download(generated, target) == target
-    assert target.read_bytes() == BODY
+    assert target.read_bytes() == CSV_BODY
     api.record(generated)
     assert body_of(service.record) == {"downloadId": 987654, "format": "CSV"}
     assert service.login.call_count == 1
@@ -326,17 +347,84 @@ def test_nothing_new_returns_none(api: Api, service: Service, tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == []
 
 
-def test_zero_byte_file_saved_but_not_recorded(
+def test_zero_byte_file_unchecked_saved_but_not_recorded(
     api: Api, service: Service, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     service.storage.mock(return_value=httpx.Response(200, content=b""))
     with caplog.at_level(logging.WARNING, logger="apscores"):
-        result = api.fetch(dest=tmp_path)
+        result = api.fetch(dest=tmp_path, check=False)
     assert result is not None
     assert result.size == 0
     assert not result.recorded
+    assert (result.records, result.exams) == (None, None)
     assert service.record.call_count == 0
     assert "not recorded" in caplog.text
+
+
+def test_zero_byte_file_is_never_recorded_nor_kept(
+    api: Api, service: Service, tmp_path: Path
+) -> None:
+    service.storage.mock(return_value=httpx.Response(200, content=b""))
+    with pytest.raises(IncompleteFileError, match="empty") as caught:
+        api.fetch(dest=tmp_path)
+    assert isinstance(caught.value.problem, EmptyFileError)
+    assert service.generate.call_count == 1 + proto.MAX_REGENERATIONS
+    assert service.record.call_count == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+# A body cut at a line boundary inside a record, whose Content-Length matches what was sent:
+# HTTP cannot see it, the file check does.
+CUT_BODY = BODY[: BODY.index(b"\r\n") + 2 + 600]
+
+
+def test_body_cut_with_matching_length_is_fetched_again(
+    api: Api, service: Service, tmp_path: Path
+) -> None:
+    bodies = iter([CUT_BODY, BODY])
+    service.storage.mock(side_effect=lambda request: httpx.Response(200, content=next(bodies)))
+    service.generate.mock(side_effect=[generated_ok(download_id=1), generated_ok(download_id=2)])
+    result = api.fetch(dest=tmp_path)
+    assert result is not None
+    assert result.download_id == 2
+    assert (result.records, result.exams) == (2, BODY_EXAMS)
+    assert [body_of(service.record, i) for i in range(service.record.call_count)] == [
+        {"downloadId": 2, "format": "TXT"}
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [FILE_NAME]
+    assert (tmp_path / FILE_NAME).read_bytes() == BODY
+
+
+def test_body_always_cut_raises_naming_the_line(api: Api, service: Service, tmp_path: Path) -> None:
+    service.storage.mock(side_effect=lambda request: httpx.Response(200, content=CUT_BODY))
+    with pytest.raises(IncompleteFileError) as caught:
+        api.fetch(dest=tmp_path)
+    problem = caught.value.problem
+    assert isinstance(problem, TruncatedRecordError)
+    assert (problem.line, problem.length, problem.file) == (2, 600, FILE_NAME)
+    assert "line 2 is 600 columns" in str(caught.value)
+    assert service.record.call_count == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_files_download_checks_too(api: Api, service: Service, tmp_path: Path) -> None:
+    service.storage.mock(side_effect=lambda request: httpx.Response(200, content=CUT_BODY))
+    generated = api.generate()
+    assert generated is not None
+    with pytest.raises(IncompleteFileError):
+        api.download(generated, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    path: Path = api.call(api.client.files.download, generated, tmp_path, check=False)
+    assert path.read_bytes() == CUT_BODY
+
+
+def test_a_csv_asked_for_must_be_a_csv(api: Api, service: Service, tmp_path: Path) -> None:
+    with pytest.raises(IncompleteFileError, match="a CSV file was asked for"):
+        api.fetch(dest=tmp_path, format="csv")
+    service.storage.mock(side_effect=lambda request: httpx.Response(200, content=CSV_BODY))
+    result = api.fetch(dest=tmp_path, format="csv")
+    assert result is not None
+    assert (result.records, result.exams) == (2, BODY_EXAMS)
 
 
 # --- retries ----------------------------------------------------------------------------

@@ -386,7 +386,7 @@ class TestCommand:
         argv = ("credit", str(tmp_path / "none.txt"), "--policy", str(policy), "-o", str(out))
         assert run_cli(*argv) == 2
         err = capsys.readouterr().err
-        assert f"apscores credit: error: policy {policy}: line 2, field 'min_score'" in err
+        assert f"apscores: policy {policy}: line 2, field 'min_score'" in err
         assert not out.exists()
 
     def test_unreadable_score_file(
@@ -395,5 +395,17 @@ class TestCommand:
         scores = tmp_path / "missing.txt"
         argv = ("credit", str(scores), "--policy", str(EXAMPLE), "-o", str(tmp_path / "c.csv"))
         assert run_cli(*argv) == 2
-        assert f"apscores credit: error: {scores}" in capsys.readouterr().err
+        assert f"apscores: {scores}" in capsys.readouterr().err
         assert list(tmp_path.iterdir()) == []
+
+    def test_damaged_score_file_is_one_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        scores = tmp_path / "cut.txt"
+        scores.write_bytes(b"X" * 300 + b"\n")
+        argv = ("credit", str(scores), "--policy", str(EXAMPLE), "-o", str(tmp_path / "c.csv"))
+        assert run_cli(*argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"apscores: {scores}: line 1 is 300 columns")
+        assert err.count("\n") == 1
+        assert not (tmp_path / "c.csv").exists()

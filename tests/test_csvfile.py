@@ -34,7 +34,7 @@ from apscores.csvfile import (
     read_csv,
     write_csv,
 )
-from apscores.errors import MissingColumnsError, ParseError
+from apscores.errors import EmptyFileError, MissingColumnsError, ParseError
 from apscores.models import ExamScore, ScoreReport
 from apscores.txt import read_txt
 
@@ -156,12 +156,19 @@ def test_college_code_four_or_six_digits() -> None:
     assert read_text(k12_csv(rows, header=K12_HEADER)) == [BEN_REPORT, BEN_REPORT]
 
 
-def test_short_rows_and_blank_rows() -> None:
+def test_short_rows_are_refused_and_blank_rows_skipped() -> None:
     text = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","Last Name"\r\n'
-    text += '"X1","24","07","5"\r\n,,,,\r\n\r\n"X2","24","20","3","Doe"\r\n'
+    text += '"X1","24","07","5",""\r\n,,,,\r\n\r\n,,\r\n"X2","24","20","3","Doe"\r\n'
     first, second = read_text(text)
     assert (first.ap_id, first.student.last_name) == ("X1", "")
     assert (second.ap_id, second.student.last_name) == ("X2", "Doe")
+    cut = text.replace('"5",""', '"5"')  # a row cut short is never padded back
+    with pytest.raises(ParseError, match="4 cells, the header 5: a row cut short") as caught:
+        read_text(cut)
+    assert caught.value.line == 2
+    reader = read_csv(io.BytesIO(cut.encode()), errors="collect")
+    assert [r.ap_id for r in reader] == ["X2"]
+    assert [e.line for e in reader.errors] == [2]
 
 
 def test_missing_required_columns_lists_missing_and_found() -> None:
@@ -187,12 +194,10 @@ def test_missing_columns_closes_a_path(tmp_path: Path) -> None:
         read_csv(path)
 
 
-def test_empty_files_have_no_records() -> None:
-    with read_csv(io.BytesIO(b"")) as reader:
-        assert list(reader) == []
-    assert read_text("") == []
-    assert read_text("\r\n\r\n") == []
-    assert read_text(",,,\r\n") == []
+def test_empty_files_are_refused() -> None:
+    for text in ("", "\r\n\r\n", ",,,\r\n"):
+        with pytest.raises(EmptyFileError):
+            read_csv(io.BytesIO(text.encode()), errors="collect")
 
 
 def test_bad_values_and_collect_mode() -> None:

@@ -401,5 +401,12 @@ class TestCommand:
     def test_unreadable_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         out = tmp_path / "current.csv"
         assert run_cli("merge", str(tmp_path / "missing.txt"), "-o", str(out)) == 2
-        assert "apscores merge: error:" in capsys.readouterr().err
+        assert "apscores: " in capsys.readouterr().err
         assert list(tmp_path.iterdir()) == []
+        cut = tmp_path / "cut.txt"
+        cut.write_bytes(b"")
+        assert run_cli("merge", str(cut), "-o", str(out)) == 2
+        assert capsys.readouterr().err == f"apscores: {cut}: the file is empty: " + (
+            "College Board never sends an empty score file\n"
+        )
+        cut.unlink()

@@ -23,6 +23,7 @@ from apscores.errors import (
     DownloadURLExpired,
     RecordError,
 )
+from apscores.filecheck import FileCheck
 
 BASE = "https://api.example.test/stage"
 
@@ -365,11 +366,15 @@ def test_redact_url_and_logging(caplog: pytest.LogCaptureFixture) -> None:
 def test_make_result() -> None:
     generated = proto.GeneratedFile("u", "f.txt", 3, "txt", "full")
     check = proto.BodyCheck(None)
-    result = proto.make_result(generated, Path("f.txt"), check)
+    result = proto.make_result(proto.Saved(Path("f.txt"), check), generated)
     assert not result.recorded
     assert result.size == 0
+    assert (result.records, result.exams) == (None, None)
     check.feed(b"x")
-    assert proto.make_result(generated, Path("f.txt"), check).recorded
+    counted = proto.Saved(Path("f.txt"), check, FileCheck("txt", 4, 9))
+    result = proto.make_result(counted, generated)
+    assert result.recorded
+    assert (result.records, result.exams) == (4, 9)
 
 
 # --- never overwrite --------------------------------------------------------------------
@@ -543,12 +548,3 @@ def test_flow_record_failure_and_empty_file(caplog: pytest.LogCaptureFixture) ->
     assert not runner.result.recorded
     assert [name for name, _ in seen.calls] == ["generated", "saved"]
     assert "is empty" in caplog.text
-
-
-def test_observer_protocol_methods_are_no_ops() -> None:
-    base = proto.BaseDownloadObserver()
-    result = proto.make_result(made(1), Path("f"), full_check())
-    base.generated(made(1), Path("f"))
-    base.abandoned(made(1), DownloadError("x"))
-    base.saved(result)
-    base.recorded(result)

@@ -9,7 +9,7 @@ import attrs
 import pytest
 
 from _golden import ANA, ANA_REPORT, BEN, BEN_REPORT, K12_HEADER, k12_csv, txt_line
-from apscores.errors import ConfigurationError, ParseError
+from apscores.errors import ConfigurationError, EmptyFileError, ParseError
 from apscores.reading import Reader, read, sniff
 
 TXT = txt_line(ANA) + txt_line(BEN)
@@ -41,7 +41,8 @@ def test_read_paths_str_lines_and_text_files(tmp_path: Path) -> None:
     assert list(read(k12_csv([BEN], header=K12_HEADER).splitlines())) == [BEN_REPORT]
     assert list(read(io.StringIO(TXT.decode("latin-1")))) == [ANA_REPORT, BEN_REPORT]
     assert list(read(TXT)) == [ANA_REPORT, BEN_REPORT]
-    assert list(read(b"")) == []
+    with pytest.raises(EmptyFileError):
+        read(b"")
 
 
 def test_reader_closes_the_file_it_opened(tmp_path: Path) -> None:

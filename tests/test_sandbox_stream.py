@@ -35,9 +35,16 @@ from apscores.sandbox import (
 from apscores.sandbox import _server as server_module
 from apscores.sandbox._server import banner, parse_size
 from apscores.sandbox._wire import body_size, iter_body
-from apscores.txt import read_txt
+from apscores.txt import read_txt, write_txt
 
-PIECE = bytes(range(256)) * 64  # 16 KiB
+
+def _piece() -> bytes:
+    out = io.BytesIO()
+    write_txt(fake_reports(17, seed=3), out)
+    return out.getvalue()
+
+
+PIECE = _piece()  # 17 whole TXT records, about 16 KiB: every chunk ends a line
 
 
 class Counted:

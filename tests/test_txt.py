@@ -23,7 +23,7 @@ from _golden import (
     txt_line,
 )
 from apscores.catalog import ExamStatus
-from apscores.errors import ConfigurationError, ParseError
+from apscores.errors import ConfigurationError, EmptyFileError, ParseError, UnknownFormatError
 from apscores.layout import LAYOUT_910
 from apscores.models import ExamScore, ScoreReport
 from apscores.txt import _parse_line_slowly, read_txt, write_txt
@@ -96,7 +96,8 @@ def test_blank_lines_bom_and_str_lines() -> None:
     lines = [txt_line(BEN).decode("latin-1"), "", txt_line(ANA).decode("latin-1").rstrip("\n")]
     assert list(read_txt(lines)) == [BEN_REPORT, ANA_REPORT]
     assert list(read_txt(["\ufeff" + lines[0]])) == [BEN_REPORT]
-    assert list(read_txt([])) == []
+    with pytest.raises(EmptyFileError):
+        read_txt([])
 
 
 def test_sources_path_bytes_and_file_objects(tmp_path: Path) -> None:
@@ -254,6 +255,10 @@ def test_malformed_lines_only_ever_raise_parse_error(lines: list[bytes]) -> None
     failure: ParseError | None = None
     try:
         read_all(data)
+    except UnknownFormatError:  # empty or binary: a file-level error, in both modes
+        with pytest.raises(UnknownFormatError):
+            read_txt(io.BytesIO(data), errors="collect")
+        return
     except ParseError as error:
         failure = error
     assert failure is None or failure.line is not None

@@ -42,7 +42,8 @@ import pyarrow.compute as pc
 
 from apscores import catalog
 from apscores._read_records import college_code_to_di
-from apscores.errors import ParseError
+from apscores._read_source import first_line, peek, split_lines
+from apscores.errors import EmptyFileError
 from apscores.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950, Field
 from apscores.years import expand_year
 
@@ -52,6 +53,7 @@ Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
 
 _LENGTH = LAYOUT_950.length
+_MIN_LENGTH = LAYOUT_950.min_length  # the framing rule of apscores.layout
 #: Columns both layouts share (1-900); what a 910 line has beyond them is filler.
 _SHARED = next(
     mine.start - 1
@@ -249,7 +251,7 @@ def _matrix(block: memoryview, lines: int) -> Array:
         if size != _LENGTH:
             if not line.decode("latin-1").strip(_BLANK):
                 continue
-            if size > _LENGTH:
+            if size > _LENGTH or size < _MIN_LENGTH:  # too long, or a truncated record
                 raise _UnsafeBlockError
             if size == LAYOUT_910.length:
                 line = line[:_SHARED]
@@ -472,16 +474,11 @@ def _separator() -> str:
 
 def _slow_part(block: bytes, line_no: int, names: _Dictionary, statuses: _Dictionary) -> Part:
     """Read a block with the typed reader (the reference); its ParseError names the line."""
+    from apscores import txt
     from apscores.tables import _columns, column_kind
-    from apscores.txt import read_txt
 
-    try:
-        # The blank first line keeps read_txt from taking a BOM off a line that is not the
-        # file's first; it also shifts the reader's line numbers by one.
-        reports = list(read_txt(io.BytesIO(b"\n" + block)))
-    except ParseError as error:
-        line = None if error.line is None else error.line - 2 + line_no
-        raise ParseError(error.reason, line=line, field=error.field, raw=error.raw) from None
+    lines = split_lines(io.BytesIO(block).read)
+    reports = list(txt.open_reader(lines, _nothing, False, first_line_no=line_no))
     _, columns = _columns(reports, True)
     types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
     part: Part = {}
@@ -494,6 +491,21 @@ def _slow_part(block: bytes, line_no: int, names: _Dictionary, statuses: _Dictio
     return part
 
 
+def _nothing() -> None:
+    """Close nothing: the block is ours."""
+
+
+def _check_first_line(block: memoryview) -> bool:
+    """Apply the typed reader's first-line checks to a block; True once a line was seen."""
+    from apscores import txt
+
+    first, _ = peek(split_lines(io.BytesIO(bytes(block)).read))
+    if first is None:
+        return False
+    first_line(iter((first,)), _nothing, None, txt.plausible_record)
+    return True
+
+
 def read_long_table(stream: BinaryIO, schema: Any, *, chunk_lines: int) -> Any:
     """The long table of a TXT stream, with ``schema`` (the reference path's).
 
@@ -502,12 +514,16 @@ def read_long_table(stream: BinaryIO, schema: Any, *, chunk_lines: int) -> Any:
     names, statuses = _Dictionary(), _Dictionary()
     parts: list[Part] = []
     line_no = 1
+    seen = False
     for block, lines in _blocks(stream, chunk_lines):
+        seen = seen or _check_first_line(block)
         try:
             parts.append(_fast_part(block, lines, names, statuses))
         except _UnsafeBlockError:
             parts.append(_slow_part(bytes(block), line_no, names, statuses))
         line_no += lines
+    if not seen:
+        raise EmptyFileError()
     dictionaries = {
         "exam_name": pa.array(names.values, pa.string()),
         "status": pa.array(statuses.values, pa.string()),

@@ -32,7 +32,14 @@ G6. ``downloadId`` is sent back to ``webServiceDownloaded`` exactly as received 
     string); ``diCode`` is sent as a string; ``format`` upper case, ``downloadType`` lower case.
 G7. A ``success: true`` generation without ``url`` is an error (C1 polls; we do not).
     A missing ``fileName`` falls back to ``apscores_<downloadId>.<txt|csv>``.
-G8. A zero-byte file may be a failed transfer: it is saved but not recorded.
+G8. A zero-byte file may be a failed transfer: it is saved but not recorded (only with
+    ``check=False``; the file check refuses an empty file, see below).
+
+Check before record. With ``check=True`` (the default) a saved body must also pass
+:func:`apscores.filecheck.check_file` (every TXT line a whole record, or a known CSV header
+and every row complete) before it gets its final name; a file that fails is deleted,
+never recorded, and generated and downloaded afresh (the cut was probably in transit),
+within the same bound as an expired URL, then :class:`IncompleteFileError` is raised.
 
 :func:`download_flow` is ``Institution.download`` itself (generate, save, record, the
 bounded regeneration and the :class:`DownloadObserver` calls) as a generator of steps
@@ -66,8 +73,11 @@ from apscores.errors import (
     ConfigurationError,
     DownloadError,
     DownloadURLExpired,
+    IncompleteFileError,
+    ParseError,
     RecordError,
 )
+from apscores.filecheck import FileCheck
 
 __all__ = [
     "AUTH_CHECKLIST",
@@ -203,7 +213,10 @@ class GeneratedFile:
 
 @attrs.frozen
 class DownloadResult:
-    """A file saved by :meth:`Institution.download`; ``recorded`` is False for an empty file."""
+    """A file saved by :meth:`Institution.download`; ``recorded`` is False for an empty file.
+
+    ``records`` and ``exams`` come from the file check (``None`` with ``check=False``).
+    """
 
     path: Path
     file_name: str
@@ -213,6 +226,8 @@ class DownloadResult:
     size: int
     sha256: str
     recorded: bool = True
+    records: int | None = None
+    exams: int | None = None
 
 
 @attrs.frozen
@@ -739,18 +754,31 @@ def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
     return delay
 
 
-def make_result(generated: GeneratedFile, path: Path, check: BodyCheck) -> DownloadResult:
+def make_result(saved: Saved, generated: GeneratedFile) -> DownloadResult:
     """The outcome of a saved file; an empty file is not recorded (G8)."""
+    found = saved.file_check
     return DownloadResult(
-        path=path,
+        path=saved.path,
         file_name=generated.file_name,
         download_id=generated.download_id,
         format=generated.format,
         kind=generated.kind,
-        size=check.size,
-        sha256=check.sha256,
-        recorded=check.size > 0,
+        size=saved.check.size,
+        sha256=saved.check.sha256,
+        recorded=saved.check.size > 0,
+        records=found.records if found is not None else None,
+        exams=found.exams if found is not None else None,
     )
+
+
+def incomplete_file(problem: ParseError, generated: GeneratedFile) -> Failure:
+    """A saved body that failed the file check: not kept, not recorded, generated again."""
+    error = IncompleteFileError(
+        f"download {generated.download_id} is not a whole {generated.format.upper()} score "
+        f"file ({problem}); it was neither kept nor recorded",
+        problem=problem,
+    )
+    return Failure(error=error, retryable=False)
 
 
 def record_failure_message(exc: BaseException) -> str:
@@ -867,10 +895,12 @@ class Generate:
 
 @attrs.frozen
 class Fetch:
-    """Step: download into ``placement`` atomically; the outcome is :class:`Saved`."""
+    """Step: download into ``placement`` atomically (and check the file first when
+    ``check``); the outcome is :class:`Saved`."""
 
     generated: GeneratedFile
     placement: Placement
+    check: bool = True
 
 
 @attrs.frozen
@@ -882,10 +912,12 @@ class Record:
 
 @attrs.frozen
 class Saved:
-    """A complete file under its final name, with its size and hash from the stream."""
+    """A complete file under its final name, with its size and hash from the stream, and
+    what the file check found (``None`` when it was not asked for)."""
 
     path: Path
     check: BodyCheck
+    file_check: FileCheck | None = None
 
 
 Step = Generate | Fetch | Record
@@ -899,12 +931,14 @@ def download_flow(
     *,
     place: Callable[[GeneratedFile], Placement],
     observer: DownloadObserver | None = None,
+    check: bool = True,
 ) -> DownloadFlow:
     """Generate -> save -> record as one safe unit; the client performs each yielded step.
 
-    A step that fails is thrown back in: an expired URL abandons the file and generates a
-    fresh one (at most ``MAX_REGENERATIONS`` times, G4); a failed record becomes
-    :class:`RecordError` naming the saved file. Returns ``None`` when there is nothing new.
+    A step that fails is thrown back in: an expired URL or a file that fails the check
+    abandons the file and generates a fresh one (at most ``MAX_REGENERATIONS`` times,
+    G4); a failed record becomes :class:`RecordError` naming the saved file. Returns
+    ``None`` when there is nothing new.
     """
     tell: DownloadObserver = observer if observer is not None else BaseDownloadObserver()
     regenerated = 0
@@ -916,16 +950,17 @@ def download_flow(
         placement = place(generated)
         tell.generated(generated, placement.path)
         try:
-            saved = yield Fetch(generated, placement)
+            saved = yield Fetch(generated, placement, check)
         except APScoresError as error:
             tell.abandoned(generated, error)
-            if not isinstance(error, DownloadURLExpired) or regenerated >= MAX_REGENERATIONS:
+            again = isinstance(error, (DownloadURLExpired, IncompleteFileError))
+            if not again or regenerated >= MAX_REGENERATIONS:
                 raise
             regenerated += 1
-            logger.info("download URL expired; generating again (%d)", regenerated)
+            logger.info("%s; generating again (%d)", error, regenerated)
             continue
         assert isinstance(saved, Saved)
-        result = make_result(generated, saved.path, saved.check)
+        result = make_result(saved, generated)
         if not result.recorded:
             logger.warning(
                 "%s is empty: saved but not recorded (it may be a failed transfer)", result.path

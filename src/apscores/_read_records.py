@@ -22,6 +22,7 @@ Decisions that are ours, not College Board's (see ``file-layout.md`` §1.6, §4.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeAlias, TypeVar
@@ -39,7 +40,7 @@ from apscores.models import (
     ScoreReport,
     Student,
 )
-from apscores.years import expand_year, format_mmddyy, parse_mmddyy, shorten_year
+from apscores.years import ascii_digits, expand_year, format_mmddyy, parse_mmddyy, shorten_year
 
 __all__ = [
     "AWARD_SLOTS",
@@ -103,7 +104,7 @@ _PAD_WIDTHS: dict[str, int] = {
 def college_code_to_di(text: str, *, lenient: bool = False) -> str:
     """``001234`` -> ``1234``; other shapes are kept (stripped). ``lenient`` pads ``234``."""
     code = text.strip()
-    if code.isdigit():
+    if ascii_digits(code):
         if len(code) == 6 and code.startswith("00"):
             return code[2:]
         if lenient and len(code) < 4:
@@ -115,7 +116,7 @@ def pad_codes(values: dict[str, str]) -> None:
     """Put back leading zeros that spreadsheets drop from digit codes (``7`` -> ``07``)."""
     for name, value in values.items():
         width = _PAD_WIDTHS.get(name)
-        if width and value and len(value) < width and value.isdigit():
+        if width and value and len(value) < width and ascii_digits(value):
             values[name] = value.zfill(width)
 
 
@@ -126,7 +127,7 @@ def parse_year(name: str, text: str, line: int | None, lenient: bool) -> int | N
     found = YEARS.get(text)
     if found is not None:
         return found
-    if lenient and text.isdigit():
+    if lenient and ascii_digits(text):
         if len(text) == 4:
             return int(text)
         if len(text) == 1:
@@ -134,22 +135,34 @@ def parse_year(name: str, text: str, line: int | None, lenient: bool) -> int | N
     raise ParseError("not a two-digit year", line=line, field=name, raw=text)
 
 
+_SLASHED = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(name: str, text: str, line: int | None, lenient: bool) -> dt.date | None:
-    """A MMDDYY date (blank -> None); ``lenient`` also takes MDDYY, M/D/Y and ISO dates."""
+    """A MMDDYY date (blank -> None); ``lenient`` also takes MDDYY, M/D/Y and ISO dates.
+
+    Digits are ASCII only, and every shape is matched whole, so nothing a spreadsheet did
+    not plausibly write (``²``, ``1_0``, a 20-digit year) is read as a date.
+    """
     raw = text.strip()
     if not raw:
         return None
     try:
         if lenient:
-            if "/" in raw:
-                month, day, year = (int(part) for part in raw.split("/"))
-                return dt.date(year if year > 99 else expand_year(year), month, day)
-            if "-" in raw:
+            slashed = _SLASHED.fullmatch(raw)
+            if slashed:
+                month, day, year = slashed.groups()
+                full = int(year) if len(year) == 4 else expand_year(int(year))
+                return dt.date(full, int(month), int(day))
+            if _ISO.fullmatch(raw):
                 return dt.date.fromisoformat(raw)
-            if len(raw) == 5 and raw.isdigit():
+            if len(raw) == 5 and ascii_digits(raw):
                 raw = raw.zfill(6)
+            if "/" in raw or "-" in raw:
+                raise ValueError("expected MMDDYY, M/D/YYYY or YYYY-MM-DD")
         return parse_mmddyy(raw if lenient else text)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         reason = f"not a valid MMDDYY date ({exc})"
         raise ParseError(reason, line=line, field=name, raw=text) from None
 

@@ -2,12 +2,18 @@
 
 A source is a path (opened here and closed here), a binary file object (left open: the
 caller owns it), raw ``bytes`` (treated as file content), or any iterable of ``bytes`` or
-``str`` lines (an iterable of lines, not of arbitrary chunks). Nothing is read ahead beyond
-the first non-blank line, so memory stays constant whatever the file size.
+``str`` lines (an iterable of lines, not of arbitrary chunks). Byte sources are read in
+blocks of :data:`BLOCK` bytes, so memory stays constant whatever the file size.
+
+Line endings. A path, a file object and the same ``bytes`` give the same lines: LF and CRLF
+end a line, and so does a lone CR when the file's first line ends with one (old Mac
+exports, "CSV (Macintosh)"); in an LF or CRLF file a lone CR is data, which the readers
+then refuse where it does not belong (a CR in an unquoted CSV cell).
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -15,18 +21,25 @@ from typing import BinaryIO, Literal, TypeAlias, Union
 
 from apscores._atomic import atomic_write
 from apscores._closing import Closing
-from apscores.errors import ConfigurationError, ParseError
+from apscores.errors import ConfigurationError, EmptyFileError, ParseError, UnknownFormatError
 from apscores.models import ScoreReport
 
 __all__ = [
+    "BLOCK",
+    "CONTROL_BYTES",
     "Destination",
     "ErrorMode",
     "Line",
     "Reader",
     "Source",
+    "binary_error",
     "check_mode",
+    "first_line",
+    "is_binary",
     "open_lines",
     "peek",
+    "source_name",
+    "split_lines",
     "write_lines",
 ]
 
@@ -47,14 +60,65 @@ def check_mode(errors: str) -> bool:
     return errors == "collect"
 
 
+#: Bytes read from a file at a time.
+BLOCK = 1 << 20
+
+
+def _ending(head: bytes) -> bytes:
+    """The file's line ending: a lone CR only if the first line ends with one."""
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    if cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] != b"\n":
+        return b"\r"
+    return b"\n"
+
+
+def split_lines(read: Callable[[int], bytes], block: int = BLOCK) -> Iterator[bytes]:
+    """The lines of a binary stream, each with its line ending (the last may lack one).
+
+    ``block`` bytes are read at a time; memory holds about two blocks.
+    """
+    data = read(block)
+    if not data:
+        return
+    ending = _ending(data)
+    rest = b""
+    while data:
+        chunk = rest + data if rest else data
+        rest = b""
+        if ending == b"\n":
+            for line in io.BytesIO(chunk):  # readline in C: fast, and LF only
+                if line[-1:] == b"\n":
+                    yield line
+                else:
+                    rest = line
+        else:
+            pieces = chunk.split(ending)
+            rest = pieces.pop()
+            yield from (piece + ending for piece in pieces)
+        data = read(block)
+    if rest:
+        yield rest
+
+
+def source_name(source: Source) -> str | None:
+    """What errors call the source: a path as given, a file object's name, else None."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else None
+
+
 def open_lines(source: Source) -> tuple[Iterator[Line], Callable[[], None]]:
     """An iterator over the source's lines, and how to close what we opened."""
     if isinstance(source, (str, os.PathLike)):
         handle = open(source, "rb")  # noqa: SIM115 - closed by the Reader
-        return iter(handle), handle.close
+        return split_lines(handle.read), handle.close
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return iter(bytes(source).splitlines(keepends=True)), _nothing
-    return iter(source), _nothing
+        return split_lines(io.BytesIO(bytes(source)).read), _nothing
+    read = getattr(source, "read", None)
+    if callable(read) and not isinstance(source, io.TextIOBase):
+        return split_lines(read), _nothing
+    return iter(source), _nothing  # lines already (a text file yields them itself)
 
 
 def peek(lines: Iterator[Line]) -> tuple[Line | None, Iterator[Line]]:
@@ -62,9 +126,70 @@ def peek(lines: Iterator[Line]) -> tuple[Line | None, Iterator[Line]]:
     seen: list[Line] = []
     for line in lines:
         seen.append(line)
-        if line.strip():
+        blank = not (
+            line.strip(_BLANK_BYTES) if isinstance(line, bytes) else line.strip(_BLANK_TEXT)
+        )
+        if not blank:
             return line, itertools.chain(seen, lines)
     return None, iter(seen)
+
+
+#: What a blank line may hold: white space and the old DOS end-of-file mark (0x1A).
+_BLANK_TEXT = " \t\r\n\x0b\x0c\x1a"
+_BLANK_BYTES = _BLANK_TEXT.encode("ascii")
+
+
+#: Bytes no text score file holds: C0 controls but tab, LF, VT... (the DOS end-of-file
+#: mark 0x1A and form feed 0x0C are tolerated as blanks), and DEL.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1A), *range(0x1B, 0x20), 0x7F])
+_CONTROL_TEXT = CONTROL_BYTES.decode("latin-1")
+_CONTROL_TABLE = str.maketrans("", "", _CONTROL_TEXT)
+
+
+def is_binary(line: Line) -> bool:
+    """Whether a line holds bytes no text score file does (NUL, other control bytes)."""
+    if isinstance(line, bytes):
+        return len(line.translate(None, CONTROL_BYTES)) != len(line)
+    return len(line.translate(_CONTROL_TABLE)) != len(line)
+
+
+def binary_error(name: str | None) -> UnknownFormatError:
+    """What a file of binary data (or no kind of text score file) is told."""
+    return UnknownFormatError(
+        "the file holds binary data (NUL or other control bytes): "
+        "it is not an AP score file (TXT or CSV)",
+        file=name,
+    )
+
+
+def first_line(
+    lines: Iterator[Line],
+    close: Callable[[], None],
+    name: str | None,
+    plausible: Callable[[Line], bool] = lambda line: False,
+) -> tuple[Line, Iterator[Line]]:
+    """The first non-blank line (and all lines again), refusing empty and binary input.
+
+    Both are file-level problems, raised in ``errors="collect"`` mode too; the source is
+    closed before raising. A first line with control bytes that ``plausible`` still takes
+    for a record of the expected format is left to the reader, which names the bad field.
+    """
+    try:
+        first, lines = peek(lines)
+        if first is None:
+            raise EmptyFileError(file=name)
+        if isinstance(first, bytes) and first.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise UnknownFormatError(
+                "the file is UTF-16 text (a spreadsheet's 'Unicode Text'?); save it as "
+                "'CSV UTF-8' and read that",
+                file=name,
+            )
+        if is_binary(first) and not plausible(first):
+            raise binary_error(name)
+    except BaseException:
+        close()
+        raise
+    return first, lines
 
 
 class Reader(Closing, Iterator[ScoreReport]):

@@ -57,7 +57,8 @@ from apscores._protocol import (
     GeneratedFile,
     Kind,
 )
-from apscores.errors import DownloadError
+from apscores.errors import DownloadError, ParseError
+from apscores.filecheck import FileCheck, check_file
 
 __all__ = [
     "AsyncClient",
@@ -172,7 +173,12 @@ def _commit(out: AtomicFile, placement: proto.Placement) -> Path:
 
 
 def _flow(
-    di_code: str, kind: str, format: str, dest: Dest, observer: DownloadObserver | None
+    di_code: str,
+    kind: str,
+    format: str,
+    dest: Dest,
+    observer: DownloadObserver | None,
+    check: bool,
 ) -> proto.DownloadFlow:
     """``Institution.download``'s steps, options checked before anything is generated."""
     fmt, knd = proto.check_format(format), proto.check_kind(kind)
@@ -183,7 +189,16 @@ def _flow(
         knd,
         place=lambda generated: _placement(dest, generated, replace_named=False),
         observer=observer,
+        check=check,
     )
+
+
+def _file_check(path: Path, generated: GeneratedFile) -> FileCheck | proto.Failure:
+    """The saved body checked as a whole score file (see :mod:`apscores.filecheck`)."""
+    try:
+        return check_file(path, generated.format, name=generated.file_name)
+    except ParseError as problem:
+        return proto.incomplete_file(problem, generated)
 
 
 class _BaseClient:
@@ -328,22 +343,26 @@ class Client(_BaseClient, Closing):
         if isinstance(step, proto.Generate):
             return self.files.generate(step.di_code, format=step.format, kind=step.kind)
         if isinstance(step, proto.Fetch):
-            return self._fetch(step.generated, step.placement)
+            return self._fetch(step.generated, step.placement, check=step.check)
         self.files.record(step.generated)
         return None
 
-    def _fetch(self, generated: GeneratedFile, placement: proto.Placement) -> proto.Saved:
+    def _fetch(
+        self, generated: GeneratedFile, placement: proto.Placement, *, check: bool
+    ) -> proto.Saved:
         backoff = proto.Backoff(self._settings)
         while True:
             if proto.is_url_expired(generated.url, time.time()):
                 raise proto.expired_error("its Expires time has passed")
-            outcome = self._fetch_once(generated.url, placement)
+            outcome = self._fetch_once(generated, placement, check)
             if isinstance(outcome, proto.Saved):
                 return outcome
             self._sleep(proto.retry_delay(backoff, outcome, proto.DOWNLOAD))
 
-    def _fetch_once(self, url: str, placement: proto.Placement) -> proto.Saved | proto.Failure:
-        request = proto.build_download_request(url)
+    def _fetch_once(
+        self, generated: GeneratedFile, placement: proto.Placement, check: bool
+    ) -> proto.Saved | proto.Failure:
+        request = proto.build_download_request(generated.url)
         for _hop in range(proto.MAX_REDIRECTS + 1):
             proto.apply_timeout(request, self._settings.timeout)
             try:
@@ -354,32 +373,43 @@ class Client(_BaseClient, Closing):
                 proto.log_response(response, 0)
                 next_request = proto.download_redirect(response)
                 if next_request is None:
-                    return self._save(response, placement)
+                    return self._save(response, placement, generated, check)
             finally:
                 response.close()
             request = next_request
         return proto.Failure(DownloadError("the download was redirected too many times"), False)
 
     def _save(
-        self, response: httpx.Response, placement: proto.Placement
+        self,
+        response: httpx.Response,
+        placement: proto.Placement,
+        generated: GeneratedFile,
+        check: bool,
     ) -> proto.Saved | proto.Failure:
         if not response.is_success:
-            body = b""
+            refusal = b""
             with contextlib.suppress(httpx.HTTPError):
-                body = response.read()
-            return proto.classify_download_status(response, body=body, now=time.time())
-        check = proto.BodyCheck(proto.content_length(response))
+                refusal = response.read()
+            return proto.classify_download_status(response, body=refusal, now=time.time())
+        body = proto.BodyCheck(proto.content_length(response))
         with AtomicFile(placement.path) as out:
             try:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
-                    check.feed(chunk)
+                    body.feed(chunk)
             except httpx.HTTPError as exc:
-                return proto.body_broken(exc, check.size)
-            failure = check.finish(response.num_bytes_downloaded)
+                return proto.body_broken(exc, body.size)
+            failure = body.finish(response.num_bytes_downloaded)
             if failure is not None:
                 return failure
-            return proto.Saved(_commit(out, placement), check)
+            found: FileCheck | None = None
+            if check:
+                out.file.flush()
+                outcome = _file_check(out.temp_path, generated)
+                if isinstance(outcome, proto.Failure):
+                    return outcome
+                found = outcome
+            return proto.Saved(_commit(out, placement), body, found)
 
 
 class Session(_SessionBase):
@@ -419,15 +449,17 @@ class Files:
             ),
         )
 
-    def download(self, generated: GeneratedFile, dest: Dest) -> Path:
+    def download(self, generated: GeneratedFile, dest: Dest, *, check: bool = True) -> Path:
         """Stream the file atomically into ``dest`` (a directory or a file path).
 
         In a directory an existing file is never replaced (a free name is chosen, see the
         module docstring); an explicit file path is replaced. Returns the final path.
-        Raises :class:`DownloadURLExpired` when the URL is dead: generate again.
+        Raises :class:`DownloadURLExpired` when the URL is dead (generate again), and
+        :class:`IncompleteFileError` when ``check`` finds the body is not a whole score
+        file (nothing is kept; do not record it).
         """
         placement = _placement(dest, generated, replace_named=True)
-        saved = self._client._fetch(generated, placement)
+        saved = self._client._fetch(generated, placement, check=check)
         return saved.path
 
     def record(self, generated: GeneratedFile) -> None:
@@ -457,14 +489,18 @@ class Institution:
         format: Format = "txt",
         dest: Dest = ".",
         observer: DownloadObserver | None = None,
+        check: bool = True,
     ) -> DownloadResult | None:
         """Fetch and record the next file; ``None`` when there is nothing to fetch.
 
-        An existing file is never replaced (see the module docstring). If recording fails
+        An existing file is never replaced (see the module docstring). Before it is
+        recorded the file is checked to be a whole score file (``check=False`` skips
+        that; see :mod:`apscores.filecheck`); one that is not is fetched again, then
+        :class:`IncompleteFileError` is raised and nothing is recorded. If recording fails
         the file is kept and :class:`RecordError` names it and its id. ``observer`` is told
         each step as it happens (see :class:`DownloadObserver`).
         """
-        runner = proto.FlowRunner(_flow(self.di_code, kind, format, dest, observer))
+        runner = proto.FlowRunner(_flow(self.di_code, kind, format, dest, observer, check))
         while runner.step is not None:
             try:
                 outcome = self._client._perform(runner.step)
@@ -569,24 +605,26 @@ class AsyncClient(_BaseClient):
         if isinstance(step, proto.Generate):
             return await self.files.generate(step.di_code, format=step.format, kind=step.kind)
         if isinstance(step, proto.Fetch):
-            return await self._fetch(step.generated, step.placement)
+            return await self._fetch(step.generated, step.placement, check=step.check)
         await self.files.record(step.generated)
         return None
 
-    async def _fetch(self, generated: GeneratedFile, placement: proto.Placement) -> proto.Saved:
+    async def _fetch(
+        self, generated: GeneratedFile, placement: proto.Placement, *, check: bool
+    ) -> proto.Saved:
         backoff = proto.Backoff(self._settings)
         while True:
             if proto.is_url_expired(generated.url, time.time()):
                 raise proto.expired_error("its Expires time has passed")
-            outcome = await self._fetch_once(generated.url, placement)
+            outcome = await self._fetch_once(generated, placement, check)
             if isinstance(outcome, proto.Saved):
                 return outcome
             await self._sleep(proto.retry_delay(backoff, outcome, proto.DOWNLOAD))
 
     async def _fetch_once(
-        self, url: str, placement: proto.Placement
+        self, generated: GeneratedFile, placement: proto.Placement, check: bool
     ) -> proto.Saved | proto.Failure:
-        request = proto.build_download_request(url)
+        request = proto.build_download_request(generated.url)
         for _hop in range(proto.MAX_REDIRECTS + 1):
             proto.apply_timeout(request, self._settings.timeout)
             try:
@@ -597,32 +635,43 @@ class AsyncClient(_BaseClient):
                 proto.log_response(response, 0)
                 next_request = proto.download_redirect(response)
                 if next_request is None:
-                    return await self._save(response, placement)
+                    return await self._save(response, placement, generated, check)
             finally:
                 await response.aclose()
             request = next_request
         return proto.Failure(DownloadError("the download was redirected too many times"), False)
 
     async def _save(
-        self, response: httpx.Response, placement: proto.Placement
+        self,
+        response: httpx.Response,
+        placement: proto.Placement,
+        generated: GeneratedFile,
+        check: bool,
     ) -> proto.Saved | proto.Failure:
         if not response.is_success:
-            body = b""
+            refusal = b""
             with contextlib.suppress(httpx.HTTPError):
-                body = await response.aread()
-            return proto.classify_download_status(response, body=body, now=time.time())
-        check = proto.BodyCheck(proto.content_length(response))
+                refusal = await response.aread()
+            return proto.classify_download_status(response, body=refusal, now=time.time())
+        body = proto.BodyCheck(proto.content_length(response))
         with AtomicFile(placement.path) as out:
             try:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)
-                    check.feed(chunk)
+                    body.feed(chunk)
             except httpx.HTTPError as exc:
-                return proto.body_broken(exc, check.size)
-            failure = check.finish(response.num_bytes_downloaded)
+                return proto.body_broken(exc, body.size)
+            failure = body.finish(response.num_bytes_downloaded)
             if failure is not None:
                 return failure
-            return proto.Saved(_commit(out, placement), check)
+            found: FileCheck | None = None
+            if check:
+                out.file.flush()
+                outcome = await anyio.to_thread.run_sync(_file_check, out.temp_path, generated)
+                if isinstance(outcome, proto.Failure):
+                    return outcome
+                found = outcome
+            return proto.Saved(_commit(out, placement), body, found)
 
 
 class AsyncSession(_SessionBase):
@@ -662,15 +711,17 @@ class AsyncFiles:
             ),
         )
 
-    async def download(self, generated: GeneratedFile, dest: Dest) -> Path:
+    async def download(self, generated: GeneratedFile, dest: Dest, *, check: bool = True) -> Path:
         """Stream the file atomically into ``dest`` (a directory or a file path).
 
         In a directory an existing file is never replaced (a free name is chosen, see the
         module docstring); an explicit file path is replaced. Returns the final path.
-        Raises :class:`DownloadURLExpired` when the URL is dead: generate again.
+        Raises :class:`DownloadURLExpired` when the URL is dead (generate again), and
+        :class:`IncompleteFileError` when ``check`` finds the body is not a whole score
+        file (nothing is kept; do not record it).
         """
         placement = _placement(dest, generated, replace_named=True)
-        saved = await self._client._fetch(generated, placement)
+        saved = await self._client._fetch(generated, placement, check=check)
         return saved.path
 
     async def record(self, generated: GeneratedFile) -> None:
@@ -700,14 +751,18 @@ class AsyncInstitution:
         format: Format = "txt",
         dest: Dest = ".",
         observer: DownloadObserver | None = None,
+        check: bool = True,
     ) -> DownloadResult | None:
         """Fetch and record the next file; ``None`` when there is nothing to fetch.
 
-        An existing file is never replaced (see the module docstring). If recording fails
+        An existing file is never replaced (see the module docstring). Before it is
+        recorded the file is checked to be a whole score file (``check=False`` skips
+        that; see :mod:`apscores.filecheck`); one that is not is fetched again, then
+        :class:`IncompleteFileError` is raised and nothing is recorded. If recording fails
         the file is kept and :class:`RecordError` names it and its id. ``observer`` is told
         each step as it happens (see :class:`DownloadObserver`).
         """
-        runner = proto.FlowRunner(_flow(self.di_code, kind, format, dest, observer))
+        runner = proto.FlowRunner(_flow(self.di_code, kind, format, dest, observer, check))
         while runner.step is not None:
             try:
                 outcome = await self._client._perform(runner.step)

@@ -11,6 +11,13 @@ TXT-only fields. Exam columns are recognised by name plus a two-digit suffix ``0
 Two columns both called ``Institution Name`` are the high school, then the college. Unknown
 columns are ignored; the first of two columns with the same meaning wins. PSFIX's student
 address names (numbered 0-2) are left out: they collide with the K-12 names (numbered 1-3).
+A header naming none of the known columns is :class:`~apscores.errors.UnknownFormatError`;
+one naming some but not the required ones is :class:`~apscores.errors.MissingColumnsError`.
+
+Rows are strict (a reader never guesses): a row with fewer cells than the header, more
+cells with text in them, an unterminated quote at the end of the file, a CR inside an
+unquoted cell, a cell longer than :data:`MAX_CELL` characters or anything else the ``csv``
+module cannot parse is a :class:`~apscores.errors.ParseError` naming the row's first line.
 
 Values are right-stripped and read leniently (see :mod:`apscores._read_records`): codes get
 their leading zeros back (``7`` -> ``07``), the college code may be ``1234`` or ``001234``,
@@ -41,19 +48,27 @@ from apscores._read_source import (
     Line,
     Reader,
     Source,
+    binary_error,
     check_mode,
+    first_line,
+    is_binary,
     open_lines,
     peek,
+    source_name,
     write_lines,
 )
-from apscores.errors import MissingColumnsError, ParseError
+from apscores.errors import EmptyFileError, MissingColumnsError, ParseError, UnknownFormatError
 from apscores.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_FIELDS, LAYOUT_950, Kind
 from apscores.models import Award, ExamScore, Organization, PreviousSchool, ScoreReport
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
 
-__all__ = ["CANONICAL_HEADERS", "normalise_header", "read_csv", "write_csv"]
+__all__ = ["CANONICAL_HEADERS", "MAX_CELL", "normalise_header", "read_csv", "write_csv"]
+
+#: The longest cell a score file may hold. Real values are at most 50 characters (a
+#: 2020+ K-12 last name); anything this long is a damaged or foreign file.
+MAX_CELL = 4096
 
 _DROP = re.compile(r"[^0-9a-z]+")
 
@@ -198,8 +213,12 @@ def _field_for(key: str) -> str | None:
     return None
 
 
-def map_columns(header: list[str]) -> dict[str, int]:
-    """Layout field name -> column index; raises MissingColumnsError if required ones lack."""
+def map_columns(header: list[str], file: str | None = None) -> dict[str, int]:
+    """Layout field name -> column index.
+
+    Raises :class:`UnknownFormatError` when no column is one of a score file, and
+    :class:`MissingColumnsError` when some are but required ones are missing.
+    """
     columns: dict[str, int] = {}
     institutions = 0
     for index, label in enumerate(header):
@@ -213,19 +232,41 @@ def map_columns(header: list[str]) -> dict[str, int]:
             field = _field_for(key)
         if field is not None:
             columns.setdefault(field, index)
+    found = [label for label in header if label.strip()]
+    if not columns:
+        shown = ", ".join(repr(label[:40]) for label in found[:5]) or "no labels"
+        raise UnknownFormatError(
+            f"line 1 is not a CSV header of an AP score file: none of its columns "
+            f"({shown}{', ...' if len(found) > 5 else ''}) is a score-file column",
+            file=file,
+        )
     missing = [CANONICAL_HEADERS[field] for field in _REQUIRED if field not in columns]
     if missing:
-        raise MissingColumnsError(missing, [label for label in header if label.strip()])
+        raise MissingColumnsError(missing, found, file=file)
     return columns
+
+
+def header_cells(line: str) -> list[str] | None:
+    """A first line's cells if it is delimited (comma or tab) and parses as CSV, else None."""
+    delimiter = _delimiter(line)
+    if delimiter not in line:
+        return None
+    try:
+        return next(csv.reader([line], delimiter=delimiter, strict=True), [])
+    except csv.Error:
+        return None
 
 
 def looks_like_header(line: str) -> bool:
     """Whether a first line is a CSV header: a comma or tab, and a cell naming the AP ID."""
-    delimiter = _delimiter(line)
-    if delimiter not in line:
-        return False
-    cells = next(csv.reader([line], delimiter=delimiter), [])
-    return any(normalise_header(cell) in _AP_ID_ALIASES for cell in cells)
+    cells = header_cells(line)
+    return cells is not None and any(normalise_header(cell) in _AP_ID_ALIASES for cell in cells)
+
+
+def names_score_columns(line: str) -> bool:
+    """Whether a delimited first line names at least one column a score file has."""
+    cells = header_cells(line)
+    return cells is not None and any(_field_for(normalise_header(cell)) for cell in cells)
 
 
 def _delimiter(line: str) -> str:
@@ -258,33 +299,56 @@ def _text(raw: Line) -> str:
 
 
 def read_csv(source: Source, *, errors: ErrorMode = "raise") -> Reader:
-    """Read a CSV score file. The header is read now: a missing required column raises
-    :class:`~apscores.errors.MissingColumnsError` here, in both error modes.
+    """Read a CSV score file. The header is read now: an empty or binary file, a header of
+    another kind of file or one missing required columns raises here, in both error modes.
     """
     collect = check_mode(errors)
     raw_lines, close = open_lines(source)
-    return open_reader(raw_lines, close, collect)
+    name = source_name(source)
+    _, raw_lines = first_line(raw_lines, close, name)
+    return open_reader(raw_lines, close, collect, name)
 
 
-def open_reader(raw_lines: Iterator[Line], close: Callable[[], None], collect: bool) -> Reader:
+def _csv_error(error: csv.Error, line: int) -> ParseError:
+    text = str(error)
+    if "new-line character" in text:
+        reason = "a line break (CR) inside an unquoted cell"
+    elif "unexpected end of data" in text:
+        reason = "a quoted cell is not closed before the end of the file"
+    elif "field larger than field limit" in text:
+        reason = f"a cell longer than {MAX_CELL} characters"
+    else:
+        reason = f"not valid CSV ({text})"
+    return ParseError(reason, line=line, field=None, raw="")
+
+
+def open_reader(
+    raw_lines: Iterator[Line], close: Callable[[], None], collect: bool, name: str | None = None
+) -> Reader:
     """The CSV :class:`Reader` over lines already opened; reads the header now."""
     try:
         first, lines = peek(_decode(raw_lines))
         found: list[ParseError] = []
         if first is None:
-            close()
-            return Reader(iter(()), format="csv", errors=found, close=close)
+            raise EmptyFileError(file=name)
         assert isinstance(first, str)
-        reader = csv.reader(lines, delimiter=_delimiter(first))  # type: ignore[arg-type]
-        header = next((row for row in reader if any(cell.strip() for cell in row)), None)
-        if header is None:  # only blank cells: nothing to read
-            close()
-            return Reader(iter(()), format="csv", errors=found, close=close)
-        columns = map_columns(header)
+        if is_binary(first):
+            raise binary_error(name)
+        reader = csv.reader(lines, delimiter=_delimiter(first), strict=True)  # type: ignore[arg-type]
+        try:
+            header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        except csv.Error as error:
+            raise UnknownFormatError(
+                f"line {reader.line_num} is not a CSV header: {_csv_error(error, 1).reason}",
+                file=name,
+            ) from None
+        if header is None:  # only blank cells: no header, no records
+            raise EmptyFileError("the file has no header and no records", file=name)
+        columns = map_columns(header, name)
     except BaseException:
         close()
         raise
-    records = _parse(reader, columns, collect, found, close)
+    records = _parse(reader, columns, len(header), collect, found, close, name)
     return Reader(records, format="csv", errors=found, close=close)
 
 
@@ -359,49 +423,83 @@ _BLOCK_NAMES = tuple(
 )
 
 
+def _check_row(row: list[str], cells: int, line: int) -> None:
+    """Refuse a row that does not fit the header, or holds a cell no score file holds."""
+    if len(row) != cells:
+        if len(row) < cells:
+            raise ParseError(
+                f"the row has {len(row)} cells, the header {cells}: a row cut short",
+                line=line,
+                field=None,
+                raw="",
+            )
+        if any(cell.strip() for cell in row[cells:]):
+            raise ParseError(
+                f"the row has {len(row)} cells, the header {cells}: text beyond the last column",
+                line=line,
+                field=None,
+                raw="",
+            )
+    if max(map(len, row)) > MAX_CELL:
+        raise ParseError(
+            f"a cell longer than {MAX_CELL} characters: not a score-file value",
+            line=line,
+            field=None,
+            raw="",
+        )
+
+
 def _parse(
     reader: CsvReader,
     columns: dict[str, int],
+    cells: int,
     collect: bool,
     errors: list[ParseError],
     close: Callable[[], None],
+    name: str | None = None,
 ) -> Iterator[ScoreReport]:
     """The reading loop: each row's cells are pulled in a few ``itemgetter`` calls, and
     the parts that repeat between rows are looked up by their raw cells in bounded caches
     (see :mod:`apscores.txt`); unseen cells go through the shared, precise builders.
     """
     limit = _CACHE_LIMIT
-    width = max(columns.values()) + 1
     blank = -1 if any(f not in columns for f in _WRITTEN_FIELDS) else None
 
-    def cells(names: tuple[str, ...]) -> Callable[[list[str]], Any]:
+    def cells_of(names: tuple[str, ...]) -> Callable[[list[str]], Any]:
         """Cells by field name, as one tuple (one cell alone for a single name);
         a missing column reads the blank cell appended to each row."""
         return itemgetter(*(columns.get(name, -1) for name in names))
 
-    head = cells(rec.HEAD_FIELDS)
-    part_cells = tuple(cells(names) for names, _, _ in _PARTS)
+    head = cells_of(rec.HEAD_FIELDS)
+    part_cells = tuple(cells_of(names) for names, _, _ in _PARTS)
     named: dict[str, dict[Any, Any]] = {name: {} for _, name, _ in _PARTS}
     caches = tuple(named[name] for _, name, _ in _PARTS)
     assemble = rec.make_assembler(caches, _BUILDERS, limit)
     exam_cache: dict[tuple[str, ...], ExamScore] = {}
     blocks = tuple(
-        (block, names, columns.get(f"exam_code_{block:02d}", -1), cells(names))
+        (block, names, columns.get(f"exam_code_{block:02d}", -1), cells_of(names))
         for block, names in enumerate(_BLOCK_NAMES, start=1)
     )
     rstrip = str.rstrip
     strip = str.strip
     try:
         start = reader.line_num + 1
-        for row in reader:
-            line_no, start = start, reader.line_num + 1
-            if not any(map(strip, row)):
-                continue
-            if len(row) < width:  # spreadsheets drop trailing empty cells
-                row += [""] * (width - len(row))
-            if blank is not None:
-                row.append("")
+        while True:
+            line_no = start
             try:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    raise _csv_error(error, line_no) from None
+                finally:
+                    start = reader.line_num + 1
+                if not any(map(strip, row)):
+                    continue
+                _check_row(row, cells, line_no)
+                if blank is not None:
+                    row.append("")
                 student = tuple(map(rstrip, head(row)))
                 ap_id = student[0]
                 if not ap_id.strip():
@@ -421,6 +519,8 @@ def _parse(
                 keys = [get(row) for get in part_cells]
                 report = assemble(student, tuple(exams), keys, line_no)
             except ParseError as error:
+                if name is not None:
+                    error.in_file(name)
                 if collect:
                     errors.append(error)
                     continue
@@ -428,6 +528,51 @@ def _parse(
             yield report
     finally:
         close()
+
+
+def frame_rows(raw_lines: Iterator[Line], name: str | None = None) -> tuple[int, int]:
+    """Check the header and that every row is complete (no value is read); returns
+    (records, exams). The check a download gets before it is recorded."""
+    first, lines = peek(_decode(raw_lines))
+    if first is None:
+        raise EmptyFileError(file=name)
+    assert isinstance(first, str)
+    reader = csv.reader(lines, delimiter=_delimiter(first), strict=True)  # type: ignore[arg-type]
+    records = exams = 0
+    header: list[str] | None = None
+    codes: list[int] = []
+    while True:
+        line_no = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problem = _csv_error(error, line_no)
+            raise problem.in_file(name) if name else problem from None
+        if not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = row
+            columns = map_columns(header, name)
+            codes = [
+                columns[f"exam_code_{block:02d}"]
+                for block in range(1, EXAM_BLOCK_COUNT + 1)
+                if f"exam_code_{block:02d}" in columns
+            ]
+            continue
+        try:
+            _check_row(row, len(header), line_no)
+        except ParseError as problem:
+            raise problem.in_file(name) if name else problem from None
+        records += 1
+        for at in codes:
+            if not row[at].strip():
+                break
+            exams += 1
+    if header is None:
+        raise EmptyFileError("the file has no header and no records", file=name)
+    return records, exams
 
 
 def _parse_row_slowly(row: list[str], columns: dict[str, int], line: int | None) -> ScoreReport:

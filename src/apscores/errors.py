@@ -5,14 +5,18 @@
     APScoresError
     ├── ConfigurationError          bad or missing options (credentials, DI code)
     ├── ParseError                  a score file line or field we cannot read
-    │   └── MissingColumnsError     a CSV header without the columns we need
+    │   ├── TruncatedRecordError    a TXT line that ends before the fields every record has
+    │   ├── MissingColumnsError     a CSV header without the columns we need
+    │   └── UnknownFormatError      neither a TXT nor a CSV score file (binary, foreign)
+    │       └── EmptyFileError      no record at all (the service never sends one)
     ├── APIConnectionError          the request never got an answer
     │   └── APITimeoutError
     ├── APIStatusError              an HTTP error status (4xx/5xx)
     ├── APIError                    HTTP 200 with ``success: false``
     │   └── AuthenticationError     login refused, or the token was refused again
     ├── DownloadError               a file body that was cut short or is the wrong size
-    │   └── DownloadURLExpired      the short-lived download URL is gone (403 / Expires)
+    │   ├── DownloadURLExpired      the short-lived download URL is gone (403 / Expires)
+    │   └── IncompleteFileError     the saved body is not a whole score file (checked)
     └── RecordError                 the file is saved but the service was not told
 
 Callers catch these, never ``httpx`` exceptions: the client translates those in one place.
@@ -33,9 +37,13 @@ __all__ = [
     "ConfigurationError",
     "DownloadError",
     "DownloadURLExpired",
+    "EmptyFileError",
+    "IncompleteFileError",
     "MissingColumnsError",
     "ParseError",
     "RecordError",
+    "TruncatedRecordError",
+    "UnknownFormatError",
 ]
 
 
@@ -50,34 +58,106 @@ class ConfigurationError(APScoresError, ValueError):
 class ParseError(APScoresError, ValueError):
     """A line or field of a score file could not be read.
 
-    Carries where (``line``, 1-based; ``field``, the layout's field name) and what was
-    found (``raw``), and says all three in its message.
+    Carries where (``file``, when the reader opened a path; ``line``, 1-based; ``field``,
+    the layout's field name) and what was found (``raw``), and says them in its message.
     """
 
-    def __init__(self, reason: str, *, line: int | None, field: str | None, raw: str) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        line: int | None,
+        field: str | None,
+        raw: str,
+        file: str | None = None,
+    ) -> None:
         self.reason = reason
         self.line = line
         self.field = field
         self.raw = raw
-        where = f"line {line}" if line is not None else "input"
-        what = f", field {field!r}" if field else ""
+        self.file = file
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "input"
+        if self.file:
+            where = f"{self.file}: {where}"
+        what = f", field {self.field!r}" if self.field else ""
+        raw = self.raw
         shown = raw if len(raw) <= 80 else raw[:77] + "..."
-        super().__init__(f"{where}{what}: {reason} (found {shown!r})")
+        return f"{where}{what}: {self.reason} (found {shown!r})"
+
+    def in_file(self, file: str) -> ParseError:
+        """Name the file the error is in (the reader does this for paths); returns self."""
+        if not self.file:
+            self.file = file
+            self.args = (self._message(),)
+        return self
 
     def __reduce__(self) -> tuple[object, ...]:  # keep picklable despite keyword-only init
-        return (_rebuild_parse_error, (type(self), self.reason, self.line, self.field, self.raw))
+        return (
+            _rebuild_parse_error,
+            (type(self), self.reason, self.line, self.field, self.raw, self.file),
+        )
 
 
 def _rebuild_parse_error(
-    cls: type[ParseError], reason: str, line: int | None, field: str | None, raw: str
+    cls: type[ParseError],
+    reason: str,
+    line: int | None,
+    field: str | None,
+    raw: str,
+    file: str | None = None,
 ) -> ParseError:
-    return cls(reason, line=line, field=field, raw=raw)
+    error = ParseError.__new__(cls)
+    ParseError.__init__(error, reason, line=line, field=field, raw=raw, file=file)
+    return error
+
+
+class TruncatedRecordError(ParseError):
+    """A TXT line that ends before the last field every record carries (a cut record).
+
+    ``length`` is the line's length without its line ending; ``field`` is the first
+    layout field the line does not reach in full.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        line: int | None,
+        field: str | None,
+        raw: str,
+        file: str | None = None,
+        length: int = 0,
+    ) -> None:
+        self.length = length
+        super().__init__(reason, line=line, field=field, raw=raw, file=file)
+
+    def _message(self) -> str:
+        # Never the raw text: the line is cut anyway, and it holds a student's details.
+        where = f"line {self.line}" if self.line is not None else "a line"
+        if self.file:
+            where = f"{self.file}: {where}"
+        return f"{where} is {self.length} columns: {self.reason}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_truncated,
+            (self.reason, self.line, self.field, self.raw, self.file, self.length),
+        )
+
+
+def _rebuild_truncated(
+    reason: str, line: int | None, field: str | None, raw: str, file: str | None, length: int
+) -> TruncatedRecordError:
+    return TruncatedRecordError(reason, line=line, field=field, raw=raw, file=file, length=length)
 
 
 class MissingColumnsError(ParseError):
     """The CSV header lacks required columns; lists what is missing and what was found."""
 
-    def __init__(self, missing: list[str], found: list[str]) -> None:
+    def __init__(self, missing: list[str], found: list[str], file: str | None = None) -> None:
         self.missing = missing
         self.found = found
         super().__init__(
@@ -86,10 +166,51 @@ class MissingColumnsError(ParseError):
             line=1,
             field=None,
             raw=",".join(found),
+            file=file,
         )
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.missing, self.found))
+        return (type(self), (self.missing, self.found, self.file))
+
+
+class UnknownFormatError(ParseError):
+    """The input is neither a TXT nor a CSV AP score file (binary data, another file).
+
+    A file-level problem: raised in ``errors="collect"`` mode too.
+    """
+
+    def __init__(
+        self, reason: str, *, line: int | None = 1, raw: str = "", file: str | None = None
+    ) -> None:
+        super().__init__(reason, line=line, field=None, raw=raw, file=file)
+
+    def _message(self) -> str:
+        # The reason says what was seen ("line 1 is 37 columns and ..."): no prefix but the file.
+        return f"{self.file}: {self.reason}" if self.file else self.reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_unknown, (type(self), self.reason, self.line, self.raw, self.file))
+
+
+def _rebuild_unknown(
+    cls: type[UnknownFormatError], reason: str, line: int | None, raw: str, file: str | None
+) -> UnknownFormatError:
+    return cls(reason, line=line, raw=raw, file=file)
+
+
+class EmptyFileError(UnknownFormatError):
+    """The input holds no record at all: College Board never sends an empty file (it answers
+    "no score orders found" instead), so an empty file is a failed copy or transfer."""
+
+    def __init__(
+        self,
+        reason: str = "the file is empty: College Board never sends an empty score file",
+        *,
+        line: int | None = None,
+        raw: str = "",
+        file: str | None = None,
+    ) -> None:
+        super().__init__(reason, line=line, raw=raw, file=file)
 
 
 class APIConnectionError(APScoresError):
@@ -129,6 +250,17 @@ class DownloadError(APScoresError):
 
 class DownloadURLExpired(DownloadError):  # noqa: N818 - the name users search for
     """The short-lived download URL expired (or was refused) even after generating again."""
+
+
+class IncompleteFileError(DownloadError):
+    """The downloaded body is not a whole score file (a record cut short, an unknown or
+    empty file), even after generating and downloading it again. Nothing was recorded and
+    nothing was kept; ``problem`` is the reader's :class:`ParseError` (line and reason).
+    """
+
+    def __init__(self, message: str, *, problem: ParseError) -> None:
+        self.problem = problem
+        super().__init__(message)
 
 
 class RecordError(APScoresError):

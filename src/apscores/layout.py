@@ -1,9 +1,17 @@
 """The fixed-width TXT layouts, declared once as data and checked at import.
 
-A :class:`Layout` is a tuple of :class:`Field` (name, 1-based start, width, kind). Readers
-and writers are built from these tables; nothing else in the package knows a byte offset.
-:func:`check_layout` runs at import: fields must be contiguous, never overlap, and add up
-to the record length, so a typo in a table fails loudly before any file is read.
+A :class:`Layout` is a tuple of :class:`Field` (name, 1-based start, width, kind, required).
+Readers and writers are built from these tables; nothing else in the package knows a byte
+offset. :func:`check_layout` runs at import: fields must be contiguous, never overlap, and
+add up to the record length, so a typo in a table fails loudly before any file is read.
+
+Framing (``file-layout.md`` §1.6, decided here once). After its line ending is removed, a
+line is a complete record when it has the layout's length, or is shorter but still reaches
+:attr:`Layout.min_length`: the end of the last *required* field (*Date of this report*,
+column 886; College Board's 2023 layout marks it and *Date of last student update* as not
+optional). Such a line had its trailing blanks trimmed and is padded back. A shorter line
+is a truncated record (a cut download or a damaged copy); :meth:`Layout.first_cut_field`
+names the first field it does not reach.
 
 Positions come from ``file-layout.md`` (PY950 and PSFIX agree on 1-900; 901-950 rest on
 PY950 alone). The May 2024 layout change is unknown: if a real file shows moved fields,
@@ -22,6 +30,7 @@ __all__ = [
     "LAYOUTS",
     "LAYOUT_910",
     "LAYOUT_950",
+    "REQUIRED_FIELDS",
     "Field",
     "Kind",
     "Layout",
@@ -43,12 +52,14 @@ class Kind(enum.Enum):
 
 @attrs.frozen
 class Field:
-    """One field: ``start`` is 1-based as in College Board's tables."""
+    """One field: ``start`` is 1-based as in College Board's tables; ``required`` fields
+    are present in every record, so a line must reach the end of the last of them."""
 
     name: str
     start: int
     width: int
     kind: Kind
+    required: bool = False
 
     @property
     def end(self) -> int:
@@ -76,6 +87,26 @@ class Layout:
                 return candidate
         raise KeyError(f"layout {self.name} has no field {name!r}")
 
+    @property
+    def last_required(self) -> Field:
+        """The required field that ends last (*Date of this report*); the last field of a
+        layout that marks none (then only full-length lines are records)."""
+        return max(
+            (f for f in self.fields if f.required), key=lambda f: f.end, default=self.fields[-1]
+        )
+
+    @property
+    def min_length(self) -> int:
+        """The shortest line that is still a whole record (trailing blanks trimmed)."""
+        return self.last_required.end
+
+    def first_cut_field(self, length: int) -> Field:
+        """The first field a line of ``length`` columns does not hold in full."""
+        for candidate in self.fields:
+            if candidate.end > length:
+                return candidate
+        raise ValueError(f"a line of {length} columns holds every field of layout {self.name}")
+
 
 EXAM_BLOCK_COUNT = 30
 EXAM_BLOCK_START = 539
@@ -93,6 +124,10 @@ EXAM_BLOCK_FIELDS: tuple[tuple[str, int, Kind], ...] = (
 )
 
 T, C, Y, D, F = Kind.TEXT, Kind.CODE, Kind.YEAR, Kind.DATE, Kind.FILLER
+
+#: Fields every record carries: the AP ID, and the two dates College Board's 2023 layout
+#: marks "Optional: No" (file-layout.md §1.6). The last of them ends the shortest record.
+REQUIRED_FIELDS = frozenset({"ap_id", "date_of_last_student_update", "date_of_this_report"})
 
 _HEAD: tuple[tuple[str, int, Kind], ...] = (
     ("ap_id", 8, C),
@@ -168,7 +203,7 @@ def _build(name: str, length: int, specs: tuple[tuple[str, int, Kind], ...]) -> 
     fields: list[Field] = []
     start = 1
     for field_name, width, kind in specs:
-        fields.append(Field(field_name, start, width, kind))
+        fields.append(Field(field_name, start, width, kind, field_name in REQUIRED_FIELDS))
         start += width
     layout = Layout(name, length, tuple(fields))
     check_layout(layout)
@@ -227,3 +262,4 @@ assert LAYOUT_950.field("admin_year_01").start == exam_block_start(1)
 assert LAYOUT_950.field("class_section_code_30").end == exam_block_start(31) - 1
 assert LAYOUT_950.field("date_grades_released_to_college").start == 869
 assert LAYOUT_950.field("race_ethnicity_student_response").start == 901
+assert LAYOUT_950.min_length == LAYOUT_910.min_length == 886  # Date of this report, 881-886

@@ -5,8 +5,12 @@ Both directions are built from :mod:`apscores.layout`; no byte offset is written
 Reading. Each line is decoded as Latin-1 once: Latin-1 maps every byte to exactly one
 character, so slicing the decoded line is slicing bytes (one byte = one column) and an
 accented name (``Muñoz`` with ``ñ`` as byte ``0xF1``) never shifts a column. Values are
-right-stripped. LF and CRLF endings, a UTF-8 BOM on the first line, blank lines and lines
-whose trailing blanks were stripped are all accepted; a line longer than 950 columns is a
+right-stripped. LF, CRLF (and CR-only) endings, a UTF-8 BOM on the first line and blank
+lines are accepted. Framing follows the one rule of :mod:`apscores.layout`: a line shorter
+than the layout is a record whose trailing blanks were trimmed only if it reaches the end
+of *Date of this report* (column 886); a shorter one is a
+:class:`~apscores.errors.TruncatedRecordError` naming the line, its length and the first
+field it cuts, never a padded record. A line longer than 950 columns is a
 :class:`~apscores.errors.ParseError`. A line of exactly 910 columns uses the 910 layout
 (its columns 901-910 are filler and ignored).
 
@@ -37,10 +41,12 @@ from apscores._read_source import (
     Reader,
     Source,
     check_mode,
+    first_line,
     open_lines,
+    source_name,
     write_lines,
 )
-from apscores.errors import ConfigurationError, ParseError
+from apscores.errors import ConfigurationError, ParseError, TruncatedRecordError
 from apscores.layout import (
     EXAM_BLOCK_COUNT,
     EXAM_BLOCK_FIELDS,
@@ -58,7 +64,8 @@ _CACHE_LIMIT = 16384
 _LENGTH = LAYOUT_950.length
 _SHARED = 900  # columns 1-900 are the same in both layouts
 _BLANK = " \t\x1a\x0c"  # what an empty line may hold (\x1a: the old DOS end-of-file mark)
-_ENDINGS = ("\n", "\r\n")  # what follows column 950 on a full line
+_ENDINGS = ("\n", "\r\n", "\r")  # what follows column 950 on a full line
+_MIN_LENGTH = LAYOUT_950.min_length  # the same in both layouts (a layout check says so)
 
 
 def _field(name: str) -> slice:
@@ -193,16 +200,40 @@ _BLOCKS_FOR_LENGTH = tuple(
 
 
 def read_txt(source: Source, *, errors: ErrorMode = "raise") -> Reader:
-    """Read a 950- or 910-column TXT score file; see the module docstring for the rules."""
+    """Read a 950- or 910-column TXT score file; see the module docstring for the rules.
+
+    An empty or binary input raises :class:`~apscores.errors.UnknownFormatError` (or its
+    :class:`~apscores.errors.EmptyFileError`) at once, in both error modes.
+    """
     collect = check_mode(errors)
     lines, close = open_lines(source)
-    return open_reader(lines, close, collect)
+    name = source_name(source)
+    _, lines = first_line(lines, close, name, plausible_record)
+    return open_reader(lines, close, collect, name)
 
 
-def open_reader(lines: Iterator[Line], close: Callable[[], None], collect: bool) -> Reader:
-    """The TXT :class:`Reader` over lines already opened (``apscores.read`` sniffs first)."""
+def plausible_record(line: Line) -> bool:
+    """Whether a line's length fits the framing rule (950 or 910 columns, or trimmed)."""
+    size = len(line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n"))
+    return _MIN_LENGTH <= size <= _LENGTH
+
+
+def open_reader(
+    lines: Iterator[Line],
+    close: Callable[[], None],
+    collect: bool,
+    name: str | None = None,
+    *,
+    first_line_no: int = 1,
+) -> Reader:
+    """The TXT :class:`Reader` over lines already opened (``apscores.read`` sniffs first).
+
+    ``first_line_no`` is the number of the first line given (the columnar path reads a
+    block from the middle of a file); a BOM is removed only from line 1.
+    """
     found: list[ParseError] = []
-    return Reader(_parse(lines, collect, found, close), format="txt", errors=found, close=close)
+    records = _parse(lines, collect, found, close, name, first_line_no)
+    return Reader(records, format="txt", errors=found, close=close)
 
 
 def _strip_bom(lines: Iterator[Line]) -> Iterator[Line]:
@@ -218,9 +249,10 @@ def _strip_bom(lines: Iterator[Line]) -> Iterator[Line]:
 
 
 def _full_line(text: str, line_no: int) -> str | None:
-    """A line that is not exactly 950 columns plus LF or CRLF, made 950 columns long.
+    """A line that is not exactly 950 columns plus its ending, made 950 columns long.
 
-    None for a blank line; a ParseError for a line longer than the layout.
+    None for a blank line; a ParseError for a line longer than the layout, and a
+    TruncatedRecordError for one that ends before the last required field.
     """
     line = text.rstrip("\r\n")
     if len(line) == _LENGTH:
@@ -235,8 +267,25 @@ def _full_line(text: str, line_no: int) -> str | None:
             raw=line,
         )
     if len(line) == LAYOUT_910.length:
-        line = line[:_SHARED]
+        return line[:_SHARED].ljust(_LENGTH)
+    if len(line) < _MIN_LENGTH:
+        raise truncated_record(len(line), line_no, line)
     return line.ljust(_LENGTH)
+
+
+def truncated_record(length: int, line_no: int | None, raw: str = "") -> TruncatedRecordError:
+    """The error for a line of ``length`` columns that ends before the last required field."""
+    cut = LAYOUT_950.first_cut_field(length)
+    last = LAYOUT_950.last_required
+    label = last.name.replace("_", " ").capitalize()
+    return TruncatedRecordError(
+        f"a truncated record (cut in field {cut.name!r}; {label}, columns "
+        f"{last.start}-{last.end}, missing)",
+        line=line_no,
+        field=cut.name,
+        raw=raw,
+        length=length,
+    )
 
 
 def _exam(text: str, block: int, fields: tuple[tuple[str, slice], ...], line_no: int) -> ExamScore:
@@ -279,6 +328,8 @@ def _parse(
     collect: bool,
     errors: list[ParseError],
     close: Callable[[], None],
+    name: str | None = None,
+    first_line_no: int = 1,
 ) -> Iterator[ScoreReport]:
     """The reading loop: one line in, one :class:`ScoreReport` out (or one ParseError)."""
     limit = _CACHE_LIMIT
@@ -294,7 +345,8 @@ def _parse(
     endings = _ENDINGS
     rstrip = str.rstrip
     try:
-        for line_no, raw in enumerate(_strip_bom(lines), start=1):
+        numbered = _strip_bom(lines) if first_line_no == 1 else lines
+        for line_no, raw in enumerate(numbered, start=first_line_no):
             line = raw.decode("latin-1") if isinstance(raw, bytes) else raw
             try:
                 if line[_LENGTH:] not in endings:
@@ -315,6 +367,8 @@ def _parse(
                     exams = _exams_slowly(line, line_no, exam_cache, limit)
                 report = assemble(student, exams, part_texts(line), line_no)
             except ParseError as error:
+                if name is not None:
+                    error.in_file(name)
                 if collect:
                     errors.append(error)
                     continue
@@ -322,6 +376,34 @@ def _parse(
             yield report
     finally:
         close()
+
+
+def frame_lines(lines: Iterator[Line], name: str | None = None) -> tuple[int, int]:
+    """Check every line against the framing rule only; returns (records, exams).
+
+    The check a download gets before it is recorded: it raises the reader's own
+    ParseError for a line too long or cut short, and reads no value, so a file that
+    passes is whole (its values are the reader's business).
+    """
+    records = exams = 0
+    blocks = [where for _, where, _ in _BLOCKS]
+    code = _CODE_IN_BLOCK
+    for line_no, raw in enumerate(_strip_bom(lines), start=1):
+        line = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+        if line[_LENGTH:] not in _ENDINGS:
+            try:
+                full = _full_line(line, line_no)
+            except ParseError as error:
+                raise error.in_file(name) if name else error from None
+            if full is None:
+                continue
+            line = full
+        records += 1
+        for where in blocks:
+            if line[where][code].isspace():
+                break
+            exams += 1
+    return records, exams
 
 
 def _parse_line_slowly(line: str, line_no: int | None = None) -> ScoreReport:
@@ -333,6 +415,8 @@ def _parse_line_slowly(line: str, line_no: int | None = None) -> ScoreReport:
     if len(text) > _LENGTH:
         raise ParseError("the line is longer than the layout", line=line_no, field=None, raw=text)
     layout = LAYOUT_910 if len(text) == LAYOUT_910.length else LAYOUT_950
+    if len(text) < layout.min_length:
+        raise truncated_record(len(text), line_no, text)
     text = text.ljust(layout.length)
     values = {f.name: text[f.slice].rstrip() for f in layout.fields if f.kind is not Kind.FILLER}
     return rec.build_report(values, line=line_no, lenient=False)

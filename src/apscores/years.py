@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["PIVOT", "expand_year", "format_mmddyy", "parse_mmddyy", "shorten_year"]
+__all__ = [
+    "PIVOT",
+    "ascii_digits",
+    "expand_year",
+    "format_mmddyy",
+    "parse_mmddyy",
+    "shorten_year",
+]
 
 PIVOT = 50
 
@@ -33,9 +40,15 @@ def shorten_year(year: int) -> int:
     return yy
 
 
+def ascii_digits(text: str) -> bool:
+    """Only ``0``-``9`` (``str.isdigit`` also lets ``²`` and ``١`` through, and ``int`` reads
+    the Arabic-Indic ones): the one test of "a number" in files."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_mmddyy(text: str) -> dt.date:
     """Parse ``MMDDYY`` (six digits) into a date; raises ``ValueError`` with the reason."""
-    if len(text) != 6 or not text.isdigit():
+    if len(text) != 6 or not ascii_digits(text):
         raise ValueError("expected a MMDDYY date of six digits")
     return dt.date(expand_year(int(text[4:6])), int(text[0:2]), int(text[2:4]))
 

@@ -14,9 +14,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from apscores.cli._output import LOGGER, remove_logging, setup_logging
+from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, ConfigurationError
+from apscores.errors import APScoresError, ConfigurationError, ParseError
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
@@ -74,14 +74,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     files.add_read_arguments(
         commands.add_parser(
-            "read", parents=[common], help="summarise a score file (students, exams, scores)"
+            "read",
+            parents=[common],
+            help="summarise score files (students, exams, scores)",
+            description=(
+                "Summarise one or more TXT or CSV score files: students, exams by name "
+                "(named by their own admin year), scores, statuses and irregularity codes. "
+                "A file that is not a score file, or is damaged, is one line on stderr and "
+                "exit status 2 (run `apscores check` for every problem)."
+            ),
+        )
+    )
+    files.add_check_arguments(
+        commands.add_parser(
+            "check",
+            parents=[common],
+            help="validate score files before loading them into a student system",
+            description=(
+                "Read every record of each file with every rule (framing, codes, years, "
+                "dates, scores) without converting anything, and print a verdict per file: "
+                "records, exams and the first problems by line. Exit 0 when every file is "
+                "valid, 2 when any is not. Run it before loading a file into a student system."
+            ),
         )
     )
     files.add_convert_arguments(
         commands.add_parser(
             "convert",
             parents=[common],
-            help="write a score file as CSV, JSON Lines or Parquet tables",
+            help="write score files as CSV, JSON Lines or Parquet tables",
+            description=(
+                "Write one or more score files as one table: one row per exam (--long, the "
+                "default) or per student (--wide), as CSV, JSON Lines or Parquet. The output "
+                "is written to a temporary file and renamed, so it is complete or absent."
+            ),
         )
     )
     sandbox_cmd.register(commands)
@@ -108,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ConfigurationError as error:
         LOGGER.error("%s", error)
+        return ExitCode.USAGE
+    except ParseError as error:  # a file that is not a score file, or is damaged
+        fail(str(error))
         return ExitCode.USAGE
     except BrokenPipeError:  # e.g. `apscores convert ... -o - | head`: the reader left
         with contextlib.suppress(OSError):

@@ -10,13 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sys
 from typing import Any, TextIO
 
-__all__ = ["LOGGER", "JsonFormatter", "Progress", "remove_logging", "setup_logging"]
+__all__ = ["LOGGER", "JsonFormatter", "Progress", "fail", "remove_logging", "setup_logging"]
 
 LOGGER = logging.getLogger("apscores.cli")
 
 _EXTRA_FIELDS = ("di_code", "event", "path", "download_id", "exit_code")
+
+
+def fail(message: str) -> None:
+    """One line on stderr for a problem the user can fix (a bad file, a bad option)."""
+    sys.stderr.write(f"apscores: {message}\n")
 
 
 class JsonFormatter(logging.Formatter):

@@ -8,16 +8,16 @@ files first (``apscores merge``) so a student's exams are counted once.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 from apscores._atomic import atomic_write
+from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.credit import CreditPolicy, CreditResult, Outcome, write_credit_csv
-from apscores.errors import APScoresError
+from apscores.errors import APScoresError, ParseError
 
 __all__ = ["register", "run"]
 
@@ -66,13 +66,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         policy = CreditPolicy.from_file(args.policy)
     except (APScoresError, OSError) as exc:
-        print(f"apscores credit: error: policy {args.policy}: {exc}", file=sys.stderr)
+        fail(f"policy {args.policy}: {exc}")
         return ExitCode.USAGE
     try:
         with read(args.file) as reader, atomic_write(args.output) as handle:
             write_credit_csv(tally.count(policy.evaluate_many(reader)), handle)
     except (APScoresError, OSError) as exc:
-        print(f"apscores credit: error: {args.file}: {exc}", file=sys.stderr)
+        fail(str(exc) if isinstance(exc, ParseError) else f"{args.file}: {exc}")
         return ExitCode.USAGE
     total = sum(tally.outcomes.values())
     parts = ", ".join(f"{outcome.value}: {tally.outcomes[outcome]}" for outcome in Outcome)

@@ -5,7 +5,7 @@ code   name            meaning
 =====  ==============  ===============================================================
 0      OK              done; at least one file was saved and recorded (or checks passed)
 1      ERROR           an unexpected error (a bug: please report it with the log)
-2      USAGE           bad options or configuration (no credentials, unreadable file...)
+2      USAGE           bad options or configuration, or a file that is not a whole score file
 3      NOTHING_NEW     every DI code ran fine and there was nothing new to download
 4      AUTH            login refused: see ``apscores doctor`` for the checklist
 5      PARTIAL         one or more DI codes failed; the others finished. Re-running is safe

@@ -56,8 +56,10 @@ from apscores.errors import (
     AuthenticationError,
     ConfigurationError,
     DownloadURLExpired,
+    ParseError,
     RecordError,
 )
+from apscores.filecheck import check_file
 from apscores.ledger import Entry, Ledger, State, default_ledger_path
 
 __all__ = [
@@ -100,6 +102,7 @@ class FetchOptions:
     fmt: str = "txt"
     wait_lock: bool = False
     on_new: str | None = None
+    check: bool = True
 
 
 @attrs.define
@@ -114,6 +117,7 @@ class SavedFile:
     exams: int = 0
     recovered: bool = False
     parse_errors: int = 0
+    counted: bool = False  # students and exams came from the download's file check
 
     def as_json(self) -> dict[str, Any]:
         """For ``--json``."""
@@ -338,6 +342,7 @@ class Fetcher:
             format=cast(Format, self.options.fmt),
             dest=self.options.dest,
             observer=observer,
+            check=self.options.check,
         )
         if downloaded is None:
             self._log(di_code, "nothing_new", "no new score orders")
@@ -349,12 +354,12 @@ class Fetcher:
                 f"download {downloaded.download_id} was empty; not recorded, re-run to fetch it"
             )
             return
-        await self._after_save(
-            result,
-            SavedFile(
-                downloaded.path, str(downloaded.download_id), downloaded.size, downloaded.sha256
-            ),
+        saved = SavedFile(
+            downloaded.path, str(downloaded.download_id), downloaded.size, downloaded.sha256
         )
+        if downloaded.records is not None and downloaded.exams is not None:
+            saved.students, saved.exams, saved.counted = downloaded.records, downloaded.exams, True
+        await self._after_save(result, saved)
 
     def _recorded(self, entry: Entry) -> None:
         self.progress.advance(f"{entry.di_code}: recorded")
@@ -394,14 +399,16 @@ class Fetcher:
                 )
                 return None
             size, sha256 = await asyncio.to_thread(_hash_file, target)
-            if size == 0:  # the client never records an empty file; ask for it again
+            problem = await asyncio.to_thread(self._check_adopted, target, entry)
+            if size == 0 or problem:  # never recorded: remove it, and ask for it again
                 target.unlink()
                 self.ledger.mark_abandoned(entry.id)
                 self._log(
                     entry.di_code,
                     "abandoned",
-                    "download %s left an empty file; a new file replaces it",
+                    "download %s left %s; a new file replaces it",
                     entry.download_id,
+                    "an empty file" if size == 0 else f"a file that is not whole ({problem})",
                 )
                 return None
             entry = self.ledger.mark_saved(entry.id, path=target, size=size, sha256=sha256)
@@ -431,11 +438,21 @@ class Fetcher:
             recovered=True,
         )
 
+    def _check_adopted(self, target: Path, entry: Entry) -> str:
+        """Why a file a crashed run left is not a whole score file ("" when it is)."""
+        if not self.options.check:
+            return ""
+        try:
+            check_file(target, entry.format, name=entry.file_name)
+        except ParseError as problem:
+            return str(problem)
+        return ""
+
     async def _after_save(self, result: DiResult, saved: SavedFile) -> None:
         if result.exit_code is ExitCode.NOTHING_NEW:
             result.exit_code = ExitCode.OK
         result.files.append(saved)
-        if saved.path.exists():
+        if saved.path.exists() and not saved.counted:
             try:
                 counts = await asyncio.to_thread(summarise_file, saved.path)
             except APScoresError as error:
@@ -561,6 +578,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         fmt=args.format,
         wait_lock=args.wait_lock,
         on_new=args.on_new,
+        check=args.check,
     )
     show_bar = not args.quiet and not args.json and sys.stderr.isatty()
     progress = Progress(sys.stderr, STEPS_PER_DI * len(di_codes), enabled=show_bar)
@@ -622,6 +640,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="wait_lock",
         action="store_false",
         help="skip a locked DI code and exit 6 (default)",
+    )
+    parser.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="record downloads without checking they are whole score files (only while "
+        "apscores is updated for a changed College Board layout)",
     )
     parser.add_argument(
         "--sandbox",

@@ -1,8 +1,14 @@
-"""``apscores read FILE`` (a readable summary) and ``apscores convert FILE`` (tables).
+"""``apscores read``, ``apscores check`` and ``apscores convert``: looking into score files.
 
-Both stream the file: ``read`` keeps only counters, ``convert --to csv|jsonl`` writes row
-by row (``--wide`` CSV reads the file twice, first to size its header). Parquet needs the
-whole table in memory, like every Parquet writer.
+All three take several files and stream them. ``read`` summarises (students, exams,
+scores) and stops at a file's first problem; ``check`` validates every record of every
+file without converting anything and lists the problems by line (the step to run before
+loading a file into a student system); ``convert --to csv|jsonl`` writes row by row
+(``--wide`` CSV reads the files twice, first to size its header), while Parquet needs the
+whole table in memory, like every Parquet writer. A file that is not a score file, or is
+damaged, is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``) and exit
+status 2, never a traceback. ``--json`` gives each command's result as one JSON document
+on stdout (shapes in ``docs/command-line.md``).
 """
 
 from __future__ import annotations
@@ -11,23 +17,36 @@ import argparse
 import collections
 import contextlib
 import csv
+import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, Any, TextIO
 
 import attrs
 
+from apscores._atomic import atomic_write
 from apscores.catalog import irregularity
+from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import ConfigurationError
+from apscores.errors import ConfigurationError, ParseError
 from apscores.models import ScoreReport
 from apscores.tables import column_names, jsonable, to_rows, write_parquet
 
-__all__ = ["FileSummary", "add_convert_arguments", "add_read_arguments", "summarise"]
+__all__ = [
+    "FileCheckReport",
+    "FileSummary",
+    "add_check_arguments",
+    "add_convert_arguments",
+    "add_read_arguments",
+    "check",
+    "summarise",
+]
 
 FORMATS = ("csv", "jsonl", "parquet")
+#: Problems ``check`` shows per file (all are counted).
+SHOWN_PROBLEMS = 10
 
 
 @attrs.define
@@ -42,7 +61,6 @@ class FileSummary:
     scores: collections.Counter[int | None] = attrs.Factory(collections.Counter)
     statuses: collections.Counter[str] = attrs.Factory(collections.Counter)
     irregularities: collections.Counter[str] = attrs.Factory(collections.Counter)
-    errors: list[str] = attrs.Factory(list)
 
     def add(self, report: ScoreReport) -> None:
         """Count one report."""
@@ -54,6 +72,23 @@ class FileSummary:
             self.scores[exam.score] += 1
             self.statuses[exam.status.value] += 1
             self.irregularities.update(exam.irregularity_codes)
+
+    def as_json(self, path: str) -> dict[str, Any]:
+        """For ``read --json``: counts keyed by text (a missing score is ``"none"``)."""
+        return {
+            "path": path,
+            "format": self.format,
+            "students": self.students,
+            "exams": self.exams,
+            "di_codes": dict(sorted(self.di_codes.items())),
+            "exam_names": dict(self.exam_names.most_common()),
+            "scores": {
+                ("none" if score is None else str(score)): count
+                for score, count in sorted(self.scores.items(), key=lambda i: -(i[0] or 0))
+            },
+            "statuses": dict(self.statuses.most_common()),
+            "irregularities": dict(sorted(self.irregularities.items())),
+        }
 
     def render(self, name: str) -> str:
         """The summary as text for a terminal."""
@@ -83,108 +118,222 @@ class FileSummary:
             lines.append("Irregularity codes:")
             for code, count in sorted(self.irregularities.items()):
                 lines.append(f"  {code}  {count:>6}  {irregularity(code).description}")
-        if self.errors:
-            lines.append(f"Unreadable lines: {len(self.errors)}")
-            lines.extend(f"  {error}" for error in self.errors[:10])
-            if len(self.errors) > 10:
-                lines.append(f"  ... and {len(self.errors) - 10} more")
         return "\n".join(lines) + "\n"
 
 
 def summarise(path: Path) -> FileSummary:
-    """Count what a score file holds (unreadable lines are listed, not fatal)."""
+    """Count what a score file holds; its first problem raises (a ParseError)."""
     from apscores.reading import read
 
     summary = FileSummary()
-    with read(path, errors="collect") as reader:
+    with read(path) as reader:
+        summary.format = reader.format
         for report in reader:
             summary.add(report)
-        summary.format = reader.format
-        summary.errors = [str(error) for error in reader.errors]
     return summary
 
 
-def run_read(args: argparse.Namespace) -> int:
-    """``apscores read FILE``."""
-    path: Path = args.file
-    if not path.is_file():
-        raise ConfigurationError(f"{path} is not a file")
-    sys.stdout.write(summarise(path).render(str(path)))
-    return ExitCode.OK
+@attrs.define
+class FileCheckReport:
+    """What ``apscores check`` found in one file."""
+
+    path: str
+    format: str = ""
+    records: int = 0
+    exams: int = 0
+    problems: list[ParseError] = attrs.Factory(list)
+    file_problem: ParseError | None = None  # the file as a whole is not a score file
+
+    @property
+    def valid(self) -> bool:
+        """True when every record of the file reads cleanly."""
+        return self.file_problem is None and not self.problems
+
+    def as_json(self) -> dict[str, Any]:
+        """For ``check --json``."""
+        problems = [self.file_problem] if self.file_problem else self.problems
+        return {
+            "path": self.path,
+            "valid": self.valid,
+            "format": self.format or None,
+            "records": self.records,
+            "exams": self.exams,
+            "problem_count": len(problems),
+            "problems": [
+                {"line": p.line, "field": p.field, "kind": type(p).__name__, "message": str(p)}
+                for p in problems[:SHOWN_PROBLEMS]
+            ],
+        }
+
+    def render(self) -> str:
+        """The verdict as text: one line, then the first problems by line."""
+        if self.file_problem is not None:
+            return f"{self.path}: INVALID: {self.file_problem}\n"
+        head = f"{self.path}: {self.format.upper()}, {self.records} records, {self.exams} exams"
+        if self.valid:
+            return f"{head}: valid\n"
+        lines = [f"{head}: INVALID, {len(self.problems)} problem(s)"]
+        lines.extend(f"  {problem}" for problem in self.problems[:SHOWN_PROBLEMS])
+        if len(self.problems) > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(self.problems) - SHOWN_PROBLEMS} more")
+        return "\n".join(lines) + "\n"
 
 
-def _reports(path: Path) -> Iterator[ScoreReport]:
+def check(path: Path) -> FileCheckReport:
+    """Read every record of ``path`` with every rule, collecting what is wrong."""
     from apscores.reading import read
 
-    with read(path) as reader:
-        yield from reader
+    found = FileCheckReport(str(path))
+    try:
+        with read(path, errors="collect") as reader:
+            found.format = reader.format
+            for report in reader:
+                found.records += 1
+                found.exams += len(report.exams)
+            found.problems = list(reader.errors)
+    except ParseError as problem:  # unknown, empty or binary file; missing CSV columns
+        found.file_problem = problem
+    return found
+
+
+def _existing(paths: Sequence[Path]) -> None:
+    for path in paths:
+        if not path.is_file():
+            raise ConfigurationError(f"{path} is not a file")
+
+
+def run_read(args: argparse.Namespace) -> int:
+    """``apscores read FILE...``."""
+    _existing(args.files)
+    code = ExitCode.OK
+    results: list[dict[str, Any]] = []
+    for path in args.files:
+        try:
+            summary = summarise(path)
+        except ParseError as error:
+            fail(str(error.in_file(str(path))))
+            results.append({"path": str(path), "error": str(error)})
+            code = ExitCode.USAGE
+            continue
+        if args.json:
+            results.append(summary.as_json(str(path)))
+        else:
+            sys.stdout.write(summary.render(str(path)))
+    if args.json:
+        sys.stdout.write(json.dumps({"files": results}, indent=2, ensure_ascii=False) + "\n")
+    return code
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """``apscores check FILE...``: 0 when every file is valid, 2 when any is not."""
+    _existing(args.files)
+    reports = [check(path) for path in args.files]
+    if args.json:
+        document = {"valid": all(r.valid for r in reports), "files": [r.as_json() for r in reports]}
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for found in reports:
+            sys.stdout.write(found.render())
+    return ExitCode.OK if all(r.valid for r in reports) else ExitCode.USAGE
+
+
+def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:
+    from apscores.reading import read
+
+    for path in paths:
+        with read(path) as reader:
+            yield from reader
 
 
 @contextlib.contextmanager
 def _open_text(output: str) -> Iterator[TextIO]:
+    """stdout, or a file written atomically (complete or absent, mode 0600)."""
     if output == "-":
         yield sys.stdout
         return
-    with Path(output).open("w", encoding="utf-8", newline="") as handle:
-        yield handle
+    with atomic_write(output) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="", write_through=True)
+        try:
+            yield text
+            text.flush()
+        finally:
+            text.detach()
 
 
-def _write_csv(path: Path, out: IO[str], long: bool) -> int:
+def _write_csv(paths: Sequence[Path], out: IO[str], long: bool) -> int:
     max_exams = None
     if not long:  # a CSV header must list every column: size it with a first pass
-        max_exams = max((len(report.exams) for report in _reports(path)), default=0)
+        max_exams = max((len(report.exams) for report in _reports(paths)), default=0)
     names = column_names(long=long, max_exams=max_exams or 0)
     writer = csv.DictWriter(out, fieldnames=names)
     writer.writeheader()
     count = 0
-    for row in to_rows(_reports(path), long=long, max_exams=max_exams):
+    for row in to_rows(_reports(paths), long=long, max_exams=max_exams):
         writer.writerow(jsonable(row))
         count += 1
     return count
 
 
-def _write_jsonl(path: Path, out: IO[str], long: bool) -> int:
+def _write_jsonl(paths: Sequence[Path], out: IO[str], long: bool) -> int:
     count = 0
-    for row in to_rows(_reports(path), long=long):
+    for row in to_rows(_reports(paths), long=long):
         out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    """``apscores convert FILE --to csv|jsonl|parquet [--long|--wide] -o OUT``."""
-    path: Path = args.file
-    if not path.is_file():
-        raise ConfigurationError(f"{path} is not a file")
+    """``apscores convert FILE... --to csv|jsonl|parquet [--long|--wide] -o OUT``."""
+    _existing(args.files)
     target = args.to or Path(args.output).suffix.lstrip(".").lower()
     if target not in FORMATS:
         raise ConfigurationError(
             f"cannot tell the output format from {args.output!r}: give --to csv|jsonl|parquet"
         )
     long = not args.wide
-    if target == "parquet":
-        if args.output == "-":
-            raise ConfigurationError("Parquet cannot go to stdout; give -o FILE.parquet")
-        count = write_parquet(_reports(path), args.output, long=long)
-    else:
-        with _open_text(args.output) as out:
-            write = _write_csv if target == "csv" else _write_jsonl
-            count = write(path, out, long)
-    if args.output != "-":
-        shape = "one per exam" if long else "one per student"
+    try:
+        if target == "parquet":
+            if args.output == "-":
+                raise ConfigurationError("Parquet cannot go to stdout; give -o FILE.parquet")
+            count = write_parquet(_reports(args.files), args.output, long=long)
+        else:
+            with _open_text(args.output) as out:
+                write = _write_csv if target == "csv" else _write_jsonl
+                count = write(args.files, out, long)
+    except ParseError as error:
+        fail(str(error))
+        return ExitCode.USAGE
+    shape = "one per exam" if long else "one per student"
+    if args.json:
+        summary = {"output": args.output, "format": target, "rows": count, "long": long}
+        stream = sys.stderr if args.output == "-" else sys.stdout
+        stream.write(json.dumps(summary) + "\n")
+    elif args.output != "-":
         sys.stderr.write(f"wrote {count} rows ({shape}) to {args.output}\n")
     return ExitCode.OK
 
 
+def _files_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="TXT or CSV score files (one or more)"
+    )
+
+
 def add_read_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``apscores read``."""
-    parser.add_argument("file", type=Path, metavar="FILE", help="a TXT or CSV score file")
+    _files_argument(parser)
     parser.set_defaults(func=run_read)
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``apscores check``."""
+    _files_argument(parser)
+    parser.set_defaults(func=run_check)
 
 
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``apscores convert``."""
-    parser.add_argument("file", type=Path, metavar="FILE", help="a TXT or CSV score file")
+    _files_argument(parser)
     parser.add_argument("--to", choices=FORMATS, help="output format (default: from the -o suffix)")
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument(

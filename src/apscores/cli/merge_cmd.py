@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from apscores._atomic import atomic_write
+from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import APScoresError
 from apscores.merge import ChangeKind, merge, write_changes_csv
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             with atomic_write(args.changes) as handle:
                 write_changes_csv(result.changes, handle)
     except (APScoresError, OSError) as exc:
-        print(f"apscores merge: error: {exc}", file=sys.stderr)
+        fail(str(exc))
         return ExitCode.USAGE
     counts = dict.fromkeys(ChangeKind, 0)
     for change in result.changes:

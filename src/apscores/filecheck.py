@@ -1,0 +1,86 @@
+"""Is a saved file a whole score file? The check a download passes before it is recorded.
+
+Recording a download moves College Board's ``new`` watermark past its score reports, so a
+file must be complete on disk *and* whole before it is recorded: a body cut short with a
+matching ``Content-Length`` (which HTTP alone cannot see), an empty file or a foreign one
+must never be recorded. :func:`check_file` reads the file once, in blocks, and applies the
+readers' own framing rules (:mod:`apscores.layout`, :mod:`apscores.csvfile`): every TXT
+line a complete record, or a known CSV header and every row complete. It reads no value
+(a bad date is the reader's business and would not be fixed by downloading again), and
+counts students and exams on the way for summaries.
+
+If College Board ever changes the layout, this check refuses every file, loudly, and
+nothing is lost (unrecorded files are delivered again); ``check=False`` on the client
+(``apscores fetch --no-check``) turns it off while the layout is updated.
+
+>>> import io
+>>> check_file(io.BytesIO(b""), "txt")
+Traceback (most recent call last):
+...
+apscores.errors.EmptyFileError: the file is empty: College Board never sends an empty score file
+"""
+
+from __future__ import annotations
+
+import os
+from typing import BinaryIO, Literal
+
+import attrs
+
+from apscores import csvfile, txt
+from apscores._read_source import first_line, source_name, split_lines
+from apscores.errors import UnknownFormatError
+from apscores.reading import detect
+
+__all__ = ["FileCheck", "check_file"]
+
+#: Bytes read at a time: small, since the check runs while a download holds its own buffers.
+_BLOCK = 1 << 18
+
+
+@attrs.frozen
+class FileCheck:
+    """A file that passed: its format, and how many students (records) and exams it holds."""
+
+    format: Literal["txt", "csv"]
+    records: int
+    exams: int
+
+
+def _nothing() -> None:
+    """The caller owns what it passed in."""
+
+
+def check_file(
+    source: str | os.PathLike[str] | BinaryIO,
+    format: str | None = None,
+    *,
+    name: str | None = None,
+) -> FileCheck:
+    """Check a whole file (a path or a binary file object) as :mod:`apscores.filecheck` says.
+
+    ``format`` (``"txt"``/``"csv"``) is what was asked for; content of the other format is
+    refused. ``name`` is what errors call the file (default: the path). Raises the
+    reader's :class:`~apscores.errors.ParseError` for the first problem.
+    """
+    label = name or source_name(source)
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            return _check(handle, format, label)
+    return _check(source, format, label)
+
+
+def _check(handle: BinaryIO, format: str | None, name: str | None) -> FileCheck:
+    lines = split_lines(handle.read, _BLOCK)
+    first, lines = first_line(lines, _nothing, name, txt.plausible_record)
+    found = detect(first, file=name)
+    if format is not None and found != format.lower():
+        raise UnknownFormatError(
+            f"a {format.upper()} file was asked for, but this is a {found.upper()} file",
+            file=name,
+        )
+    if found == "csv":
+        records, exams = csvfile.frame_rows(lines, name)
+        return FileCheck("csv", records, exams)
+    records, exams = txt.frame_lines(lines, name)
+    return FileCheck("txt", records, exams)
