@@ -19,8 +19,8 @@ from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.doctor import PREREQUISITES
 from apscores.cli.exitcodes import ExitCode, worst
 from apscores.cli.lock import DiLock, lock_path
-from apscores.client import AsyncClient
 from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, transport
+from apscores.service import AsyncClient
 
 
 class FakeCredential:
@@ -252,11 +252,11 @@ def sandbox_factory(service: SandboxService) -> Any:
 def test_doctor_refused_login_prints_the_checklist(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import apscores.client
+    import apscores.service
 
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", "wrong")
-    monkeypatch.setattr(apscores.client, "AsyncClient", sandbox_factory(SandboxService.default()))
+    monkeypatch.setattr(apscores.service, "AsyncClient", sandbox_factory(SandboxService.default()))
     assert main(["doctor"]) == ExitCode.AUTH
     out = capsys.readouterr().out
     assert f"[ok] credentials: {DEFAULT_EMAIL} (from env)" in out
@@ -269,12 +269,12 @@ def test_doctor_refused_login_prints_the_checklist(
 def test_doctor_good_login_and_unreachable_service(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import apscores.client
+    import apscores.service
 
     service = SandboxService.default()
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", DEFAULT_PASSWORD)
-    monkeypatch.setattr(apscores.client, "AsyncClient", sandbox_factory(service))
+    monkeypatch.setattr(apscores.service, "AsyncClient", sandbox_factory(service))
     assert main(["doctor"]) == ExitCode.OK
     service.faults.refuse("login", times=None)
     assert main(["doctor"]) == ExitCode.PARTIAL

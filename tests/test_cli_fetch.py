@@ -12,11 +12,9 @@ import httpx
 import pytest
 
 import apscores.cli.fetch as fetch_module
-from apscores._protocol import MAX_REGENERATIONS
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
 from apscores.cli.lock import DiLock, lock_path
-from apscores.client import AsyncClient
 from apscores.ledger import Ledger, State, default_ledger_path
 from apscores.reading import read
 from apscores.sandbox import (
@@ -26,6 +24,8 @@ from apscores.sandbox import (
     sandbox_client,
     transport,
 )
+from apscores.service import AsyncClient
+from apscores.service._guesses import MAX_REGENERATIONS
 
 DIS = ("1234", "5678")
 
@@ -250,7 +250,7 @@ def test_record_still_failing_on_the_next_run(
     real.faults.fail_record(times=None)
     assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.PARTIAL
     assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.PARTIAL
-    assert "recording failed (APIError" in capsys.readouterr().out
+    assert "recording failed (APIRefusalError" in capsys.readouterr().out
     (entry,) = entries(tmp_path)  # still saved, and no second file was generated
     assert entry.state is State.SAVED
     assert len(real.downloads) == 1

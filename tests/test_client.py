@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import inspect
 import io
@@ -22,21 +23,6 @@ import pytest
 import respx
 
 from _golden import ANA_REPORT, BEN_REPORT
-from apscores import _protocol as proto
-from apscores.client import (
-    AsyncClient,
-    AsyncFiles,
-    AsyncInstitution,
-    AsyncSession,
-    BaseDownloadObserver,
-    Client,
-    DownloadObserver,
-    DownloadResult,
-    Files,
-    GeneratedFile,
-    Institution,
-    Session,
-)
 from apscores.csvfile import write_csv
 from apscores.errors import (
     APIConnectionError,
@@ -54,6 +40,24 @@ from apscores.errors import (
     TruncatedRecordError,
 )
 from apscores.models import ScoreReport
+from apscores.service import (
+    DEFAULT_BASE_URL,
+    AsyncClient,
+    AsyncFiles,
+    AsyncInstitution,
+    AsyncSession,
+    BaseDownloadObserver,
+    Client,
+    DownloadObserver,
+    DownloadResult,
+    Files,
+    GeneratedFile,
+    Institution,
+    Session,
+    _download,
+    _guesses,
+)
+from apscores.testing import instant_retries
 from apscores.txt import write_txt
 
 BASE = "https://api.example.test/aposrd-api-prod"
@@ -194,7 +198,7 @@ MakeApi = Callable[..., Api]
 def make_api(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeApi]:
     """A factory of clients with instant, recorded sleeps; one event loop per test."""
     made: list[Api] = []
-    with anyio.from_thread.start_blocking_portal() as portal:
+    with anyio.from_thread.start_blocking_portal() as portal, contextlib.ExitStack() as stack:
 
         def make(*, real_sleep: bool = False, **opts: Any) -> Api:
             options: dict[str, Any] = {
@@ -207,16 +211,8 @@ def make_api(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
             client: Client | AsyncClient
             client = Client(**options) if request.param == "sync" else AsyncClient(**options)
             api = Api(client, portal)
-            if real_sleep:
-                pass
-            elif isinstance(client, AsyncClient):
-
-                async def asleep(seconds: float) -> None:
-                    api.sleeps.append(seconds)
-
-                monkeypatch.setattr(client, "_sleep", asleep)
-            else:
-                monkeypatch.setattr(client, "_sleep", api.sleeps.append)
+            if not real_sleep:  # the public switch, not a patched private method
+                api.sleeps = stack.enter_context(instant_retries())
             made.append(api)
             return api
 
@@ -368,7 +364,7 @@ def test_zero_byte_file_is_never_recorded_nor_kept(
     with pytest.raises(IncompleteFileError, match="empty") as caught:
         api.fetch(dest=tmp_path)
     assert isinstance(caught.value.problem, EmptyFileError)
-    assert service.generate.call_count == 1 + proto.MAX_REGENERATIONS
+    assert service.generate.call_count == 1 + _guesses.MAX_REGENERATIONS
     assert service.record.call_count == 0
     assert list(tmp_path.iterdir()) == []
 
@@ -640,13 +636,24 @@ def test_storage_connect_error(api: Api, service: Service, tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == []
 
 
-def test_missing_destination_fails_before_generating(
+def test_missing_destination_is_created_like_fetch_dest(
     api: Api, service: Service, tmp_path: Path
 ) -> None:
-    with pytest.raises(DownloadError, match="not a directory"):
-        api.fetch(dest=tmp_path / "nope" / "deeper")
-    with pytest.raises(DownloadError, match="not a directory"):
-        api.fetch(dest=f"{tmp_path}/nope/")
+    result = api.fetch(dest=f"{tmp_path}/scores/")
+    assert result is not None
+    assert result.path == tmp_path / "scores" / FILE_NAME
+    result = api.fetch(dest=tmp_path / "nope" / "deeper")
+    assert result is not None
+    assert result.path.parent == tmp_path / "nope" / "deeper"
+
+
+def test_unusable_destination_fails_before_generating(
+    api: Api, service: Service, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"x")
+    with pytest.raises(DownloadError, match=rf"cannot create the destination folder {blocker}"):
+        api.fetch(dest=blocker / "scores")
     assert service.generate.call_count == 0
 
 
@@ -1015,7 +1022,7 @@ def test_redirect_loop_refused(api: Api, service: Service, tmp_path: Path) -> No
     )
     with pytest.raises(DownloadError, match="redirected too many times"):
         api.fetch(dest=tmp_path)
-    assert service.storage.call_count == proto.MAX_REDIRECTS + 1
+    assert service.storage.call_count == _download.MAX_REDIRECTS + 1
 
 
 def test_api_redirect_not_followed(api: Api, service: Service) -> None:
@@ -1064,7 +1071,7 @@ def test_env_fallbacks(monkeypatch: pytest.MonkeyPatch, cls: type[Client | Async
     assert "env-password" not in repr(client)
 
     monkeypatch.delenv("APSCORES_BASE_URL")
-    assert cls(email="a@b.c").base_url == proto.DEFAULT_BASE_URL
+    assert cls(email="a@b.c").base_url == DEFAULT_BASE_URL
 
 
 @pytest.mark.parametrize("cls", [Client, AsyncClient])

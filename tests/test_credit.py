@@ -19,10 +19,9 @@ from apscores.credit import (
     CreditResult,
     CreditRule,
     Outcome,
-    PolicyError,
     write_credit_csv,
 )
-from apscores.errors import MissingColumnsError, ParseError
+from apscores.errors import MissingColumnsError, ParseError, PolicyError
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.txt import write_txt
 

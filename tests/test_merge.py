@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from apscores.catalog import ExamStatus
 from apscores.cli import merge_cmd
 from apscores.csvfile import read_csv, write_csv
-from apscores.merge import (
+from apscores.merging import (
     CHANGE_COLUMNS,
     Change,
     ChangeKind,

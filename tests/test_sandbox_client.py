@@ -11,7 +11,6 @@ import anyio
 import attrs
 import pytest
 
-from apscores.client import DownloadResult
 from apscores.errors import (
     APIStatusError,
     APScoresError,
@@ -27,6 +26,7 @@ from apscores.sandbox import (
     sandbox_async_client,
     sandbox_client,
 )
+from apscores.service import DownloadResult
 
 AUTHZ = "x-cb-catapult-authorization-token"
 

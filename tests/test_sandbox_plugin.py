@@ -98,7 +98,7 @@ def test_plugin_works_in_another_project_without_the_client(tmp_path: Path) -> N
 
             import pytest
 
-            sys.modules["apscores.client"] = None  # as if the client were not installed
+            sys.modules["apscores.service"] = None  # as if the client were not installed
 
 
             @pytest.mark.ap_sandbox(reports=3, di_codes=["0042"])

@@ -23,7 +23,13 @@ from _golden import (
     txt_line,
 )
 from apscores.catalog import ExamStatus
-from apscores.errors import ConfigurationError, EmptyFileError, ParseError, UnknownFormatError
+from apscores.errors import (
+    ConfigurationError,
+    EmptyFileError,
+    ParseError,
+    UnknownFormatError,
+    UnwritableRecordError,
+)
 from apscores.layout import LAYOUT_910
 from apscores.models import ExamScore, ScoreReport
 from apscores.txt import _parse_line_slowly, read_txt, write_txt
@@ -268,7 +274,7 @@ def test_malformed_lines_only_ever_raise_parse_error(lines: list[bytes]) -> None
 
 
 def test_write_txt_refuses_what_the_layout_cannot_hold() -> None:
-    with pytest.raises(ConfigurationError, match=r"'last_name'.*15 columns"):
+    with pytest.raises(UnwritableRecordError, match=r"'last_name'.*15 columns"):
         write_txt(
             [
                 attrs.evolve(
@@ -277,11 +283,11 @@ def test_write_txt_refuses_what_the_layout_cannot_hold() -> None:
             ],
             io.BytesIO(),
         )
-    with pytest.raises(ConfigurationError, match="Latin-1"):
+    with pytest.raises(UnwritableRecordError, match="Latin-1"):
         write_txt([attrs.evolve(BEN_REPORT, service_code="€")], io.BytesIO())
-    with pytest.raises(ConfigurationError, match="line break"):
+    with pytest.raises(UnwritableRecordError, match="line break"):
         write_txt([attrs.evolve(BEN_REPORT, service_code="a\nb")], io.BytesIO())
-    with pytest.raises(ConfigurationError, match="910 layout has no such field"):
+    with pytest.raises(UnwritableRecordError, match="910 layout has no such field"):
         write_txt([ANA_REPORT], io.BytesIO(), layout=LAYOUT_910)
     with pytest.raises(ConfigurationError, match="newline"):
         write_txt([], io.BytesIO(), newline="\r")
@@ -300,7 +306,7 @@ def test_write_txt_to_a_path_is_atomic(tmp_path: Path) -> None:
     assert write_txt([ANA_REPORT, BEN_REPORT], path) == 2
     assert list(read_txt(path)) == [ANA_REPORT, BEN_REPORT]
     bad = attrs.evolve(BEN_REPORT, ap_id="")
-    with pytest.raises(ConfigurationError, match="AP ID is blank"):
+    with pytest.raises(UnwritableRecordError, match="AP ID is blank"):
         write_txt([ANA_REPORT, bad], path)
     assert list(read_txt(path)) == [ANA_REPORT, BEN_REPORT]  # untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]

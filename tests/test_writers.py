@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _golden import ANA_REPORT, BEN_REPORT, reports
-from apscores.converter import from_json, to_json
 from apscores.csvfile import read_csv, write_csv
-from apscores.errors import ConfigurationError, EmptyFileError
+from apscores.errors import EmptyFileError, UnwritableRecordError
 from apscores.models import Address, Award, ExamScore, Organization, PreviousSchool, ScoreReport
 from apscores.reading import read
+from apscores.serialize import from_json, to_json
 from apscores.txt import read_txt, write_txt
 
 SLOW = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,7 +103,7 @@ exam = ExamScore("07", 2024, 5)
 )
 def test_writers_refuse_what_would_not_read_back(report: ScoreReport, message: str) -> None:
     for write in (write_txt, write_csv):
-        with pytest.raises(ConfigurationError, match=message) as caught:
+        with pytest.raises(UnwritableRecordError, match=message) as caught:
             write([report], io.BytesIO())
         assert repr(report.ap_id) in str(caught.value)
 

@@ -1,120 +1,113 @@
-"""apscores: get and read the AP score reports College Board sends to colleges."""
+"""apscores: get and read the AP score reports College Board sends to colleges.
 
-from apscores import catalog
-from apscores.catalog import ExamStatus, award_name, exam_name
-from apscores.client import (
-    AsyncClient,
-    BaseDownloadObserver,
-    Client,
-    DownloadObserver,
-    DownloadResult,
-    GeneratedFile,
-)
-from apscores.converter import converter, from_dict, from_json, to_dict, to_json
-from apscores.credit import CreditPolicy, CreditResult, CreditRule, Outcome, PolicyError
-from apscores.csvfile import read_csv, write_csv
-from apscores.errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    APScoresError,
-    AuthenticationError,
-    ConfigurationError,
-    DownloadError,
-    DownloadURLExpired,
-    EmptyFileError,
-    IncompleteFileError,
-    MissingColumnsError,
-    ParseError,
-    RecordError,
-    TruncatedRecordError,
-    UnknownFormatError,
-)
-from apscores.merge import Change, ChangeKind, MergeResult, merge
-from apscores.models import (
-    Address,
-    Award,
-    ExamScore,
-    Organization,
-    PreviousSchool,
-    ScoreReport,
-    Student,
-)
-from apscores.reading import Reader, read
-from apscores.tables import (
-    to_arrow,
-    to_pandas,
-    to_polars,
-    to_rows,
-    txt_to_arrow,
-    txt_to_pandas,
-    txt_to_polars,
-)
-from apscores.txt import read_txt, write_txt
+The names below are the everyday surface; each lives in its own layer (``service``,
+``files``, ``tables``...) and is imported on first use (PEP 562), so ``import apscores``
+and the pytest plugin cost next to nothing. Everything else is in the submodules:
+``apscores.errors`` (the whole exception tree), ``apscores.sandbox``, ``apscores.jobs``...
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from apscores.credit import CreditPolicy
+    from apscores.csvfile import read_csv, write_csv
+    from apscores.errors import (
+        APIConnectionError,
+        APIError,
+        APIStatusError,
+        APScoresError,
+        AuthenticationError,
+        ConfigurationError,
+        DownloadError,
+        ParseError,
+        RecordError,
+    )
+    from apscores.filecheck import check_file
+    from apscores.merging import merge
+    from apscores.models import ExamScore, ScoreReport, Student
+    from apscores.reading import read
+    from apscores.service import AsyncClient, Client, DownloadResult, GeneratedFile
+    from apscores.tables import to_arrow, to_pandas, to_polars, to_rows
+    from apscores.txt import read_txt, write_txt
 
 __version__ = "0.1.0.dev0"
+
+#: Public name -> the module that defines it.
+_HOMES: dict[str, str] = {
+    "Client": "apscores.service",
+    "AsyncClient": "apscores.service",
+    "DownloadResult": "apscores.service",
+    "GeneratedFile": "apscores.service",
+    "read": "apscores.reading",
+    "read_txt": "apscores.txt",
+    "read_csv": "apscores.csvfile",
+    "write_txt": "apscores.txt",
+    "write_csv": "apscores.csvfile",
+    "check_file": "apscores.filecheck",
+    "ScoreReport": "apscores.models",
+    "ExamScore": "apscores.models",
+    "Student": "apscores.models",
+    "to_rows": "apscores.tables",
+    "to_pandas": "apscores.tables",
+    "to_polars": "apscores.tables",
+    "to_arrow": "apscores.tables",
+    "merge": "apscores.merging",
+    "CreditPolicy": "apscores.credit",
+    "APScoresError": "apscores.errors",
+    "APIError": "apscores.errors",
+    "APIConnectionError": "apscores.errors",
+    "APIStatusError": "apscores.errors",
+    "AuthenticationError": "apscores.errors",
+    "ConfigurationError": "apscores.errors",
+    "ParseError": "apscores.errors",
+    "DownloadError": "apscores.errors",
+    "RecordError": "apscores.errors",
+}
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APIStatusError",
-    "APITimeoutError",
     "APScoresError",
-    "Address",
     "AsyncClient",
     "AuthenticationError",
-    "Award",
-    "BaseDownloadObserver",
-    "Change",
-    "ChangeKind",
     "Client",
     "ConfigurationError",
     "CreditPolicy",
-    "CreditResult",
-    "CreditRule",
     "DownloadError",
-    "DownloadObserver",
     "DownloadResult",
-    "DownloadURLExpired",
-    "EmptyFileError",
     "ExamScore",
-    "ExamStatus",
     "GeneratedFile",
-    "IncompleteFileError",
-    "MergeResult",
-    "MissingColumnsError",
-    "Organization",
-    "Outcome",
     "ParseError",
-    "PolicyError",
-    "PreviousSchool",
-    "Reader",
     "RecordError",
     "ScoreReport",
     "Student",
-    "TruncatedRecordError",
-    "UnknownFormatError",
     "__version__",
-    "award_name",
-    "catalog",
-    "converter",
-    "exam_name",
-    "from_dict",
-    "from_json",
+    "check_file",
     "merge",
     "read",
     "read_csv",
     "read_txt",
     "to_arrow",
-    "to_dict",
-    "to_json",
     "to_pandas",
     "to_polars",
     "to_rows",
-    "txt_to_arrow",
-    "txt_to_pandas",
-    "txt_to_polars",
     "write_csv",
     "write_txt",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'apscores' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(globals()))

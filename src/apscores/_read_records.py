@@ -29,7 +29,7 @@ from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
-from apscores.errors import ConfigurationError, ParseError
+from apscores.errors import ParseError, UnwritableRecordError
 from apscores.layout import EXAM_BLOCK_COUNT
 from apscores.models import (
     Address,
@@ -528,8 +528,8 @@ def fill(
 # --- writing -------------------------------------------------------------------------
 
 
-def _refuse(report: ScoreReport, what: str) -> ConfigurationError:
-    return ConfigurationError(f"cannot write the report for AP ID {report.ap_id!r}: {what}")
+def _refuse(report: ScoreReport, what: str) -> UnwritableRecordError:
+    return UnwritableRecordError(f"cannot write the report for AP ID {report.ap_id!r}: {what}")
 
 
 def _yy(report: ScoreReport, name: str, year: int | None) -> str:
@@ -561,7 +561,7 @@ def _put_address(out: dict[str, str], prefix: str, address: Address) -> None:
 def report_values(report: ScoreReport) -> dict[str, str]:
     """The inverse of :func:`build_report`: field name -> text (not padded).
 
-    Raises :class:`~apscores.errors.ConfigurationError` for anything the layout cannot hold
+    Raises :class:`~apscores.errors.UnwritableRecordError` for anything the layout cannot hold
     (too many exams or awards, a year outside the pivot, a grade outside 1-5, a blank exam
     code that would end the exams early...), so written files always read back equal.
     """

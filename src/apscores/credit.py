@@ -40,7 +40,7 @@ import attrs
 
 from apscores._rows_csv import write_rows_csv
 from apscores.catalog import ExamStatus, exam_name, is_known_exam
-from apscores.errors import ConfigurationError, MissingColumnsError, ParseError
+from apscores.errors import ConfigurationError, MissingColumnsError, PolicyError
 from apscores.models import ExamScore, ScoreReport
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
     "CreditResult",
     "CreditRule",
     "Outcome",
-    "PolicyError",
     "write_credit_csv",
 ]
 
@@ -67,14 +66,6 @@ POLICY_COLUMNS: tuple[str, ...] = (
     "note",
     "exam_name",
 )
-
-
-class PolicyError(ParseError):
-    """A credit-policy file that cannot be used; ``line`` is the row, ``field`` the column.
-
-    In a CSV policy the row is the spreadsheet row (the header is row 1). In a TOML policy
-    ``line`` is None and the message names the ``[[rule]]`` by its position.
-    """
 
 
 class Outcome(str, enum.Enum):

@@ -588,7 +588,7 @@ def write_csv(reports: Iterable[ScoreReport], dest: Destination) -> int:
     """Write reports as a CSV file with the canonical header; returns the records written.
 
     Values the TXT layout cannot hold either (a year outside the pivot, more than 30 exams...)
-    raise :class:`~apscores.errors.ConfigurationError`; a path is then left untouched.
+    raise :class:`~apscores.errors.UnwritableRecordError`; a path is then left untouched.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

@@ -1,26 +1,37 @@
-"""Every exception apscores raises, under one root.
+"""Every exception apscores raises, under one root, and nothing defined elsewhere.
 
 ::
 
     APScoresError
-    ├── ConfigurationError          bad or missing options (credentials, DI code)
-    ├── ParseError                  a score file line or field we cannot read
+    ├── ConfigurationError          bad or missing options (credentials, DI code, format)
+    ├── APIError                    a call to the service or its download host failed
+    │   ├── APIConnectionError      no answer arrived (names the host)
+    │   │   └── APITimeoutError     ... in time
+    │   ├── APIStatusError          an HTTP error status; ``status_code``
+    │   │   ├── BadRequestError         400
+    │   │   ├── PermissionDeniedError   403
+    │   │   ├── NotFoundError           404
+    │   │   ├── RateLimitError          429
+    │   │   └── InternalServerError     500 and above
+    │   ├── APIRefusalError         HTTP 2xx with ``success: false``; ``message`` verbatim
+    │   └── AuthenticationError     login refused, or a fresh token refused too (checklist)
+    │       ├── LoginRefusedError       ... as ``success: false`` (also an APIRefusalError)
+    │       └── UnauthorizedError       ... as HTTP 401/403 (also an APIStatusError)
+    ├── ParseError                  a score file (or policy) line or field we cannot read
     │   ├── TruncatedRecordError    a TXT line that ends before the fields every record has
     │   ├── MissingColumnsError     a CSV header without the columns we need
+    │   ├── PolicyError             a credit-policy row or column that cannot be used
     │   └── UnknownFormatError      neither a TXT nor a CSV score file (binary, foreign)
     │       └── EmptyFileError      no record at all (the service never sends one)
-    ├── APIConnectionError          the request never got an answer
-    │   └── APITimeoutError
-    ├── APIStatusError              an HTTP error status (4xx/5xx)
-    ├── APIError                    HTTP 200 with ``success: false``
-    │   └── AuthenticationError     login refused, or the token was refused again
+    ├── UnwritableRecordError       a record a file layout cannot hold (writers)
     ├── DownloadError               a file body that was cut short or is the wrong size
     │   ├── DownloadURLExpired      the short-lived download URL is gone (403 / Expires)
     │   └── IncompleteFileError     the saved body is not a whole score file (checked)
     └── RecordError                 the file is saved but the service was not told
 
-Callers catch these, never ``httpx`` exceptions: the client translates those in one place.
-Messages never contain the password or the token.
+``except APIError`` catches every failed call, whatever its status; callers never see an
+``httpx`` exception (the client translates those in one place) or an internal signal.
+Messages never contain the password, the token or a download URL's signature.
 """
 
 from __future__ import annotations
@@ -30,20 +41,31 @@ from pathlib import Path
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIRefusalError",
     "APIStatusError",
     "APITimeoutError",
     "APScoresError",
     "AuthenticationError",
+    "BadRequestError",
     "ConfigurationError",
     "DownloadError",
     "DownloadURLExpired",
     "EmptyFileError",
     "IncompleteFileError",
+    "InternalServerError",
+    "LoginRefusedError",
     "MissingColumnsError",
+    "NotFoundError",
     "ParseError",
+    "PermissionDeniedError",
+    "PolicyError",
+    "RateLimitError",
     "RecordError",
     "TruncatedRecordError",
+    "UnauthorizedError",
     "UnknownFormatError",
+    "UnwritableRecordError",
+    "status_error",
 ]
 
 
@@ -213,35 +235,122 @@ class EmptyFileError(UnknownFormatError):
         super().__init__(reason, line=line, raw=raw, file=file)
 
 
-class APIConnectionError(APScoresError):
-    """The service could not be reached, or the connection broke before an answer."""
-
-
-class APITimeoutError(APIConnectionError):
-    """The service did not answer in time."""
-
-
-class APIStatusError(APScoresError):
-    """The service (or the storage host) answered with an HTTP error status."""
-
-    def __init__(self, message: str, *, status_code: int, endpoint: str) -> None:
-        self.status_code = status_code
-        self.endpoint = endpoint
-        super().__init__(f"{endpoint}: HTTP {status_code}: {message}")
-
-
 class APIError(APScoresError):
-    """HTTP 200 with ``success: false``; ``message`` is the service's text, verbatim."""
+    """A call to the service (or its download host) failed.
+
+    ``endpoint`` names the call (``webServiceAuth``, ``fileGeneration``,
+    ``webServiceDownloaded`` or ``download``); ``message`` is what went wrong, the
+    service's own words where it gave any; ``detail`` is advice (a checklist) or ``""``.
+    """
 
     def __init__(self, message: str, *, endpoint: str, detail: str = "") -> None:
         self.message = message
         self.endpoint = endpoint
-        text = f"{endpoint}: the service said: {message!r}"
+        self.detail = detail
+        text = f"{endpoint}: {self._describe()}"
         super().__init__(f"{text}\n{detail}" if detail else text)
+
+    def _describe(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_api_error, (type(self), dict(self.__dict__)))
+
+
+def _rebuild_api_error(cls: type[APIError], state: dict[str, object]) -> APIError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    text = f"{state['endpoint']}: {error._describe()}"
+    APScoresError.__init__(error, f"{text}\n{state['detail']}" if state["detail"] else text)
+    return error
+
+
+class APIConnectionError(APIError):
+    """No answer arrived: the host could not be reached or the connection broke."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The host did not answer in time."""
+
+
+class APIStatusError(APIError):
+    """The service (or the storage host) answered with an HTTP error status."""
+
+    def __init__(self, message: str, *, status_code: int, endpoint: str, detail: str = "") -> None:
+        self.status_code = status_code
+        super().__init__(message, endpoint=endpoint, detail=detail)
+
+    def _describe(self) -> str:
+        return f"HTTP {self.status_code}: {self.message}"
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the service did not accept the request as sent."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403 (a download URL's 403 means it expired: :class:`DownloadURLExpired`)."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: too many requests (retried, honouring ``Retry-After``, before this)."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 500 and above: the service or its gateway failed (retried where safe)."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def status_error(message: str, *, status_code: int, endpoint: str) -> APIStatusError:
+    """The :class:`APIStatusError` subclass for ``status_code``."""
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is None:
+        cls = InternalServerError if status_code >= 500 else APIStatusError
+    return cls(message, status_code=status_code, endpoint=endpoint)
+
+
+class APIRefusalError(APIError):
+    """HTTP 2xx with ``success: false``: the service refused; ``message`` is its text."""
+
+    def _describe(self) -> str:
+        return f"the service said: {self.message!r}"
 
 
 class AuthenticationError(APIError):
-    """Login was refused, or a fresh token was refused too."""
+    """Login was refused, or a fresh token was refused too; ``detail`` is College Board's
+    checklist of causes (MFA on, password expired, role missing, terms, email login)."""
+
+
+class LoginRefusedError(AuthenticationError, APIRefusalError):
+    """Login (or a token) refused as HTTP 2xx with ``success: false``."""
+
+
+class UnauthorizedError(AuthenticationError, APIStatusError):
+    """Login (or a fresh token) refused as HTTP 401 or 403."""
+
+
+class PolicyError(ParseError):
+    """A credit-policy file that cannot be used; ``line`` is the row, ``field`` the column.
+
+    In a CSV policy the row is the spreadsheet row (the header is row 1). In a TOML policy
+    ``line`` is None and the message names the ``[[rule]]`` by its position.
+    """
+
+
+class UnwritableRecordError(APScoresError, ValueError):
+    """A record a file layout cannot hold (a value too wide, a year outside the pivot, more
+    than 30 exams...): the writer names the AP ID and the field, and writes nothing."""
 
 
 class DownloadError(APScoresError):

@@ -71,8 +71,9 @@ def check_file(
 
 
 def _check(handle: BinaryIO, format: str | None, name: str | None) -> FileCheck:
-    lines = split_lines(handle.read, _BLOCK)
-    first, lines = first_line(lines, _nothing, name, txt.plausible_record)
+    first, lines = first_line(
+        split_lines(handle.read, _BLOCK), _nothing, name, txt.plausible_record
+    )
     found = detect(first, file=name)
     if format is not None and found != format.lower():
         raise UnknownFormatError(

@@ -3,7 +3,7 @@
 Every record is a frozen, slotted ``attrs`` class, so records hash, compare by value and can
 be shared between threads. Codes stay strings (leading zeros matter); years are four-digit
 ints (see :mod:`apscores.years`); dates are :class:`datetime.date` or ``None`` when blank.
-Serialisation lives in :mod:`apscores.converter`, not here.
+Their wire shape (:func:`plain_value`) is used by :mod:`apscores.serialize`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "PreviousSchool",
     "ScoreReport",
     "Student",
+    "plain_value",
 ]
 
 #: The 11 Y/N positions of the race/ethnicity response, in file order.
@@ -41,6 +42,15 @@ RACE_ETHNICITY_CATEGORIES: tuple[str, ...] = (
     "White",
     "Other",
 )
+
+
+def plain_value(instance: object, field: object, value: Any) -> Any:
+    """The wire shape of one value: a date as its ISO text, a tuple as a list."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @attrs.frozen
@@ -170,10 +180,9 @@ class ScoreReport:
     order_institution_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-ready data (dates as ISO strings); see :mod:`apscores.converter`."""
-        from apscores.converter import to_dict
-
-        return to_dict(self)
+        """Plain, JSON-ready data (dates as ISO strings); see :mod:`apscores.serialize`."""
+        data: dict[str, Any] = attrs.asdict(self, value_serializer=plain_value)
+        return data
 
     def __repr__(self) -> str:
         """Compact, so a list stays readable: ``<ScoreReport ID Last, First: N exams>``."""

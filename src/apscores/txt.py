@@ -46,7 +46,12 @@ from apscores._read_source import (
     source_name,
     write_lines,
 )
-from apscores.errors import ConfigurationError, ParseError, TruncatedRecordError
+from apscores.errors import (
+    ConfigurationError,
+    ParseError,
+    TruncatedRecordError,
+    UnwritableRecordError,
+)
 from apscores.layout import (
     EXAM_BLOCK_COUNT,
     EXAM_BLOCK_FIELDS,
@@ -433,7 +438,7 @@ def write_txt(
 
     Returns the number of records written. A value that does not fit its field (too wide,
     not Latin-1, a line break, a field the layout lacks such as race/ethnicity in the 910
-    layout) raises :class:`~apscores.errors.ConfigurationError` naming the AP ID and the
+    layout) raises :class:`~apscores.errors.UnwritableRecordError` naming the AP ID and the
     field; a path destination is then left untouched (files are written atomically).
     """
     if newline not in ("\n", "\r\n"):
@@ -475,7 +480,7 @@ def _latin1(value: str) -> bool:
     return True
 
 
-def _refuse(report: ScoreReport, field: str, value: str, why: str) -> ConfigurationError:
-    return ConfigurationError(
+def _refuse(report: ScoreReport, field: str, value: str, why: str) -> UnwritableRecordError:
+    return UnwritableRecordError(
         f"cannot write the report for AP ID {report.ap_id!r}: field {field!r} value {value!r} {why}"
     )

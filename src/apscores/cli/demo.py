@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from apscores._atomic import atomic_write
-from apscores.client import AsyncClient
-from apscores.converter import from_dict, to_dict
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
@@ -27,6 +25,8 @@ from apscores.sandbox import (
     fake_reports,
     sandbox_async_client,
 )
+from apscores.serialize import from_dict, to_dict
+from apscores.service import AsyncClient
 
 __all__ = [
     "DEMO_DI_CODES",

@@ -47,7 +47,7 @@ async def _login(credentials: Credentials | None) -> None:
         async with sandbox_async_client() as client:
             await client.session.login()
         return
-    from apscores.client import AsyncClient
+    from apscores.service import AsyncClient
 
     async with AsyncClient(email=credentials.email, password=credentials.password) as client:
         await client.session.login()

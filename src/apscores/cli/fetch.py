@@ -40,17 +40,10 @@ from typing import Any, TextIO, cast
 import attrs
 
 from apscores._atomic import PART_MARKER
-from apscores._protocol import Format, Kind
 from apscores.cli._output import LOGGER, Progress
 from apscores.cli.credentials import find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
 from apscores.cli.lock import DiLock, lock_path
-from apscores.client import (
-    AsyncClient,
-    BaseDownloadObserver,
-    DownloadResult,
-    GeneratedFile,
-)
 from apscores.errors import (
     APScoresError,
     AuthenticationError,
@@ -61,6 +54,13 @@ from apscores.errors import (
 )
 from apscores.filecheck import check_file
 from apscores.ledger import Entry, Ledger, State, default_ledger_path
+from apscores.service import (
+    AsyncClient,
+    BaseDownloadObserver,
+    DownloadResult,
+    GeneratedFile,
+)
+from apscores.service._settings import Format, Kind
 
 __all__ = [
     "KILL_AT_ENV",

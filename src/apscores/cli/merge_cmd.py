@@ -1,6 +1,6 @@
 """``apscores merge FILE... -o current.csv [--changes changes.csv]``.
 
-Merges re-sent score files into one current record per AP ID (see :mod:`apscores.merge`)
+Merges re-sent score files into one current record per AP ID (see :mod:`apscores.merging`)
 and writes it as a score CSV; the optional changes file is a flat CSV a registrar can
 filter. Outputs are written to a temporary file and renamed, so a failed run never leaves
 a half-written file behind.
@@ -16,7 +16,7 @@ from apscores._atomic import atomic_write
 from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import APScoresError
-from apscores.merge import ChangeKind, merge, write_changes_csv
+from apscores.merging import ChangeKind, merge, write_changes_csv
 
 __all__ = ["register", "run"]
 

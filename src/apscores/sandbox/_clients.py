@@ -10,7 +10,7 @@ from apscores.sandbox._service import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxSe
 from apscores.sandbox._transport import SandboxTransport
 
 if TYPE_CHECKING:
-    from apscores.client import AsyncClient, Client
+    from apscores.service import AsyncClient, Client
 
 __all__ = ["sandbox_async_client", "sandbox_client"]
 
@@ -32,12 +32,12 @@ def sandbox_client(
     transport_options: dict[str, Any] | None = None,
     **client_opts: Any,
 ) -> Client:
-    """An :class:`apscores.client.Client` that talks to ``service`` in process.
+    """An :class:`apscores.Client` that talks to ``service`` in process.
 
     Defaults: the sandbox base URL, the default sandbox credentials and instant retries;
     ``client_opts`` override them. ``transport_options`` go to :class:`SandboxTransport`.
     """
-    from apscores.client import Client
+    from apscores.service import Client
 
     service = service if service is not None else SandboxService.default()
     http = httpx.Client(transport=SandboxTransport(service, **(transport_options or {})))
@@ -50,8 +50,8 @@ def sandbox_async_client(
     transport_options: dict[str, Any] | None = None,
     **client_opts: Any,
 ) -> AsyncClient:
-    """The :class:`apscores.client.AsyncClient` twin of :func:`sandbox_client`."""
-    from apscores.client import AsyncClient
+    """The :class:`apscores.AsyncClient` twin of :func:`sandbox_client`."""
+    from apscores.service import AsyncClient
 
     service = service if service is not None else SandboxService.default()
     http = httpx.AsyncClient(transport=SandboxTransport(service, **(transport_options or {})))

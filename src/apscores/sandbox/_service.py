@@ -53,8 +53,8 @@ from apscores.sandbox._wire import (
 )
 
 if TYPE_CHECKING:
-    from apscores.client import AsyncClient, Client
     from apscores.sandbox._transport import SandboxTransport
+    from apscores.service import AsyncClient, Client
 
 __all__ = [
     "DEFAULT_DI_CODE",
@@ -326,7 +326,7 @@ class SandboxService:
         return SandboxTransport(self, **opts)
 
     def client(self, **client_opts: Any) -> Client:
-        """An :class:`apscores.client.Client` wired to this service (see ``sandbox_client``)."""
+        """An :class:`apscores.Client` wired to this service (see ``sandbox_client``)."""
         from apscores.sandbox._clients import sandbox_client
 
         client = sandbox_client(self, **client_opts)
@@ -334,7 +334,7 @@ class SandboxService:
         return client
 
     def async_client(self, **client_opts: Any) -> AsyncClient:
-        """An :class:`apscores.client.AsyncClient` wired to this service."""
+        """An :class:`apscores.AsyncClient` wired to this service."""
         from apscores.sandbox._clients import sandbox_async_client
 
         return sandbox_async_client(self, **client_opts)

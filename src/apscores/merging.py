@@ -38,8 +38,8 @@ import attrs
 
 from apscores._rows_csv import write_rows_csv
 from apscores.catalog import exam_name
-from apscores.converter import to_dict
 from apscores.models import ExamScore, ScoreReport
+from apscores.serialize import to_dict
 
 __all__ = [
     "CHANGE_COLUMNS",

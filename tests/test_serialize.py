@@ -1,4 +1,4 @@
-"""The cattrs converter: plain dicts and JSON, dates as ISO strings, and back."""
+"""Serialisation: plain dicts and JSON, dates as ISO strings, and back."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 from _golden import ANA_REPORT, BEN_REPORT
-from apscores.converter import from_dict, from_json, to_dict, to_json
 from apscores.models import ExamScore
+from apscores.serialize import from_dict, from_json, to_dict, to_json
 
 
 def test_dict_shape() -> None:
@@ -46,3 +46,16 @@ def test_other_record_types() -> None:
         is None
     )
     assert isinstance(from_json(to_json(BEN_REPORT)).report_date, dt.date)
+
+
+def test_to_dict_method_and_function_agree() -> None:
+    for report in (ANA_REPORT, BEN_REPORT):
+        assert report.to_dict() == to_dict(report)
+
+
+def test_a_users_converter_hooks_cannot_change_ours() -> None:
+    import cattrs
+
+    theirs = cattrs.Converter()
+    theirs.register_structure_hook(dt.date, lambda value, _: dt.date(1999, 1, 1))
+    assert from_json(to_json(ANA_REPORT)) == ANA_REPORT

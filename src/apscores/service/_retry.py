@@ -1,0 +1,161 @@
+"""When to try a call again, and how long to wait: decisions only, no sleeping here.
+
+Exponential backoff with jitter, bounded by ``max_retries`` and ``retry_max_delay``; a
+``Retry-After`` is obeyed as given, and one longer than ``retry_max_delay`` ends the
+retries (waiting that long inside a call is worse than failing clearly). Which statuses
+are retried is a guess of :mod:`apscores.service._guesses` (G3).
+
+Tests make every wait instant with :func:`apscores.testing.instant_retries`, which switches
+:data:`WAITS` here instead of patching a client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import logging
+import random
+from collections.abc import Callable
+from datetime import timezone
+
+import attrs
+import httpx
+
+from apscores.errors import APIConnectionError, APITimeoutError
+from apscores.service import _guesses as guess
+from apscores.service._settings import Settings
+from apscores.service._wire import GENERATE, response_status_error
+
+__all__ = [
+    "WAITS",
+    "Backoff",
+    "Failure",
+    "RetryWaits",
+    "classify_exception",
+    "classify_response",
+    "is_retryable_status",
+    "parse_retry_after",
+    "retry_delay",
+    "translate_error",
+]
+
+logger = logging.getLogger("apscores")
+
+
+@attrs.define
+class RetryWaits:
+    """The switch behind :func:`apscores.testing.instant_retries`: when ``instant``, clients
+    do not sleep between attempts but note each wait in ``taken``."""
+
+    instant: bool = False
+    taken: list[float] = attrs.Factory(list)
+
+
+#: The one switch, shared by every client in the process.
+WAITS = RetryWaits()
+
+
+@attrs.frozen
+class Failure:
+    """One failed attempt: the error to raise if we stop, and whether another try may help."""
+
+    error: Exception
+    retryable: bool
+    retry_after: float | None = None
+    cause: BaseException | None = None
+
+
+def translate_error(exc: httpx.HTTPError, endpoint: str) -> APIConnectionError:
+    """The one place an ``httpx`` exception becomes ours (callers ``raise ... from exc``)."""
+    kind = type(exc).__name__
+    host = ""
+    with contextlib.suppress(RuntimeError):  # an exception raised without its request
+        host = exc.request.url.host
+    where = f" {host}" if host else ""
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(
+            f"no answer in time from{where or ' the host'} ({kind})", endpoint=endpoint
+        )
+    return APIConnectionError(f"could not reach{where or ' the host'} ({kind})", endpoint=endpoint)
+
+
+def classify_exception(exc: httpx.HTTPError, endpoint: str) -> Failure:
+    """Every transport error means no answer arrived, so a retry is safe (G3)."""
+    return Failure(
+        error=translate_error(exc, endpoint),
+        retryable=isinstance(exc, httpx.TransportError),
+        cause=exc,
+    )
+
+
+def is_retryable_status(endpoint: str, status_code: int) -> bool:
+    """G3: which statuses are worth another try for ``endpoint``."""
+    allowed = (
+        guess.GENERATE_RETRYABLE_STATUSES if endpoint == GENERATE else guess.RETRYABLE_STATUSES
+    )
+    return status_code in allowed
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def classify_response(response: httpx.Response, endpoint: str, now: float) -> Failure | None:
+    """A retryable status as a :class:`Failure`; ``None`` when the parser should decide."""
+    if not is_retryable_status(endpoint, response.status_code):
+        return None
+    return Failure(
+        error=response_status_error(response, endpoint),
+        retryable=True,
+        retry_after=parse_retry_after(response.headers.get("retry-after"), now),
+    )
+
+
+class Backoff:
+    """The waits of one call: ``next_delay`` until it says stop (``None``)."""
+
+    def __init__(self, settings: Settings, rng: Callable[[], float] = random.random) -> None:
+        self._settings = settings
+        self._rng = rng
+        self.attempt = 0
+
+    def next_delay(self, retry_after: float | None = None) -> float | None:
+        """Seconds to sleep before the next attempt, or ``None`` to stop."""
+        s = self._settings
+        if self.attempt >= s.max_retries:
+            return None
+        if retry_after is not None and retry_after > s.retry_max_delay:
+            return None
+        backoff = min(s.retry_max_delay, s.retry_base_delay * 2.0**self.attempt)
+        delay = backoff * (0.5 + self._rng() / 2)
+        self.attempt += 1
+        return max(delay, retry_after) if retry_after is not None else delay
+
+
+def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
+    """How long to wait before trying again; raises the failure's error when it may not.
+
+    Under :func:`apscores.testing.instant_retries` the wait is noted and 0 is returned.
+    """
+    delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
+    if delay is None:
+        raise failure.error from failure.cause
+    logger.info("%s: %s; retrying in %.2f s", endpoint, failure.error, delay)
+    if WAITS.instant:
+        WAITS.taken.append(delay)
+        return 0.0
+    return delay

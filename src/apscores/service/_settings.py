@@ -1,0 +1,154 @@
+"""Client options: keyword arguments, ``APSCORES_*`` fallbacks, and the secrets they hold.
+
+Everything is checked before the first request, so a bad option is a
+:class:`~apscores.errors.ConfigurationError` at construction, not a failed call later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+import httpx
+
+from apscores.errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ENV_BASE_URL",
+    "ENV_EMAIL",
+    "ENV_PASSWORD",
+    "Format",
+    "Kind",
+    "Secret",
+    "Settings",
+    "check_di_code",
+    "check_format",
+    "check_kind",
+    "resolve_settings",
+]
+
+Format = Literal["txt", "csv"]
+Kind = Literal["new", "full"]
+
+DEFAULT_BASE_URL = "https://aposrd-api-gw.collegeboard.org/aposrd-api-prod"
+ENV_EMAIL = "APSCORES_EMAIL"
+ENV_PASSWORD = "APSCORES_PASSWORD"  # noqa: S105 - the variable's name, not a password
+ENV_BASE_URL = "APSCORES_BASE_URL"
+
+
+class Secret:
+    """A string that never shows itself in ``repr``/``str`` (passwords, tokens)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one place that sends it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@attrs.frozen
+class Settings:
+    """Resolved client options (env fallbacks applied, values checked)."""
+
+    email: str
+    password: Secret
+    base_url: str
+    timeout: float
+    max_retries: int
+    retry_base_delay: float
+    retry_max_delay: float
+
+
+def resolve_settings(
+    *,
+    email: str | None,
+    password: str | None,
+    base_url: str | None,
+    timeout: float,
+    max_retries: int,
+    retry_base_delay: float,
+    retry_max_delay: float,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Apply the ``APSCORES_*`` fallbacks and reject unusable options before any call."""
+    env = os.environ if environ is None else environ
+    email = email or env.get(ENV_EMAIL) or None
+    password = password or env.get(ENV_PASSWORD) or None
+    missing = [
+        f"{what} (argument {arg}= or environment variable {var})"
+        for what, arg, var, value in (
+            ("email", "email", ENV_EMAIL, email),
+            ("password", "password", ENV_PASSWORD, password),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError("missing credentials: " + "; ".join(missing))
+    assert email is not None
+    assert password is not None
+    url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
+    if timeout <= 0:
+        raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
+    if max_retries < 0 or retry_base_delay < 0 or retry_max_delay < 0:
+        raise ConfigurationError("max_retries, retry_base_delay and retry_max_delay must be >= 0")
+    return Settings(
+        email=email,
+        password=Secret(password),
+        base_url=url,
+        timeout=float(timeout),
+        max_retries=int(max_retries),
+        retry_base_delay=float(retry_base_delay),
+        retry_max_delay=float(retry_max_delay),
+    )
+
+
+_DI_CODE = re.compile(r"[0-9]{4}")
+
+
+def check_di_code(di_code: str | int) -> str:
+    """DI codes are 4 digits; a string keeps leading zeros, so an int must already have 4."""
+    text = str(di_code).strip() if not isinstance(di_code, bool) else ""
+    if not _DI_CODE.fullmatch(text):
+        raise ConfigurationError(f"a DI code is 4 digits, got {di_code!r}")
+    return text
+
+
+def check_format(value: str) -> Format:
+    """``"txt"`` or ``"csv"``, in any case."""
+    low = str(value).lower()
+    if low == "txt":
+        return "txt"
+    if low == "csv":
+        return "csv"
+    raise ConfigurationError(f"format must be 'txt' or 'csv', got {value!r}")
+
+
+def check_kind(value: str) -> Kind:
+    """``"new"`` or ``"full"``, in any case."""
+    low = str(value).lower()
+    if low == "new":
+        return "new"
+    if low == "full":
+        return "full"
+    raise ConfigurationError(f"kind must be 'new' or 'full', got {value!r}")
