@@ -116,12 +116,11 @@ def parse_range(value: str | None, size: int | None) -> tuple[int, int] | None:
         suffix = int(last_text)
         return UNSATISFIABLE if suffix == 0 or size == 0 else (max(size - suffix, 0), size - 1)
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None  # RFC 9110: an invalid range is ignored
     if first >= size:
         return UNSATISFIABLE
-    return first, min(last, size - 1)
+    return first, min(int(last_text), size - 1) if last_text else size - 1
 
 
 def file_response(request: SandboxRequest, download: Download, body: Body) -> SandboxResponse:
