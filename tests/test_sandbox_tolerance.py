@@ -475,3 +475,25 @@ def test_range_and_keep_alive_over_the_loopback_server(server: SandboxServer) ->
     assert [c["status"] for c in state_of(server)["calls"] if c["role"] == "storage"] == [
         206, 206, 200,
     ]  # fmt: skip
+
+
+def test_remarks_quote_media_types_only_and_hosts_carry_no_userinfo() -> None:
+    service = SandboxService.default()
+    token = service.handle(login_request()).json()["authToken"]
+    for accept in (token, f"text/{token}", "Bearer abc.def", ""):
+        service.handle(login_request(accept=accept))
+    service.handle(login_request(accept="text/html, */*;q=0.1"))
+    shown = [remark.message.split("this request sent ")[1] for _, remark in service.remarks]
+    assert shown == [
+        "a value that is not a media type)",
+        "a value that is not a media type)",
+        "a value that is not a media type)",
+        "an empty header)",
+        "'text/html, */*;q=0.1')",
+    ]
+    url = "https://user:secret@api.sandbox.apscores.invalid/aposrd-api-prod/webServiceAuth"
+    request = login_request()
+    service.handle(SandboxRequest.build("POST", url, request.headers, request.body))
+    assert service.observations[-1].host == "api.sandbox.apscores.invalid"
+    assert "secret" not in json.dumps(service.state())
+    assert token not in json.dumps(service.state())

@@ -11,6 +11,7 @@ and bodies are kept only as a digest, in memory, to spot repeats.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,10 +56,20 @@ class Remark:
         return {"code": self.code, "message": self.message}
 
 
-def _shown(value: str | None) -> str:
-    """A non-secret header value (Accept, Content-Type) as a message quotes it."""
+# What an Accept or Content-Type value looks like (type/subtype;name=value, ...); anything
+# else is not quoted back, in case a client put something it should not into the header.
+_RANGE = r"[\w.+*-]+/[\w.+*-]+(\s*;\s*[\w.-]+\s*=\s*[\w.\"-]*)*"
+_MEDIA_RANGES = re.compile(rf"{_RANGE}(\s*,\s*{_RANGE})*")
+
+
+def _shown(value: str | None, tokens: Iterable[str] = ()) -> str:
+    """An Accept or Content-Type value as a message quotes it (only if it is one)."""
     if value is None:
         return "no header"
+    if not value.strip():
+        return "an empty header"
+    if not _MEDIA_RANGES.fullmatch(value.strip()) or any(t and t in value for t in tokens):
+        return "a value that is not a media type"
     text = value if len(value) <= 60 else value[:57] + "..."
     return f"{text!r}"
 
@@ -87,15 +98,19 @@ def names_json(accept: str | None) -> bool:
     return False
 
 
-def api_remarks(headers: Mapping[str, str]) -> tuple[Remark, ...]:
-    """Remarks on a JSON call to the API host (header names are lower case)."""
+def api_remarks(headers: Mapping[str, str], tokens: Iterable[str] = ()) -> tuple[Remark, ...]:
+    """Remarks on a JSON call to the API host (header names are lower case); ``tokens``,
+    the authTokens issued so far, are never quoted back.
+    """
+    tokens = list(tokens)
     found: list[Remark] = []
     accept = headers.get("accept")
     if not names_json(accept):
         found.append(
             Remark(
                 ACCEPT_NOT_JSON,
-                f"send Accept: application/json on JSON calls (this request sent {_shown(accept)})",
+                "send Accept: application/json on JSON calls "
+                f"(this request sent {_shown(accept, tokens)})",
             )
         )
     content_type = headers.get("content-type")
@@ -104,7 +119,7 @@ def api_remarks(headers: Mapping[str, str]) -> tuple[Remark, ...]:
             Remark(
                 CONTENT_TYPE_NOT_JSON,
                 f"send Content-Type: application/json with a JSON body (this request sent "
-                f"{_shown(content_type)})",
+                f"{_shown(content_type, tokens)})",
             )
         )
     return tuple(found)
@@ -212,11 +227,12 @@ class Recorder:
         repeat_of = self._first.get(print_)
         self._first.setdefault(print_, seq)
         parts = urlsplit(request.url)
+        port = f":{parts.port}" if parts.port else ""  # never any user:password@ part
         observation = Observation(
             seq=seq,
             time=time,
             role=role,
-            host=parts.netloc.lower(),
+            host=f"{parts.hostname or ''}{port}",
             method=request.method,
             path=parts.path,
             endpoint=endpoint,

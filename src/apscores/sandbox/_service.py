@@ -173,7 +173,9 @@ class SandboxService(Records):
             response = gateway(403, "Missing Authentication Token")
             return self._log(request, "api", None, response, None, ())
         endpoint, action = route
-        return self._run(request, "api", endpoint, action, api_remarks(request.headers))
+        with self._lock:
+            remarks = api_remarks(request.headers, list(self._tokens))
+        return self._run(request, "api", endpoint, action, remarks)
 
     def handle_storage(self, request: SandboxRequest) -> SandboxResponse:
         """Answer a request to the storage host (a presigned-URL ``GET``)."""
