@@ -256,7 +256,9 @@ def test_doctor_refused_login_prints_the_checklist(
 
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", "wrong")
-    monkeypatch.setattr(apscores.service, "AsyncClient", sandbox_factory(SandboxService.default()))
+    monkeypatch.setattr(
+        apscores.service, "AsyncClient", sandbox_factory(SandboxService.default(strict=True))
+    )
     assert main(["doctor"]) == ExitCode.AUTH
     out = capsys.readouterr().out
     assert f"[ok] credentials: {DEFAULT_EMAIL} (from env)" in out
@@ -271,7 +273,7 @@ def test_doctor_good_login_and_unreachable_service(
 ) -> None:
     import apscores.service
 
-    service = SandboxService.default()
+    service = SandboxService.default(strict=True)
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", DEFAULT_PASSWORD)
     monkeypatch.setattr(apscores.service, "AsyncClient", sandbox_factory(service))

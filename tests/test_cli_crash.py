@@ -37,7 +37,7 @@ STEPS = ("generate", "generated", "download", "saved", "record", "recorded")
 
 @pytest.fixture
 def server() -> Iterator[SandboxServer]:
-    service = SandboxService.default(di_codes=DIS, reports=6, url_ttl=300.0)
+    service = SandboxService.default(di_codes=DIS, reports=6, url_ttl=300.0, strict=True)
     running = serve(ServeConfig(port=0, storage_port=0, di_codes=DIS), service=service)
     try:
         yield running

@@ -32,7 +32,7 @@ DIS = ("1234", "5678")
 
 @pytest.fixture
 def service() -> SandboxService:
-    return SandboxService.default(di_codes=DIS, reports=5)
+    return SandboxService.default(di_codes=DIS, reports=5, strict=True)
 
 
 @pytest.fixture
@@ -93,7 +93,8 @@ def test_sandbox_state_path_is_configurable(tmp_path: Path) -> None:
     state = tmp_path / "state" / "sandbox.json"
     args = ["fetch", "--sandbox", "--di", "1234", "--dest", str(tmp_path / "d")]
     assert main([*args, "--sandbox-state", str(state), "-q"]) == ExitCode.OK
-    assert json.loads(state.read_text())["pending"] == {"1234": []}
+    saved = json.loads(state.read_text())
+    assert len(saved["orders"]["1234"]) == len(saved["delivered"][DEFAULT_EMAIL]["1234"]) == 25
     assert main([*args, "--sandbox-state", str(state), "-q"]) == ExitCode.NOTHING_NEW
 
 

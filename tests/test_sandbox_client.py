@@ -216,7 +216,7 @@ def _run(mode: str, service: SandboxService, clock: FakeClock, dest: Path, **opt
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_client_against_fault(scenario: Scenario, mode: str, tmp_path: Path) -> None:
     clock = FakeClock()
-    service = SandboxService.default(clock=clock, reports=5)
+    service = SandboxService.default(clock=clock, reports=5, strict=True)
     scenario.arm(service, clock)
     dest = tmp_path / "files"
     dest.mkdir()
@@ -232,12 +232,14 @@ def test_client_against_fault(scenario: Scenario, mode: str, tmp_path: Path) -> 
         scenario.check(service, outcome, dest)
     for logged in service.calls("download"):
         assert AUTHZ not in logged.headers  # the token never reaches the storage host
+    assert service.remarks == []  # strict mode refused nothing: our client is clean
+    assert not service.token_reached_storage
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_second_run_finds_nothing_new(mode: str, tmp_path: Path) -> None:
     clock = FakeClock()
-    service = SandboxService.default(clock=clock, reports=3)
+    service = SandboxService.default(clock=clock, reports=3, strict=True)
     assert _run(mode, service, clock, tmp_path) is not None
     assert _run(mode, service, clock, tmp_path) is None
     assert len(service.downloads) == 1
@@ -246,7 +248,7 @@ def test_second_run_finds_nothing_new(mode: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_record_failure_then_rerun_delivers_again(mode: str, tmp_path: Path) -> None:
     clock = FakeClock()
-    service = SandboxService.default(clock=clock, reports=3)
+    service = SandboxService.default(clock=clock, reports=3, strict=True)
     service.faults.fail_record()
     with pytest.raises(RecordError):
         _run(mode, service, clock, tmp_path / "a")
@@ -257,7 +259,7 @@ def test_record_failure_then_rerun_delivers_again(mode: str, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_wrong_password_is_an_authentication_error(mode: str, tmp_path: Path) -> None:
-    service = SandboxService.default(reports=1)
+    service = SandboxService.default(reports=1, strict=True)
     with pytest.raises(AuthenticationError) as info:
         _run(mode, service, FakeClock(), tmp_path, password="not-it")
     assert "Invalid email or password." in str(info.value)

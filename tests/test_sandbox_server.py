@@ -149,7 +149,7 @@ def test_http_errors_keep_their_bodies(server: SandboxServer) -> None:
     assert json.load(info.value) == {"message": "Unauthorized"}
 
 
-def test_storage_host_rejects_the_token_over_http(server: SandboxServer) -> None:
+def test_storage_host_takes_the_token_but_strict_mode_refuses_it(server: SandboxServer) -> None:
     service = server.service
     p = base64.b64encode(DEFAULT_PASSWORD.encode()).decode()
     token = post(f"{server.base_url}/webServiceAuth", {"u": DEFAULT_EMAIL, "p": p}, "CBLogin")[
@@ -163,11 +163,18 @@ def test_storage_host_rejects_the_token_over_http(server: SandboxServer) -> None
     leaky = urllib.request.Request(  # noqa: S310 - loopback
         generated["url"], headers={"X-CB-Catapult-Authorization-Token": token}
     )
+    with urlopen(leaky) as response:  # the real host ignores headers it did not sign
+        assert response.read() == service.file_bytes(generated["downloadId"])
+    assert service.token_reached_storage
+    service.strict = True
     with pytest.raises(urllib.error.HTTPError) as info:
         urlopen(leaky)
     assert info.value.code == 400
-    assert b"InvalidArgument" in info.value.read()
-    assert service.download(generated["downloadId"]).fetches == 0
+    text = info.value.read().decode()
+    assert "<Code>InvalidArgument</Code>" in text
+    assert "x-cb-catapult-authorization-token" in text
+    assert token not in text
+    assert service.download(generated["downloadId"]).fetches == 1
 
 
 def test_faults_on_a_real_socket(server: SandboxServer) -> None:

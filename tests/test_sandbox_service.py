@@ -138,9 +138,6 @@ def test_email_is_case_insensitive(api: Api) -> None:
         ({AUTHZ: "-"}, 401),
         ({AUTHN: "CBLogin"}, 401),
         ({AUTHN: "-"}, 401),
-        ({"Content-Type": "text/plain"}, 415),
-        ({"Content-Type": "-"}, 415),
-        ({"Accept": "text/html"}, 406),
     ],
 )
 def test_login_checks_headers(api: Api, headers: dict[str, str], status: int) -> None:
@@ -148,6 +145,27 @@ def test_login_checks_headers(api: Api, headers: dict[str, str], status: int) ->
     response = api.post("webServiceAuth", payload, token="CBLogin", **headers)
     assert response.status_code == status
     assert "message" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({"Content-Type": "text/plain"}, 415, "content_type_not_json"),
+        ({"Content-Type": "-"}, 415, "content_type_not_json"),
+        ({"Accept": "text/html"}, 406, "accept_not_json"),
+    ],
+)
+def test_media_types_are_recorded_by_default_and_refused_when_strict(
+    api: Api, service: SandboxService, headers: dict[str, str], status: int, code: str
+) -> None:
+    payload = {"u": DEFAULT_EMAIL, "p": b64(DEFAULT_PASSWORD)}
+    response = api.post("webServiceAuth", payload, token="CBLogin", **headers)
+    assert response.json()["success"] is True
+    assert [remark.code for _, remark in service.remarks] == [code]
+    service.strict = True
+    refused = api.post("webServiceAuth", payload, token="CBLogin", **headers)
+    assert refused.status_code == status
+    assert "(strict sandbox): send " in refused.json()["message"]
 
 
 def test_login_accepts_json_content_type_with_charset(api: Api) -> None:
@@ -507,15 +525,30 @@ def test_url_is_still_good_until_it_expires(api: Api, clock: FakeClock) -> None:
     [
         {AUTHZ: "anything"},
         {AUTHN: "CBLogin Web Service"},
-        {"Authorization": "Bearer x"},
+        {"Cookie": "session=s3cr3t"},
     ],
 )
-def test_storage_rejects_credential_headers(api: Api, header: dict[str, str]) -> None:
+def test_storage_records_credential_headers_and_strict_refuses_them(
+    api: Api, service: SandboxService, header: dict[str, str]
+) -> None:
     url = api.generate().json()["url"]
+    assert api.http.get(url, headers=header).status_code == 200  # as the real host does
+    assert len(service.remarks) == 1
+    service.strict = True
     response = api.http.get(url, headers=header)
     assert response.status_code == 400
     assert "<Code>InvalidArgument</Code>" in response.text
-    assert next(iter(header.values())) not in response.text  # names the header, not its value
+    assert next(iter(header)).lower() in response.text  # names the header...
+    assert next(iter(header.values())) not in response.text  # ...never its value
+
+
+def test_storage_refuses_an_authorization_header_next_to_the_signed_query(api: Api) -> None:
+    url = api.generate().json()["url"]
+    response = api.http.get(url, headers={"Authorization": "Bearer x"})
+    assert response.status_code == 400
+    assert "<Code>InvalidArgument</Code>" in response.text
+    assert "Only one auth mechanism allowed" in response.text
+    assert "Bearer x" not in response.text
 
 
 def test_storage_checks_the_signature(api: Api) -> None:

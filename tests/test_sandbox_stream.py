@@ -73,7 +73,7 @@ class Counted:
 
 
 def streamed_service(counted: Counted, reports: int = 3) -> SandboxService:
-    return SandboxService.default(reports=reports, renderer=counted.renderer)
+    return SandboxService.default(reports=reports, renderer=counted.renderer, strict=True)
 
 
 def generate(service: SandboxService, file_format: str = "txt") -> Any:
@@ -146,7 +146,7 @@ def test_streamed_body_through_the_sync_transport() -> None:
 
 
 def test_bytes_bodies_keep_the_md5_etag() -> None:
-    service = SandboxService.default(reports=2)
+    service = SandboxService.default(reports=2, strict=True)
     generated = generate(service)
     with httpx.Client(transport=service.transport()) as http:
         response = http.get(generated.url)
@@ -354,7 +354,7 @@ def test_bulk_renderer_with_a_custom_writer_keeps_unknown_ids() -> None:
 def test_bulk_file_downloads_through_the_client_without_being_held(tmp_path: Path) -> None:
     size = 20 * 2**20
     renderer = bulk_renderer(size)
-    service = SandboxService.default(reports=40, renderer=renderer)
+    service = SandboxService.default(reports=40, renderer=renderer, strict=True)
     largest_chunk = 0
 
     def watched(reports: Sequence[ScoreReport], file_format: str) -> StreamedBody:
@@ -392,7 +392,7 @@ def test_bulk_file_downloads_through_the_client_without_being_held(tmp_path: Pat
 
 @pytest.mark.anyio
 async def test_bulk_file_through_the_async_client(tmp_path: Path) -> None:
-    service = SandboxService.default(reports=5, renderer=bulk_renderer(2 * 2**20))
+    service = SandboxService.default(reports=5, renderer=bulk_renderer(2 * 2**20), strict=True)
     async with sandbox_async_client(service) as client:
         result = await client.institution("1234").download(format="csv", dest=tmp_path)
     assert result is not None

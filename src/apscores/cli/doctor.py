@@ -2,7 +2,9 @@
 
 It checks that credentials are found (and where), then that a login works. When the login
 is refused it prints College Board's prerequisites for a web-service account, because the
-service does not say which one failed (``web-service.md`` §10).
+service does not say which one failed (``web-service.md`` §10). Then it lists what no
+answer of the service can show (:data:`CANNOT_CHECK`): MFA off, the terms of use accepted,
+and that downloads are tracked per account, so the job's account must be its alone.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import APScoresError, AuthenticationError
 
-__all__ = ["PREREQUISITES", "add_arguments", "run_doctor"]
+__all__ = ["CANNOT_CHECK", "DOWNLOADS_PER_ACCOUNT", "PREREQUISITES", "add_arguments", "run_doctor"]
 
 #: What College Board requires of the account behind the web service, as questions.
 PREREQUISITES: tuple[str, ...] = (
@@ -33,6 +35,33 @@ PREREQUISITES: tuple[str, ...] = (
 )
 
 
+#: College Board's setup FAQ: "Downloads are tracked at the individual account level and
+#: not at the organizational level." So ``new`` is this account's, and a portal download
+#: with it moves the job's watermark without telling anyone.
+DOWNLOADS_PER_ACCOUNT = (
+    "Is this account used only by the automated job? College Board tracks downloads per "
+    "account, not per institution: a download through the portal (or another script) with "
+    "it makes the job's next `new` file skip those reports. Never download with it by hand; "
+    "after a manual download, run `apscores fetch --kind full`, then `apscores merge` over "
+    "the files (it collapses what was already loaded)."
+)
+
+#: What a working (or refused) login cannot show, as questions.
+CANNOT_CHECK: tuple[str, ...] = (
+    "Is multi-factor authentication (MFA) off for this account, and will it stay off? "
+    "Turning it on later stops the web service for the scheduled job.",
+    "Have the portal's terms of use been accepted for this account? Log in to the AP HED "
+    "Score Reports portal once in a browser and accept them.",
+    DOWNLOADS_PER_ACCOUNT,
+)
+
+
+def _cannot_check(out: TextIO, items: tuple[str, ...] = CANNOT_CHECK) -> None:
+    out.write("Cannot check from here; please confirm:\n")
+    for item in items:
+        out.write(f"  [?] {item}\n")
+
+
 def _checklist(out: TextIO) -> None:
     out.write("College Board requires all of these for the web service; please check:\n")
     for item in PREREQUISITES:
@@ -42,9 +71,9 @@ def _checklist(out: TextIO) -> None:
 async def _login(credentials: Credentials | None) -> None:
     """Log in once (the sandbox when there are no credentials to use)."""
     if credentials is None:
-        from apscores.sandbox import sandbox_async_client
+        from apscores.sandbox import SandboxService, sandbox_async_client
 
-        async with sandbox_async_client() as client:
+        async with sandbox_async_client(SandboxService.default(strict=True)) as client:
             await client.session.login()
         return
     from apscores.service import AsyncClient
@@ -75,13 +104,16 @@ def run_doctor(args: argparse.Namespace) -> int:
         asyncio.run(_login(credentials))
     except AuthenticationError as error:
         out.write(f"[!!] login refused: {error.message}\n")
-        _checklist(out)
+        _checklist(out)  # MFA and the terms of use are on it already
+        _cannot_check(out, (DOWNLOADS_PER_ACCOUNT,))
         return ExitCode.AUTH
     except APScoresError as error:
         out.write(f"[!!] login failed: {error}\n")
         out.write("     Is the network up, and can this machine reach the service?\n")
+        _cannot_check(out)
         return ExitCode.PARTIAL
     out.write("[ok] login works\n")
+    _cannot_check(out)
     return ExitCode.OK
 
 

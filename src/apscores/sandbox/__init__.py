@@ -5,6 +5,8 @@ the three endpoints and the presigned download host (:class:`SandboxService`) wi
 injection (``service.faults``), an httpx transport for in-process tests (:func:`transport`),
 ready-made clients (:func:`sandbox_client`), a loopback HTTP server for other languages
 (:func:`serve`, ``apscores sandbox serve``) and a pytest fixture (``ap_sandbox``).
+It accepts what the real service accepts and records what a careful client should not do
+(``service.state()``, ``service.observations``); ``strict=True`` refuses that instead.
 Bodies may stream (:class:`StreamedBody`): :func:`bulk_renderer` serves files of any size,
 1 GB included, in constant memory.
 
@@ -21,22 +23,23 @@ if TYPE_CHECKING:
     from apscores.sandbox._bulk import BulkRenderer, bulk_renderer
     from apscores.sandbox._clients import sandbox_async_client, sandbox_client
     from apscores.sandbox._fake import fake_reports, iter_fake_reports
+    from apscores.sandbox._fault_spec import FaultSpec
     from apscores.sandbox._faults import Fault, FaultKind, Faults
-    from apscores.sandbox._server import SandboxServer, ServeConfig, serve
-    from apscores.sandbox._service import (
+    from apscores.sandbox._model import (
         DEFAULT_DI_CODE,
         DEFAULT_EMAIL,
         DEFAULT_PASSWORD,
-        NO_SCORE_ORDERS,
         SANDBOX_BASE_URL,
         SANDBOX_STORAGE_URL,
         Account,
         Download,
         FakeClock,
         Order,
-        SandboxService,
         render_reports,
     )
+    from apscores.sandbox._observe import Observation, Remark
+    from apscores.sandbox._server import SandboxServer, ServeConfig, serve
+    from apscores.sandbox._service import NO_SCORE_ORDERS, SandboxService
     from apscores.sandbox._transport import SandboxTransport, transport
     from apscores.sandbox._wire import (
         LoggedRequest,
@@ -51,20 +54,21 @@ _HOMES = {
     "_fake": ("fake_reports", "iter_fake_reports"),
     "_faults": ("Fault", "FaultKind", "Faults"),
     "_server": ("SandboxServer", "ServeConfig", "serve"),
-    "_service": (
+    "_fault_spec": ("FaultSpec",),
+    "_model": (
         "DEFAULT_DI_CODE",
         "DEFAULT_EMAIL",
         "DEFAULT_PASSWORD",
-        "NO_SCORE_ORDERS",
         "SANDBOX_BASE_URL",
         "SANDBOX_STORAGE_URL",
         "Account",
         "Download",
         "FakeClock",
         "Order",
-        "SandboxService",
         "render_reports",
     ),
+    "_observe": ("Observation", "Remark"),
+    "_service": ("NO_SCORE_ORDERS", "SandboxService"),
     "_transport": ("SandboxTransport", "transport"),
     "_wire": ("LoggedRequest", "SandboxRequest", "SandboxResponse", "StreamedBody"),
 }
@@ -83,9 +87,12 @@ __all__ = [
     "FakeClock",
     "Fault",
     "FaultKind",
+    "FaultSpec",
     "Faults",
     "LoggedRequest",
+    "Observation",
     "Order",
+    "Remark",
     "SandboxRequest",
     "SandboxResponse",
     "SandboxServer",

@@ -83,7 +83,7 @@ class BulkRenderer:
     def __call__(self, reports: Sequence[ScoreReport], file_format: str) -> StreamedBody:
         reports = reports[: self.distinct]
         if self.render is None:
-            from apscores.sandbox._service import render_reports
+            from apscores.sandbox._model import render_reports
 
             rendered = render_reports(reports, file_format)
         else:

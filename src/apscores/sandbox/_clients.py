@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from apscores.sandbox._service import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService
+from apscores.sandbox._model import DEFAULT_EMAIL, DEFAULT_PASSWORD
+from apscores.sandbox._service import SandboxService
 from apscores.sandbox._transport import SandboxTransport
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import threading
 
 import attrs
 
-__all__ = ["ENDPOINTS", "Fault", "FaultKind", "Faults"]
+__all__ = ["ENDPOINTS", "Fault", "FaultKind", "Faults", "endpoint_name"]
 
 ENDPOINTS = ("login", "generate", "record", "download")
 _ALIASES = {
@@ -38,7 +38,8 @@ class FaultKind(enum.Enum):
     EXPIRED_URL = "expired_url"  # fileGeneration hands out a URL that has already expired
 
 
-def _endpoint(name: str) -> str:
+def endpoint_name(name: str) -> str:
+    """``"fileGeneration"`` -> ``"generate"``; ValueError for an unknown endpoint."""
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {name!r}; use one of {', '.join(ENDPOINTS)}")
@@ -70,6 +71,21 @@ class Fault:
     def active(self) -> bool:
         """Whether the fault will fire again."""
         return self.remaining is None or self.remaining > 0
+
+    def to_dict(self) -> dict[str, object]:
+        """The fault as JSON (for ``service.state()`` and ``GET /_sandbox/faults``)."""
+        return {
+            "kind": self.kind.value,
+            "endpoint": self.endpoint,
+            "remaining": self.remaining,
+            "fired": self.fired,
+            "status": self.status,
+            "message": self.message,
+            "retry_after": self.retry_after,
+            "after_bytes": self.after_bytes,
+            "seconds": self.seconds,
+            "processed": self.processed,
+        }
 
     def use(self) -> None:
         """Count one firing."""
@@ -112,7 +128,7 @@ class Faults:
         return self._arm(
             Fault(
                 FaultKind.FAIL,
-                _endpoint(endpoint),
+                endpoint_name(endpoint),
                 _times(times),
                 status=status,
                 message=message,
@@ -134,7 +150,7 @@ class Faults:
         return self._arm(
             Fault(
                 FaultKind.DISCONNECT,
-                _endpoint(endpoint),
+                endpoint_name(endpoint),
                 _times(times),
                 after_bytes=max(after_bytes, 0),
             )
@@ -147,7 +163,7 @@ class Faults:
         return self._arm(
             Fault(
                 FaultKind.TRUNCATE,
-                _endpoint(endpoint),
+                endpoint_name(endpoint),
                 _times(times),
                 after_bytes=max(after_bytes, 0),
             )
@@ -155,7 +171,7 @@ class Faults:
 
     def refuse(self, endpoint: str, *, times: int | None = 1) -> Fault:
         """Fail to connect (the transport raises ``httpx.ConnectError``)."""
-        return self._arm(Fault(FaultKind.REFUSE, _endpoint(endpoint), _times(times)))
+        return self._arm(Fault(FaultKind.REFUSE, endpoint_name(endpoint), _times(times)))
 
     def timeout(
         self,
@@ -171,7 +187,7 @@ class Faults:
         return self._arm(
             Fault(
                 FaultKind.TIMEOUT,
-                _endpoint(endpoint),
+                endpoint_name(endpoint),
                 _times(times),
                 processed=processed,
                 seconds=seconds,
@@ -183,7 +199,7 @@ class Faults:
         if seconds < 0:
             raise ValueError(f"seconds must be >= 0, got {seconds}")
         return self._arm(
-            Fault(FaultKind.DELAY, _endpoint(endpoint), _times(times), seconds=seconds)
+            Fault(FaultKind.DELAY, endpoint_name(endpoint), _times(times), seconds=seconds)
         )
 
     def expire_url(self, *, times: int | None = 1) -> Fault:
@@ -201,6 +217,13 @@ class Faults:
         with self._lock:
             self._armed.clear()
             self.token_call_limit = None
+
+    def to_dict(self) -> dict[str, object]:
+        """What is armed, as JSON: the faults still to fire and the token call limit."""
+        return {
+            "armed": [fault.to_dict() for fault in self.armed],
+            "expire_token_after": self.token_call_limit,
+        }
 
     @property
     def armed(self) -> list[Fault]:

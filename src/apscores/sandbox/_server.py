@@ -6,6 +6,8 @@ same :class:`SandboxService` as the in-process transport. On a socket, a disconn
 truncation look alike: the server sends part of the body and closes the connection.
 Streamed bodies are written chunk by chunk (chunked transfer encoding when their size is
 unknown), so serving a 1 GB file takes no more memory than serving a small one.
+The API port also answers the control endpoints under ``/_sandbox/`` (state and faults,
+:mod:`apscores.sandbox._control`).
 """
 
 from __future__ import annotations
@@ -18,17 +20,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 import attrs
 
-from apscores.sandbox._service import (
-    DEFAULT_DI_CODE,
-    DEFAULT_EMAIL,
-    DEFAULT_PASSWORD,
-    SandboxService,
-)
+from apscores.sandbox._control import handle_control, is_control
+from apscores.sandbox._fault_spec import FaultSpec, load_fault_specs
+from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
+from apscores.sandbox._service import SandboxService
 from apscores.sandbox._wire import Failure, SandboxRequest, SandboxResponse, iter_body
 
 __all__ = ["LOOPBACK", "SandboxServer", "ServeConfig", "add_serve_arguments", "run", "serve"]
@@ -50,6 +51,8 @@ class ServeConfig:
     seed: int = 0
     url_ttl: float = 300.0
     file_size: int | None = None  # serve every file as ~this many bytes (bulk_renderer)
+    strict: bool = False  # refuse what the default only records (SandboxService(strict=True))
+    faults: tuple[FaultSpec, ...] = ()  # armed when the server starts
 
 
 def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
@@ -81,7 +84,9 @@ def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
                 self._body(),
             )
             service = server.service
-            if role == "api":
+            if role == "api" and is_control(request):
+                response = handle_control(service, request)
+            elif role == "api":
                 response = service.handle_api(request)
             else:
                 response = service.handle_storage(request)
@@ -207,7 +212,7 @@ def serve(
     """Start the sandbox on loopback in background threads and return it (running).
 
     With ``service`` given, only the ports of ``config`` are used; the service's base URLs
-    are pointed at the two servers.
+    are pointed at the two servers. Otherwise ``config.faults`` are armed on a new service.
     """
     config = config or ServeConfig()
     if service is None:
@@ -224,13 +229,17 @@ def serve(
             seed=config.seed,
             url_ttl=config.url_ttl,
             api_base_url=f"http://{LOOPBACK}{API_PREFIX}",
+            strict=config.strict,
             **options,
         )
+        for spec in config.faults:
+            spec.arm(service.faults)
     return SandboxServer(service, port=config.port, storage_port=config.storage_port, quiet=quiet)
 
 
 def banner(server: SandboxServer, config: ServeConfig) -> str:
     """What ``serve`` prints: where to connect and with which (sandbox-only) credentials."""
+    control = server.base_url.rsplit("/", 1)[0] + "/_sandbox"
     queued = ", ".join(
         f"{code} ({len(server.service.di_codes.get(code, []))} score orders queued)"
         for code in config.di_codes
@@ -247,6 +256,13 @@ def banner(server: SandboxServer, config: ServeConfig) -> str:
             if config.file_size
             else ""
         )
+        + (
+            "  mode:         strict (refuses what a careful client should not send)\n"
+            if server.service.strict
+            else "  mode:         tolerant (records what strict mode would refuse)\n"
+        )
+        + "".join(f"  fault:        {spec.to_text()}\n" for spec in config.faults)
+        + f"  state:        GET {control}/state (faults: GET/POST {control}/faults)\n"
         + f"  try: APSCORES_BASE_URL={server.base_url} APSCORES_EMAIL={config.email} "
         "APSCORES_PASSWORD=... apscores ...\n"
     )
@@ -317,6 +333,27 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve every file as about this many bytes of valid records, streamed "
         "(e.g. 20M, 1G: to test big downloads)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse what a careful client should not send (a token on the download host, "
+        "JSON calls without Accept/Content-Type application/json) instead of recording it",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        dest="fault_texts",
+        metavar="KIND[=VALUE]",
+        help="arm a fault, e.g. fail=generate,status=504,times=2 or expire_url or "
+        "expire_token_after=1 (repeatable; see the sandbox docs)",
+    )
+    parser.add_argument(
+        "--faults",
+        type=Path,
+        dest="faults_file",
+        metavar="FILE.json",
+        help="arm the faults in a JSON file (one spec or a list of them)",
+    )
 
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -340,6 +377,9 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
             raise ValueError(f"a DI code is 4 digits, got {code!r}")
     if args.reports < 0:
         raise ValueError("--reports must be >= 0")
+    faults = [FaultSpec.parse(text) for text in getattr(args, "fault_texts", None) or ()]
+    if getattr(args, "faults_file", None) is not None:
+        faults += load_fault_specs(args.faults_file)
     return ServeConfig(
         port=args.port,
         storage_port=args.storage_port,
@@ -350,6 +390,8 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         seed=args.seed,
         url_ttl=args.url_ttl,
         file_size=getattr(args, "file_size", None),
+        strict=getattr(args, "strict", False),
+        faults=tuple(faults),
     )
 
 

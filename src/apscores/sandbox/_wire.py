@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any, TypeAlias
 
 import attrs
@@ -27,6 +27,7 @@ __all__ = [
     "StreamedBody",
     "body_size",
     "iter_body",
+    "slice_body",
 ]
 
 
@@ -72,7 +73,9 @@ def body_size(body: Body) -> int | None:
     return len(body) if isinstance(body, bytes) else body.size
 
 
-def iter_body(body: Body, *, chunk_size: int = 65536, limit: int | None = None) -> Iterator[bytes]:
+def iter_body(
+    body: Body, *, chunk_size: int = 65536, limit: int | None = None
+) -> Generator[bytes, None, None]:
     """The chunks of ``body``, stopping after ``limit`` bytes (and never past a known size).
 
     ``bytes`` are cut into ``chunk_size`` pieces; a streamed body keeps its own chunks and
@@ -100,6 +103,27 @@ def iter_body(body: Body, *, chunk_size: int = 65536, limit: int | None = None) 
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
+
+
+def slice_body(body: Body, start: int, length: int) -> Body:
+    """``length`` bytes of ``body`` from offset ``start`` (a streamed body stays streamed)."""
+    if isinstance(body, bytes):
+        return body[start : start + length]
+
+    def chunks() -> Iterator[bytes]:
+        skip = start
+        pieces = iter_body(body, limit=start + length)
+        try:
+            for chunk in pieces:
+                if skip >= len(chunk):
+                    skip -= len(chunk)
+                    continue
+                yield chunk[skip:]
+                skip = 0
+        finally:
+            pieces.close()
+
+    return StreamedBody(chunks, size=length)
 
 
 @attrs.frozen

@@ -11,8 +11,10 @@ Fixtures: ``ap_sandbox`` (a fresh :class:`~apscores.sandbox.SandboxService`: acc
 ``sandbox@example.edu`` / ``sandbox-password``, DI code 1234 with 25 synthetic score orders),
 ``ap_sandbox_clock`` (its :class:`~apscores.sandbox.FakeClock`) and ``ap_sandbox_server``
 (the same on a loopback HTTP server). ``@pytest.mark.ap_sandbox(reports=5, di_codes=[...],
-seed=..., email=..., password=..., url_ttl=...)`` changes the setup. This module imports
-nothing heavy until a fixture is used, and works without the client module installed.
+seed=..., email=..., password=..., url_ttl=..., strict=True)`` changes the setup; the ini
+option ``ap_sandbox_strict = true`` makes both fixtures strict for a whole test suite (the
+marker still wins). This module imports nothing heavy until a fixture is used, and works
+without the client module installed.
 """
 
 from __future__ import annotations
@@ -26,17 +28,27 @@ if TYPE_CHECKING:
     from apscores.sandbox import FakeClock, SandboxServer, SandboxService
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "ap_sandbox_strict",
+        "ap_sandbox fixtures refuse what a careful client should not send (default: false)",
+        type="bool",
+        default=False,
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "ap_sandbox(**options): configure the ap_sandbox fixture "
-        "(reports, seed, di_codes, email, password and SandboxService options)",
+        "(reports, seed, di_codes, email, password and SandboxService options such as strict)",
     )
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    options: dict[str, Any] = {"strict": bool(request.config.getini("ap_sandbox_strict"))}
     marker = request.node.get_closest_marker("ap_sandbox")
-    return dict(marker.kwargs) if marker is not None else {}
+    return {**options, **marker.kwargs} if marker is not None else options
 
 
 @pytest.fixture
