@@ -26,12 +26,12 @@ from itertools import islice
 
 import attrs
 from _common import DEFAULT_SEED, flush, machine_summary, package_versions
+from apscores.txt import read_txt
 from bench_read import COLSPECS, NAMES, TARGET_TYPED
 from make_data import ensure
 
 from apscores import _read_records as rec
 from apscores import txt
-from apscores.txt import read_txt
 
 #: The steps a record is made of (their sum is compared with the budget), then the wholes.
 PARTS = (

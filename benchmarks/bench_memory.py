@@ -113,6 +113,7 @@ def child_download(total: int, seed: int) -> dict[str, Any]:
     import hashlib
 
     import apscores.txt  # noqa: F401 - imported before the meter starts, as the client is
+
     from apscores.sandbox import SandboxService, bulk_renderer, sandbox_client
 
     service = SandboxService.default(reports=BULK_REPORTS, seed=seed, renderer=bulk_renderer(total))

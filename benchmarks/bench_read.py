@@ -33,9 +33,8 @@ from _common import (
     package_versions,
     parse_sizes,
 )
-from make_data import ensure
-
 from apscores.layout import LAYOUT_950, Kind
+from make_data import ensure
 
 #: Every field apscores reads (fillers are skipped by apscores, so pandas skips them too:
 #: fewer columns only makes pandas faster, which keeps the ratios conservative).
@@ -135,8 +134,9 @@ def _columnar(name: str) -> Callable[[Path], int]:
 
 def typed_to_arrow(path: Path) -> int:
     """The slow columnar path for comparison: ``to_arrow`` over typed ``read_txt`` records."""
-    from apscores.tables import to_arrow
     from apscores.txt import read_txt
+
+    from apscores.tables import to_arrow
 
     with read_txt(path) as reader:
         return _table_records(to_arrow(reader, long=True))

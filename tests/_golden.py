@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from hypothesis import strategies as st
 
-from apscores.layout import LAYOUT_950, Layout
+from apscores.files.layout import LAYOUT_950, Layout
 from apscores.models import (
     Address,
     Award,

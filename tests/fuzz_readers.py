@@ -27,13 +27,12 @@ import attrs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from apscores._read_source import Reader
-from apscores.csvfile import read_csv, write_csv
 from apscores.errors import APScoresError, ParseError, TruncatedRecordError
-from apscores.layout import LAYOUT_950
-from apscores.reading import read
+from apscores.files import read_csv, read_txt, write_csv, write_txt
+from apscores.files.detect import read
+from apscores.files.layout import LAYOUT_950
+from apscores.files.sources import Reader
 from apscores.sandbox import fake_reports
-from apscores.txt import read_txt, write_txt
 
 __all__ = ["Case", "Finding", "cases", "check_case", "main", "seed_files"]
 

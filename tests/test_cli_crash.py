@@ -20,8 +20,8 @@ import pytest
 
 from apscores.cli.exitcodes import ExitCode
 from apscores.cli.fetch import KILL_AT_ENV
+from apscores.files.detect import read
 from apscores.ledger import Ledger, State, default_ledger_path
-from apscores.reading import read
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,

@@ -15,8 +15,8 @@ import apscores.cli.fetch as fetch_module
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
 from apscores.cli.lock import DiLock, lock_path
+from apscores.files.detect import read
 from apscores.ledger import Ledger, State, default_ledger_path
-from apscores.reading import read
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,

@@ -12,10 +12,9 @@ import pytest
 
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
-from apscores.csvfile import write_csv
+from apscores.files import write_csv, write_txt
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
-from apscores.txt import write_txt
 
 REPORTS = [
     ScoreReport(

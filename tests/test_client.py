@@ -23,7 +23,6 @@ import pytest
 import respx
 
 from _golden import ANA_REPORT, BEN_REPORT
-from apscores.csvfile import write_csv
 from apscores.errors import (
     APIConnectionError,
     APIError,
@@ -39,6 +38,7 @@ from apscores.errors import (
     RecordError,
     TruncatedRecordError,
 )
+from apscores.files import write_csv, write_txt
 from apscores.models import ScoreReport
 from apscores.service import (
     DEFAULT_BASE_URL,
@@ -58,7 +58,6 @@ from apscores.service import (
     _guesses,
 )
 from apscores.testing import instant_retries
-from apscores.txt import write_txt
 
 BASE = "https://api.example.test/aposrd-api-prod"
 EMAIL = "ap-scores@example.edu"

@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from _golden import ANA, exam, reports, txt_line
-from apscores import _columnar, txt
-from apscores._read_records import parse_date
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
-from apscores.layout import LAYOUT_910, LAYOUT_950
+from apscores.files import read_txt, txt, write_txt
+from apscores.files.layout import LAYOUT_910, LAYOUT_950
+from apscores.files.values import parse_date
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
 from apscores.tables import (
+    _columnar,
     to_arrow,
     to_pandas,
     to_polars,
@@ -35,7 +36,6 @@ from apscores.tables import (
     txt_to_pandas,
     txt_to_polars,
 )
-from apscores.txt import read_txt, write_txt
 
 
 def txt_bytes(reports: list[ScoreReport], **options: Any) -> bytes:

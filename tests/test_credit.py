@@ -22,8 +22,8 @@ from apscores.credit import (
     write_credit_csv,
 )
 from apscores.errors import MissingColumnsError, ParseError, PolicyError
+from apscores.files import write_txt
 from apscores.models import ExamScore, ScoreReport, Student
-from apscores.txt import write_txt
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "credit-policy.csv"
 HEADER = "exam_code,min_score,admin_year_from,admin_year_to,course,credit_hours,note\n"

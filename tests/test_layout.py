@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apscores.layout import (
+from apscores.files.layout import (
     EXAM_BLOCK_COUNT,
     EXAM_BLOCK_FIELDS,
     LAYOUT_910,
@@ -13,6 +13,7 @@ from apscores.layout import (
     Field,
     Kind,
     Layout,
+    attribute_type,
     check_layout,
     exam_block_start,
     layout_for_length,
@@ -29,7 +30,7 @@ def test_known_positions() -> None:
     assert exam_block_start(2) == 550
     assert len(LAYOUT_950.fields) == 272
     assert len(LAYOUT_910.fields) == 269
-    assert sum(width for _, width, _ in EXAM_BLOCK_FIELDS) == 11
+    assert sum(width for _, width, _, _ in EXAM_BLOCK_FIELDS) == 11
     assert EXAM_BLOCK_COUNT == 30
 
 
@@ -50,7 +51,7 @@ def test_layout_for_length() -> None:
 
 
 def layout(*fields: tuple[str, int, int], length: int = 5) -> Layout:
-    return Layout("test", length, tuple(Field(n, s, w, Kind.TEXT) for n, s, w in fields))
+    return Layout("test", length, tuple(Field(n, s, w, Kind.FILLER) for n, s, w in fields))
 
 
 @pytest.mark.parametrize(
@@ -72,3 +73,35 @@ def test_check_layout_refuses_mistakes(bad: Layout, message: str) -> None:
 def test_check_layout_accepts_a_good_layout() -> None:
     check_layout(layout(("a", 1, 2), ("b", 3, 3)))
     check_layout(LAYOUT_950)
+
+
+def test_every_field_names_the_attribute_it_fills() -> None:
+    assert LAYOUT_950.field("last_name").attribute == "student.last_name"
+    assert LAYOUT_950.field("exam_grade_04").attribute == "exams[3].score"
+    assert LAYOUT_950.field("irregularity_code_2_30").attribute == "exams[29].irregularity_codes[1]"
+    assert LAYOUT_950.field("college_code").kind is Kind.DI
+    assert LAYOUT_950.by_attribute("report_date").name == "date_of_this_report"
+    assert attribute_type("exams[0].score") == int | None
+    assert attribute_type("student.address.zip_code") is str
+    fillers = [f for f in LAYOUT_950.fields if f.kind is Kind.FILLER]
+    assert [f.name for f in fillers] == ["ssn_filler", "filler_165", "filler_912", "filler_936"]
+    assert all(f.attribute for f in LAYOUT_950.fields if f.kind is not Kind.FILLER)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ((Field("a", 1, 5, Kind.TEXT, "student.no_such"),), "has no attribute 'no_such'"),
+        ((Field("a", 1, 5, Kind.TEXT, "student[0].last_name"),), "not a tuple of records"),
+        ((Field("a", 1, 5, Kind.TEXT, "ap_id.x"),), "not an attribute path"),
+        ((Field("a", 1, 5, Kind.TEXT),), "only fillers"),
+        ((Field("a", 1, 5, Kind.FILLER, "ap_id"),), "only fillers"),
+        (
+            (Field("a", 1, 2, Kind.CODE, "ap_id"), Field("b", 3, 3, Kind.CODE, "ap_id")),
+            "two fields fill 'ap_id'",
+        ),
+    ],
+)
+def test_check_layout_refuses_bad_attributes(fields: tuple[Field, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_layout(Layout("test", 5, fields))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from apscores.catalog import ExamStatus
 from apscores.cli import merge_cmd
-from apscores.csvfile import read_csv, write_csv
+from apscores.files import read_csv, write_csv, write_txt
 from apscores.merging import (
     CHANGE_COLUMNS,
     Change,
@@ -25,7 +25,6 @@ from apscores.merging import (
     write_changes_csv,
 )
 from apscores.models import ExamScore, ScoreReport, Student
-from apscores.txt import write_txt
 
 JUL = dt.date(2021, 7, 8)
 AUG = dt.date(2021, 8, 2)

@@ -10,7 +10,7 @@ from typing import Literal
 import pytest
 
 from apscores import merge
-from apscores.reading import read
+from apscores.files.detect import read
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,

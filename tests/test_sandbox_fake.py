@@ -9,9 +9,8 @@ import itertools
 import pytest
 
 from apscores.catalog import ExamStatus, irregularity, is_known_exam
-from apscores.csvfile import read_csv, write_csv
+from apscores.files import read_csv, read_txt, write_csv, write_txt
 from apscores.sandbox import fake_reports, iter_fake_reports
-from apscores.txt import read_txt, write_txt
 
 REPORTS = fake_reports(200, seed=7)
 

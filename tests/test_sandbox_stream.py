@@ -17,7 +17,7 @@ import attrs
 import httpx
 import pytest
 
-from apscores.csvfile import read_csv
+from apscores.files import read_csv, read_txt, write_txt
 from apscores.models import ScoreReport
 from apscores.sandbox import (
     BulkRenderer,
@@ -35,7 +35,6 @@ from apscores.sandbox import (
 from apscores.sandbox import _server as server_module
 from apscores.sandbox._server import banner, parse_size
 from apscores.sandbox._wire import body_size, iter_body
-from apscores.txt import read_txt, write_txt
 
 
 def _piece() -> bytes:

@@ -17,7 +17,6 @@ import pytest
 from _golden import ANA, ANA_REPORT, BEN, BEN_REPORT, k12_csv, txt_line
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
-from apscores.csvfile import MAX_CELL, read_csv, write_csv
 from apscores.errors import (
     APScoresError,
     EmptyFileError,
@@ -26,10 +25,11 @@ from apscores.errors import (
     TruncatedRecordError,
     UnknownFormatError,
 )
-from apscores.filecheck import FileCheck, check_file
-from apscores.reading import read
+from apscores.files import read_csv, read_txt, write_csv
+from apscores.files.check import FileCheck, check_file
+from apscores.files.csv import MAX_CELL
+from apscores.files.detect import read
 from apscores.tables import txt_to_arrow
-from apscores.txt import read_txt
 from fuzz_readers import cases, check_case
 
 DATE_OF_THIS_REPORT_END = 886  # file-layout.md §1.4, columns 881-886
@@ -267,9 +267,9 @@ def test_fuzzed_input_only_ever_raises_apscores_errors() -> None:
 
 def test_the_fuzzer_would_see_the_old_padding(monkeypatch: pytest.MonkeyPatch) -> None:
     """The oracle is not blind: with short lines padded again, it reports them."""
-    import apscores.txt
+    import apscores.files.txt
 
-    monkeypatch.setattr(apscores.txt, "_MIN_LENGTH", 0)
+    monkeypatch.setattr(apscores.files.txt, "_MIN_LENGTH", 0)
     truncated = [case for case in itertools.islice(cases(5), 2000) if case.truncated_lines]
     assert truncated
     assert any(check_case(case) for case in truncated)

@@ -30,9 +30,10 @@ from apscores.errors import (
     UnknownFormatError,
     UnwritableRecordError,
 )
-from apscores.layout import LAYOUT_910
+from apscores.files import read_txt, write_txt
+from apscores.files.layout import LAYOUT_910
+from apscores.files.txt import parse_line
 from apscores.models import ExamScore, ScoreReport
-from apscores.txt import _parse_line_slowly, read_txt, write_txt
 
 
 def read_all(data: bytes) -> list[ScoreReport]:
@@ -183,7 +184,7 @@ def test_bad_values_name_line_field_and_raw(values: dict[str, str], field: str, 
     assert "line 2" in str(error)
     assert repr(field) in str(error)
     with pytest.raises(ParseError) as slow:
-        _parse_line_slowly(txt_line({**BEN, **values}).decode("latin-1"), 2)
+        parse_line(txt_line({**BEN, **values}).decode("latin-1"), 2)
     assert (slow.value.line, slow.value.field, slow.value.raw) == (2, field, raw)
 
 
@@ -193,7 +194,7 @@ def test_too_long_line_is_refused_with_its_number() -> None:
         read_all(data)
     assert caught.value.field is None
     with pytest.raises(ParseError):
-        _parse_line_slowly("x" * 951)
+        parse_line("x" * 951)
 
 
 def test_collect_mode_keeps_good_records_and_lists_bad_lines() -> None:
@@ -211,9 +212,9 @@ def test_errors_must_be_raise_or_collect() -> None:
 
 
 def test_caches_are_bounded_and_still_correct(monkeypatch: pytest.MonkeyPatch) -> None:
-    import apscores.txt
+    import apscores.files.txt
 
-    monkeypatch.setattr(apscores.txt, "_CACHE_LIMIT", 2)
+    monkeypatch.setattr(apscores.files.txt, "CACHE_LIMIT", 2)
     lines = []
     expected = []
     for n in range(6):
@@ -232,7 +233,7 @@ def test_caches_are_bounded_and_still_correct(monkeypatch: pytest.MonkeyPatch) -
             "service_code": day,
         }
         lines.append(txt_line(values))
-        expected.append(_parse_line_slowly(lines[-1].decode("latin-1")))
+        expected.append(parse_line(lines[-1].decode("latin-1")))
     assert read_all(b"".join(lines * 2)) == expected * 2
     assert expected[3].student.date_of_birth == dt.date(2005, 1, 4)
 
@@ -243,7 +244,7 @@ def test_fast_path_agrees_with_the_slow_reference(report: ScoreReport) -> None:
     out = io.BytesIO()
     write_txt([report], out)
     line = out.getvalue()
-    assert read_all(line) == [_parse_line_slowly(line.decode("latin-1"))] == [report]
+    assert read_all(line) == [parse_line(line.decode("latin-1"))] == [report]
 
 
 _MALFORMED = st.binary(min_size=0, max_size=1000) | st.builds(
@@ -328,7 +329,7 @@ def test_a_line_with_several_bad_fields_reports_the_reference_first(
     with pytest.raises(ParseError) as fast:
         read_all(line)
     with pytest.raises(ParseError) as slow:
-        _parse_line_slowly(line.decode("latin-1"), 1)
+        parse_line(line.decode("latin-1"), 1)
     assert (fast.value.field, fast.value.raw) == (slow.value.field, slow.value.raw)
 
 
@@ -347,7 +348,7 @@ def test_exams_end_at_the_first_blank_code_even_after_a_seen_block() -> None:
     gap = {**ANA, **exam(2, "24", "", "", "", "", "S")}
     lines = [txt_line(ANA), txt_line(blank_first), txt_line(gap), txt_line(ANA)]
     got = read_all(b"".join(lines))
-    assert got == [_parse_line_slowly(line.decode("latin-1")) for line in lines]
+    assert got == [parse_line(line.decode("latin-1")) for line in lines]
     assert got[1].exams == ()
     assert got[2].exams == ANA_REPORT.exams[:1]
     assert got[3] == ANA_REPORT

@@ -11,12 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _golden import ANA_REPORT, BEN_REPORT, reports
-from apscores.csvfile import read_csv, write_csv
 from apscores.errors import EmptyFileError, UnwritableRecordError
+from apscores.files import read_csv, read_txt, write_csv, write_txt
+from apscores.files.detect import read
 from apscores.models import Address, Award, ExamScore, Organization, PreviousSchool, ScoreReport
-from apscores.reading import read
 from apscores.serialize import from_json, to_json
-from apscores.txt import read_txt, write_txt
 
 SLOW = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -81,12 +80,12 @@ exam = ExamScore("07", 2024, 5)
         (attrs.evolve(BEN_REPORT, exams=(exam,) * 31), "more than 30 exams"),
         (attrs.evolve(BEN_REPORT, exams=(ExamScore(" ", 2024, 5),)), "blank code"),
         (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 2024, 6),)), "not 1-5"),
-        (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 1900, 3),)), "admin year"),
+        (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 1900, 3),)), r"exams\[0\]\.admin_year"),
         (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 2024, None, ("1", "2", "3")),)), "0-2"),
         (attrs.evolve(BEN_REPORT, exams=(ExamScore("07", 2024, None, ("",)),)), "0-2"),
         (attrs.evolve(BEN_REPORT, awards=(Award("01", 2020),) * 7), "more than 6 awards"),
         (attrs.evolve(BEN_REPORT, awards=(Award("", 2020),)), "blank code"),
-        (attrs.evolve(BEN_REPORT, awards=(Award("01", 2077),)), "award year"),
+        (attrs.evolve(BEN_REPORT, awards=(Award("01", 2077),)), r"awards\[0\]\.year"),
         (attrs.evolve(BEN_REPORT, previous_schools=(PreviousSchool(None, "1"),) * 3), "previous"),
         (
             attrs.evolve(BEN_REPORT, high_school=Organization(address=Address(country_code="US"))),

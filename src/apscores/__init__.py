@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apscores.credit import CreditPolicy
-    from apscores.csvfile import read_csv, write_csv
     from apscores.errors import (
         APIConnectionError,
         APIError,
@@ -25,13 +24,11 @@ if TYPE_CHECKING:
         ParseError,
         RecordError,
     )
-    from apscores.filecheck import check_file
+    from apscores.files import check_file, read, read_csv, read_txt, write_csv, write_txt
     from apscores.merging import merge
     from apscores.models import ExamScore, ScoreReport, Student
-    from apscores.reading import read
     from apscores.service import AsyncClient, Client, DownloadResult, GeneratedFile
     from apscores.tables import to_arrow, to_pandas, to_polars, to_rows
-    from apscores.txt import read_txt, write_txt
 
 __version__ = "0.1.0.dev0"
 
@@ -41,12 +38,12 @@ _HOMES: dict[str, str] = {
     "AsyncClient": "apscores.service",
     "DownloadResult": "apscores.service",
     "GeneratedFile": "apscores.service",
-    "read": "apscores.reading",
-    "read_txt": "apscores.txt",
-    "read_csv": "apscores.csvfile",
-    "write_txt": "apscores.txt",
-    "write_csv": "apscores.csvfile",
-    "check_file": "apscores.filecheck",
+    "read": "apscores.files",
+    "read_txt": "apscores.files",
+    "read_csv": "apscores.files",
+    "write_txt": "apscores.files",
+    "write_csv": "apscores.files",
+    "check_file": "apscores.files",
     "ScoreReport": "apscores.models",
     "ExamScore": "apscores.models",
     "Student": "apscores.models",

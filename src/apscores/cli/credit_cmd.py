@@ -60,7 +60,7 @@ class _Tally:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; exit 0, or 2 when the policy or the score file cannot be used."""
-    from apscores.reading import read
+    from apscores.files.detect import read
 
     tally = _Tally()
     try:

@@ -52,7 +52,7 @@ from apscores.errors import (
     ParseError,
     RecordError,
 )
-from apscores.filecheck import check_file
+from apscores.files.check import check_file
 from apscores.ledger import Entry, Ledger, State, default_ledger_path
 from apscores.service import (
     AsyncClient,
@@ -177,7 +177,7 @@ def _hash_file(path: Path) -> tuple[int, str]:
 
 def summarise_file(path: Path) -> tuple[int, int, int]:
     """Students, exams and unreadable lines in a saved file (read, never loaded whole)."""
-    from apscores.reading import read
+    from apscores.files.detect import read
 
     students = exams = 0
     with read(path, errors="collect") as reader:

@@ -123,7 +123,7 @@ class FileSummary:
 
 def summarise(path: Path) -> FileSummary:
     """Count what a score file holds; its first problem raises (a ParseError)."""
-    from apscores.reading import read
+    from apscores.files.detect import read
 
     summary = FileSummary()
     with read(path) as reader:
@@ -181,7 +181,7 @@ class FileCheckReport:
 
 def check(path: Path) -> FileCheckReport:
     """Read every record of ``path`` with every rule, collecting what is wrong."""
-    from apscores.reading import read
+    from apscores.files.detect import read
 
     found = FileCheckReport(str(path))
     try:
@@ -238,7 +238,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:
-    from apscores.reading import read
+    from apscores.files.detect import read
 
     for path in paths:
         with read(path) as reader:

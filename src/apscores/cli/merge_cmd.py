@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Do the merge; exit 0 (conflicts are warned about), 2 when a file cannot be read."""
-    from apscores.csvfile import write_csv
+    from apscores.files import write_csv
 
     try:
         result = merge(*args.files)

@@ -47,11 +47,11 @@ def render_reports(reports: Sequence[ScoreReport], file_format: str) -> bytes:
     """The file body College Board would send: TXT (950 columns) or CSV, by our writers."""
     buffer = io.BytesIO()
     if file_format == "TXT":
-        from apscores.txt import write_txt
+        from apscores.files import write_txt
 
         write_txt(reports, buffer)
     else:
-        from apscores.csvfile import write_csv
+        from apscores.files import write_csv
 
         write_csv(reports, buffer)
     return buffer.getvalue()

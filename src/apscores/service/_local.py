@@ -25,7 +25,7 @@ import httpx
 
 from apscores._atomic import AtomicFile, fsync_directory
 from apscores.errors import DownloadError, ParseError
-from apscores.filecheck import FileCheck, check_file
+from apscores.files.check import FileCheck, check_file
 from apscores.service import _download as dl
 from apscores.service._models import GeneratedFile
 from apscores.service._retry import Failure
@@ -147,7 +147,7 @@ def claim(out: AtomicFile, where: dl.Placement) -> Path:
 
 
 def file_check(path: Path, generated: GeneratedFile) -> FileCheck | Failure:
-    """The saved body checked as a whole score file (see :mod:`apscores.filecheck`)."""
+    """The saved body checked as a whole score file (see :mod:`apscores.files.check`)."""
     try:
         return check_file(path, generated.format, name=generated.file_name)
     except ParseError as problem:

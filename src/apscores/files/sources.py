@@ -17,7 +17,9 @@ import io
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, Literal, TypeAlias, Union
+from typing import BinaryIO, Literal, TypeAlias, Union, cast
+
+import attrs
 
 from apscores._atomic import atomic_write
 from apscores._closing import Closing
@@ -30,13 +32,16 @@ __all__ = [
     "Destination",
     "ErrorMode",
     "Line",
+    "Opened",
     "Reader",
     "Source",
     "binary_error",
     "check_mode",
     "first_line",
     "is_binary",
+    "look_ahead",
     "open_lines",
+    "open_source",
     "peek",
     "source_name",
     "split_lines",
@@ -106,6 +111,74 @@ def source_name(source: Source) -> str | None:
         return os.fspath(source)
     name = getattr(source, "name", None)
     return name if isinstance(name, str) else None
+
+
+@attrs.define
+class Opened:
+    """A source opened for reading: bytes in blocks (a path, ``bytes``, a binary file) or
+    lines (an iterable of lines, a text file). ``close`` closes what apscores opened."""
+
+    read: Callable[[int], bytes] | None
+    lines: Iterator[Line] | None
+    close: Callable[[], None]
+    name: str | None
+
+    def as_lines(self) -> Iterator[Line]:
+        """Every line, each with its ending (see :func:`split_lines`)."""
+        if self.read is not None:
+            return split_lines(self.read)
+        assert self.lines is not None
+        return self.lines
+
+
+def open_source(source: Source) -> Opened:
+    """Open a path (closed by the reader), or take bytes, a file object or lines as they are."""
+    name = source_name(source)
+    if isinstance(source, (str, os.PathLike)):
+        handle = open(source, "rb")  # noqa: SIM115 - closed by the Reader
+        return Opened(handle.read, None, handle.close, name)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return Opened(io.BytesIO(bytes(source)).read, None, _nothing, name)
+    read = getattr(source, "read", None)
+    if callable(read) and not isinstance(source, io.TextIOBase):
+        return Opened(read, None, _nothing, name)
+    lines = cast(Iterable[Line], source)
+    return Opened(None, iter(lines), _nothing, name)  # lines already (a text file too)
+
+
+def _replay(head: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """A ``read`` that gives ``head`` first, then the rest of the stream."""
+    pending = [head] if head else []
+
+    def again(size: int) -> bytes:
+        return pending.pop() if pending else read(size)
+
+    return again
+
+
+def look_ahead(opened: Opened, plausible: Callable[[Line], bool] = lambda line: False) -> Line:
+    """The first non-blank line, checked as :func:`first_line` does; ``opened`` still
+    yields everything afterwards. Reads only as far as that line (a block or two)."""
+    if opened.read is None:
+        assert opened.lines is not None
+        first, opened.lines = first_line(opened.lines, opened.close, opened.name, plausible)
+        return first
+    read = opened.read
+    head = b""
+    found: bytes | None = None
+    while True:
+        data = read(BLOCK)
+        head += data
+        found = next(
+            (ln for ln in split_lines(io.BytesIO(head).read) if ln.strip(_BLANK_BYTES)), None
+        )
+        if not data or (found is not None and found.endswith((b"\n", b"\r"))):
+            break
+    opened.read = _replay(head, read)
+    first, _ = first_line(
+        iter(() if found is None else (found,)), opened.close, opened.name, plausible
+    )
+    return first
 
 
 def open_lines(source: Source) -> tuple[Iterator[Line], Callable[[], None]]:

@@ -1,6 +1,6 @@
 """The columnar fast path: a TXT score file straight to a long Arrow table, with numpy.
 
-:func:`apscores.tables.to_arrow` over :func:`apscores.txt.read_txt` builds a
+:func:`apscores.tables.to_arrow` over :func:`apscores.files.txt.read_txt` builds a
 :class:`~apscores.models.ScoreReport` per line and a dict per exam; that is the reference.
 This module produces the *same* table (columns, types, values, row order, dictionaries)
 without building any Python object per line:
@@ -10,7 +10,7 @@ without building any Python object per line:
   CRLF) is viewed as a 2-D ``uint8`` array without copying; any other block (stripped
   trailing blanks, 910-column lines, blank lines, mixed endings) is padded to 950 columns
   line by line first.
-- Fields are sliced with the offsets of :mod:`apscores.layout`; the 30 exam blocks are
+- Fields are sliced with the offsets of :mod:`apscores.files.layout`; the 30 exam blocks are
   unpivoted to one row per exam, ending at the first block whose exam code is blank.
 - Years use a table built from :func:`apscores.years.expand_year`; ``MMDDYY`` dates are
   checked and converted with numpy, once per distinct date; text is decoded as Latin-1,
@@ -41,10 +41,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores import catalog
-from apscores._read_records import college_code_to_di
-from apscores._read_source import first_line, peek, split_lines
-from apscores.errors import EmptyFileError
-from apscores.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950, Field
+from apscores.errors import EmptyFileError, ParseError
+from apscores.files import txt
+from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950, Field, Kind
+from apscores.files.sources import first_line, peek, split_lines
+from apscores.files.values import college_code_to_di
+from apscores.tables.rows import columns_of
+from apscores.tables.schema import (
+    DATE_COLUMNS,
+    IRREGULARITY_SEPARATOR,
+    STUDENT_COLUMNS,
+    column_kind,
+)
 from apscores.years import expand_year
 
 __all__ = ["read_long_table"]
@@ -53,7 +61,7 @@ Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
 
 _LENGTH = LAYOUT_950.length
-_MIN_LENGTH = LAYOUT_950.min_length  # the framing rule of apscores.layout
+_MIN_LENGTH = LAYOUT_950.min_length  # the framing rule of apscores.files.layout
 #: Columns both layouts share (1-900); what a 910 line has beyond them is filler.
 _SHARED = next(
     mine.start - 1
@@ -61,7 +69,7 @@ _SHARED = next(
     if mine != theirs
 )
 _BOM = b"\xef\xbb\xbf"
-#: What a blank line may hold; the same characters as ``apscores.txt`` (a test checks it).
+#: What a blank line may hold; the same characters as ``apscores.files.txt`` (a test checks it).
 _BLANK = " \t\x1a\x0c"
 
 # Lookup tables, built from the package's own rules rather than restating them.
@@ -97,20 +105,33 @@ def _block_fields(name: str) -> tuple[int, int, int]:
     starts = [_field(f"{name}_{block:02d}").start - 1 for block in range(1, EXAM_BLOCK_COUNT + 1)]
     steps = {later - earlier for earlier, later in itertools.pairwise(starts)}
     if len(steps) != 1:  # pragma: no cover - a layout guard, checked at import
-        raise AssertionError(f"exam field {name} is not evenly spaced in apscores.layout")
+        raise AssertionError(f"exam field {name} is not evenly spaced in apscores.files.layout")
     return starts[0], steps.pop(), _field(f"{name}_01").width
 
 
+def _exam_field(attribute: str) -> str:
+    """The layout name (without ``_01``) of the field behind an exam attribute."""
+    return LAYOUT_950.by_attribute(f"exams[0].{attribute}").name.removesuffix("_01")
+
+
 _EXAM = {
-    name: _block_fields(name)
-    for name in (
+    _exam_field(attribute): _block_fields(_exam_field(attribute))
+    for attribute in (
         "admin_year",
-        "exam_code",
-        "exam_grade",
-        "irregularity_code_1",
-        "irregularity_code_2",
-        "class_section_code",
+        "code",
+        "score",
+        "irregularity_codes[0]",
+        "irregularity_codes[1]",
+        "class_section",
     )
+}
+assert set(_EXAM) == {
+    "admin_year",
+    "exam_code",
+    "exam_grade",
+    "irregularity_code_1",
+    "irregularity_code_2",
+    "class_section_code",
 }
 _AWARDS = tuple(
     (f.name, f.name.replace("_type_", "_year_"))
@@ -118,28 +139,28 @@ _AWARDS = tuple(
     if f.name.startswith("award_type_")
 )
 _PREVIOUS_YEARS = tuple(f.name for f in LAYOUT_950.fields if f.name.startswith("previous_ai_year"))
+#: Column -> layout field, found through the record attribute the schema names.
+_FIELD_OF = {
+    column: LAYOUT_950.by_attribute(attribute)
+    for column, (_, attribute) in {**STUDENT_COLUMNS, **DATE_COLUMNS}.items()
+}
 #: Long column -> layout field, for the per-student text columns read as they are.
 _TEXT_FIELDS = {
-    "ap_id": "ap_id",
-    "last_name": "last_name",
-    "first_name": "first_name",
-    "middle_initial": "middle_initial",
-    "gender": "gender",
-    "high_school_name": "hs_institution_name",
+    column: field.name
+    for column, field in _FIELD_OF.items()
+    if field.kind in (Kind.TEXT, Kind.CODE) and column in STUDENT_COLUMNS
 }
 #: Long column -> layout field, for the four dates.
-_DATE_FIELDS = {
-    "date_of_birth": "birth_date",
-    "date_released": "date_grades_released_to_college",
-    "date_updated": "date_of_last_student_update",
-    "report_date": "date_of_this_report",
-}
-_WORDS = ("ap_id", "college_code", "hs_ai_code", *_DATE_FIELDS.values())
+_DATE_FIELDS = {column: f.name for column, f in _FIELD_OF.items() if f.kind is Kind.DATE}
+_DI_FIELD = next(f.name for f in _FIELD_OF.values() if f.kind is Kind.DI)
+_SCHOOL_CODE_FIELD = _FIELD_OF["high_school_code"].name
+assert set(_FIELD_OF) == {*_TEXT_FIELDS, *_DATE_FIELDS, "di_code", "high_school_code"}
+_WORDS = ("ap_id", _DI_FIELD, _SCHOOL_CODE_FIELD, *_DATE_FIELDS.values())
 _PAIR_FIELDS = (*_PREVIOUS_YEARS, *(name for pair in _AWARDS for name in pair))
 if any(  # pragma: no cover - layout guards, checked at import
     _field(name).start - 1 + 8 > _LENGTH or _field(name).width > 8 for name in _WORDS
 ) or any(_field(name).width != 2 for name in _PAIR_FIELDS):
-    raise AssertionError("apscores.layout moved a field this module reads as a word or pair")
+    raise AssertionError("apscores.files.layout moved a field this module reads as a word or pair")
 
 
 class _Dictionary:
@@ -436,11 +457,11 @@ def _fast_part(raw: memoryview, lines: int, names: _Dictionary, statuses: _Dicti
             raise _UnsafeBlockError  # blanks other than spaces: the typed reader decides
         part[name] = text.take(rows)
     di_codes, indices = _mapped(
-        block.word("college_code"), lambda key: college_code_to_di(_unkey(key, 6))
+        block.word(_DI_FIELD), lambda key: college_code_to_di(_unkey(key, 6))
     )
     part["di_code"] = di_codes.take(pa.array(indices[student]))
-    width = _field("hs_ai_code").width
-    schools, indices = _mapped(block.word("hs_ai_code"), lambda key: _unkey(key, width))
+    width = _field(_SCHOOL_CODE_FIELD).width
+    schools, indices = _mapped(block.word(_SCHOOL_CODE_FIELD), lambda key: _unkey(key, width))
     part["high_school_code"] = schools.take(pa.array(indices[student]))
     for name, field in _DATE_FIELDS.items():
         days, blank = _dates(block.word(field))
@@ -458,7 +479,7 @@ def _fast_part(raw: memoryview, lines: int, names: _Dictionary, statuses: _Dicti
         catalog.exam_status((key & 7) or None, _irregularities(key >> 3)).value for key in uniques
     )
     part["status"] = statuses.indices(found)[indices]
-    separator = _separator()
+    separator = IRREGULARITY_SEPARATOR
     codes, indices = _mapped(irregular, lambda key: separator.join(_irregularities(key)))
     part["irregularity_codes"] = codes.take(pa.array(indices))
     sections = pa.array(_ONE_CHAR, pa.string())
@@ -466,20 +487,19 @@ def _fast_part(raw: memoryview, lines: int, names: _Dictionary, statuses: _Dicti
     return part
 
 
-def _separator() -> str:
-    from apscores.tables import IRREGULARITY_SEPARATOR
-
-    return IRREGULARITY_SEPARATOR
-
-
-def _slow_part(block: bytes, line_no: int, names: _Dictionary, statuses: _Dictionary) -> Part:
-    """Read a block with the typed reader (the reference); its ParseError names the line."""
-    from apscores import txt
-    from apscores.tables import _columns, column_kind
-
+def _slow_part(
+    block: bytes,
+    line_no: int,
+    names: _Dictionary,
+    statuses: _Dictionary,
+    collect: bool,
+    problems: list[ParseError],
+) -> Part:
+    """Read a block with the typed reader (the reference): the same records, and the same
+    errors, raised or collected."""
     lines = split_lines(io.BytesIO(block).read)
-    reports = list(txt.open_reader(lines, _nothing, False, first_line_no=line_no))
-    _, columns = _columns(reports, True)
+    records = txt.read_lines(lines, first_line_no=line_no, collect=collect, problems=problems)
+    _, columns = columns_of(list(records), True)
     types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
     part: Part = {}
     for name, values in columns.items():
@@ -497,8 +517,6 @@ def _nothing() -> None:
 
 def _check_first_line(block: memoryview) -> bool:
     """Apply the typed reader's first-line checks to a block; True once a line was seen."""
-    from apscores import txt
-
     first, _ = peek(split_lines(io.BytesIO(bytes(block)).read))
     if first is None:
         return False
@@ -506,11 +524,20 @@ def _check_first_line(block: memoryview) -> bool:
     return True
 
 
-def read_long_table(stream: BinaryIO, schema: Any, *, chunk_lines: int) -> Any:
+def read_long_table(
+    stream: BinaryIO,
+    schema: Any,
+    *,
+    chunk_lines: int,
+    collect: bool = False,
+    problems: list[ParseError] | None = None,
+) -> Any:
     """The long table of a TXT stream, with ``schema`` (the reference path's).
 
     ``chunk_lines`` lines are read at a time into one buffer (about 950 bytes a line).
+    With ``collect``, bad lines are skipped and their errors appended to ``problems``.
     """
+    found: list[ParseError] = problems if problems is not None else []
     names, statuses = _Dictionary(), _Dictionary()
     parts: list[Part] = []
     line_no = 1
@@ -520,7 +547,7 @@ def read_long_table(stream: BinaryIO, schema: Any, *, chunk_lines: int) -> Any:
         try:
             parts.append(_fast_part(block, lines, names, statuses))
         except _UnsafeBlockError:
-            parts.append(_slow_part(bytes(block), line_no, names, statuses))
+            parts.append(_slow_part(bytes(block), line_no, names, statuses, collect, found))
         line_no += lines
     if not seen:
         raise EmptyFileError()

@@ -6,7 +6,7 @@ reading still streams):
 - a line with a comma (or a tab) and a cell naming the AP ID (``AP Number / AP ID``,
   ``AP ID``, ``ap_id``...) is a CSV header;
 - a line that fits the TXT framing rule (950 or 910 columns, or at least 886 with its
-  trailing blanks trimmed: see :mod:`apscores.layout`) is a fixed-width TXT record;
+  trailing blanks trimmed: see :mod:`apscores.files.layout`) is a fixed-width TXT record;
 - a delimited line naming some score-file columns but not the AP ID is a CSV header that
   lacks required columns (:class:`~apscores.errors.MissingColumnsError`);
 - anything else, and empty or binary input, is
@@ -16,21 +16,22 @@ reading still streams):
 
 from __future__ import annotations
 
-from apscores import csvfile, txt
-from apscores._read_source import (
+from apscores.errors import UnknownFormatError
+from apscores.files import csv as csvfile
+from apscores.files import csv_columns as columns
+from apscores.files import txt
+from apscores.files.layout import LAYOUT_910, LAYOUT_950
+from apscores.files.sources import (
     ErrorMode,
     Line,
     Reader,
     Source,
     binary_error,
     check_mode,
-    first_line,
     is_binary,
-    open_lines,
-    source_name,
+    look_ahead,
+    open_source,
 )
-from apscores.errors import UnknownFormatError
-from apscores.layout import LAYOUT_910, LAYOUT_950
 
 __all__ = ["Reader", "Source", "detect", "read", "sniff"]
 
@@ -52,7 +53,7 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     """
     text = _text(first).removeprefix("\ufeff")
     body = text.rstrip("\r\n")
-    if csvfile.looks_like_header(body):
+    if columns.looks_like_header(body):
         return "csv"
     raw = first if isinstance(first, bytes) else first.encode("latin-1", "replace")
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
@@ -60,9 +61,9 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
         return "txt"
     if is_binary(first):
         raise binary_error(file)
-    if csvfile.names_score_columns(body):
-        cells = csvfile.header_cells(body) or []
-        csvfile.map_columns(cells, file)  # raises MissingColumnsError, naming what lacks
+    if columns.names_score_columns(body):
+        cells = columns.header_cells(body) or []
+        columns.map_columns(cells, file)  # raises MissingColumnsError, naming what lacks
     raise UnknownFormatError(
         f"line {line} is {length} columns and is not a CSV header of an AP score file "
         f"(a TXT record is {LAYOUT_950.length} or {LAYOUT_910.length} columns, at least "
@@ -77,7 +78,7 @@ def sniff(first_line: Line | None) -> str:
     if first_line is None:
         return "txt"
     text = _text(first_line).removeprefix("\ufeff")
-    return "csv" if csvfile.looks_like_header(text) else "txt"
+    return "csv" if columns.looks_like_header(text) else "txt"
 
 
 def read(source: Source, *, errors: ErrorMode = "raise") -> Reader:
@@ -88,14 +89,13 @@ def read(source: Source, *, errors: ErrorMode = "raise") -> Reader:
     Use it as a context manager (or call ``close()``) to close a file opened from a path.
     """
     collect = check_mode(errors)
-    raw_lines, close = open_lines(source)
-    name = source_name(source)
-    first, lines = first_line(raw_lines, close, name, txt.plausible_record)
+    opened = open_source(source)
+    first = look_ahead(opened, txt.plausible_record)
     try:
-        kind = detect(first, file=name)
+        kind = detect(first, file=opened.name)
     except BaseException:
-        close()
+        opened.close()
         raise
     if kind == "csv":
-        return csvfile.open_reader(lines, close, collect, name)
-    return txt.open_reader(lines, close, collect, name)
+        return csvfile.open_reader(opened, collect)
+    return txt.open_reader(opened, collect)

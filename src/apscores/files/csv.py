@@ -1,25 +1,13 @@
 """The CSV score file: read and write, mapping columns by header name.
 
-No source gives the college CSV header, so columns are matched by name through one alias
-table (``file-layout.md`` §2.4), never by position. A header is normalised before matching
-(case folded; ``#``, ``.``, ``/``, spaces, underscores and all other punctuation dropped), so
-``Irregularity Code #1 01``, ``Irregularity Code .1 01`` and ``irregularity_code_1_01`` are
-the same column. The table holds the K-12 2020+ headers, the pre-2020 labels (``AP Number``,
-``Sex``, ``Education Level``...), the PSFIX physical names (``CONTACT NAME (HIGH SCHOOL)``...),
-snake_case names (the layout's field names and the TEAMSchools model's), and names for the
-TXT-only fields. Exam columns are recognised by name plus a two-digit suffix ``01``-``30``.
-Two columns both called ``Institution Name`` are the high school, then the college. Unknown
-columns are ignored; the first of two columns with the same meaning wins. PSFIX's student
-address names (numbered 0-2) are left out: they collide with the K-12 names (numbered 1-3).
-A header naming none of the known columns is :class:`~apscores.errors.UnknownFormatError`;
-one naming some but not the required ones is :class:`~apscores.errors.MissingColumnsError`.
+Columns are matched by header name, never by position (:mod:`apscores.files.csv_columns`).
 
 Rows are strict (a reader never guesses): a row with fewer cells than the header, more
 cells with text in them, an unterminated quote at the end of the file, a CR inside an
 unquoted cell, a cell longer than :data:`MAX_CELL` characters or anything else the ``csv``
 module cannot parse is a :class:`~apscores.errors.ParseError` naming the row's first line.
 
-Values are right-stripped and read leniently (see :mod:`apscores._read_records`): codes get
+Values are right-stripped and read leniently (see :mod:`apscores.files.records`): codes get
 their leading zeros back (``7`` -> ``07``), the college code may be ``1234`` or ``001234``,
 years may have four digits, dates may be ``MDDYY``, ``M/D/YYYY`` or ISO. Bytes are decoded
 as UTF-8 (a BOM is dropped), falling back to Latin-1 for a line that is not UTF-8. A tab in
@@ -36,29 +24,38 @@ import csv
 import datetime as dt
 import io
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from apscores import _read_records as rec
-from apscores._read_source import (
+from apscores.errors import EmptyFileError, ParseError, UnknownFormatError
+from apscores.files import records as rec
+from apscores.files._assemble import HEAD_FIELDS, make_assembler
+from apscores.files.csv_columns import (
+    CANONICAL_HEADERS,
+    WRITTEN_FIELDS,
+    delimiter,
+    map_columns,
+    normalise_header,
+)
+from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_FIELDS
+from apscores.files.sources import (
     Destination,
     ErrorMode,
     Line,
+    Opened,
     Reader,
     Source,
     binary_error,
     check_mode,
-    first_line,
     is_binary,
-    open_lines,
+    look_ahead,
+    open_source,
     peek,
-    source_name,
     write_lines,
 )
-from apscores.errors import EmptyFileError, MissingColumnsError, ParseError, UnknownFormatError
-from apscores.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_FIELDS, LAYOUT_950, Kind
+from apscores.files.values import pad_codes, parse_date
+from apscores.files.writing import report_values
 from apscores.models import Award, ExamScore, Organization, PreviousSchool, ScoreReport
 
 if TYPE_CHECKING:
@@ -69,208 +66,6 @@ __all__ = ["CANONICAL_HEADERS", "MAX_CELL", "normalise_header", "read_csv", "wri
 #: The longest cell a score file may hold. Real values are at most 50 characters (a
 #: 2020+ K-12 last name); anything this long is a damaged or foreign file.
 MAX_CELL = 4096
-
-_DROP = re.compile(r"[^0-9a-z]+")
-
-
-def normalise_header(text: str) -> str:
-    """Fold case, keep only letters and digits: ``AP Number / AP ID`` -> ``apnumberapid``."""
-    return _DROP.sub("", text.casefold())
-
-
-def _numbered(field: str, *labels: str) -> dict[str, tuple[str, ...]]:
-    """Aliases for fields numbered 1..3 (``{n}`` in a label is the number)."""
-    return {field.format(n=n): tuple(label.format(n=n) for label in labels) for n in range(1, 4)}
-
-
-#: Layout field name -> header labels; the first label is the one :func:`write_csv` writes.
-_HEAD_LABELS: dict[str, tuple[str, ...]] = {
-    "ap_id": ("AP Number / AP ID", "AP ID", "AP Number", "AP Number AP ID"),
-    "last_name": ("Last Name", "Student Last Name"),
-    "first_name": ("First Name", "Student First Name"),
-    "middle_initial": ("Middle Initial", "Student Middle Initial"),
-    **_numbered("street_address_{n}", "Student Street Address {n}", "Student Address {n}"),
-    "state": ("Student State",),
-    "zip_code": ("Student Zip Code", "Student ZIP"),
-    "country_code": ("Student Country Code",),
-    "gender": ("Gender", "Sex"),
-    "birth_date": ("Date of Birth", "DOB"),
-    "education_level": ("Grade Level", "Education Level"),
-    "expected_college_entrance": ("Expected College Entrance",),
-    "ethnic_group": ("Ethnic Group 2015 and Prior", "Ethnic Group"),
-    "student_search": ("Student Search Indicator", "Student Search"),
-    "best_language": ("Best Language",),
-    "apply_sophomore_standing": ("Applying for Sophomore Standing", "Sophomore Standing"),
-    **{
-        f"previous_ai_{kind}_{n}": (f"Previous AI {kind.title()} {n}",)
-        for n in (1, 2)
-        for kind in ("year", "code")
-    },
-    **{
-        f"award_{kind}_{n}": (f"Award {kind.title()} {n}",)
-        for n in range(1, rec.AWARD_SLOTS + 1)
-        for kind in ("type", "year")
-    },
-    "hs_ai_code": ("AI Code", "School Code", "High School Code", "HS AI Code"),
-    "hs_contact_name": (
-        "High School Contact Name",
-        "Contact Name (High School)",
-        "AI Contact Name",
-        "HS Contact Name",
-    ),
-    "hs_institution_name": (
-        "AI Institution Name",
-        "Institution Name (High School)",
-        "High School Name",
-        "School Name",
-    ),
-    **_numbered(
-        "hs_street_address_{n}", "AI Street Address {n}", "Street Address #{n} (High School)"
-    ),
-    "hs_state": ("AI State", "State (High School)"),
-    "hs_zip_code": ("AI Zip Code", "Zip Code (High School)"),
-    "college_code": ("College Code", "DI Code"),
-    "college_contact_name": ("Contact Name", "Contact Name (College)", "DI Contact Name"),
-    "college_institution_name": (
-        "DI Institution Name",
-        "Institution Name (College)",
-        "College Name",
-    ),
-    **_numbered(
-        "college_street_address_{n}", "DI Street Address {n}", "Street Address #{n} (College)"
-    ),
-    "college_state": ("DI State", "State (College)"),
-    "college_zip_code": ("DI Zip Code", "Zip Code (College)"),
-    "date_grades_released_to_college": ("Date Grades Released to College",),
-    "date_of_last_student_update": ("Date of Last Student Update",),
-    "date_of_this_report": ("Date of this report",),
-    "service_type": ("Service Type",),
-    "service_code": ("Service Code",),
-    "order_institution_key": ("Order Institution Key",),
-    "race_ethnicity_student_response": (
-        "Race Ethnicity Student Response 2016 and Forward",
-        "Race Ethnicity Student Response",
-    ),
-    "derived_aggregate_race_ethnicity": (
-        "Derived Aggregate Race Ethnicity 2016 and Forward",
-        "Derived Aggregate Race Ethnicity",
-    ),
-}
-
-#: Exam field (without ``_NN``) -> header labels (without `` NN``); first one is written.
-_EXAM_LABELS: dict[str, tuple[str, ...]] = {
-    "admin_year": ("Admin Year", "Administration Year"),
-    "exam_code": ("Exam Code",),
-    "exam_grade": ("Exam Grade", "Exam Score"),
-    "irregularity_code_1": ("Irregularity Code #1",),
-    "irregularity_code_2": ("Irregularity Code #2",),
-    "exam_suppression_flag": ("Exam Suppression Flag", "Suppression Flag"),
-    "class_section_code": ("Class Section Code", "Class Section"),
-}
-
-
-def _build_aliases() -> tuple[dict[str, str], dict[str, str]]:
-    """Normalised label -> field name, for head fields and for exam-field stems."""
-    head: dict[str, str] = {}
-    for field, labels in _HEAD_LABELS.items():
-        for label in (*labels, field):
-            key = normalise_header(label)
-            if head.setdefault(key, field) != field:
-                raise AssertionError(f"header alias {label!r} means two fields")
-    stems: dict[str, str] = {}
-    for field, labels in _EXAM_LABELS.items():
-        for label in (*labels, field):
-            stems[normalise_header(label)] = field
-    return head, stems
-
-
-_HEAD_ALIASES, _EXAM_STEMS = _build_aliases()
-_AP_ID_ALIASES = frozenset(key for key, field in _HEAD_ALIASES.items() if field == "ap_id")
-
-_WRITTEN_FIELDS = tuple(f.name for f in LAYOUT_950.fields if f.kind is not Kind.FILLER)
-
-
-def _canonical(field: str) -> str:
-    if field in _HEAD_LABELS:
-        return _HEAD_LABELS[field][0]
-    stem, block = field.rsplit("_", 1)
-    return f"{_EXAM_LABELS[stem][0]} {block}"
-
-
-#: The header :func:`write_csv` writes, in layout order (layout field name -> header).
-CANONICAL_HEADERS: dict[str, str] = {field: _canonical(field) for field in _WRITTEN_FIELDS}
-_REQUIRED = ("ap_id", "admin_year_01", "exam_code_01", "exam_grade_01")
-
-
-def _field_for(key: str) -> str | None:
-    """The layout field a normalised header means, or None for columns we ignore."""
-    field = _HEAD_ALIASES.get(key)
-    if field is not None:
-        return field
-    stem, digits = key[:-2], key[-2:]
-    if digits.isdigit() and stem in _EXAM_STEMS and 1 <= int(digits) <= EXAM_BLOCK_COUNT:
-        return f"{_EXAM_STEMS[stem]}_{digits}"
-    return None
-
-
-def map_columns(header: list[str], file: str | None = None) -> dict[str, int]:
-    """Layout field name -> column index.
-
-    Raises :class:`UnknownFormatError` when no column is one of a score file, and
-    :class:`MissingColumnsError` when some are but required ones are missing.
-    """
-    columns: dict[str, int] = {}
-    institutions = 0
-    for index, label in enumerate(header):
-        key = normalise_header(label)
-        if key == "institutionname":  # the K-12 PDF label, used for both schools
-            field: str | None = ("hs_institution_name", "college_institution_name")[
-                min(institutions, 1)
-            ]
-            institutions += 1
-        else:
-            field = _field_for(key)
-        if field is not None:
-            columns.setdefault(field, index)
-    found = [label for label in header if label.strip()]
-    if not columns:
-        shown = ", ".join(repr(label[:40]) for label in found[:5]) or "no labels"
-        raise UnknownFormatError(
-            f"line 1 is not a CSV header of an AP score file: none of its columns "
-            f"({shown}{', ...' if len(found) > 5 else ''}) is a score-file column",
-            file=file,
-        )
-    missing = [CANONICAL_HEADERS[field] for field in _REQUIRED if field not in columns]
-    if missing:
-        raise MissingColumnsError(missing, found, file=file)
-    return columns
-
-
-def header_cells(line: str) -> list[str] | None:
-    """A first line's cells if it is delimited (comma or tab) and parses as CSV, else None."""
-    delimiter = _delimiter(line)
-    if delimiter not in line:
-        return None
-    try:
-        return next(csv.reader([line], delimiter=delimiter, strict=True), [])
-    except csv.Error:
-        return None
-
-
-def looks_like_header(line: str) -> bool:
-    """Whether a first line is a CSV header: a comma or tab, and a cell naming the AP ID."""
-    cells = header_cells(line)
-    return cells is not None and any(normalise_header(cell) in _AP_ID_ALIASES for cell in cells)
-
-
-def names_score_columns(line: str) -> bool:
-    """Whether a delimited first line names at least one column a score file has."""
-    cells = header_cells(line)
-    return cells is not None and any(_field_for(normalise_header(cell)) for cell in cells)
-
-
-def _delimiter(line: str) -> str:
-    return "\t" if line.count("\t") > line.count(",") else ","
 
 
 def _decode(lines: Iterable[Line]) -> Iterator[str]:
@@ -303,10 +98,9 @@ def read_csv(source: Source, *, errors: ErrorMode = "raise") -> Reader:
     another kind of file or one missing required columns raises here, in both error modes.
     """
     collect = check_mode(errors)
-    raw_lines, close = open_lines(source)
-    name = source_name(source)
-    _, raw_lines = first_line(raw_lines, close, name)
-    return open_reader(raw_lines, close, collect, name)
+    opened = open_source(source)
+    look_ahead(opened)
+    return open_reader(opened, collect)
 
 
 def _csv_error(error: csv.Error, line: int) -> ParseError:
@@ -322,10 +116,9 @@ def _csv_error(error: csv.Error, line: int) -> ParseError:
     return ParseError(reason, line=line, field=None, raw="")
 
 
-def open_reader(
-    raw_lines: Iterator[Line], close: Callable[[], None], collect: bool, name: str | None = None
-) -> Reader:
-    """The CSV :class:`Reader` over lines already opened; reads the header now."""
+def open_reader(opened: Opened, collect: bool) -> Reader:
+    """The CSV :class:`Reader` over a source already opened; reads the header now."""
+    raw_lines, close, name = opened.as_lines(), opened.close, opened.name
     try:
         first, lines = peek(_decode(raw_lines))
         found: list[ParseError] = []
@@ -334,7 +127,7 @@ def open_reader(
         assert isinstance(first, str)
         if is_binary(first):
             raise binary_error(name)
-        reader = csv.reader(lines, delimiter=_delimiter(first), strict=True)  # type: ignore[arg-type]
+        reader = csv.reader(lines, delimiter=delimiter(first), strict=True)  # type: ignore[arg-type]
         try:
             header = next((row for row in reader if any(cell.strip() for cell in row)), None)
         except csv.Error as error:
@@ -358,20 +151,20 @@ _CACHE_LIMIT = 16384
 
 def _run(first: str, last: str) -> tuple[str, ...]:
     """The non-filler layout fields from ``first`` to ``last``, in layout order."""
-    names = _WRITTEN_FIELDS
+    names = WRITTEN_FIELDS
     return names[names.index(first) : names.index(last) + 1]
 
 
 def _stripped(names: tuple[str, ...], cells: tuple[str, ...]) -> dict[str, str]:
     """Field name -> right-stripped cell, with spreadsheet-shortened codes padded back."""
     values = dict(zip(names, map(str.rstrip, cells), strict=True))
-    rec.pad_codes(values)
+    pad_codes(values)
     return values
 
 
 def _date(name: str) -> Callable[[str, int | None], dt.date | None]:
     def build(cell: str, line: int | None) -> dt.date | None:
-        return rec.parse_date(name, cell.rstrip(), line, True)
+        return parse_date(name, cell.rstrip(), line, True)
 
     return build
 
@@ -418,7 +211,7 @@ _BUILDERS = tuple(build for _, _, build in _PARTS)
 
 #: Each exam block's field names, in the order of ``EXAM_BLOCK_FIELDS``.
 _BLOCK_NAMES = tuple(
-    tuple(f"{name}_{block:02d}" for name, _, _ in EXAM_BLOCK_FIELDS)
+    tuple(f"{name}_{block:02d}" for name, _, _, _ in EXAM_BLOCK_FIELDS)
     for block in range(1, EXAM_BLOCK_COUNT + 1)
 )
 
@@ -460,21 +253,21 @@ def _parse(
 ) -> Iterator[ScoreReport]:
     """The reading loop: each row's cells are pulled in a few ``itemgetter`` calls, and
     the parts that repeat between rows are looked up by their raw cells in bounded caches
-    (see :mod:`apscores.txt`); unseen cells go through the shared, precise builders.
+    (see :mod:`apscores.files.txt`); unseen cells go through the shared, precise builders.
     """
     limit = _CACHE_LIMIT
-    blank = -1 if any(f not in columns for f in _WRITTEN_FIELDS) else None
+    blank = -1 if any(f not in columns for f in WRITTEN_FIELDS) else None
 
     def cells_of(names: tuple[str, ...]) -> Callable[[list[str]], Any]:
         """Cells by field name, as one tuple (one cell alone for a single name);
         a missing column reads the blank cell appended to each row."""
         return itemgetter(*(columns.get(name, -1) for name in names))
 
-    head = cells_of(rec.HEAD_FIELDS)
+    head = cells_of(HEAD_FIELDS)
     part_cells = tuple(cells_of(names) for names, _, _ in _PARTS)
     named: dict[str, dict[Any, Any]] = {name: {} for _, name, _ in _PARTS}
     caches = tuple(named[name] for _, name, _ in _PARTS)
-    assemble = rec.make_assembler(caches, _BUILDERS, limit)
+    assemble = make_assembler(caches, _BUILDERS, limit)
     exam_cache: dict[tuple[str, ...], ExamScore] = {}
     blocks = tuple(
         (block, names, columns.get(f"exam_code_{block:02d}", -1), cells_of(names))
@@ -537,7 +330,7 @@ def frame_rows(raw_lines: Iterator[Line], name: str | None = None) -> tuple[int,
     if first is None:
         raise EmptyFileError(file=name)
     assert isinstance(first, str)
-    reader = csv.reader(lines, delimiter=_delimiter(first), strict=True)  # type: ignore[arg-type]
+    reader = csv.reader(lines, delimiter=delimiter(first), strict=True)  # type: ignore[arg-type]
     records = exams = 0
     header: list[str] | None = None
     codes: list[int] = []
@@ -580,7 +373,7 @@ def _parse_row_slowly(row: list[str], columns: dict[str, int], line: int | None)
     values = {
         field: (row[index] if index < len(row) else "").rstrip() for field, index in columns.items()
     }
-    rec.pad_codes(values)
+    pad_codes(values)
     return rec.build_report(values, line=line, lenient=True)
 
 
@@ -601,7 +394,7 @@ def write_csv(reports: Iterable[ScoreReport], dest: Destination) -> int:
 
     header = encode(CANONICAL_HEADERS.values())
     rows = (
-        encode(values.get(field, "") for field in _WRITTEN_FIELDS)
-        for values in map(rec.report_values, reports)
+        encode(values.get(field, "") for field in WRITTEN_FIELDS)
+        for values in map(report_values, reports)
     )
     return write_lines(itertools.chain((header,), rows), dest) - 1

@@ -1,0 +1,111 @@
+"""Value rules: how field texts become values, checked, with the error that says why.
+
+Shared by the TXT and CSV readers. ``lenient`` (CSV) also accepts what spreadsheets do to
+values: digit codes that lost their leading zeros (padded back), four-digit years, and
+dates as ``MDDYY``, ``M/D/YYYY`` or ``YYYY-MM-DD``. Digits are ASCII only everywhere.
+Which fields are digit codes, years or dates is the layout's :class:`~apscores.files.layout.Kind`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from apscores.errors import ParseError
+from apscores.files.layout import LAYOUT_950, Kind
+from apscores.years import ascii_digits, expand_year, parse_mmddyy
+
+__all__ = [
+    "GRADES",
+    "MISSING",
+    "PAD_WIDTHS",
+    "YEARS",
+    "college_code_to_di",
+    "pad_codes",
+    "parse_date",
+    "parse_score",
+    "parse_year",
+]
+
+#: Every two-digit year text and its four-digit year (the pivot rule lives in years.py).
+YEARS: dict[str, int] = {f"{yy:02d}": expand_year(yy) for yy in range(100)}
+#: Exam grade text (one column) -> score.
+GRADES: dict[str, int | None] = {" ": None, "": None, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+#: What a cache holds when a key is absent (``None`` is a valid cached value: a blank date).
+MISSING: Any = object()
+
+#: Digit codes a spreadsheet may have shortened, and the width to pad them back to.
+PAD_WIDTHS: dict[str, int] = {f.name: f.width for f in LAYOUT_950.fields if f.kind is Kind.DIGITS}
+
+
+def college_code_to_di(text: str, *, lenient: bool = False) -> str:
+    """``001234`` -> ``1234``; other shapes are kept (stripped). ``lenient`` pads ``234``."""
+    code = text.strip()
+    if ascii_digits(code):
+        if len(code) == 6 and code.startswith("00"):
+            return code[2:]
+        if lenient and len(code) < 4:
+            return code.zfill(4)
+    return code
+
+
+def pad_codes(values: dict[str, str]) -> None:
+    """Put back leading zeros that spreadsheets drop from digit codes (``7`` -> ``07``)."""
+    for name, value in values.items():
+        width = PAD_WIDTHS.get(name)
+        if width and value and len(value) < width and ascii_digits(value):
+            values[name] = value.zfill(width)
+
+
+def parse_year(name: str, text: str, line: int | None, lenient: bool) -> int | None:
+    """A YY year (blank -> None); ``lenient`` also takes ``YYYY`` and a lone digit."""
+    if not text.strip():
+        return None
+    found = YEARS.get(text)
+    if found is not None:
+        return found
+    if lenient and ascii_digits(text):
+        if len(text) == 4:
+            return int(text)
+        if len(text) == 1:
+            return YEARS[text.zfill(2)]
+    raise ParseError("not a two-digit year", line=line, field=name, raw=text)
+
+
+_SLASHED = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(name: str, text: str, line: int | None, lenient: bool) -> dt.date | None:
+    """A MMDDYY date (blank -> None); ``lenient`` also takes MDDYY, M/D/Y and ISO dates.
+
+    Digits are ASCII only, and every shape is matched whole, so nothing a spreadsheet did
+    not plausibly write (``²``, ``1_0``, a 20-digit year) is read as a date.
+    """
+    raw = text.strip()
+    if not raw:
+        return None
+    try:
+        if lenient:
+            slashed = _SLASHED.fullmatch(raw)
+            if slashed:
+                month, day, year = slashed.groups()
+                full = int(year) if len(year) == 4 else expand_year(int(year))
+                return dt.date(full, int(month), int(day))
+            if _ISO.fullmatch(raw):
+                return dt.date.fromisoformat(raw)
+            if len(raw) == 5 and ascii_digits(raw):
+                raw = raw.zfill(6)
+            if "/" in raw or "-" in raw:
+                raise ValueError("expected MMDDYY, M/D/YYYY or YYYY-MM-DD")
+        return parse_mmddyy(raw if lenient else text)
+    except (ValueError, OverflowError) as exc:
+        reason = f"not a valid MMDDYY date ({exc})"
+        raise ParseError(reason, line=line, field=name, raw=text) from None
+
+
+def parse_score(name: str, text: str, line: int | None) -> int | None:
+    if text in GRADES:
+        return GRADES[text]
+    raise ParseError("an exam grade must be 1-5 or blank", line=line, field=name, raw=text)

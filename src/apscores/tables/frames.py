@@ -1,0 +1,233 @@
+"""Typed data frames and Arrow tables of score reports, and TXT files straight to Arrow.
+
+The builders import pandas, polars or pyarrow only when called, and say which extra to
+install when it is missing. For a TXT file, :func:`txt_to_arrow`, :func:`txt_to_polars` and
+:func:`txt_to_pandas` build the same long tables straight from the file with numpy
+(:mod:`apscores.tables._columnar`), many times faster than ``to_arrow(read_txt(path))``.
+Column kinds come from :mod:`apscores.tables.schema`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+import os
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from apscores.errors import ConfigurationError, ParseError
+from apscores.files.sources import ErrorMode, check_mode
+from apscores.models import ScoreReport
+from apscores.tables.rows import columns_of
+from apscores.tables.schema import column_kind, column_names
+
+if TYPE_CHECKING:
+    import pandas
+
+    from apscores.files.sources import Source
+
+__all__ = [
+    "TXT_CHUNK_LINES",
+    "to_arrow",
+    "to_pandas",
+    "to_polars",
+    "txt_to_arrow",
+    "txt_to_pandas",
+    "txt_to_polars",
+    "write_parquet",
+]
+
+#: Lines the TXT fast path reads at a time (about 950 bytes each): its working memory.
+TXT_CHUNK_LINES = 20_000
+
+_EXTRAS = {
+    "pandas": "pandas",
+    "polars": "polars",
+    "pyarrow": "arrow",
+    "pyarrow.parquet": "arrow",
+    "numpy": "arrow",
+}
+
+
+def _require(module: str, extra: str | None = None) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        extra = extra or _EXTRAS[module]
+        raise ConfigurationError(
+            f"{module} is not installed; install it with: pip install 'apscores[{extra}]'"
+        ) from error
+
+
+def to_pandas(reports: Iterable[ScoreReport], *, long: bool = True) -> pandas.DataFrame:
+    """A pandas DataFrame: datetime64 dates, ``Int64`` years and scores, categorical names.
+
+    Needs ``pip install 'apscores[pandas]'``.
+    """
+    pd = _require("pandas")
+    names, columns = columns_of(reports, long)
+    data: dict[str, Any] = {}
+    for name in names:
+        values = columns[name]
+        kind = column_kind(name)
+        if kind == "date":
+            data[name] = pd.to_datetime(pd.Series(values, dtype="object"))
+        elif kind == "int":
+            data[name] = pd.array(values, dtype="Int64")
+        elif kind == "category":
+            data[name] = pd.Categorical(values)
+        else:
+            data[name] = pd.array(values, dtype="string")
+    frame: pandas.DataFrame = pd.DataFrame(data, columns=names)
+    return frame
+
+
+def to_polars(reports: Iterable[ScoreReport], *, long: bool = True) -> Any:
+    """A polars DataFrame with ``Date``, ``Int64`` and ``Categorical`` columns.
+
+    Needs ``pip install 'apscores[polars]'``.
+    """
+    pl = _require("polars")
+    types = {"str": pl.Utf8, "int": pl.Int64, "date": pl.Date, "category": pl.Categorical}
+    names, columns = columns_of(reports, long)
+    schema = {name: types[column_kind(name)] for name in names}
+    return pl.DataFrame(columns, schema=schema)
+
+
+def to_arrow(reports: Iterable[ScoreReport], *, long: bool = True) -> Any:
+    """A pyarrow Table: ``date32``, ``int64`` and dictionary-encoded names.
+
+    Needs ``pip install 'apscores[arrow]'``; it is what ``convert --to parquet`` writes.
+    """
+    pa = _require("pyarrow")
+    names, columns = columns_of(reports, long)
+    return pa.Table.from_pydict(columns, schema=_arrow_schema(pa, names))
+
+
+def _arrow_schema(pa: ModuleType, names: list[str]) -> Any:
+    types = {
+        "str": pa.string(),
+        "int": pa.int64(),
+        "date": pa.date32(),
+        "category": pa.dictionary(pa.int32(), pa.string()),
+    }
+    return pa.schema([pa.field(name, types[column_kind(name)]) for name in names])
+
+
+# --- TXT files straight to tables (the columnar fast path) -----------------------------
+
+
+def _binary_stream(source: Source) -> tuple[BinaryIO | None, Callable[[], None]]:
+    """A binary stream over a path, bytes or binary file; None for other sources."""
+    if isinstance(source, (str, os.PathLike)):
+        handle = open(source, "rb")  # noqa: SIM115 - closed by the caller
+        return handle, handle.close
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), _nothing
+    if hasattr(source, "read") and not isinstance(source, io.TextIOBase):
+        return source, _nothing  # type: ignore[return-value]
+    return None, _nothing
+
+
+def _nothing() -> None:
+    """Close nothing: the caller owns the file objects it passes in."""
+
+
+def txt_to_arrow(
+    source: Source,
+    *,
+    long: bool = True,
+    chunk_lines: int = TXT_CHUNK_LINES,
+    errors: ErrorMode = "raise",
+    problems: list[ParseError] | None = None,
+) -> Any:
+    """Read a TXT score file (950 or 910 columns) straight into :func:`to_arrow`'s table.
+
+    Equal to ``to_arrow(read_txt(source), long=long)``: the same columns, types, values,
+    row order and dictionaries. In long form from a path, ``bytes`` or a binary file, the
+    table is built with numpy over the fixed-width records, ``chunk_lines`` lines at a
+    time, without a Python object per line. A block of lines holding anything the fast
+    path cannot vouch for (a bad date, year or grade, a blank AP ID, a line too long) is
+    read by :func:`~apscores.files.txt.read_txt` instead, so a bad line raises the same
+    :class:`~apscores.errors.ParseError` (line, field, raw text). Wide tables and
+    iterables of lines take the typed path. ``errors="collect"`` skips bad lines as the
+    typed reader does and appends their errors to ``problems`` (the same errors
+    ``read_txt(..., errors="collect").errors`` lists). Needs ``pip install 'apscores[arrow]'``.
+    """
+    collect = check_mode(errors)
+    if chunk_lines < 1:
+        raise ConfigurationError(f"chunk_lines must be at least 1, not {chunk_lines}")
+    found: list[ParseError] = problems if problems is not None else []
+    pa = _require("pyarrow")
+    stream, close = _binary_stream(source) if long else (None, _nothing)
+    if stream is None:
+        from apscores.files import read_txt
+
+        with read_txt(source, errors=errors) as reader:
+            table = to_arrow(reader, long=long)
+            found.extend(reader.errors)
+            return table
+    try:
+        _require("numpy")
+        from apscores.tables._columnar import read_long_table
+
+        schema = _arrow_schema(pa, column_names())
+        return read_long_table(
+            stream, schema, chunk_lines=chunk_lines, collect=collect, problems=found
+        )
+    finally:
+        close()
+
+
+def txt_to_polars(source: Source, *, long: bool = True, chunk_lines: int = TXT_CHUNK_LINES) -> Any:
+    """:func:`txt_to_arrow` as a polars DataFrame, equal to :func:`to_polars`'s.
+
+    Needs ``pip install 'apscores[polars]'`` (which brings pyarrow and numpy).
+    """
+    pl = _require("polars")
+    _require("pyarrow", "polars")
+    _require("numpy", "polars")
+    return pl.from_arrow(txt_to_arrow(source, long=long, chunk_lines=chunk_lines))
+
+
+def txt_to_pandas(
+    source: Source, *, long: bool = True, chunk_lines: int = TXT_CHUNK_LINES
+) -> pandas.DataFrame:
+    """:func:`txt_to_arrow` as a pandas DataFrame, equal to :func:`to_pandas`'s.
+
+    Categories are sorted and dates have the unit ``to_pandas`` gives them, so the two
+    frames compare equal. Needs ``pip install 'apscores[pandas]'``.
+    """
+    pd = _require("pandas")
+    _require("pyarrow", "pandas")
+    _require("numpy", "pandas")
+    table = txt_to_arrow(source, long=long, chunk_lines=chunk_lines)
+    date_type = pd.to_datetime(pd.Series([dt.date(2000, 1, 1)], dtype="object")).dtype
+    data: dict[str, Any] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        kind = column_kind(name)
+        if kind == "date":
+            series = column.to_pandas(date_as_object=False)
+            data[name] = pd.array(series.astype(date_type))
+        elif kind == "int":
+            data[name] = pd.array(column.to_pandas(), dtype="Int64")
+        elif kind == "category":
+            values = column.to_pandas()
+            data[name] = pd.Categorical(values, categories=sorted(values.unique()))
+        else:
+            data[name] = pd.array(column.to_pandas(), dtype="string")
+    frame: pandas.DataFrame = pd.DataFrame(data, columns=table.column_names)
+    return frame
+
+
+def write_parquet(
+    reports: Iterable[ScoreReport], path: str | os.PathLike[str], *, long: bool = True
+) -> int:
+    """Write :func:`to_arrow`'s table as Parquet; returns the number of rows."""
+    table = to_arrow(reports, long=long)
+    _require("pyarrow.parquet").write_table(table, path)
+    rows: int = table.num_rows
+    return rows
