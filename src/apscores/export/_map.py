@@ -211,6 +211,9 @@ class _Reader:
             code = "0" + key if key.isdigit() and len(key) == 1 else key
             if not (len(code) == 2 and code.isascii() and code.isdigit()):
                 raise self.fail("tests.codes", key, 'exam codes are two digits, like "07"', key)
+            if any(entry.exam_code == code for entry in codes):
+                why = f"exam {code} is listed twice (as {code!r} and {key!r})"
+                raise self.fail("tests.codes", key, why, key)
             entries = value if isinstance(value, list) else [{"code": value}]
             line = self.line_of("tests.codes", key)
             mine: list[TestCode] = []
@@ -294,7 +297,8 @@ class _Reader:
             raise self.fail("include", key, f'{key} is a list, like ["scored"]', values)
         for value in values:
             if value not in allowed:
-                why = f"unknown {key[:-1]} {value!r}; expected some of {', '.join(sorted(allowed))}"
+                what = "status" if key == "statuses" else "change"
+                why = f"unknown {what} {value!r}; expected some of {', '.join(sorted(allowed))}"
                 raise self.fail("include", key, why, value)
         return frozenset(values)
 
