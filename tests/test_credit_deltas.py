@@ -229,5 +229,9 @@ class TestCommand:
         err = capsys.readouterr().err
         assert f"{credit} is a credit CSV (apscores credit -o); --since needs" in err
         assert not out.exists()
+        deltas = tmp_path / "deltas.csv"
+        assert main([*base, "--since", str(scores), "-o", str(deltas)]) == 0
+        assert main([*base, "--since", str(deltas), "-o", str(out)]) == 2
+        assert f"{deltas} is a credit CSV" in capsys.readouterr().err
         assert main([*base, "--since", str(tmp_path / "nope.csv"), "-o", str(out)]) == 2
         assert f"apscores: {tmp_path / 'nope.csv'} is not a file" in capsys.readouterr().err

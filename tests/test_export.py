@@ -315,6 +315,18 @@ def test_bad_toml_and_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert f"apscores: {path}: input: not valid TOML" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "none.txt"), "--map", str(path), "-o", "o.csv"]) == 2
     assert "none.txt is not a file" in capsys.readouterr().err
+    credit = tmp_path / "credit.csv"
+    credit.write_text(
+        "ap_id,last_name,first_name,di_code,admin_year,exam_code,exam_name,"
+        "score,status,outcome,course\n",
+        encoding="utf-8",
+    )
+    generic = str(EXAMPLES / "generic-map.toml")
+    argv = ["export", str(scores), "--map", generic, "--since", str(credit), "-o", "o.csv"]
+    assert main(argv) == 2
+    assert (
+        f"{credit} is a credit CSV (apscores credit -o); --since needs" in capsys.readouterr().err
+    )
 
 
 def test_every_field_has_a_value(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from apscores._atomic import atomic_write
 from apscores.cli._output import fail
+from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
 from apscores.credit import (
     CreditPolicy,
@@ -30,7 +31,6 @@ from apscores.credit import (
     write_delta_csv,
 )
 from apscores.errors import APScoresError, ConfigurationError
-from apscores.models import ScoreReport
 
 __all__ = ["register", "run"]
 
@@ -80,21 +80,6 @@ class _Tally:
             yield result
 
 
-def _previous_state(path: Path) -> list[ScoreReport]:
-    """Last run's reports; a credit CSV given by mistake is named as such."""
-    from apscores.reading import read
-
-    with path.open("rb") as handle:
-        head = handle.readline().decode("utf-8-sig", errors="replace")
-    if head.startswith("ap_id,") and ",outcome," in head:
-        raise ConfigurationError(
-            f"{path} is a credit CSV (apscores credit -o); --since needs the merged score "
-            "file of the previous run (apscores merge -o)"
-        )
-    with read(path) as reader:
-        return list(reader)
-
-
 def _results(policy: CreditPolicy, paths: list[Path]) -> Iterator[CreditResult]:
     from apscores.reading import read
 
@@ -115,7 +100,7 @@ def _evaluate(policy: CreditPolicy, args: argparse.Namespace) -> str:
 def _delta(policy: CreditPolicy, args: argparse.Namespace) -> str:
     from apscores.merging import merge
 
-    previous = _previous_state(args.since)
+    previous = read_previous(args.since)
     current = merge(previous, *args.files).current
     moved = policy.delta(previous, current)
     with atomic_write(args.output) as handle:

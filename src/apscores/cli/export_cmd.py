@@ -14,6 +14,7 @@ from pathlib import Path
 
 from apscores._atomic import atomic_write
 from apscores.cli._output import fail
+from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import APScoresError, ConfigurationError
 from apscores.export import export_rows, load_map, write_export_csv
@@ -51,17 +52,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Export; exit 0, or 2 when the map, a file or an exam code cannot be used."""
     from apscores.merging import merge
-    from apscores.reading import read
 
     try:
         for path in [*args.files, *([args.since] if args.since else [])]:
             if not path.is_file():
                 raise ConfigurationError(f"{path} is not a file")
         sis_map = load_map(args.map)
-        previous = None
-        if args.since is not None:
-            with read(args.since) as reader:
-                previous = list(reader)
+        previous = None if args.since is None else read_previous(args.since)
         result = merge(*([previous] if previous else []), *args.files)
         with atomic_write(args.output) as handle:
             count = write_export_csv(export_rows(result, sis_map, since=previous), sis_map, handle)

@@ -114,6 +114,16 @@ class SisMap:
     statuses: frozenset[ExamStatus] | None = None  # None: every status
     changes: frozenset[str] | None = None  # None: every change (and unchanged)
     date_format: str = "%Y-%m-%d"
+    _by_code: dict[str, tuple[TestCode, ...]] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        by_code: dict[str, list[TestCode]] = {}
+        for entry in self.codes:
+            by_code.setdefault(entry.exam_code, []).append(entry)
+        index = {code: tuple(found) for code, found in by_code.items()}
+        object.__setattr__(self, "_by_code", index)
 
     @property
     def headers(self) -> list[str]:
@@ -122,7 +132,7 @@ class SisMap:
 
     def sis_code(self, exam: ExamScore) -> str | None:
         """The test code for ``exam``; None when the map has none (an error for the load)."""
-        listed = [entry for entry in self.codes if entry.exam_code == exam.code]
+        listed = self._by_code.get(exam.code, ())
         for entry in listed:
             if entry.covers(exam.admin_year):
                 return entry.sis_code
