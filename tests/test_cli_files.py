@@ -137,8 +137,8 @@ def test_convert_parquet(txt: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_convert_needs_a_format(
     txt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["convert", str(txt), "-o", str(tmp_path / "out.xlsx")]) == ExitCode.USAGE
-    assert "give --to csv|jsonl|parquet" in capsys.readouterr().err
+    assert main(["convert", str(txt), "-o", str(tmp_path / "out.xls")]) == ExitCode.USAGE
+    assert "give --to csv|jsonl|parquet|xlsx" in capsys.readouterr().err
 
 
 def test_convert_broken_pipe(txt: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,8 +88,8 @@ class TestThreeFiles:
             "new_exam",
             "new_exam",
             "new_exam",
-            "score_changed",
-            "score_changed",
+            "score_raised",
+            "released",
         ]
         corrected, released = result.changes_for("A0000001")[-2:]
         assert (corrected.old, corrected.new) == (USH_3, USH_4)
@@ -112,7 +112,7 @@ class TestThreeFiles:
             rows = list(csv.DictReader(handle))
         assert tuple(rows[0]) == CHANGE_COLUMNS
         released = rows[5]
-        assert released["kind"] == "score_changed"
+        assert released["kind"] == "released"
         assert released["exam_name"] == "World History: Modern"
         assert (released["old_score"], released["old_irregularity_codes"]) == ("", "98")
         assert (released["old_status"], released["new_status"]) == ("withheld", "scored")
@@ -204,7 +204,7 @@ class TestVersions:
         new = report("A0000001", USH_4, updated=AUG, reported=AUG)
         result = merge([new, old, old])
         assert result.duplicates == 1
-        assert kinds(result) == ["new_student", "new_exam", "score_changed"]
+        assert kinds(result) == ["new_student", "new_exam", "score_raised"]
 
     def test_update_date_wins_over_report_date(self) -> None:
         updated_later = report("A0000001", USH_4, updated=SEP, reported=JUL)
@@ -224,7 +224,7 @@ class TestVersions:
         assert result.current == (dated,)
         changes = result.changes_for("A0000001")
         assert (changes[0].date_updated, changes[0].report_date) == (None, None)
-        assert [c.kind for c in changes][-2:] == [ChangeKind.SCORE_CHANGED, ChangeKind.NEW_EXAM]
+        assert [c.kind for c in changes][-2:] == [ChangeKind.SCORE_RAISED, ChangeKind.NEW_EXAM]
 
     def test_missing_exam_is_kept_and_reported(self) -> None:
         before = report("A0000001", USH_4, BIO_2020, updated=JUL, reported=JUL)
@@ -359,10 +359,10 @@ class TestCommand:
         assert current[0].exams == (RELEASED_93, USH_4, BIO_2020)
         with changes.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
-        assert [r["kind"] for r in rows].count("score_changed") == 2
+        assert [r["kind"] for r in rows][-4:-2] == ["score_raised", "released"]
         printed = capsys.readouterr()
         assert "4 record(s) read (0 exact duplicate(s)); 2 student(s) written" in printed.out
-        assert "score_changed: 2" in printed.out
+        assert "new_student: 2, new_exam: 4, score_raised: 1, released: 1\n" in printed.out
         assert printed.err == ""
         assert sorted(p.name for p in tmp_path.iterdir()) == [
             "august.csv",

@@ -4,6 +4,7 @@
 
     APScoresError
     ├── ConfigurationError          bad or missing options (credentials, DI code, format)
+    │   └── UnmappedExamError       exams a student-system map has no test code for
     ├── APIError                    a call to the service or its download host failed
     │   ├── APIConnectionError      no answer arrived (names the host)
     │   │   └── APITimeoutError     ... in time
@@ -21,6 +22,7 @@
     │   ├── TruncatedRecordError    a TXT line that ends before the fields every record has
     │   ├── MissingColumnsError     a CSV header without the columns we need
     │   ├── PolicyError             a credit-policy row or column that cannot be used
+    │   ├── MapError                a student-system map key that cannot be used
     │   └── UnknownFormatError      neither a TXT nor a CSV score file (binary, foreign)
     │       └── EmptyFileError      no record at all (the service never sends one)
     ├── UnwritableRecordError       a record a file layout cannot hold (writers)
@@ -54,6 +56,7 @@ __all__ = [
     "IncompleteFileError",
     "InternalServerError",
     "LoginRefusedError",
+    "MapError",
     "MissingColumnsError",
     "NotFoundError",
     "ParseError",
@@ -64,6 +67,7 @@ __all__ = [
     "TruncatedRecordError",
     "UnauthorizedError",
     "UnknownFormatError",
+    "UnmappedExamError",
     "UnwritableRecordError",
     "status_error",
 ]
@@ -346,6 +350,39 @@ class PolicyError(ParseError):
     In a CSV policy the row is the spreadsheet row (the header is row 1). In a TOML policy
     ``line`` is None and the message names the ``[[rule]]`` by its position.
     """
+
+
+class MapError(ParseError):
+    """A student-system map (``apscores export --map``) that cannot be used.
+
+    ``field`` is the key (``columns.TEST_DATE``, ``tests.codes.93``, ``test_date.day``),
+    ``line`` the line of the TOML file it is on (None when it cannot be found).
+    """
+
+
+class UnmappedExamError(ConfigurationError):
+    """Exams the map gives no student-system test code for; nothing was exported.
+
+    ``exams`` maps each exam code to {admin year: number of exams}, so that the message
+    can name every code to add, instead of a load that silently skips new exams.
+    """
+
+    def __init__(self, exams: dict[str, dict[int, int]]) -> None:
+        from apscores.catalog import exam_name  # late: errors imports nothing of apscores
+
+        self.exams = exams
+        parts = []
+        for code in sorted(exams):
+            years = exams[code]
+            counts = ", ".join(f"{year}: {years[year]}" for year in sorted(years))
+            parts.append(f"{code} {exam_name(code, max(years))} ({counts})")
+        super().__init__(
+            f"no SIS test code for exam code(s) {', '.join(sorted(exams))}; add them under "
+            f"[tests.codes] in the map. Exams by code (admin year: exams): {'; '.join(parts)}"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.exams,))
 
 
 class UnwritableRecordError(APScoresError, ValueError):

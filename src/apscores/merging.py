@@ -9,6 +9,9 @@ versions it saw, in the order they happened.
 Decisions, so that nothing is lost or silently resolved:
 
 - **Exam key.** An exam is identified by (AP ID, admin year, exam code).
+- **Each change says what needs doing**: a score raised or lowered, withheld, released,
+  canceled, scored after pending, or removed (:func:`apscores.changes.classify`; the change
+  records live in :mod:`apscores.changes` and are re-exported here).
 - **Exams missing from the newest record are kept** in the current view with their last
   known value, and an ``exam_missing`` change says so; review them by hand.
 - **Conflicts** (two different records with the same dates) are never resolved silently:
@@ -27,22 +30,29 @@ Decisions, so that nothing is lost or silently resolved:
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, TypeAlias
+from typing import TypeAlias
 
 import attrs
 
-from apscores._rows_csv import write_rows_csv
-from apscores.catalog import exam_name
+from apscores.changes import (
+    CHANGE_COLUMNS,
+    EXAM_CHANGES,
+    Change,
+    ChangeKind,
+    classify,
+    describe,
+    write_changes_csv,
+)
 from apscores.models import ExamScore, ScoreReport
 from apscores.serialize import to_dict
 
 __all__ = [
     "CHANGE_COLUMNS",
+    "EXAM_CHANGES",
     "Change",
     "ChangeKind",
     "MergeResult",
@@ -56,77 +66,6 @@ MergeSource: TypeAlias = "Iterable[ScoreReport] | ScoreReport | str | os.PathLik
 
 _ExamKey = tuple[int, str]  # (admin year, exam code); the AP ID is the student's
 _VersionKey = tuple[bool, dt.date, bool, dt.date]
-
-
-class ChangeKind(str, enum.Enum):
-    """What happened between two versions of a student's record."""
-
-    NEW_STUDENT = "new_student"
-    NEW_EXAM = "new_exam"
-    SCORE_CHANGED = "score_changed"  # score, irregularity codes or flags differ
-    EXAM_MISSING = "exam_missing"  # in an older version, absent from a newer one (kept)
-    EXAM_RETURNED = "exam_returned"  # missing from a version, back in a later one
-    CONFLICT = "conflict"  # same dates, different content: merge picked one, review it
-
-
-@attrs.frozen
-class Change:
-    """One change (or conflict) for one student, at the version where it was seen."""
-
-    kind: ChangeKind
-    ap_id: str
-    admin_year: int | None = None
-    exam_code: str | None = None
-    old: ExamScore | None = None  # before; for a conflict, the version merge did not keep
-    new: ExamScore | None = None  # after; for a conflict, the version merge kept
-    date_updated: dt.date | None = None  # dates of the version where the change appears
-    report_date: dt.date | None = None
-    detail: str = ""
-
-    @property
-    def exam_name(self) -> str:
-        """The exam's name for its own admin year ("" for student-level changes)."""
-        if self.exam_code is None or self.admin_year is None:
-            return ""
-        return exam_name(self.exam_code, self.admin_year)
-
-    def as_row(self) -> dict[str, str]:
-        """A flat row for :data:`CHANGE_COLUMNS` (blank where not applicable)."""
-        return {
-            "kind": self.kind.value,
-            "ap_id": self.ap_id,
-            "admin_year": "" if self.admin_year is None else str(self.admin_year),
-            "exam_code": self.exam_code or "",
-            "exam_name": self.exam_name,
-            "old_score": _score_text(self.old),
-            "old_irregularity_codes": _codes_text(self.old),
-            "old_status": "" if self.old is None else self.old.status.value,
-            "new_score": _score_text(self.new),
-            "new_irregularity_codes": _codes_text(self.new),
-            "new_status": "" if self.new is None else self.new.status.value,
-            "date_updated": _date_text(self.date_updated),
-            "report_date": _date_text(self.report_date),
-            "detail": self.detail,
-        }
-
-
-#: Columns of the flat changes CSV, in order.
-CHANGE_COLUMNS: tuple[str, ...] = (
-    "kind",
-    "ap_id",
-    "admin_year",
-    "exam_code",
-    "exam_name",
-    "old_score",
-    "old_irregularity_codes",
-    "old_status",
-    "new_score",
-    "new_irregularity_codes",
-    "new_status",
-    "date_updated",
-    "report_date",
-    "detail",
-)
 
 
 @attrs.frozen
@@ -153,18 +92,6 @@ class MergeResult:
             if report.ap_id == ap_id:
                 return report
         return None
-
-
-def _score_text(exam: ExamScore | None) -> str:
-    return "" if exam is None or exam.score is None else str(exam.score)
-
-
-def _codes_text(exam: ExamScore | None) -> str:
-    return "" if exam is None else " ".join(exam.irregularity_codes)
-
-
-def _date_text(value: dt.date | None) -> str:
-    return "" if value is None else value.isoformat()
 
 
 def _version_key(report: ScoreReport) -> _VersionKey:
@@ -251,23 +178,6 @@ def _exam_order(key: _ExamKey) -> tuple[int, str]:
     return (-key[0], key[1])
 
 
-def _describe(old: ExamScore, new: ExamScore) -> str:
-    parts: list[str] = []
-    if old.score != new.score:
-        parts.append(f"score {_score_text(old) or 'blank'} -> {_score_text(new) or 'blank'}")
-    if old.status != new.status:
-        parts.append(f"status {old.status.value} -> {new.status.value}")
-    if old.irregularity_codes != new.irregularity_codes:
-        parts.append(
-            f"irregularity codes {_codes_text(old) or 'none'} -> {_codes_text(new) or 'none'}"
-        )
-    if old.suppression_flag != new.suppression_flag:
-        parts.append(f"suppression flag {old.suppression_flag!r} -> {new.suppression_flag!r}")
-    if old.class_section != new.class_section:
-        parts.append(f"class section {old.class_section!r} -> {new.class_section!r}")
-    return "; ".join(parts)
-
-
 class _History:
     """Walks one student's versions oldest first, collecting changes as it goes."""
 
@@ -349,13 +259,12 @@ class _History:
             elif old is None:
                 self._emit(ChangeKind.NEW_EXAM, key, new=exam)
             elif key not in self.present:
-                text = _describe(old, exam)
+                text = describe(old, exam)
                 detail = "back after missing" + (f"; {text}" if text else "")
                 self._emit(ChangeKind.EXAM_RETURNED, key, old=old, new=exam, detail=detail)
             elif old != exam:
-                self._emit(
-                    ChangeKind.SCORE_CHANGED, key, old=old, new=exam, detail=_describe(old, exam)
-                )
+                kind = classify(old, exam)
+                self._emit(kind, key, old=old, new=exam, detail=describe(old, exam))
             self.last_seen[key] = exam
         for key in sorted(self.present - keyed.keys(), key=_exam_order):
             self._emit(
@@ -409,7 +318,7 @@ def merge(*sources: MergeSource) -> MergeResult:
     >>> result.current[0].exams[0].score
     4
     >>> [c.kind.value for c in result.changes]
-    ['new_student', 'new_exam', 'score_changed']
+    ['new_student', 'new_exam', 'released']
     """
     students: dict[str, _StudentVersions] = {}
     read_count = duplicates = 0
@@ -430,8 +339,3 @@ def merge(*sources: MergeSource) -> MergeResult:
         changes.extend(history.changes)
         current.append(_current(store.chosen(), history.last_seen, history.present))
     return MergeResult(tuple(current), tuple(changes), read_count, duplicates)
-
-
-def write_changes_csv(changes: Iterable[Change], dest: str | os.PathLike[str] | BinaryIO) -> int:
-    """Write changes as a flat UTF-8 CSV (:data:`CHANGE_COLUMNS`); returns rows written."""
-    return write_rows_csv((item.as_row() for item in changes), CHANGE_COLUMNS, dest)

@@ -1,8 +1,8 @@
 """The ``apscores`` command (also ``python -m apscores``).
 
 ``fetch`` is the scheduled job; ``doctor`` checks a setup; ``read`` and ``convert`` look
-into score files; ``sandbox``, ``merge`` and ``credit`` come from their own modules through
-``register(subparsers)``. Exit statuses are listed in :mod:`apscores.cli.exitcodes`.
+into score files; ``sandbox``, ``merge``, ``credit`` and ``export`` come from their own
+modules through ``register(subparsers)``. Exit statuses are listed in :mod:`apscores.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ or a prompt; never from the command line.
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, including the ones other modules register."""
     from apscores import __version__
-    from apscores.cli import credit_cmd, doctor, fetch, files, merge_cmd, sandbox_cmd
+    from apscores.cli import credit_cmd, doctor, export_cmd, fetch, files, merge_cmd, sandbox_cmd
 
     parser = argparse.ArgumentParser(
         prog="apscores",
@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox_cmd.register(commands)
     merge_cmd.register(commands)
     credit_cmd.register(commands)
+    export_cmd.register(commands)
     return parser
 
 

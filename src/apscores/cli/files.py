@@ -3,12 +3,12 @@
 All three take several files and stream them. ``read`` summarises (students, exams,
 scores) and stops at a file's first problem; ``check`` validates every record of every
 file without converting anything and lists the problems by line (the step to run before
-loading a file into a student system); ``convert --to csv|jsonl`` writes row by row
-(``--wide`` CSV reads the files twice, first to size its header), while Parquet needs the
-whole table in memory, like every Parquet writer. A file that is not a score file, or is
-damaged, is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``) and exit
-status 2, never a traceback. ``--json`` gives each command's result as one JSON document
-on stdout (shapes in ``docs/command-line.md``).
+loading a file into a student system); ``convert --to csv|jsonl|xlsx`` writes row by row
+(``--wide`` CSV reads the files twice, first to size its header), while a Parquet file
+needs the whole table in memory; ``--partition`` streams a partitioned Parquet dataset.
+A file that is not a score file, or is damaged, is one line on stderr (``apscores: FILE:
+line 4 is 300 columns: ...``) and exit status 2, never a traceback. ``--json`` gives each
+command's result as one JSON document on stdout (shapes in ``docs/command-line.md``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ __all__ = [
     "summarise",
 ]
 
-FORMATS = ("csv", "jsonl", "parquet")
+FORMATS = ("csv", "jsonl", "parquet", "xlsx")
 #: Problems ``check`` shows per file (all are counted).
 SHOWN_PROBLEMS = 10
 
@@ -282,17 +282,40 @@ def _write_jsonl(paths: Sequence[Path], out: IO[str], long: bool) -> int:
     return count
 
 
+def _write_special(args: argparse.Namespace, target: str, long: bool) -> int | None:
+    """``--partition`` datasets and Excel workbooks (apscores.export); None for the rest."""
+    from apscores.export import write_partitioned, write_xlsx
+
+    if args.partition is not None:
+        if target != "parquet" or not long:
+            raise ConfigurationError("--partition writes long Parquet: use --to parquet --long")
+        columns = [name.strip() for name in args.partition.split(",")]
+        return write_partitioned(_reports(args.files), args.output, partition_by=columns)
+    if args.students_sheet and target != "xlsx":
+        raise ConfigurationError("--students-sheet is for --to xlsx")
+    if target != "xlsx":
+        return None
+    if not long or args.output == "-":
+        raise ConfigurationError("xlsx is one row per exam, to a file: -o FILE.xlsx, no --wide")
+    return write_xlsx(_reports(args.files), args.output, students=args.students_sheet)
+
+
 def run_convert(args: argparse.Namespace) -> int:
-    """``apscores convert FILE... --to csv|jsonl|parquet [--long|--wide] -o OUT``."""
+    """``apscores convert FILE... --to csv|jsonl|parquet|xlsx [--long|--wide] -o OUT``."""
     _existing(args.files)
     target = args.to or Path(args.output).suffix.lstrip(".").lower()
+    if not target and args.partition is not None:
+        target = "parquet"
     if target not in FORMATS:
         raise ConfigurationError(
-            f"cannot tell the output format from {args.output!r}: give --to csv|jsonl|parquet"
+            f"cannot tell the output format from {args.output!r}: give --to csv|jsonl|parquet|xlsx"
         )
     long = not args.wide
     try:
-        if target == "parquet":
+        special = _write_special(args, target, long)
+        if special is not None:
+            count = special
+        elif target == "parquet":
             if args.output == "-":
                 raise ConfigurationError("Parquet cannot go to stdout; give -o FILE.parquet")
             count = write_parquet(_reports(args.files), args.output, long=long)
@@ -344,6 +367,17 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     )
     shape.add_argument(
         "--wide", action="store_true", help="one row per student with exam_NN_* columns"
+    )
+    parser.add_argument(
+        "--partition",
+        metavar="COLUMNS",
+        help="Parquet only: a Hive-style dataset in directory OUT, partitioned by these "
+        "comma-separated columns (di_code, admin_year, exam_code, high_school_code)",
+    )
+    parser.add_argument(
+        "--students-sheet",
+        action="store_true",
+        help="xlsx only: add a Students sheet (one row per student) to the Exams sheet",
     )
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="output file ('-': stdout)"

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.records_read} record(s) read ({result.duplicates} exact duplicate(s)); "
         f"{len(result.current)} student(s) written to {args.output}"
     )
-    print(", ".join(f"{kind.value}: {count}" for kind, count in counts.items()))
+    print(", ".join(f"{kind.value}: {n}" for kind, n in counts.items() if n) or "no changes")
     conflicts = result.conflicts
     if conflicts:
         print(

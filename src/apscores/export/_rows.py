@@ -1,0 +1,135 @@
+"""Load-file rows: one per exam, in the map's columns, with SIS codes and test dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from apscores._rows_csv import write_rows_csv
+from apscores.changes import compare
+from apscores.errors import ConfigurationError, UnmappedExamError
+from apscores.export._map import SisMap
+from apscores.merging import MergeResult
+from apscores.models import ExamScore, ScoreReport
+
+__all__ = ["export_rows", "write_export_csv"]
+
+_Key = tuple[str, int, str]  # (AP ID, admin year, exam code)
+
+
+def _changes(
+    current: MergeResult | Iterable[ScoreReport],
+    since: Iterable[ScoreReport] | None,
+    sis_map: SisMap,
+) -> tuple[Iterable[ScoreReport], dict[_Key, str] | None]:
+    """The reports, and each exam's latest change kind when it can be known."""
+    reports = current.current if isinstance(current, MergeResult) else current
+    if since is not None:
+        reports = list(reports)
+        changes = compare(since, reports)
+    elif isinstance(current, MergeResult):
+        changes = iter(current.changes)
+    elif sis_map.changes is not None:
+        raise ConfigurationError(
+            "the map includes only some changes ([include] changes): pass a merge result, "
+            "or since= the previous view, so that the changes can be known"
+        )
+    else:
+        return reports, None
+    kinds: dict[_Key, str] = {}
+    for change in changes:  # oldest first: the last one for each exam wins
+        if change.exam_code is not None and change.admin_year is not None:
+            kinds[(change.ap_id, change.admin_year, change.exam_code)] = change.kind.value
+    return reports, kinds
+
+
+def _values(
+    report: ScoreReport, exam: ExamScore, sis: str, change: str, sis_map: SisMap
+) -> dict[str, Any]:
+    student = report.student
+    return {
+        "ap_id": report.ap_id,
+        "last_name": student.last_name,
+        "first_name": student.first_name,
+        "middle_initial": student.middle_initial,
+        "date_of_birth": student.date_of_birth,
+        "gender": student.gender,
+        "di_code": report.di_code,
+        "high_school_code": report.high_school.code,
+        "exam_code": exam.code,
+        "exam_name": exam.name,
+        "sis_test_code": sis,
+        "score": exam.score,
+        "test_date": sis_map.test_date(exam),
+        "admin_year": exam.admin_year,
+        "status": exam.status.value,
+        "irregularity_codes": ";".join(exam.irregularity_codes),
+        "change": change,
+        "date_released": report.date_released,
+        "date_updated": report.date_updated,
+        "report_date": report.report_date,
+    }
+
+
+def export_rows(
+    current: MergeResult | Iterable[ScoreReport],
+    sis_map: SisMap,
+    *,
+    since: Iterable[ScoreReport] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One row per exam the map includes, keyed by the map's headers; values stay typed.
+
+    ``current`` is a :func:`~apscores.merge` result (each exam's ``change`` is its latest
+    change there) or reports, one per AP ID. ``since``, the previous view, makes
+    ``change`` what changed from it instead (blank: unchanged). Dates stay
+    :class:`datetime.date`, scores and years ints. Exams the map has no test code for are
+    counted, and when the rows run out :class:`~apscores.errors.UnmappedExamError` lists
+    them all: a load file that silently lacks new exams is worse than none.
+    """
+    reports, kinds = _changes(current, since, sis_map)
+    unmapped: dict[str, Counter[int]] = {}
+    for report in reports:
+        seen: set[tuple[int, str]] = set()
+        for exam in report.exams:
+            key = (exam.admin_year, exam.code)
+            if key in seen:
+                continue  # a repeated block: the first one counts, as in merge
+            seen.add(key)
+            change = "" if kinds is None else kinds.get((report.ap_id, *key), "")
+            if not sis_map.wants(exam, change):
+                continue
+            sis = sis_map.sis_code(exam)
+            if sis is None:
+                unmapped.setdefault(exam.code, Counter())[exam.admin_year] += 1
+                continue
+            values = _values(report, exam, sis, change, sis_map)
+            yield {
+                column.header: column.text if column.value is None else values[column.value]
+                for column in sis_map.columns
+            }
+    if unmapped:
+        raise UnmappedExamError({code: dict(years) for code, years in unmapped.items()})
+
+
+def _text(value: Any, date_format: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.strftime(date_format)
+    return str(value)
+
+
+def write_export_csv(
+    rows: Iterable[dict[str, Any]], sis_map: SisMap, dest: str | os.PathLike[str] | BinaryIO
+) -> int:
+    """Write :func:`export_rows` as a UTF-8 CSV, dates in the map's format; returns rows.
+
+    A path is written atomically: if the rows end in an error (an unmapped exam), the
+    file is not there at all.
+    """
+    fmt = sis_map.date_format
+    texts = ({name: _text(value, fmt) for name, value in row.items()} for row in rows)
+    return write_rows_csv(texts, sis_map.headers, dest)
