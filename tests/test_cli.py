@@ -14,11 +14,13 @@ import pytest
 
 from apscores.cli import build_parser, main
 from apscores.cli import credentials as creds
-from apscores.cli._output import JsonFormatter, Progress
+from apscores.cli._output import JsonFormatter
 from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.doctor import PREREQUISITES
 from apscores.cli.exitcodes import ExitCode, worst
-from apscores.cli.lock import DiLock, lock_path
+from apscores.cli.progress import FetchProgress
+from apscores.jobs import DiResult, Outcome
+from apscores.jobs.lock import DiLock, lock_path
 from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, transport
 from apscores.service import AsyncClient
 
@@ -189,20 +191,29 @@ def test_lock_is_exclusive(tmp_path: Path) -> None:
     second.release()  # twice is harmless
 
 
-def test_progress_bar() -> None:
-    stream = io.StringIO()
-    bar = Progress(stream, 4, enabled=True)
-    bar.advance("1234: generated")
-    bar.advance("1234: done", 10)
-    assert "[######------------------] 1/4 1234: generated" in stream.getvalue()
-    assert "] 4/4 1234: done" in stream.getvalue()
-    bar.close()
-    assert stream.getvalue().endswith("\r")
-    silent = io.StringIO()
-    off = Progress(silent, 0, enabled=False)
-    off.advance("x")
-    off.close()
-    assert silent.getvalue() == ""
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, so rich draws on it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_fetch_progress_shows_steps_bytes_and_outcomes() -> None:
+    stream = Terminal()
+    with FetchProgress(stream, ("1234", "5678")) as bar:
+        bar.step("1234", "downloading")
+        bar.received("1234", 512 * 1024, 2 * 1024 * 1024)
+        bar._progress.refresh()
+        drawn = stream.getvalue()
+        assert "DI 1234" in drawn
+        assert "DI 5678" in drawn
+        assert "downloading" in drawn
+        assert "0.5/2.1 MB" in drawn
+        bar.finished(DiResult("1234", Outcome.OK))
+        bar.finished(DiResult("5678", Outcome.NOTHING_NEW))
+        bar._progress.refresh()
+        assert "nothing new" in stream.getvalue()
+        assert "done" in stream.getvalue()
 
 
 def test_json_log_lines() -> None:

@@ -3,7 +3,7 @@
 The sandbox runs as a loopback server in this test process, so its state (which orders
 were delivered, which downloads recorded) outlives the killed subprocess, exactly as
 College Board's would. The subprocess dies through the ``APSCORES_TEST_KILL_AT`` hook
-(see :func:`apscores.cli.fetch.checkpoint`). After the next, unhindered run every score
+(see :func:`apscores.jobs.fetch.checkpoint`). After the next, unhindered run every score
 order must be saved exactly once, every saved file recorded, and nothing left half-done.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from apscores.cli.exitcodes import ExitCode
-from apscores.cli.fetch import KILL_AT_ENV
 from apscores.files.detect import read
-from apscores.ledger import Ledger, State, default_ledger_path
+from apscores.jobs import KILL_AT_ENV
+from apscores.jobs.ledger import Ledger, State, default_ledger_path
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,

@@ -14,13 +14,14 @@ import pytest
 import apscores.cli.fetch as fetch_module
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
-from apscores.cli.lock import DiLock, lock_path
 from apscores.files.detect import read
-from apscores.ledger import Ledger, State, default_ledger_path
+from apscores.jobs.ledger import Ledger, State, default_ledger_path
+from apscores.jobs.lock import DiLock, lock_path
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
     SandboxService,
+    fake_reports,
     sandbox_client,
     transport,
 )
@@ -150,8 +151,10 @@ def test_progress_bar_on_a_terminal(
     terminal = Tty()
     monkeypatch.setattr(sys, "stderr", terminal)
     assert fetch(tmp_path) == ExitCode.OK
-    assert "] 6/6 " in terminal.getvalue()
-    assert " INFO " not in terminal.getvalue()  # a terminal gets the bar, not log lines
+    drawn = terminal.getvalue()
+    assert "DI 1234" in drawn
+    assert " kB" in drawn  # bytes of the download, not steps
+    assert " INFO " not in drawn  # a terminal gets the bar, not log lines
 
 
 def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -359,16 +362,25 @@ def test_missing_on_new_program(real: SandboxService, tmp_path: Path) -> None:
     assert fetch(tmp_path, "--on-new", str(tmp_path / "missing-program")) == ExitCode.PARTIAL
 
 
-def test_unreadable_saved_file_is_still_a_success(
-    real: SandboxService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_whole_file_with_a_bad_value_is_saved_and_recorded(
+    real: SandboxService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from apscores.errors import ParseError
+    # The file check is about framing: a bad date is the reader's business (apscores
+    # check), and fetching again would not fix it, so the file is kept and recorded.
+    render = real.renderer
 
-    def broken(path: Path) -> tuple[int, int, int]:
-        raise ParseError("bad", line=1, field=None, raw="")
+    def bad_birth_date(reports: Any, file_format: str) -> Any:
+        body = render(reports, file_format)
+        assert isinstance(body, bytes)
+        return body[:141] + b"99XX99" + body[147:]
 
-    monkeypatch.setattr(fetch_module, "summarise_file", broken)
-    assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
+    real.renderer = bad_birth_date
+    for extra in ((), ("--no-check",)):
+        real.add_reports("1234", fake_reports(2, seed=len(extra)))
+        assert main(["fetch", "--di", "1234", "--dest", str(tmp_path), *extra]) == ExitCode.OK
+    assert {e.state for e in entries(tmp_path)} == {State.RECORDED}
+    out = capsys.readouterr().out
+    assert "DI 1234: 1 file, 7 students" in out  # counted by the check, in the same pass
 
 
 def test_a_taken_file_name_gets_the_download_id(real: SandboxService, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Where the command's words go: log lines (plain or JSON) and a progress bar on stderr.
 
 Log lines go to stderr so stdout carries only the summary, which scripts can parse
-(``--json``). The progress bar is drawn only when stderr is a terminal and never in
-``--quiet`` mode, so cron mail stays empty unless something went wrong.
+(``--json``). The fetch progress display (:mod:`apscores.cli.progress`) is drawn only when
+stderr is a terminal and never in ``--quiet`` mode, so cron mail stays empty unless
+something went wrong.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import sys
 from typing import Any, TextIO
 
-__all__ = ["LOGGER", "JsonFormatter", "Progress", "fail", "remove_logging", "setup_logging"]
+__all__ = ["LOGGER", "JsonFormatter", "fail", "remove_logging", "setup_logging"]
 
 LOGGER = logging.getLogger("apscores.cli")
 
@@ -62,34 +63,3 @@ def setup_logging(stream: TextIO, *, log_format: str, level: int) -> logging.Han
 def remove_logging(handler: logging.Handler) -> None:
     """Undo :func:`setup_logging` (``main`` may be called many times in one process)."""
     logging.getLogger("apscores").removeHandler(handler)
-
-
-class Progress:
-    """A one-line, hand-drawn progress bar: ``[#####-----] 3/6 1234: downloading``."""
-
-    WIDTH = 24
-
-    def __init__(self, stream: TextIO, total: int, *, enabled: bool) -> None:
-        self.stream = stream
-        self.total = max(total, 1)
-        self.done = 0
-        self.enabled = enabled
-        self._drawn = False
-
-    def advance(self, label: str, steps: int = 1) -> None:
-        """Count ``steps`` finished steps and show ``label``."""
-        self.done = min(self.done + steps, self.total)
-        if not self.enabled:
-            return
-        filled = self.WIDTH * self.done // self.total
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")
-        self.stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        """Clear the bar so the summary starts on a clean line."""
-        if self._drawn:
-            self.stream.write("\r" + " " * (self.WIDTH + 52) + "\r")
-            self.stream.flush()
-            self._drawn = False

@@ -34,6 +34,7 @@ from apscores.service._flow import (
     FlowRunner,
     Generate,
     Notify,
+    Progress,
     Saved,
     Step,
     download_flow,
@@ -182,24 +183,36 @@ class AsyncClient(BaseClient):
         if isinstance(step, Generate):
             return await self.files.generate(step.di_code, format=step.format, kind=step.kind)
         if isinstance(step, Fetch):
-            return await self._fetch(step.generated, step.placement, check=step.check)
+            progress = getattr(observer, "received", None)
+            return await self._fetch(
+                step.generated, step.placement, check=step.check, progress=progress
+            )
         await self.files.record(step.generated)
         return None
 
     async def _fetch(
-        self, generated: GeneratedFile, placement: dl.Placement, *, check: bool
+        self,
+        generated: GeneratedFile,
+        placement: dl.Placement,
+        *,
+        check: bool,
+        progress: Progress | None = None,
     ) -> Saved:
         backoff = _retry.Backoff(self._settings)
         while True:
             if dl.is_url_expired(generated.url, time.time()):
                 raise dl.expired_error("its Expires time has passed")
-            outcome = await self._fetch_once(generated, placement, check)
+            outcome = await self._fetch_once(generated, placement, check, progress)
             if isinstance(outcome, Saved):
                 return outcome
             await self._wait(outcome, backoff, wire.DOWNLOAD)
 
     async def _fetch_once(
-        self, generated: GeneratedFile, placement: dl.Placement, check: bool
+        self,
+        generated: GeneratedFile,
+        placement: dl.Placement,
+        check: bool,
+        progress: Progress | None,
     ) -> Saved | _retry.Failure:
         request = wire.build_download_request(generated.url)
         for _hop in range(dl.MAX_REDIRECTS + 1):
@@ -212,7 +225,7 @@ class AsyncClient(BaseClient):
                 dl.log_response(response, 0)
                 next_request = dl.download_redirect(response)
                 if next_request is None:
-                    return await self._save(response, placement, generated, check)
+                    return await self._save(response, placement, generated, check, progress)
             finally:
                 await response.aclose()
             request = next_request
@@ -224,6 +237,7 @@ class AsyncClient(BaseClient):
         placement: dl.Placement,
         generated: GeneratedFile,
         check: bool,
+        progress: Progress | None,
     ) -> Saved | _retry.Failure:
         if not response.is_success:
             refusal = b""
@@ -236,6 +250,8 @@ class AsyncClient(BaseClient):
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)
                     body.feed(chunk)
+                    if progress is not None:
+                        progress(generated, body.size, body.expected)
             except httpx.HTTPError as exc:
                 return dl.body_broken(exc, body.size)
             failure = body.finish(response.num_bytes_downloaded)

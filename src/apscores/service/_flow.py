@@ -32,6 +32,7 @@ __all__ = [
     "FlowRunner",
     "Generate",
     "Notify",
+    "Progress",
     "Record",
     "Saved",
     "Step",
@@ -68,6 +69,9 @@ class DownloadObserver(Protocol):
 
     def recorded(self, result: DownloadResult) -> None:
         """The service was told the download succeeded."""
+
+    # Optional: ``received(generated, size, total)`` for every chunk of the body (bytes so
+    # far, and the announced size or None); a progress bar uses it. It is not awaited.
 
 
 class AsyncDownloadObserver(Protocol):
@@ -164,6 +168,10 @@ class Saved:
     records: int | None = None
     exams: int | None = None
 
+
+#: An observer's optional ``received(generated, bytes so far, bytes announced or None)``,
+#: called for every chunk of a download as it streams (keep it quick: it must not block).
+Progress = Callable[[GeneratedFile, int, "int | None"], object]
 
 #: What each client accepts as an observer (``AsyncClient`` awaits what needs awaiting).
 AsyncObserver = AsyncDownloadObserver | DownloadObserver

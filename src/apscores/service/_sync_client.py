@@ -30,6 +30,7 @@ from apscores.service._flow import (
     FlowRunner,
     Generate,
     Notify,
+    Progress,
     Saved,
     Step,
     SyncObserver,
@@ -179,22 +180,34 @@ class Client(BaseClient):
         if isinstance(step, Generate):
             return self.files.generate(step.di_code, format=step.format, kind=step.kind)
         if isinstance(step, Fetch):
-            return self._fetch(step.generated, step.placement, check=step.check)
+            progress = getattr(observer, "received", None)
+            return self._fetch(step.generated, step.placement, check=step.check, progress=progress)
         self.files.record(step.generated)
         return None
 
-    def _fetch(self, generated: GeneratedFile, placement: dl.Placement, *, check: bool) -> Saved:
+    def _fetch(
+        self,
+        generated: GeneratedFile,
+        placement: dl.Placement,
+        *,
+        check: bool,
+        progress: Progress | None = None,
+    ) -> Saved:
         backoff = _retry.Backoff(self._settings)
         while True:
             if dl.is_url_expired(generated.url, time.time()):
                 raise dl.expired_error("its Expires time has passed")
-            outcome = self._fetch_once(generated, placement, check)
+            outcome = self._fetch_once(generated, placement, check, progress)
             if isinstance(outcome, Saved):
                 return outcome
             self._wait(outcome, backoff, wire.DOWNLOAD)
 
     def _fetch_once(
-        self, generated: GeneratedFile, placement: dl.Placement, check: bool
+        self,
+        generated: GeneratedFile,
+        placement: dl.Placement,
+        check: bool,
+        progress: Progress | None,
     ) -> Saved | _retry.Failure:
         request = wire.build_download_request(generated.url)
         for _hop in range(dl.MAX_REDIRECTS + 1):
@@ -207,7 +220,7 @@ class Client(BaseClient):
                 dl.log_response(response, 0)
                 next_request = dl.download_redirect(response)
                 if next_request is None:
-                    return self._save(response, placement, generated, check)
+                    return self._save(response, placement, generated, check, progress)
             finally:
                 response.close()
             request = next_request
@@ -219,6 +232,7 @@ class Client(BaseClient):
         placement: dl.Placement,
         generated: GeneratedFile,
         check: bool,
+        progress: Progress | None,
     ) -> Saved | _retry.Failure:
         if not response.is_success:
             refusal = b""
@@ -231,6 +245,8 @@ class Client(BaseClient):
                 for chunk in response.iter_bytes():
                     out.write(chunk)
                     body.feed(chunk)
+                    if progress is not None:
+                        progress(generated, body.size, body.expected)
             except httpx.HTTPError as exc:
                 return dl.body_broken(exc, body.size)
             failure = body.finish(response.num_bytes_downloaded)

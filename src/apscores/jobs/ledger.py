@@ -3,17 +3,14 @@
 Every download moves through ``generated -> saved -> recorded`` (or ``abandoned`` when a
 generated file was never saved and a fresh one replaces it). Each transition is one SQLite
 statement, hence one transaction: a process killed at any point leaves the ledger at the
-last finished step, and the next run picks up from there (see :mod:`apscores.cli.fetch`).
+last finished step, and the next run picks up from there (see :mod:`apscores.jobs.fetch`).
 
 Entries are keyed by (account email, DI code) because College Board's ``new`` watermark
-belongs to the account. The database uses WAL so a reader never blocks the writer, and a
-busy timeout so runs for different DI codes can share one file.
-
->>> import tempfile, pathlib
->>> with Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.sqlite3") as ledger:
-...     entry = ledger.start("me@x.edu", "1234", "42", fmt="txt", kind="new", file_name="a.txt")
-...     ledger.mark_saved(entry.id, path=pathlib.Path("a.txt"), size=3, sha256="ab").state
-<State.SAVED: 'saved'>
+belongs to the account ("Downloads are tracked at the individual account level", its
+setup FAQ), so every entry says which account generated and recorded it. The database
+uses WAL so a reader never blocks the writer, and a busy timeout so runs for different DI
+codes can share one file. One connection may be used from worker threads (the async fetch
+job writes from them), one statement at a time.
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ import datetime as dt
 import enum
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import attrs
@@ -138,7 +136,10 @@ class Ledger(Closing):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: every statement below is its own transaction.
-        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -158,9 +159,20 @@ class Ledger(Closing):
     def __repr__(self) -> str:
         return f"<Ledger {str(self.path)!r}>"
 
+    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            rows: list[sqlite3.Row] = self._db.execute(sql, params).fetchall()
+            return rows
+
+    def _write(self, sql: str, params: tuple[object, ...]) -> tuple[int, int | None]:
+        """(rows changed, the new row's id) of one statement, its own transaction."""
+        with self._lock:
+            cursor = self._db.execute(sql, params)
+            return cursor.rowcount, cursor.lastrowid
+
     def get(self, entry_id: int) -> Entry:
         """The entry with this id; ``KeyError`` if there is none."""
-        row = self._db.execute("SELECT * FROM downloads WHERE id = ?", (entry_id,)).fetchone()
+        row = next(iter(self._rows("SELECT * FROM downloads WHERE id = ?", (entry_id,))), None)
         if row is None:
             raise KeyError(entry_id)
         return _entry(row)
@@ -178,7 +190,7 @@ class Ledger(Closing):
     ) -> Entry:
         """Note a file the service just generated (``path``: where it is going to be saved)."""
         now = _now()
-        cursor = self._db.execute(
+        _, row_id = self._write(
             "INSERT INTO downloads (account, di_code, download_id, download_id_is_int, format,"
             " kind, file_name, path, state, generated_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -196,15 +208,19 @@ class Ledger(Closing):
                 now,
             ),
         )
-        assert cursor.lastrowid is not None
-        return self.get(cursor.lastrowid)
+        assert row_id is not None
+        return self.get(row_id)
 
     def _move(self, entry_id: int, source: State, sql: str, params: tuple[object, ...]) -> Entry:
-        cursor = self._db.execute(
+        with self._lock:
+            return self._moved(entry_id, source, sql, params)
+
+    def _moved(self, entry_id: int, source: State, sql: str, params: tuple[object, ...]) -> Entry:
+        changed, _ = self._write(
             f"UPDATE downloads SET {sql}, updated_at = ? WHERE id = ? AND state = ?",  # noqa: S608
             (*params, _now(), entry_id, source.value),
         )
-        if cursor.rowcount != 1:
+        if changed != 1:
             state = self.get(entry_id).state.value  # KeyError if the id is unknown
             raise ValueError(f"ledger entry {entry_id} is {state}, expected {source.value}")
         return self.get(entry_id)
@@ -233,24 +249,24 @@ class Ledger(Closing):
 
     def unfinished(self, account: str, di_code: str) -> list[Entry]:
         """Entries for (account, DI code) still ``generated`` or ``saved``, oldest first."""
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT * FROM downloads WHERE account = ? AND di_code = ? AND state IN (?, ?)"
             " ORDER BY id",
             (account, di_code, State.GENERATED.value, State.SAVED.value),
-        ).fetchall()
+        )
         return [_entry(row) for row in rows]
 
     def entries(self, account: str | None = None, di_code: str | None = None) -> list[Entry]:
         """Every entry, optionally for one account and/or DI code, oldest first."""
         sql = "SELECT * FROM downloads WHERE (? IS NULL OR account = ?)"
         sql += " AND (? IS NULL OR di_code = ?) ORDER BY id"
-        rows = self._db.execute(sql, (account, account, di_code, di_code)).fetchall()
+        rows = self._rows(sql, (account, account, di_code, di_code))
         return [_entry(row) for row in rows]
 
     def find_path(self, path: Path) -> Entry | None:
         """The newest live entry that owns ``path`` (so a new download never overwrites it)."""
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT * FROM downloads WHERE path = ? AND state != ? ORDER BY id DESC LIMIT 1",
             (str(path), State.ABANDONED.value),
-        ).fetchone()
-        return _entry(row) if row is not None else None
+        )
+        return _entry(rows[0]) if rows else None

@@ -49,12 +49,22 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-__all__ = ["DiLock", "lock_path"]
+__all__ = ["DiLock", "lock_path", "lock_paths"]
 
 
 def lock_path(dest: Path, di_code: str) -> Path:
     """``<dest>/.apscores-<di>.lock``."""
     return dest / f".apscores-{di_code}.lock"
+
+
+def lock_paths(ledger: Path, dest: Path, di_code: str) -> tuple[Path, ...]:
+    """The locks a fetch of ``di_code`` holds: one beside the ledger, which covers every
+    run that shares the ledger whatever its destination, and one in the destination, which
+    covers the files (and their ``.part`` temporaries) of runs with other ledgers. Always
+    taken in this order, so two runs cannot wait for each other."""
+    beside = ledger.parent / f".{ledger.name}.{di_code}.lock"
+    inside = lock_path(dest, di_code)
+    return (beside,) if beside.resolve() == inside.resolve() else (beside, inside)
 
 
 class DiLock:
@@ -66,7 +76,7 @@ class DiLock:
 
     def acquire(self, *, wait: bool) -> bool:
         """Take the lock; without ``wait``, return False at once if another run holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         if not _lock(fd, wait=wait):
             os.close(fd)
             return False

@@ -1,0 +1,34 @@
+"""The jobs built on the client and the files: the exactly-once fetch, its ledger and locks.
+
+- ``fetch``: :func:`fetch`, many DI codes at once, crash-safe, as a Python API;
+- ``ledger``: the SQLite download ledger (generated -> saved -> recorded);
+- ``lock``: per-DI-code locks that cover the ledger and the destination;
+- ``_observer``, ``_hook``, ``_results``: the ledger observer, the ``on_new`` command, and
+  what a run reports.
+"""
+
+from __future__ import annotations
+
+from apscores.jobs._hook import HOOK_VARIABLES
+from apscores.jobs._observer import KILL_AT_ENV, LedgerObserver
+from apscores.jobs._results import DiResult, FetchEvents, FetchSummary, Outcome, SavedFile
+from apscores.jobs.fetch import FetchOptions, fetch
+from apscores.jobs.ledger import DEFAULT_LEDGER_NAME, Entry, Ledger, State, default_ledger_path
+
+__all__ = [
+    "DEFAULT_LEDGER_NAME",
+    "HOOK_VARIABLES",
+    "KILL_AT_ENV",
+    "DiResult",
+    "Entry",
+    "FetchEvents",
+    "FetchOptions",
+    "FetchSummary",
+    "Ledger",
+    "LedgerObserver",
+    "Outcome",
+    "SavedFile",
+    "State",
+    "default_ledger_path",
+    "fetch",
+]
