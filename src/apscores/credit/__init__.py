@@ -36,15 +36,9 @@ from apscores.credit._delta import (
     DeltaKind,
     write_delta_csv,
 )
-from apscores.credit._policy import (
-    CREDIT_COLUMNS,
-    CreditPolicy,
-    CreditResult,
-    Outcome,
-    write_credit_csv,
-)
+from apscores.credit._policy import CreditPolicy
+from apscores.credit._results import CREDIT_COLUMNS, CreditResult, Outcome, write_credit_csv
 from apscores.credit._rules import POLICY_COLUMNS, REQUIRED_POLICY_COLUMNS, CreditRule
-from apscores.errors import PolicyError
 
 __all__ = [
     "CREDIT_COLUMNS",
@@ -57,7 +51,6 @@ __all__ = [
     "CreditRule",
     "DeltaKind",
     "Outcome",
-    "PolicyError",
     "write_credit_csv",
     "write_delta_csv",
 ]

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 import attrs
 
 from apscores._rows_csv import write_rows_csv
 from apscores.changes import ChangeKind, classify, describe, score_text
-from apscores.credit._policy import CreditResult, Outcome
+from apscores.credit._results import CreditResult, Outcome
 from apscores.models import ExamScore, ScoreReport
-
-if TYPE_CHECKING:
-    from apscores.credit._policy import CreditPolicy
 
 __all__ = ["DELTA_COLUMNS", "CreditDelta", "DeltaKind", "deltas", "write_delta_csv"]
 
@@ -162,7 +159,9 @@ def _kind(before: CreditResult | None, after: CreditResult) -> DeltaKind | None:
 
 
 def deltas(
-    policy: CreditPolicy, previous: Iterable[ScoreReport], current: Iterable[ScoreReport]
+    decide: Callable[[ScoreReport, ExamScore], CreditResult],
+    previous: Iterable[ScoreReport],
+    current: Iterable[ScoreReport],
 ) -> Iterator[CreditDelta]:
     """The exams of ``current`` whose decision differs from the one in ``previous``."""
     before = {report.ap_id: report for report in previous}
@@ -170,11 +169,11 @@ def deltas(
         old_report = before.get(report.ap_id)
         old_exams = _keyed(old_report) if old_report is not None else {}
         for key, exam in _keyed(report).items():
-            after = policy.decide(report, exam)
+            after = decide(report, exam)
             old_exam = old_exams.get(key)
             earlier = None
             if old_report is not None and old_exam is not None:
-                earlier = policy.decide(old_report, old_exam)
+                earlier = decide(old_report, old_exam)
             kind = _kind(earlier, after)
             if kind is not None:
                 yield CreditDelta(kind, earlier, after)

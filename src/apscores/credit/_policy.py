@@ -2,109 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 import os
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 import attrs
 
-from apscores._rows_csv import write_rows_csv
-from apscores.catalog import ExamStatus, exam_name
+from apscores.catalog import exam_name
+from apscores.credit._delta import CreditDelta, deltas
+from apscores.credit._results import CreditResult, Outcome
 from apscores.credit._rules import CreditRule, check_overlaps, read_rules
 from apscores.errors import PolicyError
 from apscores.models import ExamScore, ScoreReport
 
-if TYPE_CHECKING:
-    from apscores.credit._delta import CreditDelta
-
-__all__ = ["CREDIT_COLUMNS", "CreditPolicy", "CreditResult", "Outcome", "write_credit_csv"]
-
-
-class Outcome(str, enum.Enum):
-    """What a policy decided for one exam."""
-
-    AWARDED = "awarded"  # a rule matched: credit or placement granted
-    NO_RULE = "no_rule"  # no rule for this exam code in this admin year
-    NOT_ELIGIBLE = "not_eligible"  # pending, canceled, withheld or unknown: never credit
-    BELOW_MINIMUM = "below_minimum"  # rules exist for the exam and year, the score is too low
-
-
-@attrs.frozen
-class CreditResult:
-    """The decision for one exam of one report."""
-
-    report: ScoreReport = attrs.field(repr=False)
-    exam: ExamScore
-    outcome: Outcome
-    rule: CreditRule | None = None  # the rule that matched (only when awarded)
-    detail: str = ""
-
-    @property
-    def ap_id(self) -> str:
-        return self.report.ap_id
-
-    @property
-    def status(self) -> ExamStatus:
-        return self.exam.status
-
-    @property
-    def credit_hours(self) -> Decimal:
-        """Hours granted (0 unless awarded)."""
-        return self.rule.credit_hours if self.rule is not None else Decimal(0)
-
-    @property
-    def course(self) -> str:
-        """Course or placement granted ("" unless awarded)."""
-        return self.rule.course if self.rule is not None else ""
-
-    def as_row(self) -> dict[str, str]:
-        """A flat row for :data:`CREDIT_COLUMNS`."""
-        rule = self.rule
-        student = self.report.student
-        return {
-            "ap_id": self.report.ap_id,
-            "last_name": student.last_name,
-            "first_name": student.first_name,
-            "di_code": self.report.di_code,
-            "admin_year": str(self.exam.admin_year),
-            "exam_code": self.exam.code,
-            "exam_name": self.exam.name,
-            "score": "" if self.exam.score is None else str(self.exam.score),
-            "status": self.exam.status.value,
-            "outcome": self.outcome.value,
-            "course": self.course,
-            "credit_hours": str(self.credit_hours) if rule is not None else "",
-            "rule_min_score": str(rule.min_score) if rule is not None else "",
-            "rule_years": rule.years if rule is not None else "",
-            "rule_line": "" if rule is None or rule.line is None else str(rule.line),
-            "note": rule.note if rule is not None else "",
-            "detail": self.detail,
-        }
-
-
-#: Columns of the credit CSV written by :func:`write_credit_csv`, in order.
-CREDIT_COLUMNS: tuple[str, ...] = (
-    "ap_id",
-    "last_name",
-    "first_name",
-    "di_code",
-    "admin_year",
-    "exam_code",
-    "exam_name",
-    "score",
-    "status",
-    "outcome",
-    "course",
-    "credit_hours",
-    "rule_min_score",
-    "rule_years",
-    "rule_line",
-    "note",
-    "detail",
-)
+__all__ = ["CreditPolicy"]
 
 
 @attrs.frozen
@@ -191,13 +102,4 @@ class CreditPolicy:
         ``current``'s order. An exam (or student) missing from ``current`` is no news: merge
         keeps exams that vanish from a re-sent record, so pass merged views.
         """
-        from apscores.credit._delta import deltas
-
-        return tuple(deltas(self, previous, current))
-
-
-def write_credit_csv(
-    results: Iterable[CreditResult], dest: str | os.PathLike[str] | BinaryIO
-) -> int:
-    """Write results as a UTF-8 CSV (:data:`CREDIT_COLUMNS`); returns rows written."""
-    return write_rows_csv((result.as_row() for result in results), CREDIT_COLUMNS, dest)
+        return tuple(deltas(self.decide, previous, current))

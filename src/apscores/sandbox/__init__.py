@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apscores.sandbox._bulk import BulkRenderer, bulk_renderer
-    from apscores.sandbox._clients import sandbox_async_client, sandbox_client
+    from apscores.sandbox._clients import sandbox_async_client, sandbox_client, transport
     from apscores.sandbox._fake import fake_reports, iter_fake_reports
     from apscores.sandbox._fault_spec import FaultSpec
     from apscores.sandbox._faults import Fault, FaultKind, Faults
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from apscores.sandbox._observe import Observation, Remark
     from apscores.sandbox._server import SandboxServer, ServeConfig, serve
     from apscores.sandbox._service import NO_SCORE_ORDERS, SandboxService
-    from apscores.sandbox._transport import SandboxTransport, transport
+    from apscores.sandbox._transport import SandboxTransport
     from apscores.sandbox._wire import (
         LoggedRequest,
         SandboxRequest,
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "_bulk": ("BulkRenderer", "bulk_renderer"),
-    "_clients": ("sandbox_async_client", "sandbox_client"),
+    "_clients": ("sandbox_async_client", "sandbox_client", "transport"),
     "_fake": ("fake_reports", "iter_fake_reports"),
     "_faults": ("Fault", "FaultKind", "Faults"),
     "_server": ("SandboxServer", "ServeConfig", "serve"),
@@ -69,7 +69,7 @@ _HOMES = {
     ),
     "_observe": ("Observation", "Remark"),
     "_service": ("NO_SCORE_ORDERS", "SandboxService"),
-    "_transport": ("SandboxTransport", "transport"),
+    "_transport": ("SandboxTransport",),
     "_wire": ("LoggedRequest", "SandboxRequest", "SandboxResponse", "StreamedBody"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}

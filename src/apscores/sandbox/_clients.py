@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from apscores.sandbox._model import DEFAULT_EMAIL, DEFAULT_PASSWORD
+from apscores.sandbox._connect import connect, connect_async
 from apscores.sandbox._service import SandboxService
 from apscores.sandbox._transport import SandboxTransport
 
 if TYPE_CHECKING:
     from apscores.service import AsyncClient, Client
 
-__all__ = ["sandbox_async_client", "sandbox_client"]
-
-
-def _options(service: SandboxService, client_opts: dict[str, Any]) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "email": DEFAULT_EMAIL,
-        "password": DEFAULT_PASSWORD,
-        "base_url": service.api_base_url,
-        "retry_base_delay": 0.0,  # retries against the sandbox need not wait
-    }
-    options.update(client_opts)
-    return options
+__all__ = ["sandbox_async_client", "sandbox_client", "transport"]
 
 
 def sandbox_client(
@@ -37,12 +24,10 @@ def sandbox_client(
 
     Defaults: the sandbox base URL, the default sandbox credentials and instant retries;
     ``client_opts`` override them. ``transport_options`` go to :class:`SandboxTransport`.
+    Without ``service`` it builds :meth:`SandboxService.default`.
     """
-    from apscores.service import Client
-
     service = service if service is not None else SandboxService.default()
-    http = httpx.Client(transport=SandboxTransport(service, **(transport_options or {})))
-    return Client(http_client=http, **_options(service, client_opts))
+    return connect(service, service.api_base_url, transport_options, **client_opts)
 
 
 def sandbox_async_client(
@@ -52,8 +37,14 @@ def sandbox_async_client(
     **client_opts: Any,
 ) -> AsyncClient:
     """The :class:`apscores.AsyncClient` twin of :func:`sandbox_client`."""
-    from apscores.service import AsyncClient
-
     service = service if service is not None else SandboxService.default()
-    http = httpx.AsyncClient(transport=SandboxTransport(service, **(transport_options or {})))
-    return AsyncClient(http_client=http, **_options(service, client_opts))
+    return connect_async(service, service.api_base_url, transport_options, **client_opts)
+
+
+def transport(service: SandboxService | None = None, **opts: Any) -> SandboxTransport:
+    """A transport for ``httpx.Client(transport=...)`` or ``httpx.AsyncClient(transport=...)``.
+
+    Without ``service`` it builds :meth:`SandboxService.default` (one account, DI code 1234
+    with 25 synthetic score orders); ``opts`` go to :class:`SandboxTransport`.
+    """
+    return SandboxTransport(service if service is not None else SandboxService.default(), **opts)

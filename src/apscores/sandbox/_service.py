@@ -51,11 +51,13 @@ import attrs
 from apscores.sandbox import _api
 from apscores.sandbox import _storage as storage
 from apscores.sandbox._api import NO_SCORE_ORDERS
+from apscores.sandbox._connect import connect, connect_async
 from apscores.sandbox._faults import Fault, FaultKind
 from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
 from apscores.sandbox._observe import Remark, api_remarks, storage_remarks
 from apscores.sandbox._records import Records
 from apscores.sandbox._replies import Reject, failure, gateway, origin, s3_error
+from apscores.sandbox._transport import SandboxTransport
 from apscores.sandbox._wire import (
     Cut,
     Failure,
@@ -66,7 +68,6 @@ from apscores.sandbox._wire import (
 )
 
 if TYPE_CHECKING:
-    from apscores.sandbox._transport import SandboxTransport
     from apscores.service import AsyncClient, Client
 
 __all__ = ["NO_SCORE_ORDERS", "SandboxService"]
@@ -120,23 +121,21 @@ class SandboxService(Records):
 
     def transport(self, **opts: Any) -> SandboxTransport:
         """An httpx transport (sync and async) answering from this service."""
-        from apscores.sandbox._transport import SandboxTransport
-
         return SandboxTransport(self, **opts)
 
-    def client(self, **client_opts: Any) -> Client:
+    def client(
+        self, *, transport_options: dict[str, Any] | None = None, **client_opts: Any
+    ) -> Client:
         """An :class:`apscores.Client` wired to this service (see ``sandbox_client``)."""
-        from apscores.sandbox._clients import sandbox_client
-
-        client = sandbox_client(self, **client_opts)
+        client = connect(self, self.api_base_url, transport_options, **client_opts)
         self._clients.append(client)
         return client
 
-    def async_client(self, **client_opts: Any) -> AsyncClient:
+    def async_client(
+        self, *, transport_options: dict[str, Any] | None = None, **client_opts: Any
+    ) -> AsyncClient:
         """An :class:`apscores.AsyncClient` wired to this service."""
-        from apscores.sandbox._clients import sandbox_async_client
-
-        return sandbox_async_client(self, **client_opts)
+        return connect_async(self, self.api_base_url, transport_options, **client_opts)
 
     def close_clients(self) -> None:
         """Close the sync clients made by :meth:`client` (the pytest fixture does this)."""

@@ -1,4 +1,4 @@
-"""An httpx transport (sync and async in one object) that answers from a SandboxService.
+"""An httpx transport (sync and async in one object) that answers from a sandbox service.
 
 No sockets: requests go straight to the service, and bodies are streamed in chunks so a
 disconnect fault raises ``httpx.ReadError`` mid-body, the way a broken connection does. A
@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import httpx
 
-from apscores.sandbox._service import SandboxService
 from apscores.sandbox._wire import Cut, Failure, SandboxRequest, SandboxResponse, iter_body
 
-__all__ = ["SandboxTransport", "transport"]
+__all__ = ["Handler", "SandboxTransport"]
+
+
+class Handler(Protocol):
+    """What answers the transport: a sandbox service (or anything with ``handle``)."""
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        """The response to one request."""
 
 
 class _Body:
@@ -75,7 +81,7 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def __init__(
         self,
-        service: SandboxService,
+        service: Handler,
         *,
         sleep: Callable[[float], Any] = time.sleep,
         async_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
@@ -124,12 +130,3 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             stream=_AsyncStream(body),
             request=request,
         )
-
-
-def transport(service: SandboxService | None = None, **opts: Any) -> SandboxTransport:
-    """A transport for ``httpx.Client(transport=...)`` or ``httpx.AsyncClient(transport=...)``.
-
-    Without ``service`` it builds :meth:`SandboxService.default` (one account, DI code 1234
-    with 25 synthetic score orders); ``opts`` go to :class:`SandboxTransport`.
-    """
-    return SandboxTransport(service if service is not None else SandboxService.default(), **opts)
