@@ -7,7 +7,9 @@
 For each file (shape, size, line ending; ``make_data.py`` writes and caches them) the
 contenders run round-robin, once per round, the best round counting:
 
-- typed stream: ``list(apscores.read_txt(path))``, every ``ScoreReport`` built;
+- typed stream: ``list(apscores.read_txt(path))``, every ``ScoreReport`` built and kept
+  (the target's figure), and the same stream with each record dropped as it comes
+  (``for report in ...``), which shows what keeping them costs the garbage collector;
 - columnar long export: ``apscores.tables.txt_to_arrow(path)``;
 - ``pandas.read_fwf`` with the colspecs of every non-filler field, ``dtype=str``;
 - floor: ``struct.Struct.iter_unpack`` over 1 MiB blocks, 22 fields a record as bytes and
@@ -65,6 +67,7 @@ TARGET_NAMES = {
 }
 LABELS = {
     "typed": "typed stream: list(apscores.read_txt(path))",
+    "dropped": "typed stream, each record dropped: for r in read_txt(path)",
     "arrow": "columnar long: apscores.tables.txt_to_arrow(path)",
     "fwf": "pandas.read_fwf (same colspecs, dtype=str)",
     "struct": "floor: struct.Struct.iter_unpack, 22 fields as bytes",
@@ -103,6 +106,13 @@ class Result(NamedTuple):
 
 def typed_stream(path: Path) -> int:
     return len(list(apscores.read_txt(path)))
+
+
+def typed_dropped(path: Path) -> int:
+    count = 0
+    for _ in apscores.read_txt(path):
+        count += 1
+    return count
 
 
 def columnar_long(path: Path) -> int:
@@ -175,6 +185,7 @@ def bench_case(case: Case, *, seed: int, rounds: int, pandas_max: int) -> list[R
     record = record_struct(case.newline)
     contenders: dict[str, Callable[[], Any]] = {
         "typed": lambda: typed_stream(path),
+        "dropped": lambda: typed_dropped(path),
         "arrow": lambda: columnar_long(path),
         "fwf": lambda: pandas_fwf(path, rows if partial else None),
         "struct": lambda: struct_floor(path, record),
