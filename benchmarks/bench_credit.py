@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from apscores import read_txt, write_txt
 from apscores.credit import CreditPolicy, Outcome, write_credit_csv
 from apscores.sandbox import iter_fake_reports
-from apscores.txt import read_txt, write_txt
 
 EXAMPLE_POLICY = Path(__file__).resolve().parent.parent / "docs/examples/credit-policy.csv"
 
