@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs.append(run("bench_breakdown.py", "--records", "10000", "--rounds", "2"))
         outputs.append(run("bench_memory.py", "--records", "100k", "--download-mb", "128"))
     else:
-        run("make_data.py", "--sizes", "10k,100k", "--csv")
+        run("make_data.py", "--sizes", "10k,100k")
         run("make_data.py", "--cases", "real:1M:lf")
         outputs = [
             # More rounds where a round is cheap: on a shared machine the best of a few is
