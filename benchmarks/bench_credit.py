@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from apscores.txt import read_txt, write_txt
-
+from apscores import read_txt, write_txt
 from apscores.credit import CreditPolicy, Outcome, write_credit_csv
 from apscores.sandbox import iter_fake_reports
 

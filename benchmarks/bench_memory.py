@@ -1,6 +1,7 @@
 """Peak memory of the streaming paths: parsing 1M records, downloading a 1 GB body.
 
-    python benchmarks/bench_memory.py [--records 1M] [--download-mb 1024] [--only parse|download]
+    python benchmarks/bench_memory.py [--records 1M] [--shape real] [--download-mb 1024]
+                                      [--only parse|download]
 
 Each measurement runs in a fresh interpreter (this script re-run with ``--child``), so one
 measurement's heap never inflates the next. The child imports what it needs, resets the
@@ -8,7 +9,8 @@ kernel's peak-RSS mark (``echo 5 > /proc/self/clear_refs``; when that is refused
 after imports is the baseline), does the work, and reports ``VmHWM`` minus the RSS at the
 start: the growth the work itself caused. Targets (issue 6): both < 50 MB.
 
-- ``parse``: ``apscores.txt.read_txt`` over the 1M-record TXT from ``make_data.py``,
+- ``parse``: ``apscores.read_txt`` over the 1M-record TXT of ``--shape`` (default
+  ``real``, the real-shaped data; ``sandbox`` and ``worst`` too) from ``make_data.py``,
   every ``ScoreReport`` built and dropped.
 - ``download``: ``Client.institution("1234").download()`` (login, generate, GET, record)
   against the in-process sandbox (``apscores.sandbox.sandbox_client``), whose service
@@ -31,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import DATA_DIR, DEFAULT_SEED, human_count, machine_summary, parse_sizes
+from _common import DATA_DIR, DEFAULT_SEED, SHAPES, Case, human_count, machine_summary, parse_sizes
 
 TARGET_MB = 50.0
 BULK_REPORTS = 256  # distinct reports in the repeating round of the 1 GiB file
@@ -86,14 +88,13 @@ def _maxrss_kb() -> int:
 
 
 def child_parse(path: Path) -> dict[str, Any]:
-    from apscores.txt import read_txt
+    from apscores import read_txt
 
     meter = Meter()
     started = time.perf_counter()
     count = 0
-    with read_txt(path) as reader:
-        for _ in reader:
-            count += 1
+    for _ in read_txt(path):
+        count += 1
     seconds = time.perf_counter() - started
     return {"records": count, "seconds": seconds, **meter.growth()}
 
@@ -112,8 +113,7 @@ def child_control(megabytes: int) -> dict[str, Any]:
 def child_download(total: int, seed: int) -> dict[str, Any]:
     import hashlib
 
-    import apscores.txt  # noqa: F401 - imported before the meter starts, as the client is
-
+    from apscores import read_txt  # noqa: F401 - imported before the meter starts, as the client is
     from apscores.sandbox import SandboxService, bulk_renderer, sandbox_client
 
     service = SandboxService.default(reports=BULK_REPORTS, seed=seed, renderer=bulk_renderer(total))
@@ -172,6 +172,7 @@ def report(name: str, result: dict[str, Any], amount: str, rate: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", default="1M", help="records to parse (default 1M)")
+    parser.add_argument("--shape", default="real", choices=list(SHAPES), help="data to parse")
     parser.add_argument("--download-mb", type=int, default=1024, help="body size in MiB")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--only", choices=("parse", "download"))
@@ -205,11 +206,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{control['start_mb']:.1f} | {control['peak_mb']:.1f} | {control['growth_mb']:.1f} |"
         )
     if args.only in (None, "parse"):
-        n = parse_sizes(args.records)[0]
-        path = ensure(n, seed=args.seed, fmt="txt")
+        case = Case(args.shape, parse_sizes(args.records)[0], "lf")
+        path = ensure(case, seed=args.seed)
         res = run_child("parse", str(path))
         rate = f"{res.get('records', 0) / res.get('seconds', 1):,.0f} rec/s" if res else ""
-        verdicts.append(report("read_txt, parse", res, f"{human_count(n)} records", rate))
+        name = f"read_txt, parse ({SHAPES[case.shape]})"
+        verdicts.append(report(name, res, f"{human_count(case.n)} records", rate))
         sys.stdout.flush()
     if args.only in (None, "download"):
         total = args.download_mb * 1024 * 1024

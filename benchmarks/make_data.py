@@ -1,18 +1,27 @@
-"""Write the synthetic score files the benchmarks read, cached by size and seed.
+"""Write the score files the benchmarks read, cached by shape, size, seed and newline.
 
-    python benchmarks/make_data.py --sizes 10k,100k,1M [--seed N] [--formats txt,csv] [--force]
+    python benchmarks/make_data.py [--shapes real,worst,sandbox] [--sizes 10k,100k,1M]
+                                   [--newlines lf,crlf] [--cases real:1M:lf,...]
+                                   [--csv] [--seed N] [--force]
 
-Records come from the sandbox (``apscores.sandbox.iter_fake_reports``: realistic students
-with ~3-4 exams each) and are streamed straight into ``apscores.txt.write_txt`` (950-column
-TXT) and ``apscores.csvfile.write_csv`` (CSV) chunk by chunk, so memory stays flat even
-for 1M records. Both formats missing: one generation feeds both writers. Only the CSV
-missing: its records are read back from the cached TXT of the same size and seed (the
-same reports, several times faster than generating them again).
+Three shapes (``_shapes.py`` says what each holds):
 
-Files land in ``benchmarks/data/`` (gitignored) as ``ap950-<size>-seed<seed>-<source>.txt``
-and ``.csv``, written to a temporary name and renamed, so an interrupted run never leaves a
-file that looks cached. ``<source>`` is ``sandbox``, or ``local`` when the sandbox or the
-writers are not importable (then ``_localgen`` writes look-alike records from the layout).
+- ``sandbox``: ``apscores.sandbox.iter_fake_reports``, the sandbox's cache-friendly data
+  (six high schools, one college, popular exams: most parts of a line repeat).
+- ``real``: real-shaped, every student distinct, a high school per five students.
+- ``worst``: worst case, every field that can vary does.
+
+Reports are built one at a time with a seeded ``random.Random`` and written by the
+package's own writers (``apscores.write_txt``, ``apscores.write_csv``) ``CHUNK`` reports
+at a time, so 1M records take constant memory; one pass over the reports writes every
+missing file of a shape and size (LF and CRLF TXT, and the CSV with ``--csv``).
+
+Files land in ``benchmarks/data/`` (gitignored) as
+``ap950-<shape>-<size>-seed<seed>-<lf|crlf>.txt`` and ``ap950-<shape>-<size>-seed<seed>.csv``
+(the CSV writer always ends rows with CRLF), each with a ``.json`` beside it (records,
+exams, bytes, generator version). They are written to a temporary name and renamed, so an
+interrupted run never leaves a file that looks cached; a file from another generator
+version is written again.
 """
 
 from __future__ import annotations
@@ -25,199 +34,147 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from _common import DATA_DIR, DEFAULT_DI_CODE, DEFAULT_SEED, human_count, parse_sizes
+import _shapes
+from _common import (
+    DATA_DIR,
+    DEFAULT_DI_CODE,
+    DEFAULT_SEED,
+    NEWLINES,
+    Case,
+    human_count,
+    parse_cases,
+)
 
-FORMATS = ("txt", "csv")
+import apscores
+
 CHUNK = 10_000
-Writer = Callable[[Iterable[Any], BinaryIO], int]
-_why_local: list[str] = []  # why the sandbox path was not taken, shown when falling back
+VERSION = 2  # bump when a shape's generator changes: cached files are then rewritten
 
 
-def _sandbox_reports() -> Callable[[int, int], Iterable[Any]] | None:
-    """A streaming ``(n, seed) -> reports`` from the sandbox, or None if it is missing."""
+def reports(shape: str, n: int, seed: int) -> Iterator[Any]:
+    """``n`` reports of ``shape``, one at a time."""
+    if shape == "sandbox":
+        from apscores.sandbox import iter_fake_reports
+
+        return iter(iter_fake_reports(n, seed=seed, di_code=DEFAULT_DI_CODE))
+    make = _shapes.iter_real if shape == "real" else _shapes.iter_worst
+    return make(n, seed, DEFAULT_DI_CODE)
+
+
+def data_path(shape: str, n: int, seed: int, output: str) -> Path:
+    """Where a file lives; ``output`` is ``lf`` or ``crlf`` (TXT) or ``csv``."""
+    stem = f"ap950-{shape}-{human_count(n)}-seed{seed}"
+    return DATA_DIR / (f"{stem}.csv" if output == "csv" else f"{stem}-{output}.txt")
+
+
+def meta(path: Path) -> dict[str, Any]:
+    """What ``make_data`` recorded about a cached file ({} if nothing or stale)."""
     try:
-        from apscores import sandbox
-    except ImportError as exc:
-        _why_local.append(f"apscores.sandbox: {exc}")
-        return None
-    iter_fake = getattr(sandbox, "iter_fake_reports", None)
-    if iter_fake is not None:
-
-        def streamed(n: int, seed: int) -> Iterable[Any]:
-            return iter_fake(n, seed=seed, di_code=DEFAULT_DI_CODE)  # type: ignore[no-any-return]
-
-        return streamed
-    fake = getattr(sandbox, "fake_reports", None)
-    if fake is None:
-        _why_local.append("apscores.sandbox has neither iter_fake_reports nor fake_reports")
-        return None
-
-    def chunked(n: int, seed: int) -> Iterator[Any]:
-        # fake_reports returns a list: ask for it chunk by chunk to keep memory flat.
-        for index, start in enumerate(range(0, n, CHUNK)):
-            yield from fake(
-                min(CHUNK, n - start), seed=seed * 1_000 + index, di_code=DEFAULT_DI_CODE
-            )
-
-    return chunked
+        found: dict[str, Any] = json.loads(path.with_name(path.name + ".json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if found.get("version") == VERSION and path.exists() else {}
 
 
-def _writers() -> dict[str, Writer]:
-    """The package's writers that are importable, by format."""
-    found: dict[str, Writer] = {}
-    try:
-        from apscores.txt import write_txt
-
-        found["txt"] = write_txt
-    except ImportError as exc:
-        _why_local.append(f"apscores.txt: {exc}")
-    try:
-        from apscores.csvfile import write_csv
-
-        found["csv"] = write_csv
-    except ImportError as exc:
-        _why_local.append(f"apscores.csvfile: {exc}")
-    return found
-
-
-def source_for(fmt: str) -> str:
-    """``sandbox`` if this format can be written from sandbox reports, else ``local``."""
-    return "sandbox" if _sandbox_reports() is not None and fmt in _writers() else "local"
-
-
-def data_path(n: int, seed: int, fmt: str, source: str | None = None) -> Path:
-    """Where the file for ``n`` records, ``seed`` and ``fmt`` lives."""
-    source = source or source_for(fmt)
-    return DATA_DIR / f"ap950-{human_count(n)}-seed{seed}-{source}.{fmt}"
-
-
-def _sandbox_pass(
-    n: int, seed: int, outputs: dict[str, BinaryIO], writers: dict[str, Writer]
-) -> int:
-    """Generate the reports once and write every format, chunk by chunk (flat memory).
-
-    Each writer is called once per chunk on the same open file; the CSV writer's header
-    is kept from the first chunk only.
-    """
-    txt = data_path(n, seed, "txt", "sandbox")
-    if "txt" not in outputs and txt.exists():
-        # The TXT of the same size and seed holds these very reports: reading it back is
-        # several times faster than generating them again.
-        from apscores.txt import read_txt
-
-        print(f"  reading the reports back from {txt.name}", flush=True)
-        stream: Iterator[Any] = iter(read_txt(txt))
+def _write_chunk(output: str, chunk: list[Any], dest: BinaryIO, first: bool) -> None:
+    if output == "csv":
+        buffer = io.BytesIO()
+        apscores.write_csv(chunk, buffer)
+        data = buffer.getvalue()
+        dest.write(data if first else data.split(b"\n", 1)[1])  # one header, at the top
     else:
-        reports = _sandbox_reports()
-        assert reports is not None
-        stream = iter(reports(n, seed))
-    written = 0
-    first = True
-    while first or written < n:
-        chunk = list(itertools.islice(stream, min(CHUNK, n - written)))
-        for fmt, dest in outputs.items():
-            if fmt == "csv":
-                buffer = io.BytesIO()
-                writers[fmt](chunk, buffer)
-                data = buffer.getvalue()
-                dest.write(data if first else data.split(b"\n", 1)[1])
-            else:
-                writers[fmt](chunk, dest)
-        written += len(chunk)
-        first = False
-        if not chunk:
-            break
-    return written
-
-
-def _local_pass(n: int, seed: int, fmt: str, dest: BinaryIO) -> int:
-    import _localgen
-
-    why = "; ".join(dict.fromkeys(_why_local))
-    print(f"  falling back to _localgen for {fmt}: {why}", flush=True)
-    local = _localgen.write_txt if fmt == "txt" else _localgen.write_csv
-    return local(n, dest, seed=seed, di_code=DEFAULT_DI_CODE)
+        apscores.write_txt(chunk, dest, newline=NEWLINES[output])
 
 
 def ensure_all(
-    n: int, *, seed: int = DEFAULT_SEED, formats: Iterable[str] = FORMATS, force: bool = False
+    shape: str, n: int, outputs: Iterable[str], *, seed: int = DEFAULT_SEED, force: bool = False
 ) -> dict[str, Path]:
-    """The cached files for ``n`` records, writing the missing ones (all of them if ``force``).
-
-    Formats the sandbox and the package writers can produce are written in one pass over
-    one stream of reports; the others come from ``_localgen``.
-    """
-    paths = {fmt: data_path(n, seed, fmt) for fmt in formats}
-    todo = {fmt: path for fmt, path in paths.items() if force or not path.exists()}
+    """The cached files of ``shape`` and ``n`` for each of ``outputs``, the missing ones
+    written in one pass over one stream of reports."""
+    paths = {output: data_path(shape, n, seed, output) for output in outputs}
+    todo = {out: path for out, path in paths.items() if force or not meta(path)}
     if not todo:
         return paths
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    tmps = {fmt: path.with_name(f".{path.name}.{os.getpid()}.tmp") for fmt, path in todo.items()}
-    writers = _writers()
-    sandbox = [fmt for fmt in todo if source_for(fmt) == "sandbox"]
+    tmps = {out: path.with_name(f".{path.name}.{os.getpid()}.tmp") for out, path in todo.items()}
+    print(f"  writing {shape} {human_count(n)} ({', '.join(todo)}) ...", flush=True)
     started = time.perf_counter()
+    written = exams = 0
     try:
         with contextlib.ExitStack() as stack:
             handles = {
-                fmt: stack.enter_context(open(tmp, "wb", buffering=1 << 20))
-                for fmt, tmp in tmps.items()
+                out: stack.enter_context(open(tmp, "wb", buffering=1 << 20))
+                for out, tmp in tmps.items()
             }
-            counts = dict.fromkeys(todo, 0)
-            if sandbox:
-                written = _sandbox_pass(n, seed, {f: handles[f] for f in sandbox}, writers)
-                counts.update(dict.fromkeys(sandbox, written))
-            for fmt in todo:
-                if fmt not in sandbox:
-                    counts[fmt] = _local_pass(n, seed, fmt, handles[fmt])
-        for fmt, tmp in tmps.items():
-            os.replace(tmp, todo[fmt])
+            stream = reports(shape, n, seed)
+            while chunk := list(itertools.islice(stream, CHUNK)):
+                for out, handle in handles.items():
+                    _write_chunk(out, chunk, handle, first=written == 0)
+                written += len(chunk)
+                exams += sum(len(report.exams) for report in chunk)
+        for out, tmp in tmps.items():
+            os.replace(tmp, todo[out])
     finally:
         for tmp in tmps.values():
             tmp.unlink(missing_ok=True)
     elapsed = time.perf_counter() - started
-    for fmt, path in todo.items():
-        size = path.stat().st_size
-        meta: dict[str, object] = {
-            "records": counts[fmt],
-            "bytes": size,
+    for out, path in todo.items():
+        info = {
+            "shape": shape,
+            "records": written,
+            "exams": exams,
+            "bytes": path.stat().st_size,
             "seed": seed,
-            "format": fmt,
-            "source": "sandbox" if fmt in sandbox else "local",
-            "seconds_to_write_all": round(elapsed, 2),
+            "output": out,
+            "version": VERSION,
+            "seconds_to_write_all": round(elapsed, 1),
         }
-        path.with_name(path.name + ".json").write_text(json.dumps(meta, indent=2) + "\n")
+        path.with_name(path.name + ".json").write_text(json.dumps(info, indent=2) + "\n")
         print(
-            f"  wrote benchmarks/data/{path.name}: {counts[fmt]:,} records, "
-            f"{size / 1e6:,.1f} MB ({meta['source']}; {elapsed:.1f} s for this pass)",
+            f"  wrote benchmarks/data/{path.name}: {written:,} records, {exams:,} exams, "
+            f"{info['bytes'] / 1e6:,.1f} MB ({elapsed:.1f} s for this pass)",
             flush=True,
         )
     return paths
 
 
-def ensure(n: int, *, seed: int = DEFAULT_SEED, fmt: str = "txt", force: bool = False) -> Path:
-    """The cached file for ``n`` records in ``fmt``, written first if missing."""
-    return ensure_all(n, seed=seed, formats=(fmt,), force=force)[fmt]
+def ensure(case: Case, *, seed: int = DEFAULT_SEED) -> Path:
+    """The cached TXT file of ``case``, written first if missing."""
+    return ensure_all(case.shape, case.n, (case.newline,), seed=seed)[case.newline]
+
+
+def ensure_cases(
+    cases: Iterable[Case], *, seed: int, csv: bool = False, force: bool = False
+) -> None:
+    """Every file ``cases`` need; one pass per shape and size."""
+    wanted: dict[tuple[str, int], list[str]] = {}
+    for case in cases:
+        outputs = wanted.setdefault((case.shape, case.n), [])
+        for out in (case.newline, "csv") if csv else (case.newline,):
+            if out not in outputs:
+                outputs.append(out)
+    for (shape, n), outputs in wanted.items():
+        ensure_all(shape, n, outputs, seed=seed, force=force)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10k,100k,1M", help="record counts (10k,100k,1M)")
+    parser.add_argument("--shapes", default="real,worst,sandbox")
+    parser.add_argument("--sizes", default="10k,100k", help="record counts (10k,100k,1M)")
+    parser.add_argument("--newlines", default="lf,crlf")
+    parser.add_argument("--cases", help="explicit shape:size:newline list instead")
+    parser.add_argument("--csv", action="store_true", help="also write the CSV")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--formats", default="txt,csv", help="txt, csv or both")
     parser.add_argument("--force", action="store_true", help="rewrite cached files")
     args = parser.parse_args(argv)
-    formats = [fmt.strip() for fmt in args.formats.split(",") if fmt.strip()]
-    unknown = set(formats) - set(FORMATS)
-    if unknown:
-        parser.error(f"unknown format(s): {', '.join(sorted(unknown))}")
-    for n in parse_sizes(args.sizes):
-        paths = ensure_all(n, seed=args.seed, formats=formats, force=args.force)
-        for fmt, path in paths.items():
-            print(f"{fmt} {human_count(n):>5}: {path}")
+    cases = parse_cases(args.shapes, args.sizes, args.newlines, args.cases)
+    ensure_cases(cases, seed=args.seed, csv=args.csv, force=args.force)
+    for case in cases:
+        print(f"{case}: {data_path(case.shape, case.n, args.seed, case.newline)}")
     return 0
 
 

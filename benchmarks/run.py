@@ -1,7 +1,7 @@
 """Reproduce every benchmark figure with one command.
 
-    python benchmarks/run.py                 # full: 10k best of 7, 100k of 3, 1M of 2
-    python benchmarks/run.py --quick         # about a minute: 10k and 100k, best of 1
+    python benchmarks/run.py                 # full: 3 shapes x 10k/100k x LF/CRLF, 1M memory
+    python benchmarks/run.py --quick         # about two minutes: the targets' cells, best of 1
     python benchmarks/run.py --update-readme # also paste the output into benchmarks/README.md
 
 Writes the data first (``make_data.py``, cached in ``benchmarks/data/``), then runs
@@ -21,6 +21,8 @@ from pathlib import Path
 from _common import DATA_DIR, HERE
 
 README = HERE / "README.md"
+#: What ``--quick`` reads: every cell of the targets table, and 10k of each shape.
+QUICK_CASES = "real:10k:lf,real:10k:crlf,worst:10k:lf,sandbox:10k:lf,real:100k:lf,worst:100k:lf"
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
 
@@ -63,23 +65,23 @@ def update_readme(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10k and 100k, best of 1")
+    parser.add_argument("--quick", action="store_true", help="the targets' cells, best of 1")
     parser.add_argument("--update-readme", action="store_true", help="paste into README.md")
     args = parser.parse_args(argv)
-    run("make_data.py", "--sizes", "10k,100k" if args.quick else "10k,100k,1M")
     if args.quick:
-        outputs = [run("bench_read.py", "--sizes", "10k,100k", "--repeat", "1")]
-        outputs.append(run("bench_breakdown.py", "--records", "20000", "--rounds", "3"))
+        run("make_data.py", "--cases", QUICK_CASES)
+        outputs = [run("bench_read.py", "--cases", QUICK_CASES, "--rounds", "1")]
+        outputs.append(run("bench_breakdown.py", "--records", "10000", "--rounds", "2"))
         outputs.append(run("bench_memory.py", "--records", "100k", "--download-mb", "128"))
     else:
+        run("make_data.py", "--sizes", "10k,100k")
+        run("make_data.py", "--cases", "real:1M:lf")
         outputs = [
-            # More runs where a run is cheap: on a shared machine the best of a few is the
-            # figure least disturbed by neighbours (every contender gets the same count).
-            run("bench_read.py", "--sizes", "10k", "--repeat", "7"),
-            run("bench_read.py", "--sizes", "100k", "--repeat", "3"),
-            run("bench_read.py", "--sizes", "1M", "--repeat", "2"),
+            # More rounds where a round is cheap: on a shared machine the best of a few is
+            # the figure least disturbed by neighbours (every contender gets the same count).
+            run("bench_read.py", "--sizes", "10k,100k", "--rounds", "10k=7,100k=3", "--csv"),
             run("bench_breakdown.py"),
-            run("bench_memory.py"),
+            run("bench_memory.py", "--records", "1M"),
         ]
     text = "\n\n".join(_markdown(out) for out in outputs)
     DATA_DIR.mkdir(exist_ok=True)
