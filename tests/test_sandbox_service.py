@@ -814,10 +814,12 @@ async def test_async_transport_full_cycle_and_faults(service: SandboxService) ->
 
 def test_transport_helper_builds_a_default_service() -> None:
     sandbox = transport(chunk_size=0)
-    assert sandbox.service.accounts[DEFAULT_EMAIL].di_codes == {"1234"}
-    assert len(sandbox.service.pending()) == 25
+    service = sandbox.service
+    assert isinstance(service, SandboxService)
+    assert service.accounts[DEFAULT_EMAIL].di_codes == {"1234"}
+    assert len(service.pending()) == 25
     with httpx.Client(transport=sandbox) as http:
-        api = Api(sandbox.service, http)
+        api = Api(service, http)
         api.login()
         answer = api.generate().json()
         assert http.get(answer["url"]).content.count(b"\n") == 25

@@ -21,6 +21,7 @@ stores, then the frozen class).
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 from collections.abc import Callable, Iterator
 from operator import itemgetter
@@ -115,6 +116,8 @@ class Bad(Exception):  # noqa: N818 - a signal inside the reader, never raised o
 
 
 _YEARS = {text.encode("ascii"): year for text, year in YEARS.items()}
+_BLANK_DATE = b" " * 6
+_date = dt.date
 _GRADES = {text.encode("ascii"): score for text, score in GRADES.items() if text}
 _ADDRESS, _STUDENT, _REPORT = twin(Address), twin(Student), twin(ScoreReport)
 _ORGANIZATION, _EXAM, _PREVIOUS = twin(Organization), twin(ExamScore), twin(PreviousSchool)
@@ -136,6 +139,8 @@ _SCHOOL = {  # the same shape for the high school and the college blocks
     )
 }  # fmt: skip
 assert _within("college", "college_zip_code") == _SCHOOL["zip"]
+assert _BLOCK[3].stop == _BLOCK[4].start  # the two irregularity codes side by side
+assert _BLOCK[5].stop - _BLOCK[5].start == _BLOCK[6].stop - _BLOCK[6].start == 1
 _PREVIOUS_AT = tuple(
     (_within("previous", f"previous_ai_year_{n}"), _within("previous", f"previous_ai_code_{n}"))
     for n in (1, 2)
@@ -149,27 +154,40 @@ _CODES_AT = tuple(
 )  # fmt: skip
 
 
+_CHAR = tuple(chr(byte).rstrip() for byte in range(256))  # one column, right-stripped
+
+
 def exam(block: bytes) -> ExamScore | None:
     """One exam block's 11 bytes; ``None`` when its code is blank (the exams end there)."""
-    text = block.decode("latin-1")
     year_at, code_at, grade_at, first_at, second_at, flag_at, section_at = _BLOCK
-    code = text[code_at].rstrip()
+    code = block[code_at].decode("latin-1").rstrip()
     if not code.strip():
         return None
     year = _YEARS.get(block[year_at])
     grade = _GRADES.get(block[grade_at], -1)
     if year is None or grade == -1:
         raise Bad
-    first, second = text[first_at].rstrip(), text[second_at].rstrip()
+    codes = block[first_at.start : second_at.stop]
     made = _new(_EXAM)
     made.code = code
     made.admin_year = year
     made.score = grade
-    made.irregularity_codes = (
-        (first, second) if first and second else (first,) if first else (second,) if second else ()
-    )
-    made.suppression_flag = text[flag_at].rstrip()
-    made.class_section = text[section_at].rstrip()
+    if codes == b"    ":
+        made.irregularity_codes = ()
+    else:
+        first = block[first_at].decode("latin-1").rstrip()
+        second = block[second_at].decode("latin-1").rstrip()
+        made.irregularity_codes = (
+            (first, second)
+            if first and second
+            else (first,)
+            if first
+            else (second,)
+            if second
+            else ()
+        )
+    made.suppression_flag = _CHAR[block[flag_at.start]]
+    made.class_section = _CHAR[block[section_at.start]]
     made.__class__ = ExamScore
     return cast(ExamScore, made)
 
@@ -302,11 +320,21 @@ class Builders:
         return self._keep(self.texts, piece, piece.decode("latin-1").rstrip())  # type: ignore[no-any-return]
 
     def date(self, piece: bytes, parse: Callable[[str], Any]) -> Any:
-        """A MMDDYY piece through the reference parser (a bad date is the slow path's)."""
-        try:
-            value = parse(piece.decode("latin-1").rstrip())
-        except ParseError:
-            raise Bad from None
+        """A MMDDYY piece: six ASCII digits of a real date, or blank (``None``); anything
+        else goes to the reference parser, which decides (and explains a bad date)."""
+        value: Any = None
+        if piece != _BLANK_DATE:
+            year = _YEARS.get(piece[4:6])
+            if year is None or not piece.isdigit():
+                try:
+                    value = parse(piece.decode("latin-1").rstrip())
+                except ParseError:
+                    raise Bad from None
+            else:
+                try:
+                    value = _date(year, int(piece[0:2]), int(piece[2:4]))
+                except ValueError:
+                    raise Bad from None
         return self._keep(self.dates, piece, value)
 
     def exam_list(self, blocks: tuple[bytes, ...]) -> tuple[ExamScore, ...]:

@@ -67,6 +67,8 @@ def check_mode(errors: str) -> bool:
 
 #: Bytes read from a file at a time.
 BLOCK = 1 << 20
+#: Bytes read to look at the first line (then given back to the reader).
+HEAD_BLOCK = 1 << 16
 
 
 def _ending(head: bytes) -> bytes:
@@ -167,7 +169,7 @@ def look_ahead(opened: Opened, plausible: Callable[[Line], bool] = lambda line: 
     head = b""
     found: bytes | None = None
     while True:
-        data = read(BLOCK)
+        data = read(HEAD_BLOCK)
         head += data
         found = next(
             (ln for ln in split_lines(io.BytesIO(head).read) if ln.strip(_BLANK_BYTES)), None

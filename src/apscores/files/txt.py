@@ -177,7 +177,12 @@ def _framed(lines: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:
 
 
 def _bulk(read: Callable[[int], bytes]) -> Iterator[tuple[int, Any]]:
-    """Whole blocks of uniform lines through ``iter_unpack``; the others line by line."""
+    """Whole blocks of uniform lines through ``iter_unpack``; the others line by line.
+
+    Once the first line shows the file's stride (950 columns and LF or CRLF), blocks are
+    read as a whole number of lines, so a block is never copied to carry a cut line over:
+    on a uniform file the only work per block is a few C-level checks.
+    """
     head = read(BLOCK)
     if head.startswith(b"\xef\xbb\xbf") or _ending(head) == b"\r":
         # A BOM or CR-only endings: frame every line (rare files; correct, not fast).
@@ -185,19 +190,35 @@ def _bulk(read: Callable[[int], bytes]) -> Iterator[tuple[int, Any]]:
         lines = split_lines(lambda size: stream.read(size) or read(size))
         yield from _framed(_numbered(lines))
         return
+    stride = _stride(head)
+    size = stride * (BLOCK // stride) if stride else BLOCK
     number = 1
     rest = b""
     data = head
     while data:
         chunk = rest + data if rest else data
         cut = chunk.rfind(_NL) + 1
-        whole, rest = chunk[:cut], chunk[cut:]
+        if cut == len(chunk):
+            whole, rest = chunk, b""
+        else:
+            whole, rest = chunk[:cut], chunk[cut:]
         if whole:
-            yield from _block(whole, number)
-            number += len(whole) - len(whole.replace(_NL, b""))
-        data = read(BLOCK)
+            count = len(whole) - len(whole.replace(_NL, b""))
+            yield from _block(whole, number, count)
+            number += count
+        # Finish a cut line with a small read, so that every later block is whole lines.
+        data = read(stride - len(rest)) if stride and 0 < len(rest) < stride else read(size)
     if rest:
         yield from _framed(iter(((number, rest.rstrip(b"\r")),)))
+
+
+def _stride(head: bytes) -> int:
+    """Bytes per line if the first line is a full record (950 columns + LF or CRLF), else 0."""
+    if head[_LENGTH : _LENGTH + 1] == _NL:
+        return _LENGTH + 1
+    if head[_LENGTH : _LENGTH + 2] == b"\r\n":
+        return _LENGTH + 2
+    return 0
 
 
 def _ending(head: bytes) -> bytes:
@@ -205,10 +226,9 @@ def _ending(head: bytes) -> bytes:
     return b"\r" if cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] != b"\n" else b"\n"
 
 
-def _block(whole: bytes, first: int) -> Iterator[tuple[int, Any]]:
-    """The records of a run of whole lines starting at line ``first``."""
+def _block(whole: bytes, first: int, lines: int) -> Iterator[tuple[int, Any]]:
+    """The records of ``lines`` whole lines starting at line ``first``."""
     size = len(whole)
-    lines = size - len(whole.replace(_NL, b""))
     for stride, layout in ((_LENGTH + 1, _LF), (_LENGTH + 2, _CRLF)):
         if size == stride * lines and whole[stride - 1 :: stride] == _NL * lines:
             if stride == _LENGTH + 2 and whole[_LENGTH::stride] != b"\r" * lines:
@@ -358,18 +378,33 @@ def _records(
                 award_list = build.award_list(awards)
             address = new(address_twin)
             address.street_1 = street_1.decode("latin-1").rstrip()
-            address.street_2 = tget(street_2) or text(street_2)
+            _street_2 = tget(street_2)
+            if _street_2 is None:
+                _street_2 = text(street_2)
+            address.street_2 = _street_2
             address.street_3 = street_3.decode("latin-1").rstrip()
-            address.state = tget(state) or text(state)
+            _state = tget(state)
+            if _state is None:
+                _state = text(state)
+            address.state = _state
             address.zip_code = zip_code.decode("latin-1").rstrip()
-            address.country_code = tget(country) or text(country)
+            _country = tget(country)
+            if _country is None:
+                _country = text(country)
+            address.country_code = _country
             address.__class__ = Address
             student = new(student_twin)
             student.last_name = last.decode("latin-1").rstrip()
             student.first_name = first_name.decode("latin-1").rstrip()
-            student.middle_initial = tget(middle) or text(middle)
+            _middle = tget(middle)
+            if _middle is None:
+                _middle = text(middle)
+            student.middle_initial = _middle
             student.date_of_birth = day_born
-            student.gender = tget(gender) or text(gender)
+            _gender = tget(gender)
+            if _gender is None:
+                _gender = text(gender)
+            student.gender = _gender
             student.address = address
             (
                 student.education_level,
@@ -380,7 +415,10 @@ def _records(
                 student.applying_sophomore_standing,
             ) = student_codes
             student.race_ethnicity_response = race.decode("latin-1").rstrip()
-            student.derived_aggregate_race_ethnicity = tget(derived) or text(derived)
+            _derived = tget(derived)
+            if _derived is None:
+                _derived = text(derived)
+            student.derived_aggregate_race_ethnicity = _derived
             student.__class__ = Student
             report = new(report_twin)
             report.ap_id = ap_id
@@ -394,8 +432,14 @@ def _records(
             report.date_released = day_released
             report.date_updated = day_updated
             report.report_date = day_reported
-            report.service_type = tget(service_type) or text(service_type)
-            report.service_code = tget(service_code) or text(service_code)
+            _service_type = tget(service_type)
+            if _service_type is None:
+                _service_type = text(service_type)
+            report.service_type = _service_type
+            _service_code = tget(service_code)
+            if _service_code is None:
+                _service_code = text(service_code)
+            report.service_code = _service_code
             report.order_institution_key = order_key.decode("latin-1").rstrip()
             report.__class__ = ScoreReport
         except fast.Bad:
