@@ -1,8 +1,10 @@
-"""Golden fixtures built straight from the layout table, independent of the writers.
+"""Golden fixtures built from the public layout table, independent of the package.
 
-``txt_line`` pads each layout field by hand; ``k12_csv`` lays values out under the K-12
-244-column header (file-layout.md §2.2). The synthetic people here are invented.
-``reports()`` is a hypothesis strategy for score reports the files can hold.
+``txt_line`` places each value at the columns that ``tests/data/layout-950.csv`` (a copy of
+the reference table, file-layout.md §1) gives, not at positions computed by ``LAYOUT_950``;
+``k12_csv`` lays values out under the K-12 244-column header (file-layout.md §2.2). The
+synthetic people here are invented. ``reports()`` is a hypothesis strategy for score
+reports the files can hold.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from hypothesis import strategies as st
 
-from apscores.files.layout import LAYOUT_950, Layout
 from apscores.models import (
     Address,
     Award,
@@ -51,21 +53,45 @@ def exam(
     return {f"{stem}_{block:02d}": text for stem, text in zip(EXAM_STEMS, texts, strict=True)}
 
 
+PUBLIC_LAYOUT = Path(__file__).with_name("data") / "layout-950.csv"
+# Our names for the two fields the public table spells otherwise.
+PUBLIC_NAMES = {
+    "apply_soph_standing": "apply_sophomore_standing",
+    "ethnic_group_filler": "ethnic_group",
+}
+
+
+def public_columns() -> dict[str, tuple[int, int]]:
+    """Field name -> (first, last) column, 1-based and inclusive, from the public table."""
+    with PUBLIC_LAYOUT.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        PUBLIC_NAMES.get(row["field"], row["field"]): (int(row["start"]), int(row["end"]))
+        for row in rows
+    }
+
+
+COLUMNS = public_columns()
+
+
 def txt_line(
     values: Mapping[str, str],
     *,
-    layout: Layout = LAYOUT_950,
+    width: int = 950,
     strip: bool = False,
     newline: bytes = b"\n",
 ) -> bytes:
-    """One fixed-width record: each field padded to its width, encoded as Latin-1."""
-    parts = []
-    for field in layout.fields:
-        value = values.get(field.name, "")
-        assert len(value) <= field.width, (field.name, value)
-        parts.append(value.ljust(field.width))
-    data = "".join(parts).encode("latin-1")
-    assert len(data) == layout.length
+    """One fixed-width record: each value at its public columns, encoded as Latin-1.
+
+    ``width=910`` gives the older 910-column record: the 950 record's first 910 columns
+    (its last 40 columns only hold the race fields and fillers added later).
+    """
+    line = [" "] * 950
+    for name, value in values.items():
+        first, last = COLUMNS[name]
+        assert len(value) <= last - first + 1, (name, value)
+        line[first - 1 : first - 1 + len(value)] = value
+    data = "".join(line)[:width].encode("latin-1")
     return (data.rstrip(b" ") if strip else data) + newline
 
 

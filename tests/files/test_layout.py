@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from _golden import COLUMNS
 from apscores.files.layout import (
     EXAM_BLOCK_COUNT,
     EXAM_BLOCK_FIELDS,
@@ -18,6 +19,12 @@ from apscores.files.layout import (
     exam_block_start,
     layout_for_length,
 )
+
+
+def test_the_950_layout_is_the_public_table() -> None:
+    """Every field where file-layout.md's table puts it, and nothing else."""
+    ours = {field.name: (field.start, field.end) for field in LAYOUT_950.fields}
+    assert ours == COLUMNS
 
 
 def test_known_positions() -> None:

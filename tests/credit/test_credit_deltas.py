@@ -18,7 +18,7 @@ from apscores.files import write_csv, write_txt
 from apscores.merging import merge
 from apscores.models import ExamScore, ScoreReport, Student
 
-EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "credit-policy.csv"
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "credit-policy.csv"
 JUL, AUG = dt.date(2024, 7, 8), dt.date(2024, 8, 12)
 
 

@@ -25,7 +25,7 @@ from apscores.errors import MissingColumnsError, ParseError, PolicyError
 from apscores.files import write_txt
 from apscores.models import ExamScore, ScoreReport, Student
 
-EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "credit-policy.csv"
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "credit-policy.csv"
 HEADER = "exam_code,min_score,admin_year_from,admin_year_to,course,credit_hours,note\n"
 
 

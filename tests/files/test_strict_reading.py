@@ -335,7 +335,7 @@ def test_cli_one_line_and_exit_2(
             "credit",
             str(path),
             "--policy",
-            str(Path(__file__).parents[1] / "docs" / "examples" / "credit-policy.csv"),
+            str(Path(__file__).parents[2] / "docs" / "examples" / "credit-policy.csv"),
             "-o",
             str(out),
         ],

@@ -25,7 +25,7 @@ from apscores.files import write_csv, write_txt
 from apscores.merging import merge
 from apscores.models import ExamScore, ScoreReport, Student
 
-EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 JUL, AUG = dt.date(2024, 7, 8), dt.date(2024, 8, 12)
 
 
