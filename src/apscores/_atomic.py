@@ -18,11 +18,25 @@ from typing import BinaryIO
 
 from typing_extensions import Self
 
-__all__ = ["PART_MARKER", "AtomicFile", "atomic_write", "fsync_directory"]
+__all__ = ["PART_MARKER", "AtomicFile", "atomic_write", "describe_os_error", "fsync_directory"]
 
 #: Temporary files are named ``.<final name>.part-<random>``; a crash can leave one behind,
 #: and ``apscores fetch`` removes them on its next run.
 PART_MARKER = ".part-"
+
+
+def describe_os_error(error: OSError) -> str:
+    """An operating-system failure in one line: the path, and the reason (no traceback)."""
+    where = error.filename or ""
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{where}: {reason}" if where else reason
+
+
+def named(error: OSError, path: Path) -> OSError:
+    """``error`` itself if it names a file, else the same error naming ``path``."""
+    if error.filename:
+        return error
+    return OSError(error.errno, error.strerror or str(error), str(path))
 
 
 def fsync_directory(directory: Path) -> None:
@@ -46,20 +60,35 @@ class AtomicFile:
     def __init__(self, target: str | os.PathLike[str]) -> None:
         self.target = Path(target)
         directory = self.target.parent if str(self.target.parent) else Path()
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}{PART_MARKER}", dir=directory)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}{PART_MARKER}", dir=directory)
+        except OSError as error:  # name the file asked for, not the hidden temporary one
+            raise OSError(error.errno, error.strerror, str(self.target)) from None
         self.temp_path = Path(name)
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self.committed = False
 
     def write(self, chunk: bytes) -> None:
         """Append bytes to the temporary file."""
-        self.file.write(chunk)
+        try:
+            self.file.write(chunk)
+        except OSError as error:
+            raise named(error, self.target) from error
+
+    def sync(self) -> None:
+        """Flush and fsync the temporary file, then close it (a full disk says so here)."""
+        if self.file.closed:
+            return
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+        except OSError as error:
+            raise named(error, self.target) from error
 
     def commit(self) -> None:
         """Flush, fsync, rename over the target and fsync the directory."""
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
+        self.sync()
         os.replace(self.temp_path, self.target)
         self.committed = True
         fsync_directory(self.temp_path.parent)
@@ -68,14 +97,26 @@ class AtomicFile:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.file.close()
-        if not self.committed:
-            self.temp_path.unlink(missing_ok=True)
+        # close() flushes the write buffer, so on a full disk (ENOSPC) or past a file-size
+        # limit (EFBIG) it raises again: the temporary file is removed all the same.
+        try:
+            self.file.close()
+        finally:
+            if not self.committed:
+                self.temp_path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def atomic_write(target: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """A binary handle on a temporary file beside ``target``, renamed over it on success."""
+    """A binary handle on a temporary file beside ``target``, renamed over it on success.
+
+    An operating-system error while writing names ``target`` (a full disk says which file).
+    """
     with AtomicFile(target) as atomic:
-        yield atomic.file
-        atomic.commit()
+        try:
+            yield atomic.file
+            atomic.commit()
+        except OSError as error:
+            if error.filename:
+                raise
+            raise named(error, atomic.target) from error

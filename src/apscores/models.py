@@ -55,7 +55,16 @@ def plain_value(instance: object, field: object, value: Any) -> Any:
 
 @attrs.frozen
 class Address:
-    """A postal address as the file gives it: three free lines, state, ZIP, country."""
+    """A postal address as the file gives it: three free lines, state, ZIP, country.
+
+    Attributes:
+        street_1: The first address line (right-stripped, as every text field).
+        street_2: The second line (an apartment, a suite), often blank.
+        street_3: The third line; US files put the city here.
+        state: The two-letter state or territory code.
+        zip_code: The ZIP code as given: up to 9 digits for students (ZIP+4), 5 for schools.
+        country_code: The country code the file gives (``"USA"``...), blank for schools.
+    """
 
     street_1: str = ""
     street_2: str = ""
@@ -67,7 +76,14 @@ class Address:
 
 @attrs.frozen
 class Organization:
-    """A school or college: its code (AI code, or the 4-digit DI code), name and contact."""
+    """A school or college: its code (AI code, or the 4-digit DI code), name and contact.
+
+    Attributes:
+        code: The high school's 6-digit AI code, or the college's DI code (as ``di_code``).
+        name: The institution's name.
+        contact_name: The counselor or admissions contact the file names.
+        address: The institution's :class:`Address`.
+    """
 
     code: str = ""
     name: str = ""
@@ -77,7 +93,24 @@ class Organization:
 
 @attrs.frozen
 class Student:
-    """The person the report is about. Codes are kept raw (the code lists vary by year)."""
+    """The person the report is about. Codes are kept raw (the code lists vary by year).
+
+    Attributes:
+        last_name: Surname (15 columns in the TXT file, longer in CSV files).
+        first_name: Given name.
+        middle_initial: One letter, or blank.
+        date_of_birth: The birth date, ``None`` when blank.
+        gender: The code the file gives (``M``, ``F``, ``X``...).
+        address: The student's mailing :class:`Address`.
+        education_level: The grade code at the time of the exam.
+        expected_college_entrance: Term and year the student expects to start (``F24``).
+        ethnic_group: A 1-character code in files before July 2016, blank after.
+        student_search: ``Y``/``N``: opted in to the Student Search Service.
+        best_language: The code of the language the student knows best.
+        applying_sophomore_standing: ``Y``/``N``: applying for sophomore standing.
+        race_ethnicity_response: 11 ``Y``/``N`` flags (see ``RACE_ETHNICITY_CATEGORIES``).
+        derived_aggregate_race_ethnicity: College Board's 2-digit aggregate code.
+    """
 
     last_name: str
     first_name: str
@@ -110,7 +143,16 @@ class Student:
 
 @attrs.frozen
 class ExamScore:
-    """One exam block: what was taken, when, and the score or the reason there is none."""
+    """One exam block: what was taken, when, and the score or the reason there is none.
+
+    Attributes:
+        code: The 2-digit exam code (a string: ``"07"`` is not ``"7"``); see :attr:`name`.
+        admin_year: The four-digit year the exam was taken; the name depends on it.
+        score: 1 to 5, or ``None`` when there is none (pending, withheld, canceled).
+        irregularity_codes: Up to two 2-digit codes explaining a missing or held score.
+        suppression_flag: The exam-suppression flag as the file gives it, usually blank.
+        class_section: The class section code, usually blank.
+    """
 
     code: str
     admin_year: int
@@ -141,7 +183,12 @@ class ExamScore:
 
 @attrs.frozen
 class Award:
-    """An AP award (AP Scholar...) and the year it was given."""
+    """An AP award (AP Scholar...) and the year it was given.
+
+    Attributes:
+        code: The 2-digit award code; see :attr:`name`.
+        year: The four-digit year of the award.
+    """
 
     code: str
     year: int
@@ -154,7 +201,12 @@ class Award:
 
 @attrs.frozen
 class PreviousSchool:
-    """A previous high school (AI code) and the year the student attended it."""
+    """A previous high school (AI code) and the year the student attended it.
+
+    Attributes:
+        year: The four-digit year, ``None`` when blank.
+        code: The school's 6-digit AI code.
+    """
 
     year: int | None
     code: str
@@ -162,7 +214,24 @@ class PreviousSchool:
 
 @attrs.frozen
 class ScoreReport:
-    """One student's score report for one college (one line of the TXT file)."""
+    """One student's score report for one college (one line of the TXT file).
+
+    Attributes:
+        ap_id: The student's AP ID (8 letters or digits), the key across files.
+        student: The :class:`Student`.
+        di_code: The DI code of the college the report was sent to.
+        college: The receiving college as an :class:`Organization`.
+        high_school: The student's current high school.
+        exams: Every exam taken, most recent first (blank blocks omitted).
+        awards: AP awards, most recent first.
+        previous_schools: Up to two earlier high schools.
+        date_released: When grades were released to the college, or ``None``.
+        date_updated: When the student's record last changed, or ``None``.
+        report_date: The date of this report, or ``None``.
+        service_type: The kind of report (the file's service type code).
+        service_code: The service code the file gives.
+        order_institution_key: The key of the score-send order, as given.
+    """
 
     ap_id: str
     student: Student

@@ -59,12 +59,19 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_exit_codes_and_worst() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 130]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 7, 130]
     assert worst([]) is ExitCode.NOTHING_NEW
     assert worst([ExitCode.NOTHING_NEW, ExitCode.OK]) is ExitCode.OK
     assert worst([ExitCode.OK, ExitCode.LOCKED]) is ExitCode.LOCKED
     assert worst([ExitCode.LOCKED, ExitCode.PARTIAL, ExitCode.OK]) is ExitCode.PARTIAL
     assert worst([ExitCode.PARTIAL, ExitCode.AUTH]) is ExitCode.AUTH
+    assert worst([ExitCode.AUTH, ExitCode.STORAGE]) is ExitCode.STORAGE
+
+
+def test_every_exit_code_is_in_the_help() -> None:
+    epilog = " ".join(build_parser().epilog.split())  # type: ignore[union-attr]
+    for code in ExitCode:
+        assert f" {int(code)} " in f" {epilog}", code
 
 
 def test_parser_has_every_command() -> None:

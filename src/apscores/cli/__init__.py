@@ -2,7 +2,7 @@
 
 ``fetch`` is the scheduled job; ``doctor`` checks a setup; ``read`` and ``convert`` look
 into score files; ``sandbox``, ``merge``, ``credit`` and ``export`` come from their own
-modules through ``register(subparsers)``. Exit statuses are listed in :mod:`apscores.cli.exitcodes`.
+modules through ``register(subparsers)``. Exit statuses: :mod:`apscores.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import argparse
 import contextlib
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
+from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import APScoresError, ConfigurationError, ParseError
@@ -21,8 +23,10 @@ from apscores.errors import APScoresError, ConfigurationError, ParseError
 __all__ = ["ExitCode", "build_parser", "main"]
 
 EPILOG = """\
-exit codes: 0 ok, 2 usage or configuration, 3 nothing new, 4 login refused,
-5 some DI codes failed (re-running is safe), 6 a DI code is locked by another run.
+exit codes: 0 ok, 1 unexpected error (a bug), 2 usage, configuration or a bad file,
+3 nothing new, 4 login refused, 5 some DI codes failed (re-running is safe), 6 a DI code
+is locked by another run, 7 a local file cannot be written or read (full disk, read-only,
+permissions), 130 interrupted (re-running is safe).
 Credentials come from APSCORES_EMAIL/APSCORES_PASSWORD, the keyring (service 'apscores')
 or a prompt; never from the command line.
 """
@@ -146,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         LOGGER.error("interrupted; re-running is safe")
         return ExitCode.INTERRUPTED
+    except (OSError, sqlite3.Error) as error:  # a full disk, a read-only folder, a bad path
+        fail(describe_os_error(error) if isinstance(error, OSError) else f"the ledger: {error}")
+        return ExitCode.STORAGE
     except APScoresError as error:
         LOGGER.error("%s: %s", type(error).__name__, error)
         return ExitCode.PARTIAL

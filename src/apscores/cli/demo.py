@@ -184,5 +184,8 @@ async def sandbox_session(
     try:
         async with sandbox_async_client(service, retry_base_delay=0) as client:
             yield client, DEFAULT_EMAIL
-    finally:
-        save_service(service, state_path, next_download_id=next_id)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the run's own error is the one to report
+            save_service(service, state_path, next_download_id=next_id)
+        raise
+    save_service(service, state_path, next_download_id=next_id)

@@ -10,6 +10,8 @@ code   name            meaning
 4      AUTH            login refused: see ``apscores doctor`` for the checklist
 5      PARTIAL         one or more DI codes failed; the others finished. Re-running is safe
 6      LOCKED          another run holds the lock of a DI code; that code was skipped
+7      STORAGE         a local file or folder cannot be written or read (full disk, read-only,
+                       no permission, too large): nothing was recorded with the service
 130    INTERRUPTED     stopped with Ctrl-C; re-running is safe
 =====  ==============  ===============================================================
 
@@ -34,6 +36,7 @@ class ExitCode(enum.IntEnum):
     AUTH = 4
     PARTIAL = 5
     LOCKED = 6
+    STORAGE = 7
     INTERRUPTED = 130
 
 
@@ -43,6 +46,7 @@ _SEVERITY = (
     ExitCode.LOCKED,
     ExitCode.PARTIAL,
     ExitCode.AUTH,
+    ExitCode.STORAGE,
     ExitCode.USAGE,
     ExitCode.ERROR,
 )

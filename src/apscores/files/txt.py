@@ -63,8 +63,14 @@ _NL = b"\n"
 
 
 def read_txt(source: Source, *, errors: ErrorMode = "raise") -> Reader:
-    """Read a 950- or 910-column TXT score file; see the module docstring for the rules.
+    """Read a 950- or 910-column TXT score file, streamed, every value checked.
 
+    ``source`` is a path, a binary file object, bytes, or an iterable of lines. Fields are
+    sliced from bytes and decoded as Latin-1; LF, CRLF and CR endings, a UTF-8 BOM and
+    blank lines are accepted. A line cut before column 886 (*Date of this report*) is a
+    :class:`~apscores.errors.TruncatedRecordError`, never a padded record; a bad value is
+    a :class:`~apscores.errors.ParseError` naming the file, line and field. With
+    ``errors="collect"`` bad lines are skipped and listed in the reader's ``errors``.
     An empty or binary input raises :class:`~apscores.errors.UnknownFormatError` (or its
     :class:`~apscores.errors.EmptyFileError`) at once, in both error modes.
     """

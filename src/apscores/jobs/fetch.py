@@ -33,7 +33,7 @@ from pathlib import Path
 
 import attrs
 
-from apscores._atomic import PART_MARKER
+from apscores._atomic import PART_MARKER, describe_os_error
 from apscores.errors import APScoresError, AuthenticationError, ParseError, RecordError
 from apscores.files import check_file, read
 from apscores.jobs._hook import run_hook
@@ -77,7 +77,11 @@ async def fetch(
     options: FetchOptions | None = None,
     events: FetchEvents | None = None,
 ) -> FetchSummary:
-    """Fetch, save, check and record the next file of each DI code (see the module docstring).
+    """Fetch, save, check and record the next file of each DI code, exactly once.
+
+    Each DI code runs on its own (one code's failure, whatever its kind, is that code's
+    :class:`DiResult`); a file is recorded with the service only once it is on disk and
+    checked, and the ledger lets an interrupted run resume without fetching twice.
 
     ``account`` is the email the client logs in with (the ledger keys entries by it, as
     College Board tracks downloads per account). ``ledger`` defaults to
@@ -127,13 +131,6 @@ def _remove_partials(target: Path) -> None:
         stray.unlink(missing_ok=True)
 
 
-def _os_problem(error: OSError) -> str:
-    """An operating-system failure in one line: the path, and the reason."""
-    where = error.filename or ""
-    reason = error.strerror or type(error).__name__
-    return f"{where}: {reason}" if where else reason
-
-
 class _Job:
     """One run: a client, a ledger, a destination and the options, for many DI codes."""
 
@@ -177,7 +174,7 @@ class _Job:
         except APScoresError as error:
             result.fail(Outcome.FAILED, f"{type(error).__name__}: {error}")
         except OSError as error:
-            result.fail(Outcome.FAILED, f"cannot write {_os_problem(error)}")
+            result.fail(Outcome.FAILED, f"cannot write {describe_os_error(error)}")
         except sqlite3.Error as error:
             result.fail(Outcome.FAILED, f"the ledger {self.ledger.path} failed: {error}")
         except Exception as error:  # a bug must not stop the other DI codes either

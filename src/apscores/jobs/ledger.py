@@ -15,8 +15,10 @@ job writes from them), one statement at a time.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import errno
 import os
 import sqlite3
 import threading
@@ -25,6 +27,7 @@ from pathlib import Path
 import attrs
 
 from apscores._closing import Closing
+from apscores.errors import ConfigurationError
 
 __all__ = ["DEFAULT_LEDGER_NAME", "Entry", "Ledger", "State", "default_ledger_path"]
 
@@ -137,16 +140,24 @@ class Ledger(Closing):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: every statement below is its own transaction.
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._open()
+        except sqlite3.Error as error:  # a full disk, a read-only folder: one line, the path
+            with contextlib.suppress(Exception):
+                self._db.close()
+            raise OSError(errno.EIO, f"cannot open the ledger ({error})", str(self.path)) from None
+
+    def _open(self) -> None:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > _SCHEMA_VERSION:
             self._db.close()
-            raise ValueError(
+            raise ConfigurationError(
                 f"{self.path} was written by a newer apscores (schema {version}); upgrade apscores"
             )
         self._db.executescript(_SCHEMA)

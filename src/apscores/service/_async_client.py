@@ -259,7 +259,7 @@ class AsyncClient(BaseClient):
                 return failure
             if not check:
                 return Saved(_local.claim(out, placement), body)
-            out.file.flush()
+            out.sync()  # the whole body on disk before it is checked
             found = await anyio.to_thread.run_sync(_local.file_check, out.temp_path, generated)
             if isinstance(found, _retry.Failure):
                 return found

@@ -120,9 +120,7 @@ def claim(out: AtomicFile, where: dl.Placement) -> Path:
     if where.replace:
         out.commit()
         return where.path
-    out.file.flush()
-    os.fsync(out.file.fileno())
-    out.file.close()
+    out.sync()
     path = where.path
     for _claim in range(MAX_CLAIMS):
         try:

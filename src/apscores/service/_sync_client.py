@@ -254,7 +254,7 @@ class Client(BaseClient):
                 return failure
             if not check:
                 return Saved(_local.claim(out, placement), body)
-            out.file.flush()
+            out.sync()  # the whole body on disk before it is checked
             found = _local.run_inline(_local.file_check, out.temp_path, generated)
             if isinstance(found, _retry.Failure):
                 return found
