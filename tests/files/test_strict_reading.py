@@ -267,9 +267,9 @@ def test_fuzzed_input_only_ever_raises_apscores_errors() -> None:
 
 def test_the_fuzzer_would_see_the_old_padding(monkeypatch: pytest.MonkeyPatch) -> None:
     """The oracle is not blind: with short lines padded again, it reports them."""
-    import apscores.files.txt
+    import apscores.files.framing
 
-    monkeypatch.setattr(apscores.files.txt, "_MIN_LENGTH", 0)
+    monkeypatch.setattr(apscores.files.framing, "MIN_LENGTH", 0)
     truncated = [case for case in itertools.islice(cases(5), 2000) if case.truncated_lines]
     assert truncated
     assert any(check_case(case) for case in truncated)

@@ -22,12 +22,14 @@ from polars.testing import assert_frame_equal
 
 from _golden import ANA, exam, reports, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
-from apscores.files import read_txt, txt, write_txt
+from apscores.files import read_txt, write_txt
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
 from apscores.files.values import parse_date
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
 from apscores.tables import (
+    _arrays,
+    _blocks,
     _columnar,
     to_arrow,
     to_pandas,
@@ -373,10 +375,6 @@ def test_missing_library_names_the_extra(
 # --- the pieces against the reference functions ---------------------------------------------
 
 
-def test_blank_characters_match_the_typed_reader() -> None:
-    assert _columnar._BLANK == txt._BLANK
-
-
 _DATE_TEXT = st.text(" \t0123456789\xa0X", min_size=6, max_size=6) | st.dates(
     dt.date(1950, 1, 1), dt.date(2049, 12, 31)
 ).map(lambda d: d.strftime("%m%d%y"))
@@ -390,10 +388,10 @@ def test_dates_agree_with_parse_date(texts: list[str]) -> None:
     try:
         expected = [parse_date("d", t.rstrip(), None, False) for t in texts]
     except ParseError:
-        with pytest.raises(_columnar._UnsafeBlockError):
-            _columnar._dates(keys)
+        with pytest.raises(_blocks.UnsafeBlockError):
+            _arrays.to_days(keys)
         return
-    days, blank = _columnar._dates(keys)
+    days, blank = _arrays.to_days(keys)
     got = pa.array(days, pa.date32(), mask=blank).to_pylist()
     assert got == expected
 
@@ -403,12 +401,12 @@ def test_dates_agree_with_parse_date(texts: list[str]) -> None:
 def test_text_agrees_with_rstrip(values: list[bytes]) -> None:
     field = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), 5)
     expected = [value.decode("latin-1").rstrip() for value in values]
-    assert _columnar._text(field).to_pylist() == expected
+    assert _arrays.as_text(field).to_pylist() == expected
 
 
 def test_blocks_survive_a_stream_that_ends_in_the_middle_of_a_line() -> None:
     def blocks(data: bytes, chunk_lines: int) -> Iterator[tuple[bytes, int]]:
-        for block, lines in _columnar._blocks(io.BytesIO(data), chunk_lines):
+        for block, lines in _blocks.read_blocks(io.BytesIO(data), chunk_lines):
             yield bytes(block), lines
 
     assert list(blocks(b"ab\ncd", 1)) == [(b"ab\n", 1), (b"cd\n", 1)]

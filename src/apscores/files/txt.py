@@ -3,9 +3,9 @@
 One byte is one column: fields are sliced from bytes and decoded as Latin-1, so an
 accented name (``Muñoz`` with ``ñ`` as byte ``0xF1``) never shifts a column. Values are
 right-stripped. LF, CRLF (and CR-only) endings, a UTF-8 BOM on the first line and blank
-lines are accepted. Framing follows the one rule of :mod:`apscores.files.layout`: a line
-shorter than the layout is a record whose trailing blanks were trimmed only if it reaches
-the end of *Date of this report* (column 886); a shorter one is a
+lines are accepted. Lines are framed by :mod:`apscores.files.framing`: a line shorter than
+the layout is a record whose trailing blanks were trimmed only if it reaches the end of
+*Date of this report* (column 886); a shorter one is a
 :class:`~apscores.errors.TruncatedRecordError` naming the line, its length and the first
 field it cuts, never a padded record. A line longer than 950 columns is a
 :class:`~apscores.errors.ParseError`. A line of exactly 910 columns uses the 910 layout
@@ -19,16 +19,23 @@ vouch for, asks :func:`parse_line`, so records and errors are always the referen
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from apscores.errors import ParseError, TruncatedRecordError
+from apscores.errors import ParseError
 from apscores.files import _txt_fast as fast
-from apscores.files.layout import LAYOUT_910, LAYOUT_950, Kind
+from apscores.files.framing import (
+    BLANK,
+    bulk,
+    frame,
+    frame_lines,
+    framed,
+    numbered,
+    plausible_record,
+)
+from apscores.files.layout import LAYOUT_950, Kind
 from apscores.files.records import build_report
 from apscores.files.sources import (
-    BLOCK,
     ErrorMode,
     Line,
     Opened,
@@ -37,7 +44,6 @@ from apscores.files.sources import (
     check_mode,
     look_ahead,
     open_source,
-    split_lines,
 )
 from apscores.files.values import parse_date
 from apscores.models import Address, ScoreReport, Student
@@ -54,12 +60,7 @@ __all__ = [
 #: Entries each cache holds before it is emptied (bounded, so memory stays constant).
 CACHE_LIMIT = 32768
 _LENGTH = LAYOUT_950.length
-_SHARED = 900  # columns 1-900 are the same in both layouts
-_BLANK = " \t\x1a\x0c"  # what an empty line may hold (\x1a: the old DOS end-of-file mark)
-_MIN_LENGTH = LAYOUT_950.min_length  # the same in both layouts (a layout check says so)
-_LF, _CRLF = fast.row_struct(1), fast.row_struct(2)
-_RECORD = fast.row_struct(0)
-_NL = b"\n"
+_BLANK_BYTES = BLANK.encode("ascii")
 
 
 def read_txt(source: Source, *, errors: ErrorMode = "raise") -> Reader:
@@ -80,20 +81,14 @@ def read_txt(source: Source, *, errors: ErrorMode = "raise") -> Reader:
     return open_reader(opened, collect)
 
 
-def plausible_record(line: Line) -> bool:
-    """Whether a line's length fits the framing rule (950 or 910 columns, or trimmed)."""
-    size = len(line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n"))
-    return _MIN_LENGTH <= size <= _LENGTH
-
-
 def open_reader(opened: Opened, collect: bool) -> Reader:
     """The TXT :class:`Reader` over a source already opened (``apscores.read`` looks first)."""
     found: list[ParseError] = []
     if opened.read is not None:
-        records = _read(_bulk(opened.read), collect, found, opened.close, opened.name)
+        records = _read(bulk(opened.read), collect, found, opened.close, opened.name)
     else:
         assert opened.lines is not None
-        records = _read(_framed(_numbered(opened.lines)), collect, found, opened.close, opened.name)
+        records = _read(framed(numbered(opened.lines)), collect, found, opened.close, opened.name)
     return Reader(records, format="txt", errors=found, close=opened.close)
 
 
@@ -102,148 +97,12 @@ def read_lines(
 ) -> Iterator[ScoreReport]:
     """The records of lines from the middle of a file (the columnar path's slow blocks):
     numbered from ``first_line_no``, errors collected into ``problems`` or raised."""
-    items = _framed(_numbered(lines, first_line_no))
+    items = framed(numbered(lines, first_line_no))
     return _read(items, collect, problems, _nothing, None)
 
 
 def _nothing() -> None:
     """Close nothing: the caller owns the lines."""
-
-
-# --- framing ------------------------------------------------------------------------------
-
-
-def truncated_record(length: int, line_no: int | None, raw: str = "") -> TruncatedRecordError:
-    """The error for a line of ``length`` columns that ends before the last required field."""
-    cut = LAYOUT_950.first_cut_field(length)
-    last = LAYOUT_950.last_required
-    label = last.name.replace("_", " ").capitalize()
-    return TruncatedRecordError(
-        f"a truncated record (cut in field {cut.name!r}; {label}, columns "
-        f"{last.start}-{last.end}, missing)",
-        line=line_no,
-        field=cut.name,
-        raw=raw,
-        length=length,
-    )
-
-
-def _frame(raw: bytes, line_no: int | None) -> bytes | None:
-    """One line without its ending, made 950 columns long by the framing rule.
-
-    ``None`` for a blank line; a ParseError for a line longer than the layout, and a
-    TruncatedRecordError for one that ends before the last required field.
-    """
-    size = len(raw)
-    if size == _LENGTH:
-        return raw
-    if not raw.strip(_BLANK.encode("ascii")):
-        return None
-    if size > _LENGTH:
-        text = raw.decode("latin-1")
-        raise ParseError(
-            f"the line has {size} columns, more than the {_LENGTH} of the layout",
-            line=line_no,
-            field=None,
-            raw=text,
-        )
-    if size == LAYOUT_910.length:
-        return raw[:_SHARED].ljust(_LENGTH)
-    if size < _MIN_LENGTH:
-        raise truncated_record(size, line_no, raw.decode("latin-1"))
-    return raw.ljust(_LENGTH)
-
-
-#: One framed line: its number, and its 950 columns (or the reason it has none).
-Framed = tuple[int, bytes | ParseError]
-
-
-def _numbered(lines: Iterator[Line], first: int = 1) -> Iterator[tuple[int, bytes]]:
-    """Lines as bytes without their endings, numbered; a BOM is dropped from line 1."""
-    for number, line in enumerate(lines, start=first):
-        raw = line.encode("latin-1", "replace") if isinstance(line, str) else line
-        if number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-            if isinstance(line, str):
-                raw = line.removeprefix("\ufeff").encode("latin-1", "replace")
-        yield number, raw.rstrip(b"\r\n")
-
-
-def _framed(lines: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:
-    """Line by line: each non-blank line's pieces, or its framing error."""
-    unpack = _RECORD.unpack
-    for number, raw in lines:
-        try:
-            line = _frame(raw, number)
-        except ParseError as error:
-            yield number, error
-            continue
-        if line is not None:
-            yield number, (line, unpack(line))
-
-
-def _bulk(read: Callable[[int], bytes]) -> Iterator[tuple[int, Any]]:
-    """Whole blocks of uniform lines through ``iter_unpack``; the others line by line.
-
-    Once the first line shows the file's stride (950 columns and LF or CRLF), blocks are
-    read as a whole number of lines, so a block is never copied to carry a cut line over:
-    on a uniform file the only work per block is a few C-level checks.
-    """
-    head = read(BLOCK)
-    if head.startswith(b"\xef\xbb\xbf") or _ending(head) == b"\r":
-        # A BOM or CR-only endings: frame every line (rare files; correct, not fast).
-        stream = io.BytesIO(head)
-        lines = split_lines(lambda size: stream.read(size) or read(size))
-        yield from _framed(_numbered(lines))
-        return
-    stride = _stride(head)
-    size = stride * (BLOCK // stride) if stride else BLOCK
-    number = 1
-    rest = b""
-    data = head
-    while data:
-        chunk = rest + data if rest else data
-        cut = chunk.rfind(_NL) + 1
-        if cut == len(chunk):
-            whole, rest = chunk, b""
-        else:
-            whole, rest = chunk[:cut], chunk[cut:]
-        if whole:
-            count = len(whole) - len(whole.replace(_NL, b""))
-            yield from _block(whole, number, count)
-            number += count
-        # Finish a cut line with a small read, so that every later block is whole lines.
-        data = read(stride - len(rest)) if stride and 0 < len(rest) < stride else read(size)
-    if rest:
-        yield from _framed(iter(((number, rest.rstrip(b"\r")),)))
-
-
-def _stride(head: bytes) -> int:
-    """Bytes per line if the first line is a full record (950 columns + LF or CRLF), else 0."""
-    if head[_LENGTH : _LENGTH + 1] == _NL:
-        return _LENGTH + 1
-    if head[_LENGTH : _LENGTH + 2] == b"\r\n":
-        return _LENGTH + 2
-    return 0
-
-
-def _ending(head: bytes) -> bytes:
-    cr, lf = head.find(b"\r"), head.find(b"\n")
-    return b"\r" if cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] != b"\n" else b"\n"
-
-
-def _block(whole: bytes, first: int, lines: int) -> Iterator[tuple[int, Any]]:
-    """The records of ``lines`` whole lines starting at line ``first``."""
-    size = len(whole)
-    for stride, layout in ((_LENGTH + 1, _LF), (_LENGTH + 2, _CRLF)):
-        if size == stride * lines and whole[stride - 1 :: stride] == _NL * lines:
-            if stride == _LENGTH + 2 and whole[_LENGTH::stride] != b"\r" * lines:
-                break
-            yield first, (whole, stride, layout.iter_unpack(whole))
-            return
-    yield from _framed(
-        (number, raw.rstrip(b"\r")) for number, raw in enumerate(whole.split(_NL)[:-1], first)
-    )
 
 
 # --- the reading loop ---------------------------------------------------------------------
@@ -256,10 +115,10 @@ def parse_line(line: bytes | str, line_no: int | None = None) -> ScoreReport:
     it does not vouch for. Useful to explain a line too. A blank line is a ParseError.
     """
     raw = line.encode("latin-1", "replace") if isinstance(line, str) else line
-    framed = _frame(raw.rstrip(b"\r\n"), line_no)
-    if framed is None:
+    record = frame(raw.rstrip(b"\r\n"), line_no)
+    if record is None:
         raise ParseError("the line is blank", line=line_no, field=None, raw="")
-    text = framed.decode("latin-1")
+    text = record.decode("latin-1")
     values = {
         f.name: text[f.slice].rstrip() for f in LAYOUT_950.fields if f.kind is not Kind.FILLER
     }
@@ -267,7 +126,7 @@ def parse_line(line: bytes | str, line_no: int | None = None) -> ScoreReport:
 
 
 def _is_blank(line: bytes) -> bool:
-    return not line.strip(_BLANK.encode("ascii"))
+    return not line.strip(_BLANK_BYTES)
 
 
 def _read(
@@ -458,22 +317,3 @@ def _records(
                 yield number, error
             continue
         yield report
-
-
-def frame_lines(lines: Iterator[Line], name: str | None = None) -> tuple[int, int]:
-    """Check every line against the framing rule only; returns (records, exams).
-
-    The check a download gets before it is recorded: it raises the reader's own
-    ParseError for a line too long or cut short, and reads no value, so a file that
-    passes is whole (its values are the reader's business).
-    """
-    records = exams = 0
-    for _number, item in _framed(_numbered(lines)):
-        if isinstance(item, ParseError):
-            raise item.in_file(name) if name else item
-        records += 1
-        exams += fast.exam_count(item[1][_EXAMS_AT])
-    return records, exams
-
-
-_EXAMS_AT = fast.LOOP_ORDER.index("exams")

@@ -1,0 +1,200 @@
+"""Fields of a block matrix as numpy arrays, and the lookup tables that check them.
+
+The tables are built from the package's own rules (:func:`apscores.years.expand_year`,
+``str.rstrip``'s whitespace, the layout's exam blocks) rather than restating them; each
+converter refuses (:class:`~apscores.tables._blocks.UnsafeBlockError`) what the typed
+reader would refuse, so the block goes to the reference path instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from apscores.files.framing import BLANK
+from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field
+from apscores.tables._blocks import UnsafeBlockError
+from apscores.years import expand_year
+
+Array = npt.NDArray[Any]
+
+# Lookup tables, built from the package's own rules rather than restating them.
+WS_CHARS = "".join(chr(b) for b in range(256) if chr(b).isspace())  # str.rstrip, in Latin-1
+WS = np.array([chr(b) in WS_CHARS for b in range(256)], dtype=bool)
+BLANK_BYTES = np.array([chr(b) in BLANK for b in range(256)], dtype=bool)
+_PAIRS = np.arange(1 << 16)
+_LOW, _HIGH = _PAIRS & 0xFF, _PAIRS >> 8  # a little-endian uint16 is (first byte, second byte)
+#: Two bytes -> both blank (a blank code).
+BLANK_PAIR = WS[_LOW] & WS[_HIGH]
+#: Two bytes -> their value if both are ASCII digits, else -1 (the typed reader refuses it).
+DIGITS = np.full(256, -1, dtype=np.int64)
+DIGITS[ord("0") : ord("9") + 1] = np.arange(10)
+TWO_DIGITS = np.where(
+    (DIGITS[_LOW] >= 0) & (DIGITS[_HIGH] >= 0), DIGITS[_LOW] * 10 + DIGITS[_HIGH], -1
+)
+#: Two-digit year -> four-digit year: the pivot rule of apscores.years, as a table.
+YEARS = np.array([expand_year(yy) for yy in range(100)], dtype=np.int64)
+#: Grade byte -> score 1-5, 0 for blank (no score), -1 for anything else.
+GRADES = np.where(WS, 0, -1)
+GRADES[ord("1") : ord("5") + 1] = np.arange(1, 6)
+#: One byte -> its right-stripped text (for one-column text fields).
+ONE_CHAR = [chr(b).rstrip() for b in range(256)]
+SPACES = int.from_bytes(b" " * 8, "little")
+
+
+def layout_field(name: str) -> Field:
+    return LAYOUT_950.field(name)
+
+
+def _block_fields(name: str) -> tuple[int, int, int]:
+    """(0-based start in block 1, distance between blocks, width) of an exam field."""
+    blocks = range(1, EXAM_BLOCK_COUNT + 1)
+    starts = [layout_field(f"{name}_{block:02d}").start - 1 for block in blocks]
+    steps = {later - earlier for earlier, later in itertools.pairwise(starts)}
+    if len(steps) != 1:  # pragma: no cover - a layout guard, checked at import
+        raise AssertionError(f"exam field {name} is not evenly spaced in apscores.files.layout")
+    return starts[0], steps.pop(), layout_field(f"{name}_01").width
+
+
+def _exam_field(attribute: str) -> str:
+    """The layout name (without ``_01``) of the field behind an exam attribute."""
+    return LAYOUT_950.by_attribute(f"exams[0].{attribute}").name.removesuffix("_01")
+
+
+EXAM = {
+    _exam_field(attribute): _block_fields(_exam_field(attribute))
+    for attribute in (
+        "admin_year",
+        "code",
+        "score",
+        "irregularity_codes[0]",
+        "irregularity_codes[1]",
+        "class_section",
+    )
+}
+assert set(EXAM) == {
+    "admin_year",
+    "exam_code",
+    "exam_grade",
+    "irregularity_code_1",
+    "irregularity_code_2",
+    "class_section_code",
+}
+
+
+class Block:
+    """Typed views of one matrix's fields (no copies until a value is needed)."""
+
+    def __init__(self, matrix: Array) -> None:
+        self.matrix = matrix
+        self.rows, self.stride = matrix.shape
+        self.flat = matrix.reshape(-1)
+
+    def view(self, dtype: str, start: int, shape: tuple[int, ...], steps: tuple[int, ...]) -> Array:
+        view: Array = np.ndarray(shape, dtype, self.matrix, start, (self.stride, *steps))
+        return view
+
+    def bytes(self, name: str) -> Array:
+        """The field's bytes, (rows, width)."""
+        field: Array = self.matrix[:, layout_field(name).slice]
+        return field
+
+    def pair(self, name: str) -> Array:
+        """A two-column field as one little-endian uint16 per row."""
+        return self.view("<u2", layout_field(name).start - 1, (self.rows,), ())
+
+    def word(self, name: str) -> Array:
+        """A field of up to 8 columns as one little-endian int64 key per row."""
+        field = layout_field(name)
+        key = self.view("<u8", field.start - 1, (self.rows,), ()).astype(np.int64)
+        return key & ((1 << (8 * field.width)) - 1) if field.width < 8 else key
+
+    def exams(self, name: str) -> Array:
+        """An exam field in the 30 blocks, (rows, 30), uint8 or uint16."""
+        start, step, width = EXAM[name]
+        dtype = "u1" if width == 1 else "<u2"
+        return self.view(dtype, start, (self.rows, EXAM_BLOCK_COUNT), (step,))
+
+    def exam(self, name: str, row: Array, slot: Array) -> Array:
+        """An exam field of the given (row, slot) pairs, as int64 keys (little-endian)."""
+        start, step, width = EXAM[name]
+        at = row * self.stride + slot * step + start
+        key: Array = np.take(self.flat, at).astype(np.int64)
+        for column in range(1, width):
+            key |= np.take(self.flat, at + column).astype(np.int64) << (8 * column)
+        return key
+
+
+def as_text(field: Array) -> Any:
+    """Latin-1 text, right-stripped as ``str.rstrip`` does, as an Arrow string array."""
+    data = field.copy()
+    rows, width = data.shape
+    if data.max(initial=0) < 0x80:
+        encoded: Any = data
+        lengths = np.full(rows, width, dtype=np.int32)
+    else:  # Latin-1 -> UTF-8: every byte >= 0x80 becomes two
+        encoded = data.tobytes().decode("latin-1").encode("utf-8")
+        high = data >> 7
+        lengths = np.full(rows, width, dtype=np.int32)
+        for column in range(width):
+            lengths += high[:, column]
+    offsets = np.zeros(rows + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    text = pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(encoded))
+    return pc.utf8_rtrim(text, characters=WS_CHARS)
+
+
+def unkey(key: int, width: int) -> str:
+    """The right-stripped text of a little-endian key of ``width`` bytes."""
+    return int(key).to_bytes(width, "little").decode("latin-1").rstrip()
+
+
+def distinct(keys: Array) -> tuple[list[int], Array]:
+    """Distinct keys in first-appearance order, and each row's index into them."""
+    encoded = pc.dictionary_encode(pa.array(keys, pa.int64()))
+    uniques: list[int] = encoded.dictionary.to_pylist()
+    indices: Array = encoded.indices.to_numpy()
+    return uniques, indices
+
+
+def mapped(keys: Array, convert: Callable[[int], str]) -> tuple[Any, Array]:
+    """``convert`` applied once per distinct key: (strings, each row's index into them)."""
+    uniques, indices = distinct(keys)
+    return pa.array([convert(key) for key in uniques], pa.string()), indices
+
+
+def to_days(keys: Array) -> tuple[Array, Array]:
+    """Packed MMDDYY keys -> (days since 1970, blank), checked as the typed reader's
+    ``parse_date`` checks them (a test compares the two); refuses the block otherwise."""
+    encoded = pc.dictionary_encode(pa.array(keys, pa.int64()))
+    uniques = encoded.dictionary.to_numpy()
+    raw = [(uniques >> (8 * at)) & 0xFF for at in range(6)]
+    blank = np.logical_and.reduce([WS[byte] for byte in raw])
+    digit = [DIGITS[byte] for byte in raw]
+    digits = np.logical_and.reduce([value >= 0 for value in digit])
+    if not (blank | digits).all():
+        raise UnsafeBlockError
+    month = digit[0] * 10 + digit[1]
+    day = digit[2] * 10 + digit[3]
+    year = YEARS[np.where(digits, digit[4] * 10 + digit[5], 0)]
+    months = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
+    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    after = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= after - first)
+    if (digits & ~valid).any():
+        raise UnsafeBlockError
+    days = np.where(digits, first + day - 1, 0).astype(np.int32)
+    indices = encoded.indices.to_numpy()
+    return days[indices], blank[indices]
+
+
+def irregularities(key: int) -> tuple[str, ...]:
+    """The non-blank irregularity codes packed in ``key`` (two 2-byte codes)."""
+    codes = (unkey(key >> 16, 2), unkey(key & 0xFFFF, 2))
+    return tuple(code for code in codes if code)
