@@ -1,0 +1,114 @@
+"""The typed reader and the columnar path agree on damaged files: the same table, the same
+errors (line, field, message), in both error modes (issue 15)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apscores.errors import APScoresError, ParseError
+from apscores.files import read_txt, write_txt
+from apscores.files.layout import LAYOUT_950
+from apscores.sandbox import fake_reports
+from apscores.tables import to_arrow, txt_to_arrow
+
+
+def _good_lines() -> list[bytes]:
+    out = io.BytesIO()
+    write_txt(fake_reports(40, seed=15), out)
+    return out.getvalue().splitlines()
+
+
+LINES = _good_lines()
+FIELDS = [f for f in LAYOUT_950.fields if f.kind.name != "FILLER"]
+BAD_VALUES = ["X", "99", "0231", "AB", "7", "\xa0", "13", "  1", "2X"]
+
+
+def _put(line: bytes, start: int, value: bytes) -> bytes:
+    return line[:start] + value + line[start + len(value) :]
+
+
+@st.composite
+def damaged_files(draw: st.DrawFn) -> bytes:
+    """Good lines, some damaged: cut short, a field overwritten, too long, blank or junk
+    lines between them, CRLF or LF."""
+    count = draw(st.integers(1, 12))
+    picked = [LINES[draw(st.integers(0, len(LINES) - 1))] for _ in range(count)]
+    out: list[bytes] = []
+    for line in picked:
+        damage = draw(st.sampled_from(["none", "none", "cut", "field", "long", "trim", "blank"]))
+        if damage == "cut":
+            line = line[: draw(st.integers(1, len(line) - 1))]
+        elif damage == "field":
+            field = draw(st.sampled_from(FIELDS))
+            value = draw(st.sampled_from(BAD_VALUES)).encode("latin-1")[: field.width]
+            line = _put(line, field.start - 1, value.ljust(field.width))
+        elif damage == "long":
+            line = line + b"Z"
+        elif damage == "trim":
+            line = line.rstrip(b" ")
+        elif damage == "blank":
+            out.append(b"   ")
+        out.append(line)
+    newline = draw(st.sampled_from([b"\n", b"\r\n"]))
+    return newline.join(out) + newline
+
+
+def _outcome(run: Any) -> tuple[str, Any]:
+    try:
+        return "ok", run()
+    except APScoresError as error:
+        return type(error).__name__, (getattr(error, "line", None), str(error))
+
+
+def _errors(found: list[ParseError]) -> list[tuple[Any, ...]]:
+    return [(e.line, e.field, str(e)) for e in found]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_files(), st.integers(1, 5))
+def test_raise_mode_gives_the_same_table_or_the_same_error(data: bytes, chunk: int) -> None:
+    typed = _outcome(lambda: to_arrow(read_txt(data)))
+    columnar = _outcome(lambda: txt_to_arrow(data, chunk_lines=chunk))
+    assert typed[0] == columnar[0]
+    if typed[0] == "ok":
+        assert columnar[1].equals(typed[1])
+    else:
+        assert columnar[1] == typed[1]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_files(), st.integers(1, 5))
+def test_collect_mode_gives_the_same_table_and_the_same_errors(data: bytes, chunk: int) -> None:
+    def typed() -> tuple[Any, list[tuple[Any, ...]]]:
+        with read_txt(data, errors="collect") as reader:
+            table = to_arrow(reader)
+            return table, _errors(reader.errors)
+
+    def columnar() -> tuple[Any, list[tuple[Any, ...]]]:
+        problems: list[ParseError] = []
+        table = txt_to_arrow(data, chunk_lines=chunk, errors="collect", problems=problems)
+        return table, _errors(problems)
+
+    typed_result, columnar_result = _outcome(typed), _outcome(columnar)
+    assert typed_result[0] == columnar_result[0]
+    if typed_result[0] == "ok":
+        assert columnar_result[1][0].equals(typed_result[1][0])
+        assert columnar_result[1][1] == typed_result[1][1]
+    else:
+        assert columnar_result[1] == typed_result[1]
+
+
+def test_the_damage_is_seen() -> None:
+    """The strategy is not blind: a cut line is an error in both paths."""
+    data = LINES[0] + b"\n" + LINES[1][:500] + b"\n"
+    with pytest.raises(ParseError) as typed:
+        list(read_txt(data))
+    with pytest.raises(ParseError) as columnar:
+        txt_to_arrow(data)
+    assert (typed.value.line, str(typed.value)) == (columnar.value.line, str(columnar.value))
+    assert typed.value.line == 2
