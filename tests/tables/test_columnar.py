@@ -24,7 +24,7 @@ from _golden import ANA, exam, reports, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
 from apscores.files import read_txt, write_txt
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
-from apscores.files.values import parse_date
+from apscores.files.values import college_code_to_di, parse_date
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
 from apscores.tables import (
@@ -383,7 +383,7 @@ _DATE_TEXT = st.text(" \t0123456789\xa0X", min_size=6, max_size=6) | st.dates(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_DATE_TEXT, min_size=1, max_size=8))
 def test_dates_agree_with_parse_date(texts: list[str]) -> None:
-    keys = np.array([int.from_bytes(t.encode("latin-1"), "little") for t in texts])
+    keys = np.frombuffer("".join(texts).encode("latin-1"), dtype=np.uint8).reshape(-1, 6)
     expected: list[dt.date | None] = []
     try:
         expected = [parse_date("d", t.rstrip(), None, False) for t in texts]
@@ -402,6 +402,19 @@ def test_text_agrees_with_rstrip(values: list[bytes]) -> None:
     field = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), 5)
     expected = [value.decode("latin-1").rstrip() for value in values]
     assert _arrays.as_text(field).to_pylist() == expected
+
+
+_COLLEGE_CODE = st.text(" \t0123456789\xa0\x85A²", min_size=6, max_size=6).map(
+    lambda t: t.encode("latin-1")
+) | st.sampled_from([b"001234", b"  1234", b"1234  ", b"00 123", b"000000", b"\xa000123"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_COLLEGE_CODE, min_size=1, max_size=8))
+def test_di_codes_agree_with_college_code_to_di(values: list[bytes]) -> None:
+    field = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), 6)
+    expected = [college_code_to_di(value.decode("latin-1")) for value in values]
+    assert _arrays.di_codes(field).to_pylist() == expected
 
 
 def test_blocks_survive_a_stream_that_ends_in_the_middle_of_a_line() -> None:

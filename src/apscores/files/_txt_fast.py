@@ -22,6 +22,7 @@ stores, then the frozen class).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import struct
 from collections.abc import Callable, Iterator
 from operator import itemgetter
@@ -42,13 +43,6 @@ from apscores.models import (
 )
 
 __all__ = ["PIECES", "Bad", "Builders", "row_struct"]
-
-#: The student's own fields, one piece each.
-_OWN = (
-    "ap_id", "last_name", "first_name", "middle_initial", "street_address_1",
-    "street_address_2", "street_address_3", "state", "zip_code", "country_code", "gender",
-    "birth_date",
-)  # fmt: skip
 
 #: The student's own fields, one piece each.
 _OWN = (
@@ -117,10 +111,17 @@ class Bad(Exception):  # noqa: N818 - a signal inside the reader, never raised o
 
 _YEARS = {text.encode("ascii"): year for text, year in YEARS.items()}
 _BLANK_DATE = b" " * 6
+#: ``MMDD`` of a month 01-12 and a day 01-31 -> (month, day); the year decides the rest.
+_MONTH_DAY = {
+    f"{month:02d}{day:02d}".encode("ascii"): (month, day)
+    for month in range(1, 13)
+    for day in range(1, 32)
+}
 _date = dt.date
 _GRADES = {text.encode("ascii"): score for text, score in GRADES.items() if text}
 _ADDRESS, _STUDENT, _REPORT = twin(Address), twin(Student), twin(ScoreReport)
 _ORGANIZATION, _EXAM, _PREVIOUS = twin(Organization), twin(ExamScore), twin(PreviousSchool)
+_AWARD = twin(Award)
 _new = object.__new__
 
 _BLOCK = tuple(
@@ -157,55 +158,85 @@ _CODES_AT = tuple(
 _CHAR = tuple(chr(byte).rstrip() for byte in range(256))  # one column, right-stripped
 
 
+def _struct_of(slices: tuple[slice, ...]) -> struct.Struct:
+    """A ``struct`` giving each of ``slices`` (contiguous, in order) as one ``bytes``."""
+    assert slices[0].start == 0
+    assert all(a.stop == b.start for a, b in itertools.pairwise(slices))
+    return struct.Struct("".join(f"{s.stop - s.start}s" for s in slices))
+
+
+#: An exam block as (year, code, grade, both irregularity codes, flag, section).
+_EXAM_PIECES = _struct_of((*_BLOCK[:3], slice(_BLOCK[3].start, _BLOCK[4].stop), *_BLOCK[5:]))
+assert _EXAM_PIECES.size == EXAM_BLOCK_WIDTH
+_FIRST, _SECOND = (
+    slice(0, _BLOCK[3].stop - _BLOCK[3].start),
+    slice(_BLOCK[4].start - _BLOCK[3].start, None),
+)
+
+
+def _irregularities(pair: bytes) -> tuple[str, ...]:
+    """The non-blank irregularity codes of the 4 bytes of both codes, in order."""
+    first = pair[_FIRST].decode("latin-1").rstrip()
+    second = pair[_SECOND].decode("latin-1").rstrip()
+    return tuple(code for code in (first, second) if code)
+
+
+#: Small parts of an exam block, decoded once each (few distinct values in any file).
+_EXAM_CODES: dict[bytes, str] = {}
+_IRREGULARITIES: dict[bytes, tuple[str, ...]] = {b"    ": ()}
+_PART_LIMIT = 4096
+
+
 def exam(block: bytes) -> ExamScore | None:
     """One exam block's 11 bytes; ``None`` when its code is blank (the exams end there)."""
-    year_at, code_at, grade_at, first_at, second_at, flag_at, section_at = _BLOCK
-    code = block[code_at].decode("latin-1").rstrip()
+    year_piece, code_piece, grade_piece, pair, flag, section = _EXAM_PIECES.unpack(block)
+    code = _EXAM_CODES.get(code_piece)
+    if code is None:
+        code = code_piece.decode("latin-1").rstrip()
+        if len(_EXAM_CODES) < _PART_LIMIT:
+            _EXAM_CODES[code_piece] = code
     if not code.strip():
         return None
-    year = _YEARS.get(block[year_at])
-    grade = _GRADES.get(block[grade_at], -1)
+    year = _YEARS.get(year_piece)
+    grade = _GRADES.get(grade_piece, -1)
     if year is None or grade == -1:
         raise Bad
-    codes = block[first_at.start : second_at.stop]
+    codes = _IRREGULARITIES.get(pair)
+    if codes is None:
+        codes = _irregularities(pair)
+        if len(_IRREGULARITIES) < _PART_LIMIT:
+            _IRREGULARITIES[pair] = codes
     made = _new(_EXAM)
     made.code = code
     made.admin_year = year
     made.score = grade
-    if codes == b"    ":
-        made.irregularity_codes = ()
-    else:
-        first = block[first_at].decode("latin-1").rstrip()
-        second = block[second_at].decode("latin-1").rstrip()
-        made.irregularity_codes = (
-            (first, second)
-            if first and second
-            else (first,)
-            if first
-            else (second,)
-            if second
-            else ()
-        )
-    made.suppression_flag = _CHAR[block[flag_at.start]]
-    made.class_section = _CHAR[block[section_at.start]]
+    made.irregularity_codes = codes
+    made.suppression_flag = _CHAR[flag[0]]
+    made.class_section = _CHAR[section[0]]
     made.__class__ = ExamScore
     return cast(ExamScore, made)
 
 
+_SCHOOL_AT = tuple(
+    _SCHOOL[key]
+    for key in ("code", "contact", "name", "street_1", "street_2", "street_3", "state", "zip")
+)
+
+
 def _organization(text: str, code: str) -> Organization:
-    at = _SCHOOL
+    _, contact, name, street_1, street_2, street_3, state, zip_code = _SCHOOL_AT
     address = _new(_ADDRESS)
-    address.street_1 = text[at["street_1"]].rstrip()
-    address.street_2 = text[at["street_2"]].rstrip()
-    address.street_3 = text[at["street_3"]].rstrip()
-    address.state = text[at["state"]].rstrip()
-    address.zip_code = text[at["zip"]].rstrip()
+    address.street_1 = text[street_1].rstrip()
+    address.street_2 = text[street_2].rstrip()
+    address.street_3 = text[street_3].rstrip()
+    address.state = text[state].rstrip()
+    address.zip_code = text[zip_code].rstrip()
     address.country_code = ""
     address.__class__ = Address
     made = _new(_ORGANIZATION)
     made.code = code
-    made.name = text[at["name"]].rstrip()
-    made.contact_name = text[at["contact"]].rstrip()
+    made.name = text[name].rstrip()
+    made.contact_name = text[contact].rstrip()
     made.address = address
     made.__class__ = Organization
     return cast(Organization, made)
@@ -214,13 +245,13 @@ def _organization(text: str, code: str) -> Organization:
 def high_school(block: bytes) -> Organization:
     """The high-school block (text only: it never fails)."""
     text = block.decode("latin-1")
-    return _organization(text, text[_SCHOOL["code"]].rstrip())
+    return _organization(text, text[_SCHOOL_AT[0]].rstrip())
 
 
 def college(block: bytes) -> tuple[str, Organization]:
     """The DI code and the college block, whose ``code`` is the DI code too."""
     text = block.decode("latin-1")
-    di_code = college_code_to_di(text[_SCHOOL["code"]].rstrip())
+    di_code = college_code_to_di(text[_SCHOOL_AT[0]].rstrip())
     return di_code, _organization(text, di_code)
 
 
@@ -268,7 +299,11 @@ def awards(block: bytes) -> tuple[Award, ...]:
         year = _YEARS.get(block[year_at])
         if year is None:
             raise Bad
-        found.append(Award(code=code, year=year))
+        made = _new(_AWARD)
+        made.code = code
+        made.year = year
+        made.__class__ = Award
+        found.append(made)
     return tuple(found)
 
 
@@ -325,15 +360,16 @@ class Builders:
         value: Any = None
         if piece != _BLANK_DATE:
             year = _YEARS.get(piece[4:6])
-            if year is None or not piece.isdigit():
+            month_day = _MONTH_DAY.get(piece[:4])
+            if year is None or month_day is None:
                 try:
                     value = parse(piece.decode("latin-1").rstrip())
                 except ParseError:
                     raise Bad from None
             else:
                 try:
-                    value = _date(year, int(piece[0:2]), int(piece[2:4]))
-                except ValueError:
+                    value = _date(year, *month_day)
+                except ValueError:  # the 30th of February...
                     raise Bad from None
         return self._keep(self.dates, piece, value)
 
@@ -341,13 +377,15 @@ class Builders:
         """The exams of a line with a block not seen before (ends at a blank code)."""
         found: list[ExamScore] = []
         cache = self.exams
+        if len(cache) > self.limit - EXAM_BLOCK_COUNT:
+            cache.clear()
         for block in blocks:
             made = cache.get(block)
             if made is None:
                 made = exam(block)
                 if made is None:
                     break
-                self._keep(cache, block, made)
+                cache[block] = made
             found.append(made)
         return tuple(found)
 

@@ -200,7 +200,7 @@ def _records(
     new = object.__new__
     address_twin, student_twin, report_twin = fast.TWINS
     dget, tget = build.dates.get, build.texts.get
-    exam_get = build.exams.__getitem__
+    exam_get = build.exams.get
     school_get, college_get = build.schools.get, build.colleges.get
     codes_get, previous_get, awards_get = build.codes.get, build.previous.get, build.awards.get
     take, blank_at = fast.TAKE_BLOCKS, fast.blank_exams_at
@@ -216,9 +216,8 @@ def _records(
             if not ap_id.strip():
                 raise fast.Bad
             blocks = take[blank_at(exams)](exams)
-            try:
-                exam_list = tuple(map(exam_get, blocks))
-            except KeyError:
+            exam_list = tuple(map(exam_get, blocks))
+            if not all(exam_list):  # a block not seen before (None)
                 exam_list = build.exam_list(blocks)
             day_released = dget(released, unseen)
             if day_released is unseen:

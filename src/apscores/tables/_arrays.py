@@ -8,6 +8,7 @@ reader would refuse, so the block goes to the reference path instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from apscores.tables._blocks import UnsafeBlockError
 from apscores.years import expand_year
 
 Array = npt.NDArray[Any]
+_EPOCH = dt.date(1970, 1, 1)
 
 # Lookup tables, built from the package's own rules rather than restating them.
 WS_CHARS = "".join(chr(b) for b in range(256) if chr(b).isspace())  # str.rstrip, in Latin-1
@@ -40,6 +42,14 @@ TWO_DIGITS = np.where(
 )
 #: Two-digit year -> four-digit year: the pivot rule of apscores.years, as a table.
 YEARS = np.array([expand_year(yy) for yy in range(100)], dtype=np.int64)
+#: (two-digit year * 12 + month - 1) -> the month's first day (days since 1970), its length.
+_MONTHS = [
+    (dt.date(expand_year(yy), month, 1), dt.date(expand_year(yy) + month // 12, month % 12 + 1, 1))
+    for yy in range(100)
+    for month in range(1, 13)
+]
+_MONTH_STARTS = np.array([(start - _EPOCH).days for start, _ in _MONTHS], dtype=np.int64)
+_MONTH_DAYS = np.array([(end - start).days for start, end in _MONTHS], dtype=np.int64)
 #: Grade byte -> score 1-5, 0 for blank (no score), -1 for anything else.
 GRADES = np.where(WS, 0, -1)
 GRADES[ord("1") : ord("5") + 1] = np.arange(1, 6)
@@ -150,6 +160,17 @@ def as_text(field: Array) -> Any:
     return pc.utf8_rtrim(text, characters=WS_CHARS)
 
 
+def di_codes(field: Array) -> Any:
+    """The DI codes of a college-code field, as ``college_code_to_di`` makes them: stripped,
+    and ``00`` dropped from six ASCII digits (a test compares the two)."""
+    digits = (DIGITS[field] >= 0).all(axis=1)
+    zeros = (field[:, 0] == ord("0")) & (field[:, 1] == ord("0"))
+    stripped = pc.utf8_ltrim(as_text(field), characters=WS_CHARS)
+    if field.shape[1] != 6:  # pragma: no cover - a layout guard
+        raise AssertionError("the college code is no longer six columns")
+    return pc.if_else(pa.array(digits & zeros), as_text(field[:, 2:]), stripped)
+
+
 def unkey(key: int, width: int) -> str:
     """The right-stripped text of a little-endian key of ``width`` bytes."""
     return int(key).to_bytes(width, "little").decode("latin-1").rstrip()
@@ -169,29 +190,23 @@ def mapped(keys: Array, convert: Callable[[int], str]) -> tuple[Any, Array]:
     return pa.array([convert(key) for key in uniques], pa.string()), indices
 
 
-def to_days(keys: Array) -> tuple[Array, Array]:
-    """Packed MMDDYY keys -> (days since 1970, blank), checked as the typed reader's
+def to_days(field: Array) -> tuple[Array, Array]:
+    """MMDDYY bytes, (rows, 6) -> (days since 1970, blank), checked as the typed reader's
     ``parse_date`` checks them (a test compares the two); refuses the block otherwise."""
-    encoded = pc.dictionary_encode(pa.array(keys, pa.int64()))
-    uniques = encoded.dictionary.to_numpy()
-    raw = [(uniques >> (8 * at)) & 0xFF for at in range(6)]
-    blank = np.logical_and.reduce([WS[byte] for byte in raw])
-    digit = [DIGITS[byte] for byte in raw]
-    digits = np.logical_and.reduce([value >= 0 for value in digit])
+    digit = DIGITS[field]
+    digits: Array = np.all(digit >= 0, axis=1)
+    blank: Array = np.all(WS[field], axis=1)
     if not (blank | digits).all():
         raise UnsafeBlockError
-    month = digit[0] * 10 + digit[1]
-    day = digit[2] * 10 + digit[3]
-    year = YEARS[np.where(digits, digit[4] * 10 + digit[5], 0)]
-    months = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
-    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    after = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= after - first)
+    digit = np.where(digits[:, None], digit, 0)
+    month = digit[:, 0] * 10 + digit[:, 1]
+    day = digit[:, 2] * 10 + digit[:, 3]
+    at = (digit[:, 4] * 10 + digit[:, 5]) * 12 + np.clip(month, 1, 12) - 1
+    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= _MONTH_DAYS[at])
     if (digits & ~valid).any():
         raise UnsafeBlockError
-    days = np.where(digits, first + day - 1, 0).astype(np.int32)
-    indices = encoded.indices.to_numpy()
-    return days[indices], blank[indices]
+    days = np.where(digits, _MONTH_STARTS[at] + day - 1, 0).astype(np.int32)
+    return days, blank
 
 
 def irregularities(key: int) -> tuple[str, ...]:

@@ -45,7 +45,6 @@ from apscores.files import txt
 from apscores.files.framing import LENGTH
 from apscores.files.layout import LAYOUT_950, Kind
 from apscores.files.sources import first_line, peek, split_lines
-from apscores.files.values import college_code_to_di
 from apscores.tables._arrays import (
     BLANK_BYTES,
     BLANK_PAIR,
@@ -56,6 +55,7 @@ from apscores.tables._arrays import (
     YEARS,
     Block,
     as_text,
+    di_codes,
     distinct,
     irregularities,
     layout_field,
@@ -99,7 +99,7 @@ _DATE_FIELDS = {column: f.name for column, f in _FIELD_OF.items() if f.kind is K
 _DI_FIELD = next(f.name for f in _FIELD_OF.values() if f.kind is Kind.DI)
 _SCHOOL_CODE_FIELD = _FIELD_OF["high_school_code"].name
 assert set(_FIELD_OF) == {*_TEXT_FIELDS, *_DATE_FIELDS, "di_code", "high_school_code"}
-_WORDS = ("ap_id", _DI_FIELD, _SCHOOL_CODE_FIELD, *_DATE_FIELDS.values())
+_WORDS = ("ap_id",)  # fields read as one int64 word
 _PAIR_FIELDS = (*_PREVIOUS_YEARS, *(name for pair in _AWARDS for name in pair))
 if any(  # pragma: no cover - layout guards, checked at import
     layout_field(name).start - 1 + 8 > LENGTH or layout_field(name).width > 8 for name in _WORDS
@@ -187,13 +187,10 @@ def _fast_part(raw: memoryview, lines: int, names: _Dictionary, statuses: _Dicti
         if name == "ap_id" and pc.any(pc.equal(pc.utf8_length(text), 0)).as_py():
             raise UnsafeBlockError  # blanks other than spaces: the typed reader decides
         part[name] = text.take(rows)
-    di_codes, indices = mapped(block.word(_DI_FIELD), lambda key: college_code_to_di(unkey(key, 6)))
-    part["di_code"] = di_codes.take(pa.array(indices[student]))
-    width = layout_field(_SCHOOL_CODE_FIELD).width
-    schools, indices = mapped(block.word(_SCHOOL_CODE_FIELD), lambda key: unkey(key, width))
-    part["high_school_code"] = schools.take(pa.array(indices[student]))
+    part["di_code"] = di_codes(block.bytes(_DI_FIELD)).take(rows)
+    part["high_school_code"] = as_text(block.bytes(_SCHOOL_CODE_FIELD)).take(rows)
     for name, field in _DATE_FIELDS.items():
-        days, blank = to_days(block.word(field))
+        days, blank = to_days(block.bytes(field))
         part[name] = pa.array(days[student], pa.date32(), mask=blank[student])
 
     exam_codes, indices = mapped(code, lambda key: unkey(key, 2))
