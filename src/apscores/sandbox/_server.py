@@ -305,25 +305,46 @@ def run(
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``apscores sandbox serve`` (shared with ``python -m apscores.sandbox``)."""
-    parser.add_argument("--port", type=int, default=8080, help="API port (default 8080; 0: any)")
     parser.add_argument(
-        "--storage-port", type=int, default=8081, help="download host port (default 8081; 0: any)"
+        "--port", type=int, default=8080, help="API port; 0: any free port (default: %(default)s)"
     )
-    parser.add_argument("--email", default=DEFAULT_EMAIL, help=f"account email ({DEFAULT_EMAIL})")
-    parser.add_argument("--password", default=DEFAULT_PASSWORD, help="account password")
+    parser.add_argument(
+        "--storage-port",
+        type=int,
+        default=8081,
+        help="download host port; 0: any free port (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--email", default=DEFAULT_EMAIL, help="the account's email (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--password",
+        default=DEFAULT_PASSWORD,
+        help="the account's password, sandbox only (default: %(default)s)",
+    )
     parser.add_argument(
         "--di",
         action="append",
         dest="di_codes",
         metavar="CODE",
-        help="a 4-digit DI code the account may use (repeatable; default 1234)",
+        help=f"a 4-digit DI code the account may use; repeatable (default: {DEFAULT_DI_CODE})",
     )
     parser.add_argument(
-        "--reports", type=int, default=25, help="synthetic score orders queued per DI code"
+        "--reports",
+        type=int,
+        default=25,
+        metavar="N",
+        help="synthetic score orders queued per DI code (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for the synthetic reports")
     parser.add_argument(
-        "--url-ttl", type=float, default=300.0, help="download URL lifetime in seconds"
+        "--seed", type=int, default=0, help="seed for the synthetic reports (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--url-ttl",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="download URL lifetime (default: %(default)s)",
     )
     parser.add_argument(
         "--file-size",
@@ -331,7 +352,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="BYTES",
         help="serve every file as about this many bytes of valid records, streamed "
-        "(e.g. 20M, 1G: to test big downloads)",
+        "(e.g. 20M, 1G: to test big downloads; default: the records' own size)",
     )
     parser.add_argument(
         "--strict",
