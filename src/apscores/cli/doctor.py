@@ -77,7 +77,7 @@ CANNOT_CHECK: tuple[str, ...] = (
 SERVICE_LABELS = {
     "production": "production: College Board's web service",
     "sandbox": "sandbox: the built-in fake, in this process, no network",
-    "custom": "not College Board's production service (APSCORES_BASE_URL?)",
+    "custom": "custom: not College Board's production service; apscores sandbox serve?",
 }
 
 
