@@ -112,7 +112,7 @@ def test_production_is_named_even_without_credentials(
 ) -> None:
     assert main(["doctor"]) == ExitCode.USAGE
     out = capsys.readouterr().out
-    assert out.startswith(f"[..] base URL: {DEFAULT_BASE_URL} (production: ")
+    assert out.startswith(f"[..] base URL: {DEFAULT_BASE_URL} (production)\n")
     assert main(["doctor", "--json"]) == ExitCode.USAGE
     document = json.loads(capsys.readouterr().out)
     assert document["base_url"] == DEFAULT_BASE_URL

@@ -73,11 +73,12 @@ CANNOT_CHECK: tuple[str, ...] = (
 )
 
 
-#: What the ``service`` field of ``doctor --json`` says about the base URL checked.
+#: The ``service`` field of ``doctor --json`` -> its words in the text output. ``custom`` is
+#: any base URL but College Board's production one (``apscores sandbox serve``, a proxy).
 SERVICE_LABELS = {
-    "production": "production: College Board's web service",
-    "sandbox": "sandbox: the built-in fake, in this process, no network",
-    "custom": "custom: not College Board's production service; apscores sandbox serve?",
+    "production": "production",
+    "sandbox": "built-in sandbox, no network",
+    "custom": "not production: APSCORES_BASE_URL",
 }
 
 
