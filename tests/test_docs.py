@@ -305,3 +305,68 @@ def test_docstring_examples(module_name: str, docs_env: Path) -> None:
         runner.run(test, out=out.write)
     assert runner.failures == 0, out.getvalue()
     assert runner.tries > 0
+
+
+# -- what published pages may show -----------------------------------------------------
+
+#: The widest line a fenced code block may hold (the code style's line length).
+MAX_CODE_WIDTH = 88
+#: The one page about the code's own layout, for contributors: it names private modules.
+CONTRIBUTOR_PAGES = {"architecture.md"}
+_PRIVATE = re.compile(
+    r"(?<![\w/])(?:[A-Za-z]\w*\.)+_[a-z]\w*"  # apscores.service._guesses, x._records.Records
+    r"|(?<![\w/.])_[a-z]\w*\.py\b"  # _guesses.py
+)
+_GUESS_LABEL = re.compile(r"\(G\d+\)|^\|\s*G\d+\s*\|", re.MULTILINE)
+
+
+def test_code_blocks_fit_the_line_length() -> None:
+    wide = [
+        f"{block.page}:{block.line + offset} is {len(line)} characters"
+        for page in pages()
+        for block in blocks(page)
+        for offset, line in enumerate(block.text.splitlines())
+        if len(line) > MAX_CODE_WIDTH
+    ]
+    assert wide == [], f"code lines wider than {MAX_CODE_WIDTH} characters: {wide}"
+
+
+def test_published_pages_name_no_private_module_or_guess_label() -> None:
+    found = []
+    texts = [(p.name, p.read_text(encoding="utf-8")) for p in pages()]
+    texts.append(("CHANGELOG.md", (DOCS.parent / "CHANGELOG.md").read_text(encoding="utf-8")))
+    for name, text in texts:
+        if name in CONTRIBUTOR_PAGES:
+            continue
+        found += [f"{name}: {m.group(0)}" for m in _PRIVATE.finditer(text)]
+        found += [f"{name}: {m.group(0).strip()}" for m in _GUESS_LABEL.finditer(text)]
+    assert found == []
+
+
+def test_the_checker_finds_private_names_and_labels() -> None:
+    text = "see `apscores.service._guesses` (G8), _atomic.py and GET /_sandbox/state\n| G3 | x |"
+    assert [m.group(0) for m in _PRIVATE.finditer(text)] == [
+        "apscores.service._guesses",
+        "_atomic.py",
+    ]
+    assert [m.group(0).strip() for m in _GUESS_LABEL.finditer(text)] == ["(G8)", "| G3 |"]
+
+
+def test_command_line_page_lists_every_exit_code_as_the_help_does() -> None:
+    from apscores.cli import EPILOG
+    from apscores.cli.exitcodes import ExitCode
+
+    text = (DOCS / "command-line.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| ([A-Z_]+) \|", text, flags=re.MULTILINE)
+    assert rows == [(str(int(code)), code.name) for code in ExitCode]
+    in_help = [int(n) for n in re.findall(r"(?:^|[\s,])(\d+) [a-z]", EPILOG.split("\n\n")[0])]
+    assert in_help == [int(code) for code in ExitCode]
+
+
+def test_the_hook_variables_are_documented_where_the_hook_is() -> None:
+    from apscores.jobs import HOOK_VARIABLES
+
+    for page in ("security.md", "command-line.md"):
+        text = (DOCS / page).read_text(encoding="utf-8")
+        listed = re.findall(r"^\| `(APSCORES_\w+)` \|", text, flags=re.MULTILINE)
+        assert listed == list(HOOK_VARIABLES), page

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,53 @@ def test_parser_has_every_command() -> None:
     parser = build_parser()
     for command in ("fetch", "doctor", "read", "convert", "sandbox", "merge", "credit"):
         assert command in parser.format_help()
+
+
+def _subcommands(
+    parser: argparse.ArgumentParser, prefix: str = ""
+) -> Iterator[tuple[str, argparse.ArgumentParser, str | None]]:
+    """``(name, parser, one-line help)`` for every subcommand, nested ones included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield f"{prefix}{name}", sub, helps.get(name)
+                yield from _subcommands(sub, f"{prefix}{name} ")
+
+
+def test_every_subcommand_describes_itself() -> None:
+    found = {name: (sub, line) for name, sub, line in _subcommands(build_parser())}
+    assert set(found) >= {
+        "fetch", "doctor", "read", "check", "convert", "sandbox", "sandbox serve",
+        "merge", "credit", "export",
+    }  # fmt: skip
+    for name, (sub, line) in found.items():
+        assert line, f"`apscores {name}` has no line in its parent's --help"
+        assert len(sub.description or "") > 40, f"`apscores {name}` --help has no description"
+
+
+def test_file_commands_say_they_take_several_files() -> None:
+    found = {name: sub for name, sub, _ in _subcommands(build_parser())}
+    for name in ("read", "check", "convert", "merge", "credit", "export"):
+        text = found[name].format_help()
+        assert "FILE [FILE ...]" in text, name
+        assert "(one or more)" in text, name
+
+
+def test_sandbox_serve_help_shows_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "serve", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for default in (
+        "(default: 8080)",
+        "(default: 8081)",
+        f"(default: {DEFAULT_EMAIL})",
+        f"(default: {DEFAULT_PASSWORD})",
+        "(default: 1234)",
+        "(default: 25)",
+        "(default: 0)",
+        "(default: 300.0)",
+    ):
+        assert default in text
 
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

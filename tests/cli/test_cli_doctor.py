@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 from typing import Any
 
 import httpx
 import pytest
 
 import apscores.service
+from apscores.cli import credentials as creds
 from apscores.cli import main
-from apscores.cli.doctor import CANNOT_CHECK, DOWNLOADS_PER_ACCOUNT, PREREQUISITES
+from apscores.cli.doctor import (
+    CANNOT_CHECK,
+    DOWNLOADS_PER_ACCOUNT,
+    PREREQUISITES,
+    SERVICE_LABELS,
+)
 from apscores.cli.exitcodes import ExitCode
-from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, transport
+from apscores.sandbox import (
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
+    SANDBOX_BASE_URL,
+    SandboxService,
+    ServeConfig,
+    serve,
+    transport,
+)
+from apscores.service import DEFAULT_BASE_URL
 
 REAL_CLIENT = apscores.service.AsyncClient
+
+
+class NoKeyring:
+    def get_credential(self, service: str, user: str | None) -> None:
+        return None
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("APSCORES_EMAIL", "APSCORES_PASSWORD", "APSCORES_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(creds, "_keyring", lambda: NoKeyring())
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
 
 @pytest.fixture
@@ -64,3 +95,111 @@ def test_an_unreachable_service_still_lists_them(
     out = capsys.readouterr().out
     assert "[!!] login failed" in out
     assert out.count("[?]") == len(CANNOT_CHECK)
+
+
+# -- which service it checked, and --json ---------------------------------------------
+
+
+def test_the_text_names_the_base_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--sandbox"]) == ExitCode.OK
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"[..] base URL: {SANDBOX_BASE_URL} ({SERVICE_LABELS['sandbox']})"
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_production_is_named_even_without_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["doctor"]) == ExitCode.USAGE
+    out = capsys.readouterr().out
+    assert out.startswith(f"[..] base URL: {DEFAULT_BASE_URL} (production)\n")
+    assert main(["doctor", "--json"]) == ExitCode.USAGE
+    document = json.loads(capsys.readouterr().out)
+    assert document["base_url"] == DEFAULT_BASE_URL
+    assert document["service"] == "production"
+    assert document["exit_code"] == 2
+    assert document["status"] == "usage"
+    assert document["credentials"]["found"] is False
+    assert "APSCORES_EMAIL/APSCORES_PASSWORD are not set" in document["credentials"]["notes"]
+    assert document["login"] == {"status": "not_tried", "message": ""}
+
+
+def test_json_of_a_good_sandbox_login(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--sandbox", "--json"]) == ExitCode.OK
+    document = json.loads(capsys.readouterr().out)
+    assert document == {
+        "exit_code": 0,
+        "status": "ok",
+        "base_url": SANDBOX_BASE_URL,
+        "service": "sandbox",
+        "credentials": {
+            "found": True,
+            "email": DEFAULT_EMAIL,
+            "source": "sandbox",
+            "notes": [],
+        },
+        "login": {"status": "ok", "message": ""},
+        "checklist": [],
+        "cannot_check": list(CANNOT_CHECK),
+    }
+
+
+def test_json_of_a_refused_login(
+    service: SandboxService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APSCORES_PASSWORD", "wrong")
+    assert main(["doctor", "--json"]) == ExitCode.AUTH
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "auth"
+    assert document["base_url"] == service.api_base_url
+    assert document["service"] == "custom"
+    assert document["credentials"]["source"] == "env"
+    assert document["login"]["status"] == "refused"
+    assert document["login"]["message"]
+    assert document["checklist"] == list(PREREQUISITES)
+    assert document["cannot_check"] == [DOWNLOADS_PER_ACCOUNT]
+    assert "wrong" not in json.dumps(document)
+
+
+def test_json_of_an_unreachable_service(
+    service: SandboxService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service.faults.refuse("login", times=None)
+    assert main(["doctor", "--json"]) == ExitCode.PARTIAL
+    document = json.loads(capsys.readouterr().out)
+    assert document["exit_code"] == 5
+    assert document["login"]["status"] == "failed"
+    assert document["login"]["message"].startswith("webServiceAuth: cannot connect to ")
+    assert document["cannot_check"] == list(CANNOT_CHECK)
+
+
+def test_a_served_sandbox_through_apscores_base_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(ServeConfig(port=0, storage_port=0)) as running:
+        monkeypatch.setenv("APSCORES_BASE_URL", running.base_url)
+        monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
+        monkeypatch.setenv("APSCORES_PASSWORD", DEFAULT_PASSWORD)
+        assert main(["doctor"]) == ExitCode.OK
+        out = capsys.readouterr().out
+        assert f"[..] base URL: {running.base_url} ({SERVICE_LABELS['custom']})\n" in out
+        assert "[ok] login works" in out
+        assert main(["doctor", "--json"]) == ExitCode.OK
+        document = json.loads(capsys.readouterr().out)
+    assert document["base_url"] == running.base_url
+    assert document["service"] == "custom"
+    assert document["login"]["status"] == "ok"
+
+
+def test_a_bad_base_url_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APSCORES_BASE_URL", "ftp://example.org/x")
+    assert main(["doctor"]) == ExitCode.USAGE
+    assert capsys.readouterr().out == (
+        "[!!] base URL: base_url must be an http(s) URL, got 'ftp://example.org/x'\n"
+    )
+    assert main(["doctor", "--json"]) == ExitCode.USAGE
+    document = json.loads(capsys.readouterr().out)
+    assert document["base_url"] == "ftp://example.org/x"
+    assert "http(s) URL" in document["login"]["message"]

@@ -231,15 +231,41 @@ def test_serve_with_a_given_service_and_logging(capsys: pytest.CaptureFixture[st
     assert "Signature" not in logged  # the query string never reaches the log
 
 
-def test_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A loopback port another program listens on."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        port = busy.getsockname()[1]
-        with pytest.raises(OSError, match="in use"):
-            SandboxServer(SandboxService(), port=0, storage_port=port)
-        assert server_module.run(ServeConfig(port=port, storage_port=0)) == 1
-    assert "cannot listen" in capsys.readouterr().err
+        yield busy.getsockname()[1]
+
+
+def test_port_in_use(busy_port: int, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(OSError, match="in use") as info:
+        SandboxServer(SandboxService(), port=0, storage_port=busy_port)
+    assert isinstance(info.value, server_module.ListenError)
+    assert (info.value.port, info.value.option) == (busy_port, "--storage-port")
+    assert server_module.run(ServeConfig(port=busy_port, storage_port=0)) == 2
+    assert capsys.readouterr().err == (
+        f"apscores sandbox serve: port {busy_port} on 127.0.0.1 is already in use (--port); "
+        "stop what uses it, or give another --port (0: any free port)\n"
+    )
+
+
+@pytest.mark.parametrize("option", ["--port", "--storage-port"])
+def test_cli_busy_port_is_one_line_and_exit_2(
+    option: str, busy_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from apscores.cli import main
+
+    other = "--storage-port" if option == "--port" else "--port"
+    assert main(["sandbox", "serve", option, str(busy_port), other, "0"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert f"port {busy_port} on 127.0.0.1 is already in use ({option})" in lines[0]
+    assert "Traceback" not in captured.err
 
 
 def test_run_prints_the_banner_and_stops_on_sigterm() -> None:

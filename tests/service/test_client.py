@@ -472,6 +472,26 @@ def test_connect_error_retried_then_translated(api: Api, service: Service) -> No
     assert service.login.call_count == 1 + 4
 
 
+def test_connection_refused_names_the_host_once(
+    api: Api, service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    service.login.mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
+    with (
+        caplog.at_level(logging.INFO, logger="apscores"),
+        pytest.raises(APIConnectionError) as info,
+    ):
+        api.login()
+    assert (
+        str(info.value) == "webServiceAuth: cannot connect to api.example.test (connection refused)"
+    )
+    assert info.value.message == "cannot connect to api.example.test (connection refused)"
+    retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(retries) == 3  # the default max_retries
+    for line in retries:
+        assert line.count("webServiceAuth") == 1
+        assert line.startswith("webServiceAuth: cannot connect to api.example.test")
+
+
 def test_timeout_translated(api: Api, service: Service) -> None:
     service.login.mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(APITimeoutError) as info:

@@ -247,12 +247,22 @@ def test_translate_error() -> None:
     assert type(retry.translate_error(httpx.ConnectTimeout("x"), "e")) is APITimeoutError
     error = retry.translate_error(httpx.ConnectError("x"), "e")
     assert type(error) is APIConnectionError
-    assert str(error) == "e: could not reach the host (ConnectError)"
+    assert str(error) == "e: cannot connect to the host (ConnectError)"
     request = httpx.Request("POST", "https://aposrd-api-gw.collegeboard.org/x")
-    named = retry.translate_error(httpx.ConnectError("x", request=request), "webServiceAuth")
+    named = retry.translate_error(
+        httpx.ConnectError("[Errno 111] Connection refused", request=request), "webServiceAuth"
+    )
     assert (
         str(named)
-        == "webServiceAuth: could not reach aposrd-api-gw.collegeboard.org (ConnectError)"
+        == "webServiceAuth: cannot connect to aposrd-api-gw.collegeboard.org (connection refused)"
+    )
+    dns = retry.translate_error(
+        httpx.ConnectError("[Errno -2] Name or service not known", request=request), "e"
+    )
+    assert dns.message == "cannot connect to aposrd-api-gw.collegeboard.org (host name not found)"
+    broken = retry.translate_error(httpx.ReadError("reset by peer", request=request), "e")
+    assert broken.message == (
+        "the connection to aposrd-api-gw.collegeboard.org failed (connection reset)"
     )
     assert isinstance(named, APIError)
     failure = retry.classify_exception(httpx.DecodingError("x"), "e")

@@ -74,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
             "doctor",
             parents=[common],
             help="check credentials and login, and explain what is wrong",
+            description=(
+                "Say which base URL is checked (College Board's production service, the "
+                "built-in sandbox with --sandbox, or APSCORES_BASE_URL), whether credentials "
+                "are found and where, and whether a login works. A refused login prints "
+                "College Board's checklist for web-service accounts; then come the things "
+                "no answer of the service can show. Exit 0 when all is well, 2 without "
+                "credentials, 4 when the login is refused, 5 when the service cannot be "
+                "reached."
+            ),
         )
     )
     files.add_read_arguments(

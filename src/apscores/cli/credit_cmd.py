@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="score files (TXT or CSV)"
+        "files", nargs="+", type=Path, metavar="FILE", help="score files, TXT or CSV (one or more)"
     )
     parser.add_argument(
         "--policy", required=True, type=Path, metavar="RULES", help="policy (CSV or TOML)"

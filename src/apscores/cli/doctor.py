@@ -1,24 +1,41 @@
 """``apscores doctor``: check a setup and say what is wrong in plain words.
 
-It checks that credentials are found (and where), then that a login works. When the login
+It says which base URL it checks (production, the built-in sandbox with ``--sandbox``, or
+another from ``APSCORES_BASE_URL``, such as ``apscores sandbox serve``), checks that
+credentials are found (and where), then that a login works. When the login
 is refused it prints College Board's prerequisites for a web-service account, because the
 service does not say which one failed (``web-service.md`` §10). Then it lists what no
 answer of the service can show (:data:`CANNOT_CHECK`): MFA off, the terms of use accepted,
 and that downloads are tracked per account, so the job's account must be its alone.
+``--json`` prints the same findings as one document (:meth:`DoctorReport.as_json`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
+
+import attrs
 
 from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, AuthenticationError
+from apscores.errors import APScoresError, AuthenticationError, ConfigurationError
+from apscores.service._settings import DEFAULT_BASE_URL, ENV_BASE_URL, resolve_base_url
 
-__all__ = ["CANNOT_CHECK", "DOWNLOADS_PER_ACCOUNT", "PREREQUISITES", "add_arguments", "run_doctor"]
+__all__ = [
+    "CANNOT_CHECK",
+    "DOWNLOADS_PER_ACCOUNT",
+    "PREREQUISITES",
+    "SERVICE_LABELS",
+    "DoctorReport",
+    "add_arguments",
+    "diagnose",
+    "run_doctor",
+]
 
 #: What College Board requires of the account behind the web service, as questions.
 PREREQUISITES: tuple[str, ...] = (
@@ -56,65 +73,159 @@ CANNOT_CHECK: tuple[str, ...] = (
 )
 
 
-def _cannot_check(out: TextIO, items: tuple[str, ...] = CANNOT_CHECK) -> None:
-    out.write("Cannot check from here; please confirm:\n")
-    for item in items:
-        out.write(f"  [?] {item}\n")
+#: The ``service`` field of ``doctor --json`` -> its words in the text output. ``custom`` is
+#: any base URL but College Board's production one (``apscores sandbox serve``, a proxy).
+SERVICE_LABELS = {
+    "production": "production",
+    "sandbox": "built-in sandbox, no network",
+    "custom": "not production: APSCORES_BASE_URL",
+}
 
 
-def _checklist(out: TextIO) -> None:
-    out.write("College Board requires all of these for the web service; please check:\n")
-    for item in PREREQUISITES:
-        out.write(f"  [ ] {item}\n")
+@attrs.define
+class DoctorReport:
+    """What ``doctor`` found, printed as text or as JSON (``--json``)."""
 
-
-async def _login(credentials: Credentials | None) -> None:
-    """Log in once (the sandbox when there are no credentials to use)."""
-    if credentials is None:
-        from apscores.sandbox import SandboxService, sandbox_async_client
-
-        async with sandbox_async_client(SandboxService.default(strict=True)) as client:
-            await client.session.login()
-        return
-    from apscores.service import AsyncClient
-
-    async with AsyncClient(email=credentials.email, password=credentials.password) as client:
-        await client.session.login()
-
-
-def run_doctor(args: argparse.Namespace) -> int:
-    """Check credentials and login; 0 when all is well, else the matching exit code."""
-    out = sys.stdout
+    base_url: str
+    service: str  # a key of SERVICE_LABELS
     credentials: Credentials | None = None
-    if args.sandbox:
-        out.write("[ok] credentials: the sandbox's built-in account\n")
-    else:
-        credentials, notes = find_credentials()
-        if credentials is None:
+    notes: list[str] = attrs.Factory(list)
+    login: str = "not_tried"  # ok, refused, failed or not_tried
+    message: str = ""
+    checklist: tuple[str, ...] = ()
+    cannot_check: tuple[str, ...] = ()
+    exit_code: ExitCode = ExitCode.OK
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``doctor --json`` document (its shape is in ``docs/command-line.md``)."""
+        found = self.credentials
+        return {
+            "exit_code": int(self.exit_code),
+            "status": self.exit_code.name.lower(),
+            "base_url": self.base_url,
+            "service": self.service,
+            "credentials": {
+                "found": found is not None,
+                "email": found.email if found else None,
+                "source": found.source if found else None,
+                "notes": self.notes,
+            },
+            "login": {"status": self.login, "message": self.message},
+            "checklist": list(self.checklist),
+            "cannot_check": list(self.cannot_check),
+        }
+
+    def render(self, out: TextIO) -> None:
+        """The report as text: ``[ok]``, ``[!!]`` and ``[?]`` lines."""
+        if self.exit_code is ExitCode.USAGE and self.login == "not_tried" and self.message:
+            out.write(f"[!!] base URL: {self.message}\n")
+            return
+        out.write(f"[..] base URL: {self.base_url} ({SERVICE_LABELS[self.service]})\n")
+        if self.service == "sandbox":
+            out.write("[ok] credentials: the sandbox's built-in account\n")
+        elif self.credentials is None:
             out.write("[!!] credentials: none found\n")
-            for note in notes:
+            for note in self.notes:
                 out.write(f"     - {note}\n")
             out.write(
                 "     Set APSCORES_EMAIL and APSCORES_PASSWORD, or run "
                 "`keyring set apscores you@college.edu` (pip install 'apscores[keyring]').\n"
             )
-            return ExitCode.USAGE
-        out.write(f"[ok] credentials: {credentials.email} (from {credentials.source})\n")
+        else:
+            found = self.credentials
+            out.write(f"[ok] credentials: {found.email} (from {found.source})\n")
+        if self.login == "ok":
+            out.write("[ok] login works\n")
+        elif self.login == "refused":
+            out.write(f"[!!] login refused: {self.message}\n")
+        elif self.login == "failed":
+            out.write(f"[!!] login failed: {self.message}\n")
+            host = self.base_url.split("/")[2]
+            out.write(f"     Is the network up, and can this machine reach {host}?\n")
+        if self.checklist:
+            out.write("College Board requires all of these for the web service; please check:\n")
+            for item in self.checklist:
+                out.write(f"  [ ] {item}\n")
+        if self.cannot_check:
+            out.write("Cannot check from here; please confirm:\n")
+            for item in self.cannot_check:
+                out.write(f"  [?] {item}\n")
+
+
+async def _login(report: DoctorReport) -> None:
+    """Log in once, to the in-process sandbox or with the credentials found.
+
+    ``report.base_url`` becomes the URL the client really uses before it calls.
+    """
+    credentials = report.credentials
+    assert credentials is not None
+    if report.service == "sandbox":
+        from apscores.sandbox import SandboxService, sandbox_async_client
+
+        async with sandbox_async_client(SandboxService.default(strict=True)) as sandbox:
+            report.base_url = sandbox.base_url
+            await sandbox.session.login()
+        return
+    from apscores.service import AsyncClient
+
+    async with AsyncClient(email=credentials.email, password=credentials.password) as client:
+        report.base_url = client.base_url
+        report.service = _label(client.base_url, sandbox=False)
+        await client.session.login()
+
+
+def _label(base_url: str, sandbox: bool) -> str:
+    if sandbox:
+        return "sandbox"
+    return "production" if base_url == DEFAULT_BASE_URL else "custom"
+
+
+def diagnose(sandbox: bool) -> DoctorReport:
+    """Check the base URL, the credentials and a login; never raises for what it checks."""
+    if sandbox:
+        from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SANDBOX_BASE_URL
+
+        sandbox_account = Credentials(DEFAULT_EMAIL, DEFAULT_PASSWORD, "sandbox")
+        report = DoctorReport(SANDBOX_BASE_URL, "sandbox", credentials=sandbox_account)
+    else:
+        try:
+            base_url = resolve_base_url(None)
+        except ConfigurationError as error:  # APSCORES_BASE_URL is not an http(s) URL
+            wrong = os.environ.get(ENV_BASE_URL, "")
+            return DoctorReport(wrong, "custom", message=str(error), exit_code=ExitCode.USAGE)
+        report = DoctorReport(base_url, _label(base_url, sandbox=False))
+        report.credentials, report.notes = find_credentials()
+        if report.credentials is None:
+            report.exit_code = ExitCode.USAGE
+            return report
     try:
-        asyncio.run(_login(credentials))
+        asyncio.run(_login(report))
     except AuthenticationError as error:
-        out.write(f"[!!] login refused: {error.message}\n")
-        _checklist(out)  # MFA and the terms of use are on it already
-        _cannot_check(out, (DOWNLOADS_PER_ACCOUNT,))
-        return ExitCode.AUTH
+        report.login, report.message = "refused", error.message
+        report.checklist = PREREQUISITES  # MFA and the terms of use are on it already
+        report.cannot_check = (DOWNLOADS_PER_ACCOUNT,)
+        report.exit_code = ExitCode.AUTH
     except APScoresError as error:
-        out.write(f"[!!] login failed: {error}\n")
-        out.write("     Is the network up, and can this machine reach the service?\n")
-        _cannot_check(out)
-        return ExitCode.PARTIAL
-    out.write("[ok] login works\n")
-    _cannot_check(out)
-    return ExitCode.OK
+        report.login, report.message = "failed", _one_line(error)
+        report.cannot_check = CANNOT_CHECK
+        report.exit_code = ExitCode.PARTIAL
+    else:
+        report.login, report.cannot_check = "ok", CANNOT_CHECK
+    return report
+
+
+def _one_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Check credentials and login; 0 when all is well, else the matching exit code."""
+    report = diagnose(args.sandbox)
+    if args.json:
+        sys.stdout.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        report.render(sys.stdout)
+    return report.exit_code
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

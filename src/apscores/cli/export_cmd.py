@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "from that earlier merged file. An exam with no SIS code is an error."
         ),
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="score files")
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="score files, TXT or CSV (one or more)"
+    )
     parser.add_argument("--map", required=True, type=Path, metavar="TOML", help="the SIS map")
     parser.add_argument(
         "--since",

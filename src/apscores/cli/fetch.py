@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from apscores.cli._output import LOGGER
 from apscores.cli.credentials import find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
-from apscores.errors import AuthenticationError, ConfigurationError
+from apscores.errors import APIError, AuthenticationError, ConfigurationError
 from apscores.jobs import (
     DiResult,
     FetchEvents,
@@ -83,6 +83,10 @@ async def _fetch_all(
         except AuthenticationError as error:
             refused = (DiResult(code, Outcome.AUTH, message=str(error)) for code in di_codes)
             return FetchSummary(tuple(refused))
+        except APIError as error:  # no answer (network, DNS, a 5xx): every code failed
+            LOGGER.error("cannot log in: %s", error)
+            failed = (DiResult(code, Outcome.FAILED, message=str(error)) for code in di_codes)
+            return FetchSummary(tuple(failed))
         with Ledger(args.ledger or default_ledger_path(dest)) as ledger:
             return await fetch(
                 client,

@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "different content are reported as conflicts."
         ),
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="score files")
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="score files, TXT or CSV (one or more)"
+    )
     parser.add_argument(
         "-o", "--output", required=True, type=Path, metavar="CSV", help="current view (CSV)"
     )

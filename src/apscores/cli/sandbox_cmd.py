@@ -47,5 +47,5 @@ def run_serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"apscores sandbox serve: {error}", file=sys.stderr)
         return int(ExitCode.USAGE)
-    status = run(config)
+    status = run(config)  # a busy port is one line on stderr and exit 2
     return int(ExitCode.OK) if status == 0 else int(ExitCode.USAGE)

@@ -3,8 +3,8 @@
 - ``fetch``: :func:`fetch`, many DI codes at once, crash-safe, as a Python API;
 - ``ledger``: the SQLite download ledger (generated -> saved -> recorded);
 - ``lock``: per-DI-code locks that cover the ledger and the destination;
-- ``_observer``, ``_hook``, ``_results``: the ledger observer, the ``on_new`` command, and
-  what a run reports.
+- what a run reports (:class:`FetchSummary`, :class:`DiResult`), the ``on_new`` command's
+  environment (:data:`HOOK_VARIABLES`) and the ledger observer, from private modules.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ The API port also answers the control endpoints under ``/_sandbox/`` (state and 
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import socket
 import sys
@@ -20,39 +21,36 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-import attrs
-
 from apscores.sandbox._control import handle_control, is_control
-from apscores.sandbox._fault_spec import FaultSpec, load_fault_specs
-from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
+from apscores.sandbox._serve_options import (
+    ServeConfig,
+    add_serve_arguments,
+    config_from_args,
+    parse_size,
+)
 from apscores.sandbox._service import SandboxService
 from apscores.sandbox._wire import Failure, SandboxRequest, SandboxResponse, iter_body
 
-__all__ = ["LOOPBACK", "SandboxServer", "ServeConfig", "add_serve_arguments", "run", "serve"]
+__all__ = [
+    "LOOPBACK",
+    "PORT_UNAVAILABLE",
+    "ListenError",
+    "SandboxServer",
+    "ServeConfig",
+    "add_serve_arguments",
+    "config_from_args",
+    "parse_size",
+    "run",
+    "serve",
+]
 
 LOOPBACK = "127.0.0.1"
+#: ``run``'s exit status when a port cannot be listened on: 2, as for a bad option.
+PORT_UNAVAILABLE = 2
 API_PREFIX = "/aposrd-api-prod"
-
-
-@attrs.frozen
-class ServeConfig:
-    """What ``apscores sandbox serve`` sets up; port 0 picks a free port."""
-
-    port: int = 8080
-    storage_port: int = 8081
-    email: str = DEFAULT_EMAIL
-    password: str = attrs.field(default=DEFAULT_PASSWORD, repr=False)
-    di_codes: tuple[str, ...] = (DEFAULT_DI_CODE,)
-    reports: int = 25
-    seed: int = 0
-    url_ttl: float = 300.0
-    file_size: int | None = None  # serve every file as ~this many bytes (bulk_renderer)
-    strict: bool = False  # refuse what the default only records (SandboxService(strict=True))
-    faults: tuple[FaultSpec, ...] = ()  # armed when the server starts
 
 
 def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
@@ -143,6 +141,33 @@ def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class ListenError(OSError):
+    """A port the sandbox cannot listen on, usually because another program holds it.
+
+    ``str()`` is one line naming the port and the option that chose it.
+    """
+
+    def __init__(self, error: OSError, port: int, option: str) -> None:
+        super().__init__(error.errno, error.strerror or str(error))
+        self.port = port
+        self.option = option
+
+    def __str__(self) -> str:
+        if self.errno == errno.EADDRINUSE:
+            return (
+                f"port {self.port} on {LOOPBACK} is already in use ({self.option}); stop "
+                f"what uses it, or give another {self.option} (0: any free port)"
+            )
+        return f"cannot listen on {LOOPBACK}:{self.port} ({self.option}): {self.strerror}"
+
+
+def _listen(port: int, option: str, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    try:
+        return ThreadingHTTPServer((LOOPBACK, port), handler)
+    except OSError as error:
+        raise ListenError(error, port, option) from None
+
+
 class SandboxServer:
     """A running sandbox: ``base_url``, ``storage_url``, ``service``; stop with ``shutdown()``."""
 
@@ -151,9 +176,9 @@ class SandboxServer:
     ) -> None:
         self.service = service
         self.quiet = quiet
-        self._api = ThreadingHTTPServer((LOOPBACK, port), _handler(self, "api"))
+        self._api = _listen(port, "--port", _handler(self, "api"))
         try:
-            self._storage = ThreadingHTTPServer((LOOPBACK, storage_port), _handler(self, "storage"))
+            self._storage = _listen(storage_port, "--storage-port", _handler(self, "storage"))
         except OSError:
             self._api.server_close()
             raise
@@ -278,9 +303,9 @@ def run(
     out = out or sys.stdout
     try:
         server = serve(config, quiet=False)
-    except OSError as error:
-        print(f"apscores sandbox: cannot listen on {LOOPBACK}: {error}", file=sys.stderr)
-        return 1
+    except ListenError as error:  # a busy port: one line, like a usage error (exit 2)
+        print(f"apscores sandbox serve: {error}", file=sys.stderr)
+        return PORT_UNAVAILABLE
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -301,98 +326,6 @@ def run(
     out.write("apscores sandbox stopped\n")
     out.flush()
     return 0
-
-
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``apscores sandbox serve`` (shared with ``python -m apscores.sandbox``)."""
-    parser.add_argument("--port", type=int, default=8080, help="API port (default 8080; 0: any)")
-    parser.add_argument(
-        "--storage-port", type=int, default=8081, help="download host port (default 8081; 0: any)"
-    )
-    parser.add_argument("--email", default=DEFAULT_EMAIL, help=f"account email ({DEFAULT_EMAIL})")
-    parser.add_argument("--password", default=DEFAULT_PASSWORD, help="account password")
-    parser.add_argument(
-        "--di",
-        action="append",
-        dest="di_codes",
-        metavar="CODE",
-        help="a 4-digit DI code the account may use (repeatable; default 1234)",
-    )
-    parser.add_argument(
-        "--reports", type=int, default=25, help="synthetic score orders queued per DI code"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed for the synthetic reports")
-    parser.add_argument(
-        "--url-ttl", type=float, default=300.0, help="download URL lifetime in seconds"
-    )
-    parser.add_argument(
-        "--file-size",
-        type=parse_size,
-        default=None,
-        metavar="BYTES",
-        help="serve every file as about this many bytes of valid records, streamed "
-        "(e.g. 20M, 1G: to test big downloads)",
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="refuse what a careful client should not send (a token on the download host, "
-        "JSON calls without Accept/Content-Type application/json) instead of recording it",
-    )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        dest="fault_texts",
-        metavar="KIND[=VALUE]",
-        help="arm a fault, e.g. fail=generate,status=504,times=2 or expire_url or "
-        "expire_token_after=1 (repeatable; see the sandbox docs)",
-    )
-    parser.add_argument(
-        "--faults",
-        type=Path,
-        dest="faults_file",
-        metavar="FILE.json",
-        help="arm the faults in a JSON file (one spec or a list of them)",
-    )
-
-
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
-
-
-def parse_size(text: str) -> int:
-    """``"1G"`` -> 1073741824; plain digits are bytes; K, M and G are powers of 1024."""
-    cleaned = text.strip().upper().removesuffix("B").replace("_", "")
-    unit = cleaned[-1:] if cleaned[-1:] in ("K", "M", "G") else ""
-    number = cleaned[: len(cleaned) - len(unit)]
-    if not number.isdigit() or int(number) < 1:
-        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (try 20M or 1G)")
-    return int(number) * _UNITS[unit]
-
-
-def config_from_args(args: argparse.Namespace) -> ServeConfig:
-    """Turn parsed ``serve`` options into a :class:`ServeConfig` (validating DI codes)."""
-    codes = tuple(args.di_codes or (DEFAULT_DI_CODE,))
-    for code in codes:
-        if not (len(code) == 4 and code.isdigit()):
-            raise ValueError(f"a DI code is 4 digits, got {code!r}")
-    if args.reports < 0:
-        raise ValueError("--reports must be >= 0")
-    faults = [FaultSpec.parse(text) for text in getattr(args, "fault_texts", None) or ()]
-    if getattr(args, "faults_file", None) is not None:
-        faults += load_fault_specs(args.faults_file)
-    return ServeConfig(
-        port=args.port,
-        storage_port=args.storage_port,
-        email=args.email,
-        password=args.password,
-        di_codes=codes,
-        reports=args.reports,
-        seed=args.seed,
-        url_ttl=args.url_ttl,
-        file_size=getattr(args, "file_size", None),
-        strict=getattr(args, "strict", False),
-        faults=tuple(faults),
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

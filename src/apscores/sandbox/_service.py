@@ -89,8 +89,8 @@ class SandboxService(Records):
     Thread-safe (the loopback server calls it from several threads). ``clock`` returns Unix
     time and drives token lifetime, URL expiry, file names and the reporting year.
     ``strict=True`` refuses what the default only records (see the tolerance rule above).
-    Setting up and inspecting (``add_account``, ``pending``, ``state()``...) come from
-    :class:`~apscores.sandbox._records.Records`.
+    Setting up and inspecting (``add_account``, ``pending``, ``state()``...) are methods it
+    inherits from its base class, which holds the records of the fake.
     """
 
     @classmethod

@@ -21,7 +21,7 @@ from datetime import timezone
 import attrs
 import httpx
 
-from apscores.errors import APIConnectionError, APITimeoutError
+from apscores.errors import APIConnectionError, APIError, APITimeoutError
 from apscores.service import _guesses as guess
 from apscores.service._settings import Settings
 from apscores.service._wire import GENERATE, response_status_error
@@ -65,18 +65,51 @@ class Failure:
     cause: BaseException | None = None
 
 
+#: Words in an ``httpx`` (or socket) error that say why no answer came, as plain text.
+_REASONS: tuple[tuple[str, str], ...] = (
+    ("refused", "connection refused"),
+    ("name or service not known", "host name not found"),
+    ("nodename nor servname", "host name not found"),
+    ("getaddrinfo failed", "host name not found"),
+    ("temporary failure in name resolution", "host name not found"),
+    ("no address associated", "host name not found"),
+    ("network is unreachable", "network unreachable"),
+    ("no route to host", "no route to host"),
+    ("certificate verify failed", "TLS certificate not trusted"),
+    ("certificate", "TLS certificate problem"),
+    ("reset by peer", "connection reset"),
+    ("broken pipe", "connection broken"),
+    ("server disconnected", "the server closed the connection"),
+)
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    """Why no answer came, in a few plain words (the exception's class if nothing fits)."""
+    text = str(exc).lower()
+    for needle, reason in _REASONS:
+        if needle in text:
+            return reason
+    return type(exc).__name__
+
+
 def translate_error(exc: httpx.HTTPError, endpoint: str) -> APIConnectionError:
-    """The one place an ``httpx`` exception becomes ours (callers ``raise ... from exc``)."""
-    kind = type(exc).__name__
+    """The one place an ``httpx`` exception becomes ours (callers ``raise ... from exc``).
+
+    The message names the host and the reason once: ``cannot connect to
+    api.example.org (connection refused)``; the endpoint is the error's prefix.
+    """
     host = ""
     with contextlib.suppress(RuntimeError):  # an exception raised without its request
         host = exc.request.url.host
-    where = f" {host}" if host else ""
+    host = host or "the host"
+    reason = _reason(exc)
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(
-            f"no answer in time from{where or ' the host'} ({kind})", endpoint=endpoint
+            f"no answer in time from {host} ({type(exc).__name__})", endpoint=endpoint
         )
-    return APIConnectionError(f"could not reach{where or ' the host'} ({kind})", endpoint=endpoint)
+    if isinstance(exc, httpx.ConnectError):
+        return APIConnectionError(f"cannot connect to {host} ({reason})", endpoint=endpoint)
+    return APIConnectionError(f"the connection to {host} failed ({reason})", endpoint=endpoint)
 
 
 def classify_exception(exc: httpx.HTTPError, endpoint: str) -> Failure:
@@ -154,7 +187,9 @@ def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
     delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
     if delay is None:
         raise failure.error from failure.cause
-    logger.info("%s: %s; retrying in %.2f s", endpoint, failure.error, delay)
+    error = failure.error  # an APIError's text starts with its endpoint already
+    what = str(error) if isinstance(error, APIError) else f"{endpoint}: {error}"
+    logger.info("%s; retrying in %.2f s", what, delay)
     if WAITS.instant:
         WAITS.taken.append(delay)
         return 0.0

@@ -28,6 +28,7 @@ __all__ = [
     "check_di_code",
     "check_format",
     "check_kind",
+    "resolve_base_url",
     "resolve_settings",
 ]
 
@@ -77,6 +78,16 @@ class Settings:
     retry_max_delay: float
 
 
+def resolve_base_url(base_url: str | None, *, environ: Mapping[str, str] | None = None) -> str:
+    """``base_url``, else ``APSCORES_BASE_URL``, else production; checked, no trailing ``/``."""
+    env = os.environ if environ is None else environ
+    url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
+    return url
+
+
 def resolve_settings(
     *,
     email: str | None,
@@ -104,10 +115,7 @@ def resolve_settings(
         raise ConfigurationError("missing credentials: " + "; ".join(missing))
     assert email is not None
     assert password is not None
-    url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("https", "http") or not parsed.host:
-        raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
+    url = resolve_base_url(base_url, environ=env)
     if timeout <= 0:
         raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
     if max_retries < 0 or retry_base_delay < 0 or retry_max_delay < 0:

@@ -3,7 +3,8 @@
 - ``schema``: the columns, their kinds and the record attribute behind each;
 - ``rows``: :func:`to_rows`, long (one row per exam) or wide (one per student);
 - ``frames``: :func:`to_pandas`, :func:`to_polars`, :func:`to_arrow`, Parquet, and the
-  TXT-to-Arrow fast path (:func:`txt_to_arrow`), built with numpy by ``_columnar``.
+  TXT-to-Arrow fast path (:func:`txt_to_arrow`), built with numpy, with no Python loop
+  per record.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from apscores._atomic import atomic_write
 from apscores.errors import ConfigurationError, ParseError
 from apscores.files.sources import ErrorMode, check_mode
 from apscores.models import ScoreReport
@@ -226,8 +227,14 @@ def txt_to_pandas(
 def write_parquet(
     reports: Iterable[ScoreReport], path: str | os.PathLike[str], *, long: bool = True
 ) -> int:
-    """Write :func:`to_arrow`'s table as Parquet; returns the number of rows."""
+    """Write :func:`to_arrow`'s table as Parquet; returns the number of rows.
+
+    The file is written atomically, mode 0600 (it holds student data): complete under its
+    name, or absent if anything fails, a damaged record or a full disk.
+    """
+    parquet = _require("pyarrow.parquet")
     table = to_arrow(reports, long=long)
-    _require("pyarrow.parquet").write_table(table, path)
+    with atomic_write(path) as handle:
+        parquet.write_table(table, handle)
     rows: int = table.num_rows
     return rows
