@@ -35,7 +35,16 @@ or a prompt; never from the command line.
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, including the ones other modules register."""
     from apscores import __version__
-    from apscores.cli import credit_cmd, doctor, export_cmd, fetch, files, merge_cmd, sandbox_cmd
+    from apscores.cli import (
+        credit_cmd,
+        doctor,
+        export_cmd,
+        fetch,
+        files,
+        ledger_cmd,
+        merge_cmd,
+        sandbox_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="apscores",
@@ -127,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge_cmd.register(commands)
     credit_cmd.register(commands)
     export_cmd.register(commands)
+    ledger_cmd.register(commands)
     return parser
 
 

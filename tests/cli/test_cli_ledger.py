@@ -1,0 +1,45 @@
+"""``apscores ledger``: what the ledger holds, with the account that recorded each file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from apscores.cli import main
+from apscores.cli.exitcodes import ExitCode
+from apscores.sandbox import DEFAULT_EMAIL
+
+
+def test_lists_each_download_with_its_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "demo"
+    assert main(["fetch", "--sandbox", "--di", "1234", "--di", "5678", "--dest", str(dest)]) == 0
+    capsys.readouterr()
+    assert main(["ledger", "--dest", str(dest)]) == ExitCode.OK
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("recorded") and DEFAULT_EMAIL.lower() in line for line in lines)
+    assert sorted(line.split("DI ")[1].split()[0] for line in lines) == ["1234", "5678"]
+
+    assert main(["ledger", "--dest", str(dest), "--di", "5678", "--json"]) == ExitCode.OK
+    document = json.loads(capsys.readouterr().out)
+    (entry,) = document["entries"]
+    assert entry["account"] == DEFAULT_EMAIL.lower()
+    assert entry["di_code"] == "5678"
+    assert entry["state"] == "recorded"
+    assert entry["recorded_at"]
+    assert Path(entry["path"]).is_file()
+
+    assert main(["ledger", "--dest", str(dest), "--account", "someone@else.edu"]) == 0
+    assert "no downloads" in capsys.readouterr().out
+
+
+def test_a_missing_ledger_is_an_error_and_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ledger", "--dest", str(tmp_path)]) == ExitCode.USAGE
+    assert "no ledger at" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
