@@ -5,12 +5,13 @@ all 950 columns with one ending (LF or CRLF) is checked with a few C-level calls
 length, every ending in place, no other line break) and cut into records by
 ``struct.Struct.iter_unpack``; any other block (trimmed, 910-column, blank or damaged
 lines, a BOM, a last line without its ending) is framed line by line with the rule of
-:mod:`apscores.files.layout`. Either way each record arrives as the ~25 ``bytes`` pieces
+:mod:`apscores.files.framing`. Either way each record arrives as the ~25 ``bytes`` pieces
 of :data:`PIECES`: the student's own fields, and the parts that repeat between students.
 
 Values. Repeating parts (dates, exam blocks, the high school and college blocks, codes,
-awards, previous schools, short texts) are looked up by their raw bytes in bounded dicts;
-a piece not seen before goes to a small exact builder for that part. A builder that finds
+awards, previous schools, short texts) are looked up by their raw bytes in the bounded
+caches of :mod:`apscores.files._caches`; a piece not seen before goes to a small exact
+builder for that part, here. A builder that finds
 a bad value does not explain it: the line goes to the reference reading
 (:func:`apscores.files.txt.parse_line`), which raises the precise ``ParseError``. So the
 records and errors are always the reference's; only their cost differs.
@@ -21,14 +22,12 @@ stores, then the frozen class).
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import struct
 from collections.abc import Callable, Iterator
 from operator import itemgetter
-from typing import Any, cast
+from typing import cast
 
-from apscores.errors import ParseError
 from apscores.files._construct import twin
 from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_WIDTH, LAYOUT_950, Kind
 from apscores.files.values import GRADES, YEARS, college_code_to_di
@@ -42,7 +41,7 @@ from apscores.models import (
     Student,
 )
 
-__all__ = ["PIECES", "Bad", "Builders", "row_struct"]
+__all__ = ["PIECES", "Bad", "row_struct"]
 
 #: The student's own fields, one piece each.
 _OWN = (
@@ -109,15 +108,7 @@ class Bad(Exception):  # noqa: N818 - a signal inside the reader, never raised o
     """A builder met a value it does not vouch for: read the line the reference way."""
 
 
-_YEARS = {text.encode("ascii"): year for text, year in YEARS.items()}
-_BLANK_DATE = b" " * 6
-#: ``MMDD`` of a month 01-12 and a day 01-31 -> (month, day); the year decides the rest.
-_MONTH_DAY = {
-    f"{month:02d}{day:02d}".encode("ascii"): (month, day)
-    for month in range(1, 13)
-    for day in range(1, 32)
-}
-_date = dt.date
+YEAR_OF = {text.encode("ascii"): year for text, year in YEARS.items()}
 _GRADES = {text.encode("ascii"): score for text, score in GRADES.items() if text}
 _ADDRESS, _STUDENT, _REPORT = twin(Address), twin(Student), twin(ScoreReport)
 _ORGANIZATION, _EXAM, _PREVIOUS = twin(Organization), twin(ExamScore), twin(PreviousSchool)
@@ -197,7 +188,7 @@ def exam(block: bytes) -> ExamScore | None:
             _EXAM_CODES[code_piece] = code
     if not code.strip():
         return None
-    year = _YEARS.get(year_piece)
+    year = YEAR_OF.get(year_piece)
     grade = _GRADES.get(grade_piece, -1)
     if year is None or grade == -1:
         raise Bad
@@ -265,7 +256,7 @@ def previous(block: bytes) -> tuple[PreviousSchool, ...]:
             continue
         year = None
         if year_text.strip():
-            year = _YEARS.get(block[year_at])
+            year = YEAR_OF.get(block[year_at])
             if year is None:
                 raise Bad
         made = _new(_PREVIOUS)
@@ -296,7 +287,7 @@ def awards(block: bytes) -> tuple[Award, ...]:
         code = text[type_at].rstrip()
         if not code.strip():
             continue
-        year = _YEARS.get(block[year_at])
+        year = YEAR_OF.get(block[year_at])
         if year is None:
             raise Bad
         made = _new(_AWARD)
@@ -324,85 +315,6 @@ def _first(count: int) -> Callable[[bytes], tuple[bytes, ...]]:
 
 #: Blocks before the first all-blank one -> a function giving them as a tuple.
 TAKE_BLOCKS = tuple(_first(count) for count in range(EXAM_BLOCK_COUNT + 1))
-
-
-class Builders:
-    """The bounded caches of one read and the miss paths that fill them.
-
-    ``limit`` entries per cache at most: a full cache is emptied (memory stays constant in
-    file size, and a cleared cache only costs first-seen values again).
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.dates: dict[bytes, Any] = {}
-        self.exams: dict[bytes, ExamScore] = {}
-        self.schools: dict[bytes, Organization] = {}
-        self.colleges: dict[bytes, tuple[str, Organization]] = {}
-        self.codes: dict[bytes, tuple[str, ...]] = {}
-        self.previous: dict[bytes, tuple[PreviousSchool, ...]] = {}
-        self.awards: dict[bytes, tuple[Award, ...]] = {}
-        self.texts: dict[bytes, str] = {}
-
-    def _keep(self, cache: dict[bytes, Any], key: bytes, value: Any) -> Any:
-        if len(cache) >= self.limit:
-            cache.clear()
-        cache[key] = value
-        return value
-
-    def text(self, piece: bytes) -> str:
-        """A short text piece (state, gender...), decoded once."""
-        return self._keep(self.texts, piece, piece.decode("latin-1").rstrip())  # type: ignore[no-any-return]
-
-    def date(self, piece: bytes, parse: Callable[[str], Any]) -> Any:
-        """A MMDDYY piece: six ASCII digits of a real date, or blank (``None``); anything
-        else goes to the reference parser, which decides (and explains a bad date)."""
-        value: Any = None
-        if piece != _BLANK_DATE:
-            year = _YEARS.get(piece[4:6])
-            month_day = _MONTH_DAY.get(piece[:4])
-            if year is None or month_day is None:
-                try:
-                    value = parse(piece.decode("latin-1").rstrip())
-                except ParseError:
-                    raise Bad from None
-            else:
-                try:
-                    value = _date(year, *month_day)
-                except ValueError:  # the 30th of February...
-                    raise Bad from None
-        return self._keep(self.dates, piece, value)
-
-    def exam_list(self, blocks: tuple[bytes, ...]) -> tuple[ExamScore, ...]:
-        """The exams of a line with a block not seen before (ends at a blank code)."""
-        found: list[ExamScore] = []
-        cache = self.exams
-        if len(cache) > self.limit - EXAM_BLOCK_COUNT:
-            cache.clear()
-        for block in blocks:
-            made = cache.get(block)
-            if made is None:
-                made = exam(block)
-                if made is None:
-                    break
-                cache[block] = made
-            found.append(made)
-        return tuple(found)
-
-    def school(self, block: bytes) -> Organization:
-        return self._keep(self.schools, block, high_school(block))  # type: ignore[no-any-return]
-
-    def college(self, block: bytes) -> tuple[str, Organization]:
-        return self._keep(self.colleges, block, college(block))  # type: ignore[no-any-return]
-
-    def student_codes(self, block: bytes) -> tuple[str, ...]:
-        return self._keep(self.codes, block, codes(block))  # type: ignore[no-any-return]
-
-    def previous_schools(self, block: bytes) -> tuple[PreviousSchool, ...]:
-        return self._keep(self.previous, block, previous(block))  # type: ignore[no-any-return]
-
-    def award_list(self, block: bytes) -> tuple[Award, ...]:
-        return self._keep(self.awards, block, awards(block))  # type: ignore[no-any-return]
 
 
 def blank_exams_at(exams: bytes, blank: bytes = b" " * EXAM_BLOCK_WIDTH) -> int:

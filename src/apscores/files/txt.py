@@ -24,6 +24,7 @@ from typing import Any
 
 from apscores.errors import ParseError
 from apscores.files import _txt_fast as fast
+from apscores.files._caches import Builders
 from apscores.files.framing import (
     BLANK,
     bulk,
@@ -137,7 +138,7 @@ def _read(
     name: str | None,
 ) -> Iterator[ScoreReport]:
     """Records from framed items: whole uniform blocks, single lines, or framing errors."""
-    build = fast.Builders(CACHE_LIMIT)
+    build = Builders(CACHE_LIMIT)
     try:
         for number, item in items:
             if isinstance(item, ParseError):
@@ -188,7 +189,7 @@ def _records(
     rows: Iterator[tuple[bytes, ...]],
     first: int,
     line_of: Callable[[int], bytes],
-    build: fast.Builders,
+    build: Builders,
 ) -> Iterator[Any]:
     """The hot loop: the pieces of each record in, a ScoreReport out.
 
