@@ -27,7 +27,7 @@ from apscores.files._txt_fast import (
 from apscores.files.layout import EXAM_BLOCK_COUNT
 from apscores.models import Award, ExamScore, Organization, PreviousSchool
 
-__all__ = ["Builders"]
+__all__ = ["SMALL_LIMIT", "Builders"]
 
 _date = dt.date
 _BLANK_DATE = b" " * 6
@@ -39,15 +39,25 @@ _MONTH_DAY = {
 }
 
 
+#: Entries a cache keeps once it has missed on most lines: enough for a file's repeats
+#: (exam codes, dates, schools) to come back, small enough to cost the collector nothing.
+SMALL_LIMIT = 1024
+
+
 class Builders:
     """The bounded caches of one read and the miss paths that fill them.
 
     ``limit`` entries per cache at most: a full cache is emptied (memory stays constant in
-    file size, and a cleared cache only costs first-seen values again).
+    file size, and a cleared cache only costs first-seen values again). A cache that
+    filled up with fewer hits than misses (more entries than half the lines read since it
+    was last emptied: every student distinct) holds :data:`SMALL_LIMIT` entries from then
+    on, since its entries only cost memory and collector time; one that fills slowly gets
+    ``limit`` back. The reading loop sets :attr:`line` at each block.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        self.line = 0
         self.dates: dict[bytes, Any] = {}
         self.exams: dict[bytes, ExamScore] = {}
         self.schools: dict[bytes, Organization] = {}
@@ -56,10 +66,24 @@ class Builders:
         self.previous: dict[bytes, tuple[PreviousSchool, ...]] = {}
         self.awards: dict[bytes, tuple[Award, ...]] = {}
         self.texts: dict[bytes, str] = {}
+        self._limits: dict[int, int] = {}  # id(cache) -> its limit now
+        self._emptied: dict[int, int] = {}  # id(cache) -> the line it was last emptied at
+
+    def limit_of(self, cache: dict[bytes, Any]) -> int:
+        """How many entries ``cache`` may hold now."""
+        return self._limits.get(id(cache), self.limit)
+
+    def _empty(self, cache: dict[bytes, Any]) -> None:
+        """Empty a full cache, and choose its next limit by how well it did."""
+        key = id(cache)
+        lines = self.line - self._emptied.get(key, 0)
+        self._limits[key] = SMALL_LIMIT if 2 * len(cache) > lines else self.limit
+        self._emptied[key] = self.line
+        cache.clear()
 
     def _keep(self, cache: dict[bytes, Any], key: bytes, value: Any) -> Any:
-        if len(cache) >= self.limit:
-            cache.clear()
+        if len(cache) >= self._limits.get(id(cache), self.limit):
+            self._empty(cache)
         cache[key] = value
         return value
 
@@ -90,8 +114,8 @@ class Builders:
         """The exams of a line with a block not seen before (ends at a blank code)."""
         found: list[ExamScore] = []
         cache = self.exams
-        if len(cache) > self.limit - EXAM_BLOCK_COUNT:
-            cache.clear()
+        if len(cache) > self.limit_of(cache) - EXAM_BLOCK_COUNT:
+            self._empty(cache)
         for block in blocks:
             made = cache.get(block)
             if made is None:

@@ -198,6 +198,7 @@ def _records(
     ScoreReport, or ``(line number, ParseError)`` for a line the reference refused.
     """
     number = first - 1
+    build.line = number
     new = object.__new__
     address_twin, student_twin, report_twin = fast.TWINS
     dget, tget = build.dates.get, build.texts.get
