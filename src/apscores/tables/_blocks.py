@@ -39,15 +39,17 @@ def read_blocks(stream: BinaryIO, chunk_lines: int) -> Iterator[tuple[memoryview
 
     Lines are read into one reused buffer, so a block is only valid until the next one.
     """
-    buffer = bytearray(chunk_lines * (LENGTH + 2))
-    view = memoryview(buffer)
+    # Uninitialised memory: the OS maps pages as they are read into, so a small file
+    # never pays for zeroing a buffer sized for ``chunk_lines``.
+    buffer = np.empty(chunk_lines * (LENGTH + 2), dtype=np.uint8)
+    view = buffer.data
     filled = 0  # bytes of an unfinished line carried over at the start of the buffer
     start = 0
     first = True
     while True:
         if filled == len(buffer):  # a line longer than the buffer: make room
-            buffer = bytearray(buffer) + bytearray(len(buffer))
-            view = memoryview(buffer)
+            buffer = np.concatenate([buffer, np.empty(len(buffer), dtype=np.uint8)])
+            view = buffer.data
         got = _fill(stream, view[filled:])
         end = filled + got
         if first:
@@ -59,7 +61,7 @@ def read_blocks(stream: BinaryIO, chunk_lines: int) -> Iterator[tuple[memoryview
                 view[end] = 10
                 yield view[start : end + 1], 1
             return
-        cut = buffer.rfind(b"\n", start, end) + 1
+        cut = _after_last_newline(view, start, end)
         if cut == 0:
             filled = end
             continue
@@ -67,6 +69,22 @@ def read_blocks(stream: BinaryIO, chunk_lines: int) -> Iterator[tuple[memoryview
         tail = bytes(view[cut:end])
         view[: len(tail)] = tail
         filled, start = len(tail), 0
+
+
+def _after_last_newline(view: memoryview, start: int, end: int) -> int:
+    """Where the bytes after the last newline in ``view[start:end]`` begin; 0 if none.
+
+    Searched backwards a window at a time: the last newline is about a line from the end.
+    """
+    window = 1 << 16
+    stop = end
+    while stop > start:
+        at = max(start, stop - window)
+        found = bytes(view[at:stop]).rfind(b"\n")
+        if found >= 0:
+            return at + found + 1
+        stop = at
+    return 0
 
 
 def _fill(stream: BinaryIO, into: memoryview) -> int:
