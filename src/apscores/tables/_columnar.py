@@ -31,7 +31,7 @@ fast and equal, or it is the reference.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -241,9 +241,22 @@ def _nothing() -> None:
     """Close nothing: the block is ours."""
 
 
+def _reader(block: memoryview) -> Callable[[int], bytes]:
+    """``read(size)`` over a block, copying only what is read (the first line, usually)."""
+    position = 0
+
+    def read(size: int) -> bytes:
+        nonlocal position
+        chunk = bytes(block[position : position + size])
+        position += len(chunk)
+        return chunk
+
+    return read
+
+
 def _check_first_line(block: memoryview) -> bool:
     """Apply the typed reader's first-line checks to a block; True once a line was seen."""
-    first, _ = peek(split_lines(io.BytesIO(bytes(block)).read))
+    first, _ = peek(split_lines(_reader(block)))
     if first is None:
         return False
     first_line(iter((first,)), _nothing, None, txt.plausible_record)
