@@ -12,6 +12,7 @@ import itertools
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 from _golden import ANA, ANA_REPORT, BEN, BEN_REPORT, k12_csv, txt_line
@@ -25,7 +26,7 @@ from apscores.errors import (
     TruncatedRecordError,
     UnknownFormatError,
 )
-from apscores.files import read_csv, read_txt, write_csv
+from apscores.files import read_csv, read_txt, write_csv, write_txt
 from apscores.files.check import FileCheck, check_file
 from apscores.files.csv import MAX_CELL
 from apscores.files.detect import read
@@ -252,6 +253,18 @@ def test_utf16_is_named() -> None:
     data = k12_csv([BEN]).encode("utf-16")
     with pytest.raises(UnknownFormatError, match="UTF-16"):
         read(data)
+    with pytest.raises(UnknownFormatError, match="UTF-16"):
+        read("AP ID,Last Name\n1,Roe\n".encode("utf-16-be").join([b"\xfe\xff", b""]))
+
+
+def test_a_record_may_begin_with_the_bytes_of_a_utf16_mark() -> None:
+    """Latin-1 ``þÿ`` is bytes FE FF: an AP ID that starts so is still a record."""
+    for ap_id in ("þÿ", "ÿþ12"):
+        report = attrs.evolve(ANA_REPORT, ap_id=ap_id)
+        out = io.BytesIO()
+        write_txt([report], out)
+        assert list(read(out.getvalue())) == [report]
+        assert list(read_txt(out.getvalue())) == [report]
 
 
 # --- fuzzing ---------------------------------------------------------------------------------

@@ -253,7 +253,7 @@ def first_line(
         first, lines = peek(lines)
         if first is None:
             raise EmptyFileError(file=name)
-        if isinstance(first, bytes) and first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if isinstance(first, bytes) and _looks_utf16(first, plausible):
             raise UnknownFormatError(
                 "the file is UTF-16 text (a spreadsheet's 'Unicode Text'?); save it as "
                 "'CSV UTF-8' and read that",
@@ -265,6 +265,14 @@ def first_line(
         close()
         raise
     return first, lines
+
+
+def _looks_utf16(first: bytes, plausible: Callable[[Line], bool]) -> bool:
+    """A UTF-16 byte-order mark, then NUL bytes (ASCII text in UTF-16) or a line that is
+    no record: a TXT record may begin with the Latin-1 bytes of ``þÿ`` or ``ÿþ`` too."""
+    return first.startswith((b"\xff\xfe", b"\xfe\xff")) and (
+        b"\x00" in first[2:64] or not plausible(first)
+    )
 
 
 class Reader(Closing, Iterator[ScoreReport]):
