@@ -40,7 +40,12 @@ LENGTH = LAYOUT_950.length
 MIN_LENGTH = LAYOUT_950.min_length  # the same in both layouts (a layout check says so)
 BLANK = " \t\x1a\x0c"  # what an empty line may hold (\x1a: the old DOS end-of-file mark)
 _BLANK_BYTES = BLANK.encode("ascii")
-_SHARED = 900  # columns 1-900 are the same in both layouts
+#: Columns both layouts share (1-900); what a 910 line has beyond them is filler.
+_SHARED = next(
+    mine.start - 1
+    for mine, theirs in zip(LAYOUT_950.fields, LAYOUT_910.fields, strict=False)
+    if mine != theirs
+)
 _LF, _CRLF = fast.row_struct(1), fast.row_struct(2)
 _RECORD = fast.row_struct(0)
 _NL = b"\n"

@@ -51,7 +51,8 @@ logger = logging.getLogger("apscores")
 
 MAX_REDIRECTS = 5
 #: The longest file name the service may give us, in UTF-8 bytes: file systems allow 255,
-#: and the temporary ``.<name>.part-XXXXXXXX`` and a ``-<download id>`` suffix need room.
+#: and the hidden ``.<name>.part-<random>`` temporary name and a ``-<download id>`` suffix
+#: need room.
 MAX_FILE_NAME_BYTES = 150
 
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"

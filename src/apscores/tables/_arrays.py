@@ -163,11 +163,11 @@ def as_text(field: Array) -> Any:
 def di_codes(field: Array) -> Any:
     """The DI codes of a college-code field, as ``college_code_to_di`` makes them: stripped,
     and ``00`` dropped from six ASCII digits (a test compares the two)."""
+    if field.shape[1] != 6:  # pragma: no cover - a layout guard
+        raise AssertionError("the college code is no longer six columns")
     digits = (DIGITS[field] >= 0).all(axis=1)
     zeros = (field[:, 0] == ord("0")) & (field[:, 1] == ord("0"))
     stripped = pc.utf8_ltrim(as_text(field), characters=WS_CHARS)
-    if field.shape[1] != 6:  # pragma: no cover - a layout guard
-        raise AssertionError("the college code is no longer six columns")
     return pc.if_else(pa.array(digits & zeros), as_text(field[:, 2:]), stripped)
 
 

@@ -14,19 +14,13 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from apscores.files.framing import BLANK, LENGTH, MIN_LENGTH
-from apscores.files.layout import LAYOUT_910, LAYOUT_950
+from apscores.errors import ParseError
+from apscores.files.framing import LENGTH, frame
 
 __all__ = ["UnsafeBlockError", "as_matrix", "read_blocks"]
 
 Array = npt.NDArray[Any]
 
-#: Columns both layouts share (1-900); what a 910 line has beyond them is filler.
-_SHARED = next(
-    mine.start - 1
-    for mine, theirs in zip(LAYOUT_950.fields, LAYOUT_910.fields, strict=False)
-    if mine != theirs
-)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -117,7 +111,8 @@ def as_matrix(block: memoryview, lines: int) -> Array:
     """The block as rows of at least 950 columns, without its empty lines.
 
     A block of 950-column lines with one ending is viewed in place; any other is padded
-    line by line. Raises :class:`UnsafeBlockError` for a line longer than the layout.
+    line by line with :func:`~apscores.files.framing.frame`. Raises
+    :class:`UnsafeBlockError` for a line the framing rule refuses.
     """
     flat = np.frombuffer(block, dtype=np.uint8)
     stride = len(block) // lines
@@ -129,15 +124,10 @@ def as_matrix(block: memoryview, lines: int) -> Array:
             return view
     padded: list[bytes] = []
     for raw in bytes(block).split(b"\n")[:-1]:
-        line = raw.rstrip(b"\r")
-        size = len(line)
-        if size != LENGTH:
-            if not line.decode("latin-1").strip(BLANK):
-                continue
-            if size > LENGTH or size < MIN_LENGTH:  # too long, or a truncated record
-                raise UnsafeBlockError
-            if size == LAYOUT_910.length:
-                line = line[:_SHARED]
-            line = line.ljust(LENGTH)
-        padded.append(line)
+        try:
+            line = frame(raw.rstrip(b"\r"), None)
+        except ParseError:  # too long, or a truncated record: the typed reader explains
+            raise UnsafeBlockError from None
+        if line is not None:  # None: a blank line
+            padded.append(line)
     return np.frombuffer(b"".join(padded), dtype=np.uint8).reshape(len(padded), LENGTH)
