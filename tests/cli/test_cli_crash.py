@@ -45,7 +45,7 @@ def server() -> Iterator[SandboxServer]:
         running.shutdown()
 
 
-def run_fetch(server: SandboxServer, dest: Path, kill_at: str | None) -> int:
+def run_fetch(server: SandboxServer, dest: Path, kill_at: str | None, *extra: str) -> int:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -58,7 +58,7 @@ def run_fetch(server: SandboxServer, dest: Path, kill_at: str | None) -> int:
     )
     if kill_at is not None:
         env[KILL_AT_ENV] = kill_at
-    argv = [sys.executable, "-m", "apscores", "fetch", "--quiet", "--dest", str(dest)]
+    argv = [sys.executable, "-m", "apscores", "fetch", "--quiet", "--dest", str(dest), *extra]
     for di in DIS:
         argv += ["--di", di]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
@@ -101,3 +101,43 @@ def test_killed_run_is_finished_by_the_next(
 
     # And the run after that has nothing to do.
     assert run_fetch(server, tmp_path, kill_at=None) == ExitCode.NOTHING_NEW
+
+
+HAND_OFF = """
+import os, signal, sys
+with open(os.environ["LOG"], "a") as log:
+    log.write(os.environ["APSCORES_DOWNLOAD_ID"] + "\\n")
+flag = os.environ["LOG"] + ".killed"
+if os.environ.get("KILL") and not os.path.exists(flag):
+    open(flag, "w").close()
+    os.kill(os.getppid(), signal.SIGKILL)  # the job dies while its hand-off runs
+"""
+
+
+@pytest.mark.parametrize("kill_at", ["deliver", "delivered", "in-hook"])
+def test_a_kill_around_the_hand_off_means_one_more_delivery_never_none(
+    server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill_at: str
+) -> None:
+    dest = tmp_path / "d"
+    log = tmp_path / "hand-off.log"
+    script = tmp_path / "hand_off.py"
+    script.write_text(HAND_OFF)
+    monkeypatch.setenv("LOG", str(log))
+    hook = ("--on-new", f"{sys.executable} {script}")
+    if kill_at == "in-hook":
+        monkeypatch.setenv("KILL", "1")
+        assert run_fetch(server, dest, None, *hook) == -signal.SIGKILL
+        monkeypatch.delenv("KILL")
+    else:
+        assert run_fetch(server, dest, kill_at, *hook) == -signal.SIGKILL
+    assert run_fetch(server, dest, None, *hook) in (ExitCode.OK, ExitCode.NOTHING_NEW)
+
+    with Ledger(default_ledger_path(dest)) as ledger:
+        recorded = [e for e in ledger.entries() if e.state is State.RECORDED]
+        assert ledger.undelivered() == []
+    assert recorded
+    handed = log.read_text().split()
+    for entry in recorded:  # every file reached the student system at least once...
+        assert entry.download_id in handed
+    repeats = len(handed) - len(set(handed))
+    assert repeats == (1 if kill_at == "in-hook" else 0)  # ...and at most one twice

@@ -353,9 +353,38 @@ def test_failing_on_new_is_a_partial_failure(
 ) -> None:
     hook = f"{sys.executable} -c 'import sys; print(\"nope\"); sys.exit(3)'"
     assert fetch(tmp_path, "--on-new", hook) == ExitCode.PARTIAL
-    assert "--on-new command exited 3" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "--on-new exited 3" in captured.err
+    assert "2 file(s) recorded but not yet handed off" not in captured.out
+    assert "1 file(s) recorded but not yet handed off" in captured.out
     assert {e.state for e in entries(tmp_path)} == {State.RECORDED}  # the files are safe
-    assert fetch(tmp_path, "--on-new", str(tmp_path / "missing-program")) == 3
+    # The next run has nothing new to fetch, and hands the files off again: still failing.
+    assert fetch(tmp_path, "--on-new", str(tmp_path / "missing-program")) == ExitCode.PARTIAL
+    assert "could not start" in capsys.readouterr().err
+    # The ledger shows them, and once the command works they are delivered: exit 0.
+    assert main(["ledger", "--dest", str(tmp_path), "--undelivered", "--json"]) == ExitCode.OK
+    pending = json.loads(capsys.readouterr().out)["entries"]
+    assert [e["delivery"] for e in pending] == ["pending", "pending"]
+    assert all(e["delivery_error"] and e["delivery_attempts"] == 2 for e in pending)
+    assert fetch(tmp_path, "--on-new", f"{sys.executable} -c pass") == ExitCode.OK
+    assert "handed off 1 file(s) that earlier runs could not" in capsys.readouterr().out
+    assert fetch(tmp_path, "--on-new", f"{sys.executable} -c pass") == ExitCode.NOTHING_NEW
+
+
+def test_a_file_handed_off_by_hand_can_be_marked_delivered(
+    real: SandboxService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fetch(tmp_path, "--on-new", str(tmp_path / "missing-program")) == ExitCode.PARTIAL
+    assert fetch(tmp_path) == ExitCode.PARTIAL  # no --on-new: the promise is still there
+    assert "no --on-new" in capsys.readouterr().out
+    ids = [e.download_id for e in entries(tmp_path)]
+    marks = [arg for download_id in ids for arg in ("--mark-delivered", download_id)]
+    assert main(["ledger", "--dest", str(tmp_path), "--mark-delivered", "nope"]) == 2
+    assert "no recorded file pending delivery" in capsys.readouterr().err
+    assert main(["ledger", "--dest", str(tmp_path), *marks]) == ExitCode.OK
+    assert fetch(tmp_path) == ExitCode.NOTHING_NEW
+    assert main(["ledger", "--dest", str(tmp_path)]) == ExitCode.OK
+    assert capsys.readouterr().out.count("recorded   delivered") == 2
 
 
 def test_missing_on_new_program(real: SandboxService, tmp_path: Path) -> None:

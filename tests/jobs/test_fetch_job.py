@@ -134,6 +134,7 @@ async def test_the_hook_gets_the_file_but_never_a_secret(
             "APSCORES_FORMAT",
             "APSCORES_RECORDS",
             "APSCORES_EXAMS",
+            "APSCORES_SHA256",
         }
         assert call["argv"] == [env["APSCORES_FILE"]]
         assert env["APSCORES_RECORDS"] == "3"

@@ -115,6 +115,16 @@ def _print_summary(summary: FetchSummary, out: TextIO) -> None:
                 out.write(f"  {saved.path}\n")
         elif result.outcome is Outcome.NOTHING_NEW:
             out.write(f"DI {result.di_code}: nothing new\n")
+        if result.redelivered:
+            out.write(
+                f"DI {result.di_code}: handed off {result.redelivered} file(s) that earlier"
+                " runs could not\n"
+            )
+        if result.undelivered:
+            out.write(
+                f"DI {result.di_code}: {result.undelivered} file(s) recorded but not yet"
+                " handed off (--on-new); the next run retries\n"
+            )
         if result.message:
             out.write(f"DI {result.di_code}: {result.outcome.value}: {result.message}\n")
 
@@ -209,8 +219,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--on-new",
         metavar="CMD",
-        help="run CMD with each new file's path as its last argument (no shell; its "
-        "environment carries APSCORES_FILE, APSCORES_DI_CODE... and no secret)",
+        help="hand each new file to CMD, its path as the last argument (no shell; its "
+        "environment carries APSCORES_FILE, APSCORES_DI_CODE... and no secret); a file "
+        "whose CMD fails is handed off again by every run until CMD succeeds",
     )
     waiting = parser.add_mutually_exclusive_group()
     waiting.add_argument(

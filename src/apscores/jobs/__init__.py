@@ -1,24 +1,34 @@
 """The jobs built on the client and the files: the exactly-once fetch, its ledger and locks.
 
 - ``fetch``: :func:`fetch`, many DI codes at once, crash-safe, as a Python API;
-- ``ledger``: the SQLite download ledger (generated -> saved -> recorded);
+- ``ledger``: the SQLite download ledger (generated -> saved -> recorded, and the
+  hand-off: pending -> delivered);
 - ``lock``: per-DI-code locks that cover the ledger and the destination;
-- what a run reports (:class:`FetchSummary`, :class:`DiResult`), the ``on_new`` command's
-  environment (:data:`HOOK_VARIABLES`) and the ledger observer, from private modules.
+- what a run reports (:class:`FetchSummary`, :class:`DiResult`), what ``on_new`` gets
+  (:data:`HOOK_VARIABLES` for a command, :class:`NewFile` for a Python callable) and the
+  ledger observer, from private modules.
 """
 
 from __future__ import annotations
 
-from apscores.jobs._hook import HOOK_VARIABLES
+from apscores.jobs._hook import HOOK_VARIABLES, NewFile, OnNew
 from apscores.jobs._observer import KILL_AT_ENV, LedgerObserver
 from apscores.jobs._results import DiResult, FetchEvents, FetchSummary, Outcome, SavedFile
 from apscores.jobs.fetch import FetchOptions, fetch
-from apscores.jobs.ledger import DEFAULT_LEDGER_NAME, Entry, Ledger, State, default_ledger_path
+from apscores.jobs.ledger import (
+    DEFAULT_LEDGER_NAME,
+    Delivery,
+    Entry,
+    Ledger,
+    State,
+    default_ledger_path,
+)
 
 __all__ = [
     "DEFAULT_LEDGER_NAME",
     "HOOK_VARIABLES",
     "KILL_AT_ENV",
+    "Delivery",
     "DiResult",
     "Entry",
     "FetchEvents",
@@ -26,6 +36,8 @@ __all__ = [
     "FetchSummary",
     "Ledger",
     "LedgerObserver",
+    "NewFile",
+    "OnNew",
     "Outcome",
     "SavedFile",
     "State",

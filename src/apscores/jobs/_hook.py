@@ -1,29 +1,37 @@
-"""The ``on_new`` command: run something with each new file, without a shell or a secret.
+"""The ``on_new`` hand-off: give each new file to the student system, at least once.
 
-The command gets the file's path as its last argument and an environment that is the
-job's own, minus every ``APSCORES_*`` variable the job was given (the password among
-them), plus the documented variables about the file:
+``on_new`` is a command (run without a shell, the file's path as its last argument) or,
+from Python, a callable taking a :class:`NewFile` (plain or ``async``; it fails by
+raising). The command's environment is the job's own minus every ``APSCORES_*`` variable
+the job was given (the password among them), plus the documented variables about the file:
 
-=======================  ============================================
-``APSCORES_FILE``        the saved file's path
-``APSCORES_DI_CODE``     the DI code
-``APSCORES_DOWNLOAD_ID`` the download id the service gave the file
-``APSCORES_FORMAT``      ``txt`` or ``csv``
-``APSCORES_RECORDS``     students in the file (empty when not counted)
-``APSCORES_EXAMS``       exams in the file (empty when not counted)
-=======================  ============================================
+========================  ============================================
+``APSCORES_FILE``         the saved file's path
+``APSCORES_DI_CODE``      the DI code
+``APSCORES_DOWNLOAD_ID``  the download id the service gave the file
+``APSCORES_FORMAT``       ``txt`` or ``csv``
+``APSCORES_RECORDS``      students in the file (empty when not counted)
+``APSCORES_EXAMS``        exams in the file (empty when not counted)
+``APSCORES_SHA256``       the SHA-256 of the file as saved
+========================  ============================================
+
+A hand-off is retried on every run until it succeeds, with the same values as the first
+time; the download id and the SHA-256 let the receiving side make it idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeAlias
 
 import attrs
 
-__all__ = ["HOOK_VARIABLES", "HookOutcome", "hook_environment", "run_hook"]
+__all__ = ["HOOK_VARIABLES", "HookOutcome", "NewFile", "OnNew", "hand_off", "hook_environment"]
 
 HOOK_VARIABLES = (
     "APSCORES_FILE",
@@ -32,20 +40,76 @@ HOOK_VARIABLES = (
     "APSCORES_FORMAT",
     "APSCORES_RECORDS",
     "APSCORES_EXAMS",
+    "APSCORES_SHA256",
 )
 
 
 @attrs.frozen
+class NewFile:
+    """A file handed to ``on_new``: what an idempotent import needs, never a secret.
+
+    Attributes:
+        path: where the file was saved.
+        di_code: the DI code it was sent to.
+        download_id: the service's id for this download (unique per file).
+        format: ``"txt"`` or ``"csv"``.
+        sha256: the SHA-256 of the file as saved (hex).
+        students: students in the file, ``None`` when not counted.
+        exams: exams in the file, ``None`` when not counted.
+    """
+
+    path: Path
+    di_code: str
+    download_id: str
+    format: str
+    sha256: str
+    students: int | None = None
+    exams: int | None = None
+
+    def variables(self) -> dict[str, str]:
+        """The ``APSCORES_*`` variables a command gets (see :data:`HOOK_VARIABLES`)."""
+        return {
+            "APSCORES_FILE": str(self.path),
+            "APSCORES_DI_CODE": self.di_code,
+            "APSCORES_DOWNLOAD_ID": self.download_id,
+            "APSCORES_FORMAT": self.format,
+            "APSCORES_RECORDS": "" if self.students is None else str(self.students),
+            "APSCORES_EXAMS": "" if self.exams is None else str(self.exams),
+            "APSCORES_SHA256": self.sha256,
+        }
+
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, str]) -> NewFile:
+        """The inverse of :meth:`variables` (the ledger keeps the first hand-off's)."""
+        records = variables.get("APSCORES_RECORDS", "")
+        exams = variables.get("APSCORES_EXAMS", "")
+        return cls(
+            path=Path(variables["APSCORES_FILE"]),
+            di_code=variables["APSCORES_DI_CODE"],
+            download_id=variables["APSCORES_DOWNLOAD_ID"],
+            format=variables["APSCORES_FORMAT"],
+            sha256=variables.get("APSCORES_SHA256", ""),
+            students=int(records) if records else None,
+            exams=int(exams) if exams else None,
+        )
+
+
+#: What ``on_new`` may be: a command line, or a callable (plain or ``async``) that raises
+#: when it fails.
+OnNew: TypeAlias = "str | Callable[[NewFile], object]"
+
+
+@attrs.frozen
 class HookOutcome:
-    """How the command ended: its exit status (``None`` if it could not start) and the
-    last of what it printed."""
+    """How the hand-off ended: ``returncode`` (0 when it worked; ``None`` if it could not
+    start) and ``output``, one short line for the log."""
 
     returncode: int | None
     output: str
 
     @property
     def ok(self) -> bool:
-        """True when it ran and exited 0."""
+        """True when it ran and succeeded."""
         return self.returncode == 0
 
 
@@ -58,13 +122,26 @@ def hook_environment(
     return {**kept, **about}
 
 
-async def run_hook(command: str, path: str, about: Mapping[str, str]) -> HookOutcome:
-    """Run ``command`` with ``path`` as its last argument (no shell), stdin closed."""
-    argv = [*shlex.split(command), path]
+async def hand_off(on_new: OnNew, new_file: NewFile) -> HookOutcome:
+    """Give ``new_file`` to ``on_new``; every failure is an outcome, never an exception."""
+    if isinstance(on_new, str):
+        return await _run_command(on_new, new_file)
+    try:
+        returned = on_new(new_file)
+        if inspect.isawaitable(returned):
+            await returned
+    except Exception as error:  # the caller's code: its failure is this file's failure
+        return HookOutcome(1, f"raised {type(error).__name__}")
+    return HookOutcome(0, "")
+
+
+async def _run_command(command: str, new_file: NewFile) -> HookOutcome:
+    """Run ``command`` with the path as its last argument (no shell), stdin closed."""
+    argv = [*shlex.split(command), str(new_file.path)]
     try:
         process = await asyncio.create_subprocess_exec(
             *argv,
-            env=hook_environment(about),
+            env=hook_environment(new_file.variables()),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -29,7 +29,8 @@ LOGGER = logging.getLogger("apscores.jobs")
 #: SIGKILL right there (no cleanup). The boundaries: ``generate`` (a file was generated,
 #: the ledger does not know it yet), ``generated`` (ledger: generated), ``download`` (the
 #: file is saved, the ledger does not know it yet), ``saved`` (ledger: saved), ``record``
-#: (the service was told, the ledger does not know it yet), ``recorded`` (ledger: recorded).
+#: (the service was told, the ledger does not know it yet), ``recorded`` (ledger: recorded),
+#: ``deliver`` (the hand-off is about to start) and ``delivered`` (ledger: delivered).
 KILL_AT_ENV = "APSCORES_TEST_KILL_AT"
 
 
@@ -58,8 +59,17 @@ class LedgerObserver:
     check) is removed and its entry abandoned: the next run asks for it again.
     """
 
-    def __init__(self, ledger: Ledger, account: str, di_code: str, events: FetchEvents) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        account: str,
+        di_code: str,
+        events: FetchEvents,
+        *,
+        deliver: bool = False,
+    ) -> None:
         self.ledger = ledger
+        self.deliver = deliver
         self.account = account
         self.di_code = di_code
         self.events = events
@@ -81,6 +91,7 @@ class LedgerObserver:
                 kind=generated.kind,
                 file_name=generated.file_name,
                 path=target,
+                deliver=self.deliver,
             )
         )
         checkpoint("generated")

@@ -14,7 +14,7 @@ __all__ = ["DiResult", "FetchEvents", "FetchSummary", "Outcome", "SavedFile"]
 class Outcome(str, enum.Enum):
     """How one DI code ended."""
 
-    OK = "ok"  # at least one file saved and recorded
+    OK = "ok"  # at least one file saved and recorded, or handed off
     NOTHING_NEW = "nothing_new"  # the service had nothing to deliver
     FAILED = "failed"  # this code failed (the others went on); re-running is safe
     AUTH = "auth"  # the login, or a fresh token, was refused
@@ -67,6 +67,12 @@ class DiResult:
     outcome: Outcome = Outcome.NOTHING_NEW
     files: list[SavedFile] = attrs.Factory(list)
     message: str = ""
+    #: Files this run handed to ``on_new`` (this run's and earlier runs').
+    delivered: int = 0
+    #: Of those, files earlier runs saved and recorded but could not hand off.
+    redelivered: int = 0
+    #: Recorded files whose hand-off to ``on_new`` has not succeeded yet (all runs').
+    undelivered: int = 0
 
     @property
     def students(self) -> int:
@@ -92,6 +98,9 @@ class DiResult:
             "files": [f.as_json() for f in self.files],
             "students": self.students,
             "exams": self.exams,
+            "delivered": self.delivered,
+            "redelivered": self.redelivered,
+            "undelivered": self.undelivered,
             "message": self.message,
         }
 

@@ -13,10 +13,12 @@ For each DI code, concurrently, under that code's locks (:func:`~apscores.jobs.l
 2. ``AsyncInstitution.download`` with a :class:`~apscores.jobs._observer.LedgerObserver`,
    which writes each step to the ledger as the client reaches it: generated -> saved ->
    recorded (or abandoned when the file never reached its name);
-3. run the ``on_new`` command with the file's path (see :mod:`apscores.jobs._hook`).
+3. hand every recorded file not yet delivered to ``on_new`` (the command, or a Python
+   callable), oldest first, until one fails (see :mod:`apscores.jobs._delivery`).
 
 Every ledger transition is one transaction, so a run killed anywhere is finished by the
-next one: each score order ends up saved exactly once and recorded. One DI code's failure,
+next one: each score order ends up saved exactly once and recorded, and handed to the
+student system at least once. One DI code's failure,
 whatever it is (the service, a full disk, the ledger), is that code's failure: the others
 go on, and the summary says which failed and why in one line.
 """
@@ -24,7 +26,6 @@ go on, and the summary says which failed and why in one line.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import sqlite3
@@ -35,8 +36,9 @@ import attrs
 
 from apscores._atomic import PART_MARKER, describe_os_error
 from apscores.errors import APScoresError, AuthenticationError, ParseError, RecordError
-from apscores.files import check_file, read
-from apscores.jobs._hook import run_hook
+from apscores.files import check_file
+from apscores.jobs._delivery import Counts, Deliveries, count_file, sha256_of
+from apscores.jobs._hook import OnNew
 from apscores.jobs._observer import LedgerObserver, checkpoint, in_thread, log
 from apscores.jobs._results import (
     DiResult,
@@ -63,7 +65,7 @@ class FetchOptions:
     kind: Kind = "new"
     format: Format = "txt"
     wait_lock: bool = False
-    on_new: str | None = None
+    on_new: OnNew | None = None
     check: bool = True
 
 
@@ -102,26 +104,6 @@ async def fetch(
         if owned:
             book.close()
     return FetchSummary(tuple(results))
-
-
-def _hash_file(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
-
-
-def _count(path: Path) -> tuple[int, int, int]:
-    """Students, exams and unreadable lines of a file that was saved unchecked."""
-    students = exams = 0
-    with read(path, errors="collect") as reader:
-        for report in reader:
-            students += 1
-            exams += len(report.exams)
-        return students, exams, len(reader.errors)
 
 
 def _remove_partials(target: Path) -> None:
@@ -190,13 +172,23 @@ class _Job:
 
     async def _fetch(self, result: DiResult) -> None:
         di_code = result.di_code
+        deliveries = Deliveries(self.ledger, self.account, di_code, self.options.on_new)
+        counts: Counts = {}
+        # Files are handed off oldest first and never past one that failed: those recorded
+        # by earlier runs, then those an earlier run left unrecorded, then the new one.
+        handed, stuck = await deliveries.run(counts)
         unfinished = await in_thread(self.ledger.unfinished, self.account, di_code)
         for entry in unfinished:
             saved = await self._finish(entry)
             if saved is not None:
-                await self._after_save(result, saved)
+                await self._after_save(result, saved, counts)
+        if unfinished and not stuck:
+            more, stuck = await deliveries.run(counts)
+            handed += more
         self.events.step(di_code, "generating")
-        observer = LedgerObserver(self.ledger, self.account, di_code, self.events)
+        observer = LedgerObserver(
+            self.ledger, self.account, di_code, self.events, deliver=self.options.on_new is not None
+        )
         downloaded = await self.client.institution(di_code).download(
             kind=self.options.kind,
             format=self.options.format,
@@ -207,23 +199,34 @@ class _Job:
         if downloaded is None:
             log(di_code, "nothing_new", "no new score orders")
             self.events.step(di_code, "nothing new")
-            return
-        if not downloaded.recorded:  # an empty file, unchecked: removed, asked again next run
+        elif not downloaded.recorded:  # an empty file, unchecked: removed, asked again next run
             result.fail(
                 Outcome.FAILED,
                 f"download {downloaded.download_id} was empty; not recorded, re-run to fetch it",
             )
-            return
-        saved = SavedFile(
-            downloaded.path,
-            str(downloaded.download_id),
-            downloaded.size,
-            downloaded.sha256,
-            account=self.account,
-        )
-        if downloaded.records is not None and downloaded.exams is not None:
-            saved.students, saved.exams, saved.counted = downloaded.records, downloaded.exams, True
-        await self._after_save(result, saved)
+        else:
+            saved = SavedFile(
+                downloaded.path,
+                str(downloaded.download_id),
+                downloaded.size,
+                downloaded.sha256,
+                account=self.account,
+            )
+            if downloaded.records is not None and downloaded.exams is not None:
+                saved.students, saved.exams = downloaded.records, downloaded.exams
+                saved.counted = True
+            await self._after_save(result, saved, counts)
+            if not stuck:  # never hand off a newer file before an older one
+                more, stuck = await deliveries.run(counts)
+                handed += more
+        mine = {saved.download_id for saved in result.files}
+        result.delivered = len(handed)
+        result.redelivered = sum(download_id not in mine for download_id in handed)
+        result.undelivered = len(await deliveries.pending())
+        if handed and result.outcome is Outcome.NOTHING_NEW:
+            result.outcome = Outcome.OK  # earlier files reached the student system
+        if stuck:
+            result.fail(Outcome.FAILED, stuck)
 
     def _not_whole(self, target: Path, entry: Entry) -> str:
         """Why a file a crashed run left is not a whole score file (``""`` when it is)."""
@@ -276,7 +279,7 @@ class _Job:
                     entry.download_id,
                 )
                 return None
-            size, sha256 = await in_thread(_hash_file, target)
+            size, sha256 = await in_thread(sha256_of, target)
             problem = "" if size == 0 else await in_thread(self._not_whole, target, entry)
             if size == 0 or problem:  # never recorded: remove it, and ask for it again
                 target.unlink()
@@ -294,7 +297,10 @@ class _Job:
                 lambda: self.ledger.mark_saved(entry.id, path=target, size=size, sha256=sha256)
             )
             log(entry.di_code, "adopted", "found %s saved by an earlier run", target)
-        assert entry.path is not None
+        if self.options.on_new is not None and entry.delivery is None:
+            entry = await in_thread(self.ledger.expect_delivery, entry.id)
+        if entry.path is None:
+            raise AssertionError(f"ledger entry {entry.id} is saved without a path")
         if not entry.path.exists():
             LOGGER.warning(
                 "%s: %s was moved away before it was recorded; recording it anyway",
@@ -313,42 +319,18 @@ class _Job:
             recovered=True,
         )
 
-    async def _after_save(self, result: DiResult, saved: SavedFile) -> None:
+    async def _after_save(self, result: DiResult, saved: SavedFile, counts: Counts) -> None:
+        """A file is saved and recorded: count it for the summary and the hand-off."""
         if result.outcome is Outcome.NOTHING_NEW:
             result.outcome = Outcome.OK
         result.files.append(saved)
         if saved.path.exists() and not saved.counted:
             try:
                 saved.students, saved.exams, saved.parse_errors = await in_thread(
-                    _count, saved.path
+                    count_file, saved.path
                 )
+                saved.counted = saved.parse_errors == 0
             except APScoresError as error:
                 LOGGER.warning("%s: cannot read %s: %s", result.di_code, saved.path, error)
-        command = self.options.on_new
-        if command is None:
-            return
-        about = {
-            "APSCORES_FILE": str(saved.path),
-            "APSCORES_DI_CODE": result.di_code,
-            "APSCORES_DOWNLOAD_ID": saved.download_id,
-            "APSCORES_FORMAT": self.options.format,
-            "APSCORES_RECORDS": str(saved.students) if saved.counted else "",
-            "APSCORES_EXAMS": str(saved.exams) if saved.counted else "",
-        }
-        outcome = await run_hook(command, str(saved.path), about)
-        if not outcome.ok:
-            why = (
-                "could not start" if outcome.returncode is None else f"exited {outcome.returncode}"
-            )
-            LOGGER.error(
-                "%s: --on-new command %s for %s%s",
-                result.di_code,
-                why,
-                saved.path,
-                f": {outcome.output}" if outcome.output else "",
-            )
-            result.fail(Outcome.FAILED, f"--on-new command failed for {saved.path}")
-            return
-        log(result.di_code, "hook", "--on-new command done for %s", saved.path)
-        if outcome.output:
-            LOGGER.info("%s: --on-new said: %s", result.di_code, outcome.output)
+        if saved.counted:
+            counts[saved.download_id] = (saved.students, saved.exams)

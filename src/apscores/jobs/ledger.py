@@ -5,6 +5,11 @@ generated file was never saved and a fresh one replaces it). Each transition is 
 statement, hence one transaction: a process killed at any point leaves the ledger at the
 last finished step, and the next run picks up from there (see :mod:`apscores.jobs.fetch`).
 
+A file fetched by a run with an ``on_new`` hand-off also has a delivery state: ``pending``
+from the moment it is generated until the hand-off to the student system succeeded, then
+``delivered``. Recording with College Board moves the service's watermark, so a file that
+is recorded but still ``pending`` is the ledger's promise to hand it off on every later run.
+
 Entries are keyed by (account email, DI code) because College Board's ``new`` watermark
 belongs to the account ("Downloads are tracked at the individual account level", its
 setup FAQ), so every entry says which account generated and recorded it. The database
@@ -19,6 +24,7 @@ import contextlib
 import datetime as dt
 import enum
 import errno
+import json
 import os
 import sqlite3
 import threading
@@ -29,11 +35,11 @@ import attrs
 from apscores._closing import Closing
 from apscores.errors import ConfigurationError
 
-__all__ = ["DEFAULT_LEDGER_NAME", "Entry", "Ledger", "State", "default_ledger_path"]
+__all__ = ["DEFAULT_LEDGER_NAME", "Delivery", "Entry", "Ledger", "State", "default_ledger_path"]
 
 DEFAULT_LEDGER_NAME = ".apscores-ledger.sqlite3"
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS downloads (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -56,6 +62,16 @@ CREATE TABLE IF NOT EXISTS downloads (
 );
 CREATE INDEX IF NOT EXISTS downloads_by_account_di ON downloads (account, di_code, state);
 """
+#: Schema 2: the hand-off to the student system. ``delivery`` is NULL when the run that
+#: fetched the file had no hand-off to make; ``delivery_env`` is the hand-off's environment
+#: as first given (JSON), so every retry gets the same one.
+_DELIVERY_COLUMNS = (
+    "delivery TEXT CHECK (delivery IN ('pending', 'delivered'))",
+    "delivery_attempts INTEGER NOT NULL DEFAULT 0",
+    "delivery_env TEXT",
+    "delivery_error TEXT",
+    "delivered_at TEXT",
+)
 
 
 class State(str, enum.Enum):
@@ -65,6 +81,13 @@ class State(str, enum.Enum):
     SAVED = "saved"
     RECORDED = "recorded"
     ABANDONED = "abandoned"
+
+
+class Delivery(str, enum.Enum):
+    """The hand-off of a file to the student system (the ``on_new`` command or callable)."""
+
+    PENDING = "pending"  # not handed off yet: every run retries it
+    DELIVERED = "delivered"  # the hand-off succeeded once
 
 
 @attrs.frozen
@@ -87,6 +110,11 @@ class Entry:
     saved_at: dt.datetime | None
     recorded_at: dt.datetime | None
     updated_at: dt.datetime
+    delivery: Delivery | None = None
+    delivery_attempts: int = 0
+    delivery_env: dict[str, str] | None = None
+    delivery_error: str | None = None
+    delivered_at: dt.datetime | None = None
 
     @property
     def download_id_value(self) -> str | int:
@@ -129,6 +157,11 @@ def _entry(row: sqlite3.Row) -> Entry:
         saved_at=_time(row["saved_at"]),
         recorded_at=_time(row["recorded_at"]),
         updated_at=updated_at,
+        delivery=Delivery(row["delivery"]) if row["delivery"] else None,
+        delivery_attempts=row["delivery_attempts"],
+        delivery_env=json.loads(row["delivery_env"]) if row["delivery_env"] else None,
+        delivery_error=row["delivery_error"],
+        delivered_at=_time(row["delivered_at"]),
     )
 
 
@@ -161,7 +194,24 @@ class Ledger(Closing):
                 f"{self.path} was written by a newer apscores (schema {version}); upgrade apscores"
             )
         self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+        if version < 2:
+            self._add_delivery_columns()
+
+    def _add_delivery_columns(self) -> None:
+        """Schema 1 -> 2 in one transaction (another process may be migrating too)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < 2:
+                table = self._db.execute("PRAGMA table_info(downloads)")
+                present = {row["name"] for row in table}
+                for column in _DELIVERY_COLUMNS:
+                    if column.split()[0] not in present:
+                        self._db.execute(f"ALTER TABLE downloads ADD COLUMN {column}")
+                self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Close the database; the ledger is always consistent on disk."""
@@ -198,13 +248,18 @@ class Ledger(Closing):
         kind: str,
         file_name: str,
         path: Path | None = None,
+        deliver: bool = False,
     ) -> Entry:
-        """Note a file the service just generated (``path``: where it is going to be saved)."""
+        """Note a file the service just generated (``path``: where it is going to be saved).
+
+        ``deliver``: the run has a hand-off to make, so the file is ``pending`` delivery
+        from now on (before it can be recorded, so no kill can lose the promise).
+        """
         now = _now()
         _, row_id = self._write(
             "INSERT INTO downloads (account, di_code, download_id, download_id_is_int, format,"
-            " kind, file_name, path, state, generated_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " kind, file_name, path, state, generated_at, updated_at, delivery)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 account,
                 di_code,
@@ -217,6 +272,7 @@ class Ledger(Closing):
                 State.GENERATED.value,
                 now,
                 now,
+                Delivery.PENDING.value if deliver else None,
             ),
         )
         assert row_id is not None
@@ -257,6 +313,64 @@ class Ledger(Closing):
     def mark_abandoned(self, entry_id: int) -> Entry:
         """A generated file that never reached the disk; the next generate replaces it."""
         return self._move(entry_id, State.GENERATED, "state = ?", (State.ABANDONED.value,))
+
+    def expect_delivery(self, entry_id: int) -> Entry:
+        """A file an earlier run fetched without a hand-off gets one (it stays delivered
+        if it already was)."""
+        self._write(
+            "UPDATE downloads SET delivery = ?, updated_at = ? WHERE id = ? AND delivery IS NULL",
+            (Delivery.PENDING.value, _now(), entry_id),
+        )
+        return self.get(entry_id)
+
+    def delivery_attempt(self, entry_id: int, environment: dict[str, str]) -> Entry:
+        """Count a hand-off attempt; the first one's ``environment`` is kept for the rest."""
+        self._write(
+            "UPDATE downloads SET delivery_attempts = delivery_attempts + 1,"
+            " delivery_env = COALESCE(delivery_env, ?), updated_at = ?"
+            " WHERE id = ? AND delivery = ?",
+            (json.dumps(environment, sort_keys=True), _now(), entry_id, Delivery.PENDING.value),
+        )
+        return self.get(entry_id)
+
+    def mark_delivered(self, entry_id: int) -> Entry:
+        """The hand-off to the student system succeeded: nothing is left to do."""
+        now = _now()
+        changed, _ = self._write(
+            "UPDATE downloads SET delivery = ?, delivered_at = ?, delivery_error = NULL,"
+            " updated_at = ? WHERE id = ? AND delivery = ? AND state = ?",
+            (
+                Delivery.DELIVERED.value,
+                now,
+                now,
+                entry_id,
+                Delivery.PENDING.value,
+                State.RECORDED.value,
+            ),
+        )
+        if changed != 1:
+            entry = self.get(entry_id)
+            raise ValueError(
+                f"ledger entry {entry_id} is {entry.state.value}, delivery"
+                f" {entry.delivery.value if entry.delivery else 'none'}; expected a recorded"
+                " file pending delivery"
+            )
+        return self.get(entry_id)
+
+    def delivery_failed(self, entry_id: int, why: str) -> Entry:
+        """The hand-off failed (``why``: one line, no student data); it stays pending."""
+        self._write(
+            "UPDATE downloads SET delivery_error = ?, updated_at = ? WHERE id = ?",
+            (why, _now(), entry_id),
+        )
+        return self.get(entry_id)
+
+    def undelivered(self, account: str | None = None, di_code: str | None = None) -> list[Entry]:
+        """Recorded files whose hand-off has not succeeded yet, oldest first."""
+        sql = "SELECT * FROM downloads WHERE state = ? AND delivery = ?"
+        sql += " AND (? IS NULL OR account = ?) AND (? IS NULL OR di_code = ?) ORDER BY id"
+        params = (State.RECORDED.value, Delivery.PENDING.value, account, account, di_code, di_code)
+        return [_entry(row) for row in self._rows(sql, params)]
 
     def unfinished(self, account: str, di_code: str) -> list[Entry]:
         """Entries for (account, DI code) still ``generated`` or ``saved``, oldest first."""
