@@ -10,11 +10,13 @@ from apscores.catalog import (
     ExamStatus,
     IrregularityCategory,
     award_name,
+    exam_entry,
     exam_name,
     exam_names,
     exam_status,
     irregularity,
     is_known_exam,
+    normalize_exam_code,
 )
 
 
@@ -65,7 +67,42 @@ def test_unknown_codes_get_a_placeholder() -> None:
 def test_every_reference_code_is_known() -> None:
     codes = set(exam_names())
     assert {"07", "10", "13", "23", "32", "59", "65", "69", "76", "77", "93"} <= codes
-    assert len(codes) == 48  # every row of file-layout.md §4.1
+    assert len(codes) == 50  # every row of file-layout.md §4.1, and 70, 71 (2025-26)
+
+
+@pytest.mark.parametrize(
+    ("code", "year", "name", "status"),
+    [
+        ("70", 2026, "Networking", "pilot"),
+        ("71", 2026, "Cybersecurity", "pilot"),
+        ("71", 2027, "Cybersecurity", "active"),  # first national exam May 2027
+        ("83", 2024, "Physics 1", "renamed"),
+        ("83", 2025, "Physics 1: Algebra-Based", "revised"),
+        ("84", 2025, "Physics 2: Algebra-Based", "revised"),
+        ("80", 2024, "Physics C: Mechanics", "active"),
+        ("80", 2025, "Physics C: Mechanics", "revised"),  # same name, new content
+        ("82", 2025, "Physics C: Electricity and Magnetism", "revised"),
+        ("31", 2025, "Computer Science A", "active"),
+        ("31", 2026, "Computer Science A", "revised"),
+    ],
+)
+def test_the_2025_26_exams_and_revisions(code: str, year: int, name: str, status: str) -> None:
+    entry = exam_entry(code, year)
+    assert entry is not None
+    assert (entry.name, entry.status) == (name, status)
+    assert exam_name(code, year) == name
+
+
+@pytest.mark.parametrize("written", ["7", "07", " 7 ", " 07"])
+def test_a_code_written_without_its_zero_is_the_same_exam(written: str) -> None:
+    assert normalize_exam_code(written) == "07"
+    assert is_known_exam(written)
+    assert exam_name(written, 2024) == "United States History"
+
+
+@pytest.mark.parametrize("written", ["٧", "7.0", "007", "", "XY", "1E1"])
+def test_only_one_ascii_digit_gains_a_zero(written: str) -> None:
+    assert normalize_exam_code(written) == written.strip()
 
 
 def test_year_outside_every_range_takes_the_nearest_name(monkeypatch: pytest.MonkeyPatch) -> None:

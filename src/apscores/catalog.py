@@ -6,6 +6,15 @@ one-line data change. Names always come from the exam's own admin year: code 93 
 exams 14/15/16 were renamed the same year (the 2019/2020 cutoff is inferred from College
 Board's layouts; change it in ``exam-names.csv``). Unknown codes are never dropped: they get
 a placeholder name and :func:`is_known_exam` says so.
+
+A row's ``status`` says what the code meant in those years: ``active``; ``renamed`` (a later
+row has the new name); ``revised`` (same code, new course content from that admin year:
+Physics 1, 2 and both Physics C from 2025, Computer Science A from 2026, so a college may
+grant different credit by admin year); ``pilot`` (the AP Career Kickstart courses, 70
+Networking and 71 Cybersecurity, in College Board's 2025-26 datafiles; Cybersecurity's
+first national exam is May 2027); ``discontinued``; ``subscore``. The facts and their
+sources are in ``docs/reference/exam-codes.csv``. An exam code is two digits; ``7`` (a
+spreadsheet dropped the zero) is the same exam as ``07`` (:func:`normalize_exam_code`).
 """
 
 from __future__ import annotations
@@ -24,11 +33,13 @@ __all__ = [
     "Irregularity",
     "IrregularityCategory",
     "award_name",
+    "exam_entry",
     "exam_name",
     "exam_names",
     "exam_status",
     "irregularity",
     "is_known_exam",
+    "normalize_exam_code",
 ]
 
 
@@ -126,9 +137,42 @@ def _irregularities() -> dict[str, Irregularity]:
     }
 
 
+def normalize_exam_code(code: str) -> str:
+    """The exam code as College Board writes it: ``"7"`` and ``" 07 "`` are ``"07"``.
+
+    Only one ASCII digit gains the zero; anything else is returned stripped, as it was.
+
+    >>> normalize_exam_code("7"), normalize_exam_code("07"), normalize_exam_code("93")
+    ('07', '07', '93')
+    """
+    text = code.strip()
+    if len(text) == 1 and text in "0123456789":
+        return "0" + text
+    return text
+
+
 def is_known_exam(code: str) -> bool:
-    """Whether ``code`` is in the exam table."""
-    return code in exam_names()
+    """Whether ``code`` is in the exam table (``"7"`` is ``"07"``)."""
+    return normalize_exam_code(code) in exam_names()
+
+
+def exam_entry(code: str, admin_year: int) -> ExamName | None:
+    """The catalog row for an exam taken in ``admin_year`` (its name, status, first year);
+    ``None`` for an unknown code.
+
+    >>> exam_entry("71", 2026).status, exam_entry("71", 2027).status
+    ('pilot', 'active')
+    >>> exam_entry("83", 2025).name, exam_entry("83", 2025).status
+    ('Physics 1: Algebra-Based', 'revised')
+    """
+    names = exam_names().get(normalize_exam_code(code))
+    if not names:
+        return None
+    for entry in names:
+        if entry.covers(admin_year):
+            return entry
+    # A year outside every range (should not happen with open-ended tables): nearest row.
+    return names[0] if admin_year < (names[0].first_admin_year or 0) else names[-1]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -139,17 +183,13 @@ def exam_name(code: str, admin_year: int) -> str:
     ('World History', 'World History: Modern')
     >>> exam_name("14", 2019)
     'Studio Art: Drawing Portfolio'
+    >>> exam_name("83", 2024), exam_name("83", 2025)
+    ('Physics 1', 'Physics 1: Algebra-Based')
     >>> exam_name("XY", 2024)
     'Unknown exam XY'
     """
-    names = exam_names().get(code)
-    if not names:
-        return f"Unknown exam {code}"
-    for entry in names:
-        if entry.covers(admin_year):
-            return entry.name
-    # A year outside every range (should not happen with open-ended tables): nearest name.
-    return names[0].name if admin_year < (names[0].first_admin_year or 0) else names[-1].name
+    entry = exam_entry(code, admin_year)
+    return f"Unknown exam {code}" if entry is None else entry.name
 
 
 def award_name(code: str) -> str:

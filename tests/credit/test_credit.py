@@ -52,6 +52,25 @@ def decide(
 
 
 class TestExamplePolicy:
+    @pytest.mark.parametrize(
+        ("year", "score", "outcome", "name"),
+        [
+            (2024, 3, Outcome.BELOW_MINIMUM, "Physics C: Mechanics"),
+            (2024, 4, Outcome.AWARDED, "Physics C: Mechanics"),
+            (2025, 3, Outcome.AWARDED, "Physics C: Mechanics"),  # the revised exam
+        ],
+    )
+    def test_physics_before_and_after_the_2025_revision(
+        self, example: CreditPolicy, year: int, score: int, outcome: Outcome, name: str
+    ) -> None:
+        result = decide(example, "80", year, score)
+        assert (result.outcome, result.exam.name) == (outcome, name)
+
+    def test_physics_1_is_algebra_based_from_2025(self, example: CreditPolicy) -> None:
+        assert decide(example, "83", 2024, 4).exam.name == "Physics 1"
+        assert decide(example, "83", 2025, 4).exam.name == "Physics 1: Algebra-Based"
+        assert decide(example, "83", 2025, 4).course == "PHYS 101 General Physics I"
+
     def test_world_history_2019_and_2021_get_different_rules(self, example: CreditPolicy) -> None:
         old = student(ExamScore("93", 2019, 4))
         modern = student(ExamScore("93", 2021, 4))

@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 
 from apscores import _toml
-from apscores.catalog import is_known_exam
+from apscores.catalog import is_known_exam, normalize_exam_code
 from apscores.errors import MissingColumnsError, PolicyError
 
 __all__ = [
@@ -109,8 +109,7 @@ class _RowReader:
         code = self.text("exam_code")
         if not code:
             raise self.fail("exam_code", "exam_code is required")
-        if code.isdigit() and len(code) == 1:
-            code = "0" + code  # spreadsheets drop the leading zero of 07
+        code = normalize_exam_code(code)  # spreadsheets drop the leading zero of 07
         if not is_known_exam(code):
             raise self.fail("exam_code", f"unknown exam code {code!r} (see apscores.catalog)")
         return code

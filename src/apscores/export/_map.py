@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from apscores import _toml
-from apscores.catalog import ExamStatus
+from apscores.catalog import ExamStatus, normalize_exam_code
 from apscores.changes import ChangeKind
 from apscores.errors import MapError
 from apscores.models import ExamScore
@@ -218,7 +218,7 @@ class _Reader:
     def codes(self, table: dict[str, Any]) -> tuple[TestCode, ...]:
         codes: list[TestCode] = []
         for key, value in table.items():
-            code = "0" + key if key.isdigit() and len(key) == 1 else key
+            code = normalize_exam_code(key)
             if not (len(code) == 2 and code.isascii() and code.isdigit()):
                 raise self.fail("tests.codes", key, 'exam codes are two digits, like "07"', key)
             if any(entry.exam_code == code for entry in codes):
