@@ -20,7 +20,7 @@ import pytest
 
 from apscores.cli.exitcodes import ExitCode
 from apscores.files.detect import read
-from apscores.jobs import KILL_AT_ENV
+from apscores.jobs._observer import KILL_AT_ENV  # a test seam, not public API
 from apscores.jobs.ledger import Ledger, State, default_ledger_path
 from apscores.sandbox import (
     DEFAULT_EMAIL,

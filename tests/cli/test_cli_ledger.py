@@ -16,8 +16,10 @@ def test_lists_each_download_with_its_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dest = tmp_path / "demo"
-    assert main(["fetch", "--sandbox", "--di", "1234", "--di", "5678", "--dest", str(dest)]) == 0
-    capsys.readouterr()
+    fetch = ["fetch", "--sandbox", "--di", "1234", "--di", "5678", "--dest", str(dest), "--json"]
+    assert main(fetch) == 0
+    fetched = json.loads(capsys.readouterr().out)
+    in_fetch = {i["di_code"]: i["files"][0]["download_id"] for i in fetched["institutions"]}
     assert main(["ledger", "--dest", str(dest)]) == ExitCode.OK
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
@@ -27,6 +29,8 @@ def test_lists_each_download_with_its_account(
     assert main(["ledger", "--dest", str(dest), "--di", "5678", "--json"]) == ExitCode.OK
     document = json.loads(capsys.readouterr().out)
     (entry,) = document["entries"]
+    assert entry["download_id"] == in_fetch["5678"]  # the same text in every JSON output
+    assert isinstance(entry["download_id"], str)
     assert entry["account"] == DEFAULT_EMAIL.lower()
     assert entry["di_code"] == "5678"
     assert entry["state"] == "recorded"

@@ -116,7 +116,7 @@ def _as_json(entry: Entry) -> dict[str, Any]:
         "di_code": entry.di_code,
         "kind": entry.kind,
         "format": entry.format,
-        "download_id": entry.download_id_value,
+        "download_id": entry.download_id,  # text, as in fetch --json and APSCORES_DOWNLOAD_ID
         "file_name": entry.file_name,
         "path": str(entry.path) if entry.path else None,
         "size": entry.size,
