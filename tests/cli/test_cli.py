@@ -218,6 +218,56 @@ def test_credentials_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     assert notes[-1] == "nothing was typed"
 
 
+def test_no_password_is_asked_for_an_empty_email(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+
+    def never(prompt: str) -> str:
+        raise AssertionError(f"asked {prompt!r}")
+
+    found, notes = find_credentials(
+        environ={}, interactive=True, ask=lambda prompt: "  ", ask_secret=never
+    )
+    assert found is None
+    assert notes[-1] == "no email was typed"
+
+
+def test_end_of_input_at_the_prompt_is_nothing_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+
+    def eof(prompt: str) -> str:
+        raise EOFError
+
+    found, notes = find_credentials(environ={}, interactive=True, ask=eof)
+    assert found is None
+    assert notes[-1] == "nothing was typed"
+
+
+def test_ctrl_c_at_the_prompt_stops_fetch_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The prompt runs before the event loop and the progress bar: one Ctrl-C ends it."""
+    import asyncio
+    import builtins
+
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    for name in ("APSCORES_EMAIL", "APSCORES_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def interrupted(prompt: str = "") -> str:
+        with pytest.raises(RuntimeError):
+            asyncio.get_running_loop()  # no event loop yet
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stdin", Tty())
+    monkeypatch.setattr(builtins, "input", interrupted)
+    code = main(["fetch", "--di", "1234", "--dest", str(tmp_path)])
+    assert code == ExitCode.INTERRUPTED
+
+
 def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
 

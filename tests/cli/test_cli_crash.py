@@ -139,5 +139,7 @@ def test_a_kill_around_the_hand_off_means_one_more_delivery_never_none(
     handed = log.read_text().split()
     for entry in recorded:  # every file reached the student system at least once...
         assert entry.download_id in handed
+    # ...and at most once more for each DI code whose hand-off was under way at the kill
+    # (the DI codes run at the same time; each hands off one file at a time).
     repeats = len(handed) - len(set(handed))
-    assert repeats == (1 if kill_at == "in-hook" else 0)  # ...and at most one twice
+    assert (1 if kill_at == "in-hook" else 0) <= repeats <= len(DIS)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from apscores.cli._output import LOGGER
-from apscores.cli.credentials import find_credentials
+from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
 from apscores.errors import APIError, AuthenticationError, ConfigurationError
 from apscores.jobs import (
@@ -50,8 +50,9 @@ def exit_code(summary: FetchSummary) -> ExitCode:
     return worst([EXIT_CODES[result.outcome] for result in summary.results])
 
 
-@contextlib.asynccontextmanager
-async def _real_session() -> AsyncIterator[tuple[AsyncClient, str]]:
+def _credentials() -> Credentials:
+    """Found before the event loop and the progress bar start, so a prompt owns the
+    terminal and Ctrl-C at it stops the command at once."""
     credentials, notes = find_credentials()
     if credentials is None:
         raise ConfigurationError(
@@ -59,6 +60,11 @@ async def _real_session() -> AsyncIterator[tuple[AsyncClient, str]]:
             "APSCORES_EMAIL and APSCORES_PASSWORD, or store the password in the keyring: "
             "keyring set apscores you@college.edu. Try the demo with --sandbox."
         )
+    return credentials
+
+
+@contextlib.asynccontextmanager
+async def _real_session(credentials: Credentials) -> AsyncIterator[tuple[AsyncClient, str]]:
     async with AsyncClient(email=credentials.email, password=credentials.password) as client:
         yield client, credentials.email
 
@@ -68,15 +74,16 @@ async def _fetch_all(
     di_codes: tuple[str, ...],
     options: FetchOptions,
     events: FetchEvents | None,
+    credentials: Credentials | None,
 ) -> FetchSummary:
     dest = Path(args.dest)
-    if args.sandbox:
+    if credentials is None:
         from apscores.cli.demo import default_state_path, sandbox_session
 
         state = args.sandbox_state or default_state_path(dest)
         session = sandbox_session(state, di_codes)
     else:
-        session = _real_session()
+        session = _real_session(credentials)
     async with session as (client, account):
         try:
             await client.session.login()
@@ -174,14 +181,15 @@ def run_fetch(args: argparse.Namespace) -> int:
         on_new=args.on_new,
         check=args.check,
     )
+    credentials = None if args.sandbox else _credentials()
     show_bar = not args.quiet and not args.json and sys.stderr.isatty()
     if show_bar:
         from apscores.cli.progress import FetchProgress
 
         with FetchProgress(sys.stderr, di_codes) as bar:
-            summary = asyncio.run(_fetch_all(args, di_codes, options, bar))
+            summary = asyncio.run(_fetch_all(args, di_codes, options, bar, credentials))
     else:
-        summary = asyncio.run(_fetch_all(args, di_codes, options, None))
+        summary = asyncio.run(_fetch_all(args, di_codes, options, None, credentials))
     code = exit_code(summary)
     if args.json:
         sys.stdout.write(json.dumps(_json(summary, code, dest), indent=2) + "\n")
