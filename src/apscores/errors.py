@@ -15,6 +15,7 @@
     │   │   ├── RateLimitError          429
     │   │   └── InternalServerError     500 and above
     │   ├── APIRefusalError         HTTP 2xx with ``success: false``; ``message`` verbatim
+    │   │   └── DiCodeRefusedError      the login works, this DI code is refused (role, code)
     │   └── AuthenticationError     login refused, or a fresh token refused too (checklist)
     │       ├── LoginRefusedError       ... as ``success: false`` (also an APIRefusalError)
     │       └── UnauthorizedError       ... as HTTP 401/403 (also an APIStatusError)
@@ -50,6 +51,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "DiCodeRefusedError",
     "DownloadError",
     "DownloadURLExpired",
     "EmptyFileError",
@@ -329,6 +331,19 @@ class APIRefusalError(APIError):
 
     def _describe(self) -> str:
         return f"the service said: {self.message!r}"
+
+
+class DiCodeRefusedError(APIRefusalError):
+    """The login works, but the service refused one DI code (``di_code``), with a fresh
+    token too: the account lacks the APOSRD HED Admin role for that institution, or the
+    code is not one the service knows. That code's failure, never a login failure."""
+
+    def __init__(self, message: str, *, endpoint: str, di_code: str, detail: str = "") -> None:
+        self.di_code = di_code
+        super().__init__(message, endpoint=endpoint, detail=detail)
+
+    def _describe(self) -> str:
+        return f"DI code {self.di_code} refused: {self.message!r}"
 
 
 class AuthenticationError(APIError):

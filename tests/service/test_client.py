@@ -31,6 +31,7 @@ from apscores.errors import (
     APScoresError,
     AuthenticationError,
     ConfigurationError,
+    DiCodeRefusedError,
     DownloadError,
     DownloadURLExpired,
     EmptyFileError,
@@ -929,13 +930,35 @@ def test_token_problem_message_triggers_relogin(api: Api, service: Service) -> N
 
 
 def test_token_rejected_twice_is_authentication_error(api: Api, service: Service) -> None:
-    service.generate.mock(return_value=httpx.Response(403, json={"message": "Forbidden"}))
+    service.generate.mock(return_value=httpx.Response(401, json={"message": "Unauthorized"}))
     with pytest.raises(AuthenticationError) as info:
         api.generate()
-    assert "Forbidden" in str(info.value)
+    assert "Unauthorized" in str(info.value)
     assert "APOSRD HED Admin" in str(info.value)
     assert service.login.call_count == 2
     assert service.generate.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(403, json={"message": "Forbidden"}),
+        httpx.Response(200, json={"success": False, "message": "Not authorized for DI code"}),
+    ],
+)
+def test_a_di_code_refused_with_a_fresh_token_is_that_codes_failure(
+    api: Api, service: Service, reply: httpx.Response
+) -> None:
+    """The login just worked: a refusal of fileGeneration is about the DI code (G2b)."""
+    service.generate.mock(return_value=reply)
+    with pytest.raises(DiCodeRefusedError) as info:
+        api.generate()
+    error = info.value
+    assert not isinstance(error, AuthenticationError)
+    assert error.di_code == "1234"
+    assert "DI code 1234" in str(error)
+    assert "APOSRD HED Admin role for that institution" in error.detail
+    assert service.login.call_count == 2
 
 
 def test_bad_password(api: Api, service: Service) -> None:

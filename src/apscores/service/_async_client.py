@@ -159,8 +159,11 @@ class AsyncClient(BaseClient):
         endpoint: str,
         build: Callable[[Secret], httpx.Request],
         parse: Callable[[httpx.Response], T],
+        *,
+        di_code: str | None = None,
     ) -> T:
-        """Log in if needed; if the token is refused, log in again once and repeat once."""
+        """Log in if needed; if the token is refused, log in again once and repeat once
+        (a second refusal of ``di_code``'s file is that code's, not the login's: G2b)."""
         if self._token is None:
             await self.session.login()
         assert self._token is not None
@@ -174,7 +177,7 @@ class AsyncClient(BaseClient):
         try:
             return parse(await self._send(build(self._token), endpoint))
         except wire.TokenRejected as again:
-            raise wire.refused_again(again) from None
+            raise wire.refused_again(again, di_code=di_code) from None
 
     async def _perform(self, step: Step, observer: AsyncObserver | None) -> object:
         """One step of the download flow (see :mod:`apscores.service._flow`)."""
@@ -301,6 +304,7 @@ class AsyncFiles:
             lambda response: wire.parse_generate_response(
                 response, di_code=di, format=fmt, kind=knd
             ),
+            di_code=di,
         )
 
     async def download(

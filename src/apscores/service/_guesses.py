@@ -10,6 +10,11 @@ G2. ``TOKEN_PROBLEM_MARKERS`` / ``AUTH_FAILURE_STATUSES``: how a stale or refuse
     on a later call. Unknown; we assume 401/403 from the API host, or ``success: false``
     whose message mentions a token, session, authorisation or expiry. On that, the client
     logs in again once and repeats the call once.
+G2b. ``di_code_refused_advice``: a ``fileGeneration`` still refused with the fresh token of a
+    login that just worked refuses that DI code, not the account (web-service.md §10: "a DI
+    code that does not exist, or one the account cannot access" has an unknown shape; report
+    the service's message and the DI code, and suggest the role). Only a 401 stays a login
+    failure. The fetch job makes it that code's failure (exit 5), never "login refused".
 G3. ``GENERATE_RETRYABLE_STATUSES``: ``fileGeneration`` may mint a new ``downloadId`` per
     call. It is retried when no answer arrived (connection errors, timeouts) and on 429 and
     502/503/504 (the gateway refused or gave up; any file minted meanwhile has a URL we never
@@ -44,6 +49,7 @@ __all__ = [
     "NO_SCORE_ORDERS_MARKER",
     "RETRYABLE_STATUSES",
     "TOKEN_PROBLEM_MARKERS",
+    "di_code_refused_advice",
     "fallback_file_name",
 ]
 
@@ -69,3 +75,12 @@ DOWNLOAD_SENDS_TOKEN = False  # G5
 def fallback_file_name(download_id: str | int, format: str) -> str:
     """G7: the name of a file the service generated without a ``fileName``."""
     return f"apscores_{download_id}.{format}"
+
+
+def di_code_refused_advice(di_code: str) -> str:
+    """G2b: what to check when the service refuses one DI code to an account that logs in."""
+    return (
+        f"The login works, but DI code {di_code} was refused: check the code, and that this "
+        "account has the APOSRD HED Admin role for that institution (its main College Board "
+        "contact has the access code). Other DI codes are not affected."
+    )

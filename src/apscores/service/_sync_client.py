@@ -156,8 +156,11 @@ class Client(BaseClient):
         endpoint: str,
         build: Callable[[Secret], httpx.Request],
         parse: Callable[[httpx.Response], T],
+        *,
+        di_code: str | None = None,
     ) -> T:
-        """Log in if needed; if the token is refused, log in again once and repeat once."""
+        """Log in if needed; if the token is refused, log in again once and repeat once
+        (a second refusal of ``di_code``'s file is that code's, not the login's: G2b)."""
         if self._token is None:
             self.session.login()
         assert self._token is not None
@@ -171,7 +174,7 @@ class Client(BaseClient):
         try:
             return parse(self._send(build(self._token), endpoint))
         except wire.TokenRejected as again:
-            raise wire.refused_again(again) from None
+            raise wire.refused_again(again, di_code=di_code) from None
 
     def _perform(self, step: Step, observer: SyncObserver | None) -> object:
         """One step of the download flow (see :mod:`apscores.service._flow`)."""
@@ -296,6 +299,7 @@ class Files:
             lambda response: wire.parse_generate_response(
                 response, di_code=di, format=fmt, kind=knd
             ),
+            di_code=di,
         )
 
     def download(self, generated: GeneratedFile, dest: _local.Dest, *, check: bool = True) -> Path:
