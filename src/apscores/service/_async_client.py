@@ -244,7 +244,7 @@ class AsyncClient(BaseClient):
             with contextlib.suppress(httpx.HTTPError):
                 refusal = await response.aread()
             return dl.classify_download_status(response, body=refusal, now=time.time())
-        body = dl.BodyCheck(dl.content_length(response))
+        body = dl.BodyCheck(dl.content_length(response), dl.storage_md5(response))
         with AtomicFile(placement.path) as out:
             try:
                 async for chunk in response.aiter_bytes():
@@ -254,13 +254,15 @@ class AsyncClient(BaseClient):
                         progress(generated, body.size, body.expected)
             except httpx.HTTPError as exc:
                 return dl.body_broken(exc, body.size)
-            failure = body.finish(response.num_bytes_downloaded)
+            failure = body.finish(response.num_bytes_downloaded, generated)
             if failure is not None:
                 return failure
             if not check:
                 return Saved(_local.claim(out, placement), body)
             out.sync()  # the whole body on disk before it is checked
-            found = await anyio.to_thread.run_sync(_local.file_check, out.temp_path, generated)
+            found = await anyio.to_thread.run_sync(
+                _local.file_check, out.temp_path, generated, body.verified
+            )
             if isinstance(found, _retry.Failure):
                 return found
             return Saved(_local.claim(out, placement), body, found.records, found.exams)

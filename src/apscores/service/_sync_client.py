@@ -239,7 +239,7 @@ class Client(BaseClient):
             with contextlib.suppress(httpx.HTTPError):
                 refusal = response.read()
             return dl.classify_download_status(response, body=refusal, now=time.time())
-        body = dl.BodyCheck(dl.content_length(response))
+        body = dl.BodyCheck(dl.content_length(response), dl.storage_md5(response))
         with AtomicFile(placement.path) as out:
             try:
                 for chunk in response.iter_bytes():
@@ -249,13 +249,13 @@ class Client(BaseClient):
                         progress(generated, body.size, body.expected)
             except httpx.HTTPError as exc:
                 return dl.body_broken(exc, body.size)
-            failure = body.finish(response.num_bytes_downloaded)
+            failure = body.finish(response.num_bytes_downloaded, generated)
             if failure is not None:
                 return failure
             if not check:
                 return Saved(_local.claim(out, placement), body)
             out.sync()  # the whole body on disk before it is checked
-            found = _local.run_inline(_local.file_check, out.temp_path, generated)
+            found = _local.run_inline(_local.file_check, out.temp_path, generated, body.verified)
             if isinstance(found, _retry.Failure):
                 return found
             return Saved(_local.claim(out, placement), body, found.records, found.exams)
