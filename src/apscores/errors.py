@@ -33,7 +33,9 @@
 
 ``except APIError`` catches every failed call, whatever its status; callers never see an
 ``httpx`` exception (the client translates those in one place) or an internal signal.
-Messages never contain the password, the token or a download URL's signature.
+Messages never contain the password, the token or a download URL's signature, and no
+exception carries one in its chain: an ``httpx`` error (whose request holds the presigned
+URL and the token) is never a ``__cause__`` or ``__context__``; the message says why.
 """
 
 from __future__ import annotations

@@ -290,3 +290,41 @@ def test_the_walk_finds_an_httpx_cause() -> None:
         reached = list(_reachable(error))
     assert any(isinstance(item, httpx.Request) for item in reached)
     assert any("Signature=SECRET" in f"{item!s}" for item in reached)
+
+
+# --- over a real socket, set up as `apscores sandbox serve` does ----------------------------
+
+
+@pytest.mark.parametrize(("etag", "recorded"), [("none", True), ("md5", False)])
+def test_serve_with_a_cut_at_a_record_over_http(etag: str, recorded: bool, tmp_path: Path) -> None:
+    from apscores.sandbox import DEFAULT_EMAIL, ServeConfig, serve
+    from apscores.service import Client
+
+    config = ServeConfig(
+        port=0, storage_port=0, reports=3, etag=etag, faults=(FaultSpec.parse("cut_at_record"),)
+    )
+    with (
+        serve(config, quiet=True) as server,
+        Client(email=DEFAULT_EMAIL, password=DEFAULT_PASSWORD, base_url=server.base_url) as client,
+    ):
+        result = client.institution("1234").download(dest=tmp_path)
+        assert isinstance(result, DownloadResult)
+        first = server.service.downloads[0]
+        assert (first.download_id in server.service.recorded_ids) is recorded
+        assert result.records == (2 if recorded else 3)  # otherwise fetched again, whole
+
+
+def test_serve_takes_the_etag_option() -> None:
+    import argparse
+
+    from apscores.cli import sandbox_cmd
+    from apscores.sandbox import _server as server_module
+
+    parser = argparse.ArgumentParser(prog="apscores")
+    sandbox_cmd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sandbox", "serve", "--etag", "multipart"])
+    assert server_module.config_from_args(args).etag == "multipart"
+    default = parser.parse_args(["sandbox", "serve"])
+    assert server_module.config_from_args(default).etag == "md5"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["sandbox", "serve", "--etag", "sha1"])
