@@ -306,8 +306,9 @@ class Files:
 
         Raises:
             DownloadURLExpired: the URL is dead; generate again.
-            IncompleteFileError: ``check`` found the body is not a whole score file
-                (nothing is kept; do not record it).
+            IncompleteFileError: ``check`` found the body is not a whole score file,
+                or its MD5 is not the storage host's single-part ``ETag`` (nothing is
+                kept; do not record it).
         """
         placement = _local.placement(dest, generated, replace_named=True)
         saved = self._client._fetch(generated, placement, check=check)
@@ -353,9 +354,11 @@ class Institution:
             observer: Told each step as it happens (see ``DownloadObserver``).
             check: Check the file is a whole score file before recording it (default).
                 One that is not is deleted and fetched again; ``False`` skips the check.
+                The body's MD5 is checked against a single-part ``ETag`` either way.
 
         Raises:
-            IncompleteFileError: the file kept failing the check; nothing was recorded.
+            IncompleteFileError: the file kept failing the check (or the ``ETag``);
+                nothing was recorded.
             RecordError: the file is saved but recording failed; it names the file and id.
         """
         fmt, knd = check_format(format), check_kind(kind)
