@@ -9,11 +9,12 @@ line a complete record, or a known CSV header and every row complete. It reads n
 (a bad date is the reader's business and would not be fixed by downloading again), and
 counts students and exams on the way for summaries.
 
-A body cut exactly where a line ends passes every framing rule; so does one cut inside
-a last line or row that lacks its line ending, unless that is refused too: it is (see
-:mod:`apscores.files._cuts`), unless the storage host's checksum proved the body complete
-(``verified=True``: the MD5 of a single-part ``ETag``), when the usual framing rules read
-College Board's own file as the readers do.
+A body cut exactly where a line ends passes every framing rule: only the storage host's
+``ETag`` shows that cut. A cut inside a last line or row that lacks its line ending, which
+the framing rules would pad or read as blank, is refused here (:mod:`apscores.files._cuts`),
+unless the storage host's checksum proved the body complete (``verified=True``: the MD5 of
+a single-part ``ETag``); then the usual framing rules read College Board's own file, as
+the readers do.
 
 If College Board ever changes the layout, this check refuses every file, loudly, and
 nothing is lost (unrecorded files are delivered again); ``check=False`` on the client
