@@ -29,12 +29,14 @@
     ├── UnwritableRecordError       a record a file layout cannot hold (writers)
     ├── DownloadError               a file body that was cut short or is the wrong size
     │   ├── DownloadURLExpired      the short-lived download URL is gone (403 / Expires)
-    │   └── IncompleteFileError     the saved body is not a whole score file (checked)
+    │   └── IncompleteFileError     the saved body is not a whole score file (checked, ETag)
     └── RecordError                 the file is saved but the service was not told
 
 ``except APIError`` catches every failed call, whatever its status; callers never see an
 ``httpx`` exception (the client translates those in one place) or an internal signal.
-Messages never contain the password, the token or a download URL's signature.
+Messages never contain the password, the token or a download URL's signature, and no
+exception carries one in its chain: an ``httpx`` error (whose request holds the presigned
+URL and the token) is never a ``__cause__`` or ``__context__``; the message says why.
 """
 
 from __future__ import annotations
@@ -415,11 +417,13 @@ class DownloadURLExpired(DownloadError):  # noqa: N818 - the name users search f
 
 class IncompleteFileError(DownloadError):
     """The downloaded body is not a whole score file (a record cut short, an unknown or
-    empty file), even after generating and downloading it again. Nothing was recorded and
-    nothing was kept; ``problem`` is the reader's :class:`ParseError` (line and reason).
+    empty file, or a body whose MD5 is not the storage host's ``ETag``), even after
+    generating and downloading it again. Nothing was recorded and nothing was kept;
+    ``problem`` is the reader's :class:`ParseError` (line and reason), or ``None`` when
+    the ``ETag`` showed the cut.
     """
 
-    def __init__(self, message: str, *, problem: ParseError) -> None:
+    def __init__(self, message: str, *, problem: ParseError | None = None) -> None:
         self.problem = problem
         super().__init__(message)
 

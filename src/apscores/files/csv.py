@@ -323,51 +323,6 @@ def _parse(
         close()
 
 
-def frame_rows(raw_lines: Iterator[Line], name: str | None = None) -> tuple[int, int]:
-    """Check the header and that every row is complete (no value is read); returns
-    (records, exams). The check a download gets before it is recorded."""
-    first, lines = peek(_decode(raw_lines))
-    if first is None:
-        raise EmptyFileError(file=name)
-    assert isinstance(first, str)
-    reader = csv.reader(lines, delimiter=delimiter(first), strict=True)  # type: ignore[arg-type]
-    records = exams = 0
-    header: list[str] | None = None
-    codes: list[int] = []
-    while True:
-        line_no = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problem = _csv_error(error, line_no)
-            raise problem.in_file(name) if name else problem from None
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = row
-            columns = map_columns(header, name)
-            codes = [
-                columns[f"exam_code_{block:02d}"]
-                for block in range(1, EXAM_BLOCK_COUNT + 1)
-                if f"exam_code_{block:02d}" in columns
-            ]
-            continue
-        try:
-            _check_row(row, len(header), line_no)
-        except ParseError as problem:
-            raise problem.in_file(name) if name else problem from None
-        records += 1
-        for at in codes:
-            if not row[at].strip():
-                break
-            exams += 1
-    if header is None:
-        raise EmptyFileError("the file has no header and no records", file=name)
-    return records, exams
-
-
 def _parse_row_slowly(row: list[str], columns: dict[str, int], line: int | None) -> ScoreReport:
     """Read one row field by field through the shared builder (the reference reading)."""
     values = {

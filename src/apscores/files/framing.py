@@ -195,14 +195,18 @@ def frame_lines(lines: Iterator[Line], name: str | None = None) -> tuple[int, in
 
     The check a download gets before it is recorded: it raises the reader's own
     ParseError for a line too long or cut short, and reads no value, so a file that
-    passes is whole (its values are the reader's business).
+    passes is whole (its values are the reader's business). A line of blanks, even at
+    full width, is no record here either, as for the reader: the counts are the reader's.
     """
     records = exams = 0
     for _number, item in framed(numbered(lines)):
         if isinstance(item, ParseError):
             raise item.in_file(name) if name else item
+        line, pieces = item
+        if not pieces[0].strip() and not line.strip(_BLANK_BYTES):
+            continue  # a full-width line of blanks: the reader skips it too
         records += 1
-        exams += fast.exam_count(item[1][_EXAMS_AT])
+        exams += fast.exam_count(pieces[_EXAMS_AT])
     return records, exams
 
 

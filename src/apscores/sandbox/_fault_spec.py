@@ -5,9 +5,10 @@ A fault spec is a JSON object naming a ``kind`` (the :class:`~apscores.sandbox.F
 method of the same name) and its options, e.g. ``{"kind": "fail", "endpoint": "generate",
 "status": 504, "times": 2}``. On the command line the same spec reads
 ``fail=generate,status=504,times=2``: the kind, then its first option without a name
-(the endpoint; for ``expire_url`` and ``fail_record`` the times, for ``expire_token_after``
-the calls), then ``name=value`` pairs. Text values are read as JSON where they can be
-(``504``, ``1.5``, ``true``, ``null``) and as plain text otherwise.
+(the endpoint; for ``expire_url`` and ``fail_record`` the times, for ``cut_at_record``
+the records, for ``expire_token_after`` the calls), then ``name=value`` pairs. Text
+values are read as JSON where they can be (``504``, ``1.5``, ``true``, ``null``) and as
+plain text otherwise.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def _status(name: str, value: Any) -> int:
 
 def _times(name: str, value: Any) -> int | None:
     result: int | None = _integer(name, value, 1, none=True)
+    return result
+
+
+def _times_records(name: str, value: Any) -> int:
+    result: int = _integer(name, value, 1)
     return result
 
 
@@ -105,6 +111,7 @@ _KINDS: dict[str, tuple[str, tuple[str, ...], dict[str, Check]]] = {
         (),
         {"endpoint": _endpoint, "after_bytes": _count, "times": _times},
     ),
+    "cut_at_record": ("records", (), {"records": _times_records, "times": _times}),
     "refuse": ("endpoint", ("endpoint",), {"endpoint": _endpoint, "times": _times}),
     "timeout": (
         "endpoint",
@@ -125,6 +132,7 @@ _ARM: dict[str, Callable[..., object]] = {
     "fail_record": Faults.fail_record,
     "disconnect": Faults.disconnect,
     "truncate": Faults.truncate,
+    "cut_at_record": Faults.cut_at_record,
     "refuse": Faults.refuse,
     "timeout": Faults.timeout,
     "delay": Faults.delay,

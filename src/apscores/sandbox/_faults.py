@@ -36,6 +36,7 @@ class FaultKind(enum.Enum):
     TIMEOUT = "timeout"  # no answer in time
     DELAY = "delay"  # answer, but slowly
     EXPIRED_URL = "expired_url"  # fileGeneration hands out a URL that has already expired
+    CUT_AT_RECORD = "cut_at_record"  # drop the last records, Content-Length to match
 
 
 def endpoint_name(name: str) -> str:
@@ -64,6 +65,7 @@ class Fault:
     retry_after: int | None = None
     after_bytes: int = 0
     seconds: float = 0.0
+    records: int = 1  # CUT_AT_RECORD: how many records (lines) the body loses
     processed: bool = False  # the service acts on the request before the fault hides the answer
     fired: int = 0
 
@@ -84,6 +86,7 @@ class Fault:
             "retry_after": self.retry_after,
             "after_bytes": self.after_bytes,
             "seconds": self.seconds,
+            "records": self.records,
             "processed": self.processed,
         }
 
@@ -168,6 +171,15 @@ class Faults:
                 after_bytes=max(after_bytes, 0),
             )
         )
+
+    def cut_at_record(self, records: int = 1, *, times: int | None = 1) -> Fault:
+        """Send a download without its last ``records`` records, cut cleanly just after a
+        line ending, with a ``Content-Length`` that matches what is sent: the body looks
+        whole to HTTP and to the file check. Only the ``ETag``, which stays the whole
+        object's, shows the cut (a streamed body is sent whole)."""
+        if records < 1:
+            raise ValueError(f"records must be >= 1, got {records}")
+        return self._arm(Fault(FaultKind.CUT_AT_RECORD, "download", _times(times), records=records))
 
     def refuse(self, endpoint: str, *, times: int | None = 1) -> Fault:
         """Fail to connect (the transport raises ``httpx.ConnectError``)."""

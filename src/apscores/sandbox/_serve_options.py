@@ -13,6 +13,7 @@ import attrs
 
 from apscores.sandbox._fault_spec import FaultSpec, load_fault_specs
 from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
+from apscores.sandbox._storage import ETAG_KINDS
 
 __all__ = ["ServeConfig", "add_serve_arguments", "config_from_args", "parse_size"]
 
@@ -31,6 +32,7 @@ class ServeConfig:
     url_ttl: float = 300.0
     file_size: int | None = None  # serve every file as ~this many bytes (bulk_renderer)
     strict: bool = False  # refuse what the default only records (SandboxService(strict=True))
+    etag: str = "md5"  # the storage host's ETag: md5 (one part), multipart or none
     faults: tuple[FaultSpec, ...] = ()  # armed when the server starts
 
 
@@ -92,6 +94,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "JSON calls without Accept/Content-Type application/json) instead of recording it",
     )
     parser.add_argument(
+        "--etag",
+        choices=ETAG_KINDS,
+        default="md5",
+        help="the download host's ETag: the body's MD5 (an object uploaded in one part), "
+        'multipart ("<hex>-N") or none (default: %(default)s)',
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         dest="fault_texts",
@@ -143,5 +152,6 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         url_ttl=args.url_ttl,
         file_size=getattr(args, "file_size", None),
         strict=getattr(args, "strict", False),
+        etag=getattr(args, "etag", "md5"),
         faults=tuple(faults),
     )

@@ -255,6 +255,7 @@ def serve(
             url_ttl=config.url_ttl,
             api_base_url=f"http://{LOOPBACK}{API_PREFIX}",
             strict=config.strict,
+            etag=config.etag,
             **options,
         )
         for spec in config.faults:

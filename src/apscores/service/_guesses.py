@@ -36,6 +36,15 @@ G7. A ``success: true`` generation without ``url`` is an error (C1 polls; we do 
 G8. A zero-byte body may be a failed transfer: it is never recorded. With the file check
     (the default) it is refused like any file that is not whole; without it, it is saved
     and reported with ``recorded=False``.
+G9. The storage host is S3 (G4), so a single-part ``ETag`` (``"<32 hex>"``) is the MD5 of
+    the body: the saved body must have it before it is recorded, or it is handled like a
+    file that is not whole (generated again, then ``IncompleteFileError``); a match lets
+    the file check read the body by the usual framing rules (``verified``). Skipped, and
+    noted in the debug log: a multipart ``ETag`` (``"<hex>-N"``, a hash of the parts'
+    hashes), any other form or none, a body sent with a ``Content-Encoding`` (the ETag
+    hashes the stored bytes), and SSE-KMS or SSE-C objects (``x-amz-server-side-encryption:
+    aws:kms``, or a customer key), whose ``ETag`` is no MD5. The rule is in
+    :func:`apscores.service._download.storage_md5`.
 """
 
 from __future__ import annotations

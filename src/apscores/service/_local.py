@@ -144,10 +144,11 @@ def claim(out: AtomicFile, where: dl.Placement) -> Path:
     return path
 
 
-def file_check(path: Path, generated: GeneratedFile) -> FileCheck | Failure:
-    """The saved body checked as a whole score file (see :mod:`apscores.files.check`)."""
+def file_check(path: Path, generated: GeneratedFile, verified: bool = False) -> FileCheck | Failure:
+    """The saved body checked as a whole score file (see :mod:`apscores.files.check`);
+    ``verified`` when its MD5 matched the storage host's ETag (the body is complete)."""
     try:
-        return check_file(path, generated.format, name=generated.file_name)
+        return check_file(path, generated.format, name=generated.file_name, verified=verified)
     except ParseError as problem:
         return dl.incomplete_file(problem, generated)
 

@@ -57,12 +57,16 @@ WAITS = RetryWaits()
 
 @attrs.frozen
 class Failure:
-    """One failed attempt: the error to raise if we stop, and whether another try may help."""
+    """One failed attempt: the error to raise if we stop, and whether another try may help.
+
+    There is no ``cause``: an ``httpx`` exception holds its request, whose URL is a
+    presigned download URL (its query is the signature) and whose headers carry the token,
+    so it never travels with the error (the error's message says why, in plain words).
+    """
 
     error: Exception
     retryable: bool
     retry_after: float | None = None
-    cause: BaseException | None = None
 
 
 #: Words in an ``httpx`` (or socket) error that say why no answer came, as plain text.
@@ -93,7 +97,7 @@ def _reason(exc: httpx.HTTPError) -> str:
 
 
 def translate_error(exc: httpx.HTTPError, endpoint: str) -> APIConnectionError:
-    """The one place an ``httpx`` exception becomes ours (callers ``raise ... from exc``).
+    """The one place an ``httpx`` exception becomes ours; it is raised ``from None``.
 
     The message names the host and the reason once: ``cannot connect to
     api.example.org (connection refused)``; the endpoint is the error's prefix.
@@ -117,7 +121,6 @@ def classify_exception(exc: httpx.HTTPError, endpoint: str) -> Failure:
     return Failure(
         error=translate_error(exc, endpoint),
         retryable=isinstance(exc, httpx.TransportError),
-        cause=exc,
     )
 
 
@@ -186,7 +189,7 @@ def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
     """
     delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
     if delay is None:
-        raise failure.error from failure.cause
+        raise failure.error from None  # never an httpx cause: see Failure
     error = failure.error  # an APIError's text starts with its endpoint already
     what = str(error) if isinstance(error, APIError) else f"{endpoint}: {error}"
     logger.info("%s; retrying in %.2f s", what, delay)

@@ -242,7 +242,7 @@ class Client(BaseClient):
             with contextlib.suppress(httpx.HTTPError):
                 refusal = response.read()
             return dl.classify_download_status(response, body=refusal, now=time.time())
-        body = dl.BodyCheck(dl.content_length(response))
+        body = dl.BodyCheck(dl.content_length(response), dl.storage_md5(response))
         with AtomicFile(placement.path) as out:
             try:
                 for chunk in response.iter_bytes():
@@ -252,13 +252,13 @@ class Client(BaseClient):
                         progress(generated, body.size, body.expected)
             except httpx.HTTPError as exc:
                 return dl.body_broken(exc, body.size)
-            failure = body.finish(response.num_bytes_downloaded)
+            failure = body.finish(response.num_bytes_downloaded, generated)
             if failure is not None:
                 return failure
             if not check:
                 return Saved(_local.claim(out, placement), body)
             out.sync()  # the whole body on disk before it is checked
-            found = _local.run_inline(_local.file_check, out.temp_path, generated)
+            found = _local.run_inline(_local.file_check, out.temp_path, generated, body.verified)
             if isinstance(found, _retry.Failure):
                 return found
             return Saved(_local.claim(out, placement), body, found.records, found.exams)
@@ -310,8 +310,9 @@ class Files:
 
         Raises:
             DownloadURLExpired: the URL is dead; generate again.
-            IncompleteFileError: ``check`` found the body is not a whole score file
-                (nothing is kept; do not record it).
+            IncompleteFileError: ``check`` found the body is not a whole score file,
+                or its MD5 is not the storage host's single-part ``ETag`` (nothing is
+                kept; do not record it).
         """
         placement = _local.placement(dest, generated, replace_named=True)
         saved = self._client._fetch(generated, placement, check=check)
@@ -357,9 +358,11 @@ class Institution:
             observer: Told each step as it happens (see ``DownloadObserver``).
             check: Check the file is a whole score file before recording it (default).
                 One that is not is deleted and fetched again; ``False`` skips the check.
+                The body's MD5 is checked against a single-part ``ETag`` either way.
 
         Raises:
-            IncompleteFileError: the file kept failing the check; nothing was recorded.
+            IncompleteFileError: the file kept failing the check (or the ``ETag``);
+                nothing was recorded.
             RecordError: the file is saved but recording failed; it names the file and id.
         """
         fmt, knd = check_format(format), check_kind(kind)
