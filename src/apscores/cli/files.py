@@ -143,40 +143,61 @@ class FileCheckReport:
     exams: int = 0
     problems: list[ParseError] = attrs.Factory(list)
     file_problem: ParseError | None = None  # the file as a whole is not a score file
+    missing: str = ""  # why the path could not be read at all (no such file...)
+    #: Exam codes the catalog does not know, with how many exams had each: a warning (the
+    #: exams are kept with their raw code; a newer apscores may know them).
+    unknown_exam_codes: collections.Counter[str] = attrs.Factory(collections.Counter)
 
     @property
     def valid(self) -> bool:
         """True when every record of the file reads cleanly."""
-        return self.file_problem is None and not self.problems
+        return self.file_problem is None and not self.problems and not self.missing
 
     def as_json(self) -> dict[str, Any]:
         """For ``check --json``."""
         problems = [self.file_problem] if self.file_problem else self.problems
+        listed = [
+            {"line": p.line, "field": p.field, "kind": type(p).__name__, "message": str(p)}
+            for p in problems[:SHOWN_PROBLEMS]
+        ]
+        if self.missing:
+            listed = [{"line": None, "field": None, "kind": "missing", "message": self.missing}]
         return {
             "path": self.path,
             "valid": self.valid,
             "format": self.format or None,
             "records": self.records,
             "exams": self.exams,
-            "problem_count": len(problems),
-            "problems": [
-                {"line": p.line, "field": p.field, "kind": type(p).__name__, "message": str(p)}
-                for p in problems[:SHOWN_PROBLEMS]
-            ],
+            "problem_count": len(listed) if self.missing else len(problems),
+            "problems": listed,
+            "unknown_exam_codes": dict(sorted(self.unknown_exam_codes.items())),
         }
 
     def render(self) -> str:
         """The verdict as text: one line, then the first problems by line."""
+        if self.missing:
+            return f"{self.path}: INVALID: {self.missing}\n"
         if self.file_problem is not None:
-            return f"{self.path}: INVALID: {self.file_problem}\n"
+            why = str(self.file_problem).removeprefix(f"{self.path}: ")
+            return f"{self.path}: INVALID: {why}\n"
         head = f"{self.path}: {self.format.upper()}, {self.records} records, {self.exams} exams"
+        warning = ""
+        if self.unknown_exam_codes:
+            codes = ", ".join(
+                f"{code!r} ({count} exam{'s' if count != 1 else ''})"
+                for code, count in sorted(self.unknown_exam_codes.items())
+            )
+            warning = (
+                f"  warning: exam codes the catalog does not know: {codes}; kept with their "
+                "raw code (a newer apscores may know them)\n"
+            )
         if self.valid:
-            return f"{head}: valid\n"
+            return f"{head}: valid\n{warning}"
         lines = [f"{head}: INVALID, {len(self.problems)} problem(s)"]
         lines.extend(f"  {problem}" for problem in self.problems[:SHOWN_PROBLEMS])
         if len(self.problems) > SHOWN_PROBLEMS:
             lines.append(f"  ... and {len(self.problems) - SHOWN_PROBLEMS} more")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + warning
 
 
 def check(path: Path) -> FileCheckReport:
@@ -184,15 +205,23 @@ def check(path: Path) -> FileCheckReport:
     from apscores.files.detect import read
 
     found = FileCheckReport(str(path))
+    if not path.is_file():
+        found.missing = "no such file" if not path.exists() else "not a file"
+        return found
     try:
         with read(path, errors="collect") as reader:
             found.format = reader.format
             for report in reader:
                 found.records += 1
                 found.exams += len(report.exams)
+                for exam in report.exams:
+                    if not exam.is_known:
+                        found.unknown_exam_codes[exam.code] += 1
             found.problems = list(reader.errors)
     except ParseError as problem:  # unknown, empty or binary file; missing CSV columns
         found.file_problem = problem
+    except OSError as error:  # unreadable (permissions): this file's verdict, not the run's
+        found.missing = error.strerror or type(error).__name__
     return found
 
 
@@ -225,8 +254,8 @@ def run_read(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``apscores check FILE...``: 0 when every file is valid, 2 when any is not."""
-    _existing(args.files)
+    """``apscores check FILE...``: 0 when every file is valid, 2 when any is not (a missing
+    file is that file's verdict; the others are still checked)."""
     reports = [check(path) for path in args.files]
     if args.json:
         document = {"valid": all(r.valid for r in reports), "files": [r.as_json() for r in reports]}
