@@ -263,7 +263,9 @@ def test_check_gives_a_verdict_for_every_path_even_a_missing_one(
     assert verdict["problems"][0]["message"] == "not a file"
 
 
-def test_check_names_a_foreign_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_names_a_foreign_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "foreign.txt"
     path.write_text("hello\n")
     assert main(["check", str(path)]) == ExitCode.USAGE
