@@ -42,6 +42,8 @@ from apscores.service._flow import (
 )
 from apscores.service._models import DownloadResult, GeneratedFile
 from apscores.service._settings import (
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
     Format,
     Kind,
     Secret,
@@ -69,8 +71,13 @@ class AsyncClient(BaseClient):
             ``APSCORES_PASSWORD``.
         base_url: The API's base URL; default ``APSCORES_BASE_URL``, else College Board's
             production gateway. Point it at ``apscores sandbox serve`` to rehearse.
-        timeout: Seconds to wait for each request (default 120, as long ``full`` files
-            can take).
+        timeout: Each attempt's timeouts: an ``httpx.Timeout``, or seconds to wait for an
+            answer (read), which also caps the others. Default: 10 s to connect, 120 s
+            between reads (``full`` files can take that long to prepare), 60 s to send,
+            10 s for a pooled connection.
+        deadline: Seconds one operation (a call, or a download, with their retries) may
+            take before it gives up (default 300; ``None``: only ``max_retries`` bounds
+            it). No retry starts after it; a file already arriving is not cut.
         max_retries: Further attempts after a failed call (default 3), with exponential
             backoff and jitter, honouring ``Retry-After``.
         retry_base_delay: The first wait in seconds (default 0.5); 0 retries at once.
@@ -93,7 +100,8 @@ class AsyncClient(BaseClient):
         email: str | None = None,
         password: str | None = None,
         base_url: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
         max_retries: int = 3,
         retry_base_delay: float = 0.5,
         retry_max_delay: float = 30.0,
@@ -104,12 +112,17 @@ class AsyncClient(BaseClient):
             password=password,
             base_url=base_url,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self._settings.timeout)
+        )
         self.session = AsyncSession(self)
         self.files = AsyncFiles(self)
 
@@ -139,9 +152,9 @@ class AsyncClient(BaseClient):
             await anyio.sleep(delay)
 
     async def _send(self, request: httpx.Request, endpoint: str) -> httpx.Response:
-        request.extensions["timeout"] = httpx.Timeout(self._settings.timeout).as_dict()
         backoff = _retry.Backoff(self._settings)
         while True:
+            request.extensions["timeout"] = backoff.timeout().as_dict()
             try:
                 response = await self._http.send(request, follow_redirects=False)
             except httpx.HTTPError as exc:
@@ -205,7 +218,7 @@ class AsyncClient(BaseClient):
         while True:
             if dl.is_url_expired(generated.url, time.time()):
                 raise dl.expired_error("its Expires time has passed")
-            outcome = await self._fetch_once(generated, placement, check, progress)
+            outcome = await self._fetch_once(generated, placement, check, progress, backoff)
             if isinstance(outcome, Saved):
                 return outcome
             await self._wait(outcome, backoff, wire.DOWNLOAD)
@@ -216,10 +229,11 @@ class AsyncClient(BaseClient):
         placement: dl.Placement,
         check: bool,
         progress: Progress | None,
+        backoff: _retry.Backoff,
     ) -> Saved | _retry.Failure:
         request = wire.build_download_request(generated.url)
         for _hop in range(dl.MAX_REDIRECTS + 1):
-            request.extensions["timeout"] = httpx.Timeout(self._settings.timeout).as_dict()
+            request.extensions["timeout"] = backoff.timeout().as_dict()
             try:
                 response = await self._http.send(request, stream=True, follow_redirects=False)
             except httpx.HTTPError as exc:

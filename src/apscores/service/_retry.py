@@ -15,6 +15,7 @@ import contextlib
 import email.utils
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import timezone
 
@@ -162,12 +163,41 @@ def classify_response(response: httpx.Response, endpoint: str, now: float) -> Fa
 
 
 class Backoff:
-    """The waits of one call: ``next_delay`` until it says stop (``None``)."""
+    """The waits of one operation: ``next_delay`` until it says stop (``None``), and each
+    attempt's timeouts (:meth:`timeout`), both bounded by the settings' ``deadline``."""
 
-    def __init__(self, settings: Settings, rng: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rng: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._settings = settings
         self._rng = rng
+        self._clock = clock
+        self._started = clock()
         self.attempt = 0
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (``None``: no deadline)."""
+        deadline = self._settings.deadline
+        return None if deadline is None else deadline - (self._clock() - self._started)
+
+    def timeout(self) -> httpx.Timeout:
+        """This attempt's timeouts: connecting and waiting for a pooled connection end at
+        the deadline at the latest (a read keeps its own timeout, so a file that is
+        arriving is not cut)."""
+        chosen = self._settings.timeout
+        left = self.remaining()
+        if left is None:
+            return chosen
+        left = max(left, 0.001)
+        return httpx.Timeout(
+            connect=min(chosen.connect or left, left),
+            read=chosen.read,
+            write=chosen.write,
+            pool=min(chosen.pool or left, left),
+        )
 
     def next_delay(self, retry_after: float | None = None) -> float | None:
         """Seconds to sleep before the next attempt, or ``None`` to stop."""
@@ -178,8 +208,13 @@ class Backoff:
             return None
         backoff = min(s.retry_max_delay, s.retry_base_delay * 2.0**self.attempt)
         delay = backoff * (0.5 + self._rng() / 2)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        left = self.remaining()
+        if left is not None and delay >= left:  # the next attempt would start too late
+            return None
         self.attempt += 1
-        return max(delay, retry_after) if retry_after is not None else delay
+        return delay
 
 
 def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
