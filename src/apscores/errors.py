@@ -27,6 +27,7 @@
     │   └── UnknownFormatError      neither a TXT nor a CSV score file (binary, foreign)
     │       └── EmptyFileError      no record at all (the service never sends one)
     ├── UnwritableRecordError       a record a file layout cannot hold (writers)
+    ├── StorageError                a local file or folder cannot be written (also an OSError)
     ├── DownloadError               a file body that was cut short or is the wrong size
     │   ├── DownloadURLExpired      the short-lived download URL is gone (403 / Expires)
     │   └── IncompleteFileError     the saved body is not a whole score file (checked, ETag)
@@ -68,6 +69,7 @@ __all__ = [
     "PolicyError",
     "RateLimitError",
     "RecordError",
+    "StorageError",
     "TruncatedRecordError",
     "UnauthorizedError",
     "UnknownFormatError",
@@ -407,8 +409,19 @@ class UnwritableRecordError(APScoresError, ValueError):
     than 30 exams...): the writer names the AP ID and the field, and writes nothing."""
 
 
+class StorageError(APScoresError, OSError):
+    """A local file or folder cannot be written or read (full disk, read-only, no
+    permission, a path that is no folder, no free file name): nothing was recorded with the
+    service. Also an :class:`OSError`: ``filename`` is the path, ``strerror`` the reason."""
+
+    def __str__(self) -> str:
+        reason = self.strerror or "cannot be used"
+        return f"{self.filename}: {reason}" if self.filename else reason
+
+
 class DownloadError(APScoresError):
-    """The file body was cut short or does not match its announced size; nothing was saved."""
+    """The storage host's answer cannot become the file (cut short, not its announced size,
+    an unusable redirect or file name); nothing was saved. Run again."""
 
 
 class DownloadURLExpired(DownloadError):  # noqa: N818 - the name users search for

@@ -60,7 +60,7 @@ def test_a_file_size_limit_fails_each_code_alone_and_records_nothing(tmp_path: P
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
     for result in answer["results"]:
-        assert result["status"] == "failed"
+        assert result["status"] == "storage"  # a disk limit, not the service: exit 7
         assert "File too large" in result["message"]
         assert str(tmp_path) in result["message"]  # names the path
         assert "Traceback" not in result["message"]

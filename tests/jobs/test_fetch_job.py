@@ -57,22 +57,23 @@ def service() -> SandboxService:
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "outcome"),
     [
-        OSError(28, "No space left on device", "/srv/scores/x.txt"),
-        sqlite3.OperationalError("database is locked"),
-        RuntimeError("a bug"),
+        (OSError(28, "No space left on device", "/srv/scores/x.txt"), Outcome.STORAGE),
+        (sqlite3.OperationalError("database is locked"), Outcome.STORAGE),
+        (RuntimeError("a bug"), Outcome.FAILED),
     ],
     ids=["oserror", "sqlite3", "bug"],
 )
 async def test_one_codes_failure_of_any_kind_is_that_codes_alone(
-    service: SandboxService, tmp_path: Path, error: BaseException
+    service: SandboxService, tmp_path: Path, error: BaseException, outcome: Outcome
 ) -> None:
     summary = await run(service, tmp_path, events=FailingEvents("5678", error))
     first, second = summary.results
     assert (first.di_code, first.outcome) == ("1234", Outcome.OK)
     assert len(first.files) == 1
-    assert (second.di_code, second.outcome) == ("5678", Outcome.FAILED)
+    assert (second.di_code, second.outcome) == ("5678", outcome)
+    assert summary.outcome is outcome
     assert str(error.args[-1] if isinstance(error, OSError) else error) in second.message
     assert len(service.pending("5678")) == 3  # nothing recorded for the failed code
     assert service.pending("1234") == []

@@ -37,6 +37,7 @@ from apscores.errors import (
     EmptyFileError,
     IncompleteFileError,
     RecordError,
+    StorageError,
     TruncatedRecordError,
 )
 from apscores.files import write_csv, write_txt
@@ -556,8 +557,10 @@ def test_disconnect_mid_body_always(api: Api, service: Service, tmp_path: Path) 
         return httpx.Response(200, headers={"Content-Length": str(len(BODY))}, stream=bodies[-1])
 
     service.storage.mock(side_effect=broken)
-    with pytest.raises(DownloadError, match="broke after 100 bytes") as info:
-        api.fetch(dest=tmp_path)
+    with pytest.raises(APIConnectionError, match="broke after 100 bytes") as info:
+        api.fetch(dest=tmp_path)  # as when the connection breaks before the headers
+    assert info.value.endpoint == "download"
+    assert not isinstance(info.value, DownloadError)
     assert info.value.__cause__ is None  # never the httpx error: it holds the request
     assert list(tmp_path.iterdir()) == []
     assert service.record.call_count == 0
@@ -672,7 +675,7 @@ def test_unusable_destination_fails_before_generating(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_bytes(b"x")
-    with pytest.raises(DownloadError, match=rf"cannot create the destination folder {blocker}"):
+    with pytest.raises(StorageError, match=rf"{blocker}/scores: cannot create the destination"):
         api.fetch(dest=blocker / "scores")
     assert service.generate.call_count == 0
 
@@ -800,7 +803,7 @@ def test_a_name_that_can_never_be_claimed_fails_cleanly(
         raise FileExistsError(17, "exists", str(dst))
 
     monkeypatch.setattr(os, "link", always_taken)
-    with pytest.raises(DownloadError, match="could not claim a free file name"):
+    with pytest.raises(StorageError, match="could not claim a free file name"):
         api.fetch(dest=tmp_path)
     assert list(tmp_path.iterdir()) == []
     assert service.record.call_count == 0

@@ -24,6 +24,7 @@ from apscores.errors import (
     IncompleteFileError,
     LoginRefusedError,
     RecordError,
+    StorageError,
     UnauthorizedError,
 )
 from apscores.service import _download as download
@@ -488,7 +489,7 @@ def test_free_file_name() -> None:
     assert download.free_file_name("noext", 7, taken.__contains__) == "noext-7"
     assert download.free_file_name(".hidden", 7, taken.__contains__) == ".hidden-7"
     assert download.free_file_name("a.tar.gz", "", lambda n: n == "a.tar.gz") == "a.tar-download.gz"
-    with pytest.raises(DownloadError, match="no free file name"):
+    with pytest.raises(StorageError, match="no free file name"):
         download.free_file_name("a.txt", 1, lambda name: True)
 
 

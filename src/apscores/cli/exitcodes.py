@@ -15,7 +15,7 @@ code   name            meaning
 130    INTERRUPTED     stopped with Ctrl-C; re-running is safe
 =====  ==============  ===============================================================
 
-When DI codes end differently, the most serious wins: AUTH, PARTIAL, LOCKED, OK,
+When DI codes end differently, the most serious wins: STORAGE, AUTH, PARTIAL, LOCKED, OK,
 NOTHING_NEW (in that order).
 """
 

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from apscores.cli._output import LOGGER
 from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
-from apscores.errors import APIError, AuthenticationError, ConfigurationError
+from apscores.errors import APIError, AuthenticationError, ConfigurationError, StorageError
 from apscores.jobs import (
     DiResult,
     FetchEvents,
@@ -42,6 +42,7 @@ EXIT_CODES = {
     Outcome.FAILED: ExitCode.PARTIAL,
     Outcome.AUTH: ExitCode.AUTH,
     Outcome.LOCKED: ExitCode.LOCKED,
+    Outcome.STORAGE: ExitCode.STORAGE,
 }
 
 
@@ -170,10 +171,9 @@ def run_fetch(args: argparse.Namespace) -> int:
     dest = Path(args.dest)
     try:
         dest.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigurationError(
-            f"cannot create --dest {dest}: {error.strerror or type(error).__name__}"
-        ) from None
+    except OSError as error:  # read-only, no permission, a file in the way: exit 7
+        reason = error.strerror or type(error).__name__
+        raise StorageError(error.errno, f"cannot create --dest ({reason})", str(dest)) from None
     options = FetchOptions(
         kind=check_kind(args.kind),
         format=check_format(args.format),

@@ -151,14 +151,14 @@ class _Job:
             await self._fetch(result)
         except AuthenticationError as error:
             result.fail(Outcome.AUTH, str(error))
+        except OSError as error:  # StorageError too: a disk or folder problem, not the service
+            result.fail(Outcome.STORAGE, f"cannot write {describe_os_error(error)}")
+        except sqlite3.Error as error:
+            result.fail(Outcome.STORAGE, f"the ledger {self.ledger.path} failed: {error}")
         except RecordError as error:
             result.fail(Outcome.FAILED, str(error))
         except APScoresError as error:
             result.fail(Outcome.FAILED, f"{type(error).__name__}: {error}")
-        except OSError as error:
-            result.fail(Outcome.FAILED, f"cannot write {describe_os_error(error)}")
-        except sqlite3.Error as error:
-            result.fail(Outcome.FAILED, f"the ledger {self.ledger.path} failed: {error}")
         except Exception as error:  # a bug must not stop the other DI codes either
             LOGGER.debug("%s: unexpected error", di_code, exc_info=True)
             result.fail(Outcome.FAILED, f"unexpected {type(error).__name__}: {error}")
@@ -166,7 +166,7 @@ class _Job:
             for lock in reversed(held):
                 lock.release()
             self.events.finished(result)
-        if result.outcome in (Outcome.AUTH, Outcome.FAILED):
+        if result.outcome in (Outcome.AUTH, Outcome.FAILED, Outcome.STORAGE):
             LOGGER.error("%s: %s", di_code, result.message, extra={"di_code": di_code})
         return result
 

@@ -4,6 +4,7 @@ and logging without signatures. No I/O."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import re
@@ -19,11 +20,17 @@ from apscores.errors import (
     DownloadURLExpired,
     IncompleteFileError,
     ParseError,
+    StorageError,
     status_error,
 )
 from apscores.service import _guesses as guess
 from apscores.service._models import DownloadResult, GeneratedFile
-from apscores.service._retry import Failure, is_retryable_status, parse_retry_after
+from apscores.service._retry import (
+    Failure,
+    is_retryable_status,
+    parse_retry_after,
+    translate_error,
+)
 from apscores.service._wire import DOWNLOAD, build_download_request
 
 __all__ = [
@@ -122,8 +129,12 @@ def download_redirect(response: httpx.Response) -> httpx.Request | None:
 
 
 def body_broken(exc: httpx.HTTPError, received: int) -> Failure:
-    error = DownloadError(
-        f"the download broke after {received} bytes ({type(exc).__name__}); nothing was saved"
+    """The connection broke while the body arrived: no (whole) answer came, as when it
+    breaks before the headers, so the same :class:`~apscores.errors.APIConnectionError`."""
+    base = translate_error(exc, DOWNLOAD)
+    error = type(base)(
+        f"{base.message}: it broke after {received} bytes of the file; nothing was saved",
+        endpoint=DOWNLOAD,
     )
     return Failure(error=error, retryable=True)
 
@@ -338,7 +349,9 @@ def free_file_name(wanted: str, download_id: str | int, taken: Callable[[str], b
         candidate = f"{stem}-{tag}{suffix}" if number == 1 else f"{stem}-{tag}-{number}{suffix}"
         if not taken(candidate):
             return candidate
-    raise DownloadError(f"no free file name for {wanted!r}: {MAX_FREE_NAME_TRIES} are taken")
+    raise StorageError(
+        errno.EEXIST, f"no free file name for {wanted!r}: {MAX_FREE_NAME_TRIES} are taken"
+    )
 
 
 @attrs.frozen
