@@ -16,7 +16,8 @@ from pathlib import Path
 from apscores.matching._crosswalk import Crosswalk, Link
 from apscores.matching._result import MatchResult, Outcome, StudentMatch, read_answers
 from apscores.matching._roster import Roster, read_roster
-from apscores.matching._tiers import Decision, Index, Person, decide, person
+from apscores.matching._sources import bulk
+from apscores.matching._tiers import Decision, Index, Person, clear_caches, decide, person
 from apscores.models import ScoreReport
 
 __all__ = ["Reports", "accept", "match"]
@@ -149,6 +150,7 @@ def _never_shared(
     return fixed
 
 
+@bulk
 def match(
     reports: Reports,
     roster: RosterSource,
@@ -208,6 +210,7 @@ def match(
             ]
             recorded = store.record(new, made_by="rule") if new else 0
     finally:
+        clear_caches()  # the caches hold names: not kept past the call
         if owned and store is not None:
             store.close()
     students = tuple(

@@ -10,6 +10,7 @@ the line and the column.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -20,7 +21,7 @@ import attrs
 
 from apscores import _toml
 from apscores.errors import RosterError
-from apscores.matching._sources import Cell, Row, rows_from_mappings, rows_from_path
+from apscores.matching._sources import Cell, Row, bulk, rows_from_mappings, rows_from_path
 
 __all__ = ["ROSTER_FIELDS", "Roster", "RosterEntry", "load_roster_map", "read_roster"]
 
@@ -60,6 +61,9 @@ def parse_date(value: Cell) -> dt.date | None:
     text = value.strip()
     if not text:
         return None
+    if len(text) == 10 and text[4] == "-":
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(text)
     if match := _ISO.fullmatch(text):
         year, month, day = (int(part) for part in match.groups())
     elif match := _US.fullmatch(text):
@@ -75,11 +79,13 @@ def parse_date(value: Cell) -> dt.date | None:
 
 
 def _sex(value: str) -> str:
-    text = value.strip().upper()
+    text = value.upper()
     return text[0] if text in {"M", "F", "MALE", "FEMALE"} else ""
 
 
 def _zip(value: str) -> str:
+    if len(value) == 5 and value.isdigit():
+        return value
     digits = "".join(c for c in value if c.isdigit())
     return digits.zfill(5)[:5] if 3 <= len(digits) <= 9 else ""
 
@@ -178,66 +184,59 @@ class _Builder:
         self.entries: list[RosterEntry] = []
         self.ap_ids: dict[str, set[str]] = {}
         self.births: dict[str, tuple[dt.date, int]] = {}
-        self.fields: dict[str, str] | None = None
-        self.headers: tuple[str, ...] = ()
+        self.fields: dict[str, str] = {}
+        self.headers: tuple[str, ...] | None = None
+        self.positions: list[int] = []
 
     def error(self, reason: str, line: int | None, field: str | None) -> RosterError:
         return RosterError(reason, line=line, field=field, raw="", file=self.name)
 
-    def add(self, line: int, cells: dict[str, Cell]) -> None:
-        if self.fields is None or tuple(cells) != self.headers:
-            self.headers = tuple(cells)  # mappings may differ from row to row
-            self.fields = _resolve(cells, self.columns)
-            if "sis_id" not in self.fields:
-                shown = ", ".join(cells) or "(none)"
-                raise self.error(
-                    f"no sis_id column (the student system's ID; name another with a roster "
-                    f"map); columns found: {shown}",
-                    1 if self.name else line,
-                    self.columns.get("sis_id", "sis_id"),
-                )
+    def add(self, line: int, headers: tuple[str, ...], cells: list[Cell]) -> None:
+        if headers is not self.headers and headers != self.headers:
+            self._resolve(line, headers)
+        values = [cells[at] if at >= 0 else "" for at in self.positions]
+        sis_id, last, first, middle, _, sex, zip_code, ap_ids, hs = (
+            value.strip() if isinstance(value, str) else value.isoformat() for value in values
+        )
         fields = self.fields
-
-        def text(field: str) -> str:
-            value = cells.get(fields.get(field, ""), "")
-            return value.isoformat() if isinstance(value, dt.date) else value.strip()
-
-        sis_id = text("sis_id")
         if not sis_id:
             raise self.error("no SIS ID on this row", line, fields["sis_id"])
-        born = None
-        if "birth_date" in fields:
-            try:
-                born = parse_date(cells.get(fields["birth_date"], ""))
-            except ValueError as problem:
-                raise self.error(str(problem), line, fields["birth_date"]) from None
-        self._check_birth(sis_id, born, line)
-        for ap_id in _AP_IDS.split(text("ap_id")):
-            if ap_id:
-                self.ap_ids.setdefault(ap_id, set()).add(sis_id)
-        entry = RosterEntry(
-            sis_id=sis_id,
-            last_name=text("last_name"),
-            first_name=text("first_name"),
-            middle_name=text("middle_name"),
-            birth_date=born,
-            sex=_sex(text("sex")),
-            zip=_zip(text("zip")),
-            hs_code=text("hs_code"),
-            line=line,
-        )
-        if entry.last_name or entry.first_name:
-            self.entries.append(entry)
+        try:
+            born = parse_date(values[4])
+        except ValueError as problem:
+            raise self.error(str(problem), line, fields["birth_date"]) from None
+        if born is not None:
+            self._check_birth(sis_id, born, line)
+        if ap_ids:
+            for ap_id in _AP_IDS.split(ap_ids):
+                if ap_id:
+                    self.ap_ids.setdefault(ap_id, set()).add(sis_id)
+        if last or first:
+            self.entries.append(
+                RosterEntry(sis_id, last, first, middle, born, _sex(sex), _zip(zip_code), hs, line)
+            )
 
-    def _check_birth(self, sis_id: str, born: dt.date | None, line: int) -> None:
-        if born is None:
-            return
+    def _resolve(self, line: int, headers: tuple[str, ...]) -> None:
+        """Where each field is among ``headers`` (mappings may differ from row to row)."""
+        self.headers = headers
+        self.fields = fields = _resolve(headers, self.columns)
+        if "sis_id" not in fields:
+            raise self.error(
+                "no sis_id column (the student system's ID; name another with a roster map); "
+                f"columns found: {', '.join(headers) or '(none)'}",
+                1 if self.name else line,
+                self.columns.get("sis_id", "sis_id"),
+            )
+        where = {header: at for at, header in reversed(list(enumerate(headers)))}
+        self.positions = [where[fields[f]] if f in fields else -1 for f in ROSTER_FIELDS]
+
+    def _check_birth(self, sis_id: str, born: dt.date, line: int) -> None:
         known = self.births.setdefault(sis_id, (born, line))
         if known[0] != born:
             raise self.error(
                 f"SIS ID {sis_id} has another birth date on line {known[1]}",
                 line,
-                self.fields["birth_date"] if self.fields else None,
+                self.fields["birth_date"],
             )
 
     def roster(self, source: str) -> Roster:
@@ -253,6 +252,7 @@ class _Builder:
         return Roster(entries=entries, ap_ids=ap_ids, source=source)
 
 
+@bulk
 def read_roster(
     source: str | os.PathLike[str] | Iterable[Mapping[str, object]] | Roster,
     *,
@@ -275,8 +275,8 @@ def read_roster(
         rows = rows_from_path(source, encoding)
     else:
         rows = rows_from_mappings(source)
-    for line, cells in rows:
-        builder.add(line, cells)
-    if builder.fields is None:
+    for line, headers, cells in rows:
+        builder.add(line, headers, cells)
+    if builder.headers is None:
         raise builder.error("the roster has no student rows", None, None)
     return builder.roster(builder.name or "")

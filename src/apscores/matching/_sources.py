@@ -11,21 +11,52 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
+import gc
 import importlib
 import io
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
+
+from typing_extensions import ParamSpec
 
 from apscores.errors import ConfigurationError, RosterError
 
-__all__ = ["Cell", "Row", "decode", "rows_from_mappings", "rows_from_path"]
+__all__ = ["Cell", "Row", "bulk", "decode", "rows_from_mappings", "rows_from_path"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def bulk(function: Callable[P, T]) -> Callable[P, T]:
+    """Run ``function`` with the cyclic garbage collector paused (and resumed after).
+
+    Reading a roster and indexing it allocate millions of small acyclic objects; the
+    collector would walk the growing heap again and again (half of the time at 300k
+    rows). Reference counting still frees everything as usual.
+    """
+
+    @functools.wraps(function)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> T:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused
+
 
 #: A cell: text, or a date when the spreadsheet typed it so.
 Cell = str | dt.date
-#: One data row: its line (the header is line 1) and its cells by header.
-Row = tuple[int, dict[str, Cell]]
+#: One data row: its line (the header is line 1), the headers, the cells in their order
+#: (a file gives the same headers object for every row).
+Row = tuple[int, tuple[str, ...], list[Cell]]
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -84,9 +115,9 @@ def _csv_rows(text: str, name: str) -> Iterator[Row]:
         header = next(reader, None)
         if header is None:
             return
-        headers = [cell.strip() for cell in header]
+        headers = tuple(cell.strip() for cell in header)
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             if len(cells) > len(headers):
                 raise RosterError(
@@ -96,8 +127,9 @@ def _csv_rows(text: str, name: str) -> Iterator[Row]:
                     raw="",
                     file=name,
                 )
-            padded = [*(cell.strip() for cell in cells), *[""] * (len(headers) - len(cells))]
-            yield reader.line_num, dict(zip(headers, padded, strict=True))
+            if len(cells) < len(headers):
+                cells += [""] * (len(headers) - len(cells))
+            yield reader.line_num, headers, cells  # type: ignore[misc]
     except csv.Error as error:
         raise RosterError(str(error), line=reader.line_num, field=None, raw="", file=name) from None
 
@@ -130,11 +162,11 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
         first = next(values, None)
         if first is None:
             return
-        headers = [str(_cell(value)) for value in first]
+        headers = tuple(str(_cell(value)) for value in first)
         for line, cells in enumerate(values, start=2):
-            row = dict(zip(headers, (_cell(value) for value in cells), strict=False))
-            if any(value != "" for value in row.values()):
-                yield line, row
+            row = [_cell(value) for value in cells[: len(headers)]]
+            if any(value != "" for value in row):
+                yield line, headers, row + [""] * (len(headers) - len(row))
     finally:
         workbook.close()
 
@@ -160,4 +192,5 @@ def rows_from_path(path: str | os.PathLike[str], encoding: str | None = None) ->
 def rows_from_mappings(rows: Iterable[Mapping[str, object]]) -> Iterator[Row]:
     """Mappings as rows; the first mapping is line 2, as if a header were line 1."""
     for line, mapping in enumerate(rows, start=2):
-        yield line, {str(key).strip(): _cell(value) for key, value in mapping.items()}
+        headers = tuple(str(key).strip() for key in mapping)
+        yield line, headers, [_cell(value) for value in mapping.values()]

@@ -13,12 +13,23 @@ candidates, so that a twin is never taken for the other.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from apscores.matching._fold import FIRST_WIDTH, LAST_WIDTH, SUFFIXES, fold
 
-__all__ = ["EXACT", "FULL", "INITIAL", "Decision", "Index", "Person", "decide", "person"]
+__all__ = [
+    "EXACT",
+    "FULL",
+    "INITIAL",
+    "Decision",
+    "Index",
+    "Person",
+    "clear_caches",
+    "decide",
+    "person",
+]
 
 EXACT, FULL, INITIAL, NONE = 3, 2, 1, 0
 _PREFIX = 8  # a cut surname is looked up by its first letters
@@ -43,14 +54,40 @@ class Person:
         "zip",
     )
 
-    def __init__(self) -> None:
-        self.key = ""
-        self.last = self.last_key = self.first = self.middle = self.sex = ""
-        self.zip = self.hs = ""
-        self.tokens: frozenset[str] = frozenset()
-        self.first_words: tuple[str, ...] = ()
-        self.last_cut = self.first_cut = False
-        self.dob: dt.date | None = None
+    def __init__(
+        self,
+        key: str,
+        last: tuple[str, str, frozenset[str]],
+        first: tuple[str, tuple[str, ...]],
+        cut: tuple[bool, bool],
+        others: tuple[str, dt.date | None, str, str, str],
+    ) -> None:
+        self.key = key
+        self.last, self.last_key, self.tokens = last
+        self.first, self.first_words = first
+        self.last_cut, self.first_cut = cut
+        self.middle, self.dob, self.sex, self.zip, self.hs = others
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _surname(last: str) -> tuple[str, str, frozenset[str]]:
+    """A surname's compact form, its key (no suffix) and its words (names repeat: cached)."""
+    words = fold(last).split()
+    kept = [word for word in words if word not in SUFFIXES] or words
+    tokens = frozenset(word for word in kept if len(word) > 1) or frozenset(kept)
+    return "".join(words), "".join(kept), tokens
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _given(first: str) -> tuple[str, tuple[str, ...]]:
+    words = tuple(fold(first).split())
+    return "".join(words), words
+
+
+def clear_caches() -> None:
+    """Forget the folded names (they are student data)."""
+    _surname.cache_clear()
+    _given.cache_clear()
 
 
 def person(
@@ -66,23 +103,16 @@ def person(
     cut: bool = False,
 ) -> Person:
     """Fold a person's names; ``cut``: names at the TXT field width may be cut there."""
-    found = Person()
-    found.key = key
-    words = fold(last).split()
-    kept = [word for word in words if word not in SUFFIXES] or words
-    found.last = "".join(words)
-    found.last_key = "".join(kept)
-    found.tokens = frozenset(word for word in kept if len(word) > 1) or frozenset(kept)
-    found.last_cut = cut and len(last.rstrip()) >= LAST_WIDTH
-    found.first_words = tuple(fold(first).split())
-    found.first = "".join(found.first_words)
-    found.first_cut = cut and len(first.rstrip()) >= FIRST_WIDTH
-    found.middle = fold(middle)[:1]
-    found.dob = dob
-    found.sex = sex[:1].upper() if sex[:1].upper() in {"M", "F"} else ""
-    found.zip = zip_code[:5] if len(zip_code) >= 5 else ""
-    found.hs = hs.strip()
-    return found
+    cuts = (cut and len(last.rstrip()) >= LAST_WIDTH, cut and len(first.rstrip()) >= FIRST_WIDTH)
+    sex = sex[:1].upper()
+    others = (
+        fold(middle[:2])[:1] if middle else "",
+        dob,
+        sex if sex in {"M", "F"} else "",
+        zip_code[:5] if len(zip_code) >= 5 else "",
+        hs.strip(),
+    )
+    return Person(key, _surname(last), _given(first), cuts, others)
 
 
 def first_level(ap: Person, row: Person) -> int:
@@ -145,32 +175,24 @@ class Decision(NamedTuple):
 
 
 class Index:
-    """Roster rows under hashed (birth date, key) blocks."""
+    """Roster rows in blocks, each under a hash of (birth date, a key): the folded surname
+    (tier 2, the bulk), its first letters (cut surnames), the first initial (tier 3 and
+    review). A record reads only its own blocks, a handful of rows each.
+    """
 
     def __init__(self, rows: Iterable[Person]) -> None:
         self.by_last: dict[int, list[Person]] = {}
         self.by_prefix: dict[int, list[Person]] = {}
-        self.by_token: dict[int, list[Person]] = {}
-        self.by_first: dict[int, list[Person]] = {}
+        self.by_initial: dict[int, list[Person]] = {}
+        by_last, by_prefix, by_initial = self.by_last, self.by_prefix, self.by_initial
         for row in rows:
             if row.dob is None:
                 continue
             day = row.dob.toordinal()
-            self._add(self.by_last, hash((day, row.last_key)), row)
+            by_last.setdefault(hash((day, row.last_key)), []).append(row)
+            by_initial.setdefault(hash((day, row.first[:1])), []).append(row)
             if len(row.last) >= _PREFIX:
-                self._add(self.by_prefix, hash((day, row.last[:_PREFIX])), row)
-            for token in row.tokens:
-                self._add(self.by_token, hash((day, token)), row)
-            if row.first:
-                self._add(self.by_first, hash((day, row.first)), row)
-
-    @staticmethod
-    def _add(index: dict[int, list[Person]], key: int, row: Person) -> None:
-        found = index.get(key)
-        if found is None:
-            index[key] = [row]
-        else:
-            found.append(row)
+                by_prefix.setdefault(hash((day, row.last[:_PREFIX])), []).append(row)
 
     def surname(self, ap: Person, born: dt.date) -> list[Person]:
         """Rows born on ``born`` whose surname agrees (tiers 2 and 4)."""
@@ -180,22 +202,21 @@ class Index:
             found = found + self.by_prefix.get(hash((day, ap.last[:_PREFIX])), [])
         return [row for row in found if row.dob == born and last_agrees(ap, row)]
 
+    def _initial(self, ap: Person, born: dt.date) -> list[Person]:
+        found = self.by_initial.get(hash((born.toordinal(), ap.first[:1])), [])
+        return [row for row in found if row.dob == born and row.first[:1] == ap.first[:1]]
+
     def tokens(self, ap: Person, born: dt.date) -> list[Person]:
         """Rows born on ``born`` sharing a surname word and the first initial (tier 3)."""
-        day = born.toordinal()
-        found: list[Person] = []
-        for token in ap.tokens:
-            found += self.by_token.get(hash((day, token)), [])
-        return [
-            row
-            for row in found
-            if row.dob == born and ap.tokens & row.tokens and row.first[:1] == ap.first[:1]
-        ]
+        return [row for row in self._initial(ap, born) if ap.tokens & row.tokens]
 
     def near(self, ap: Person, born: dt.date) -> list[Person]:
         """Rows born on ``born`` with the same first name and a close surname (review)."""
-        found = self.by_first.get(hash((born.toordinal(), ap.first)), [])
-        return [row for row in found if row.first == ap.first and _near(ap.last, row.last)]
+        return [
+            row
+            for row in self._initial(ap, born)
+            if row.first == ap.first and _near(ap.last, row.last)
+        ]
 
 
 def _review(reason: str, tier: int | None, candidates: Iterable[str]) -> Decision:
@@ -229,11 +250,27 @@ def _choose(ap: Person, rows: list[Person], tier: int, rejected: frozenset[str])
         )
     chosen = narrowed[0]
     row = best[chosen][1]
-    if ap.sex and row.sex and ap.sex != row.sex:
-        return _review(f"tier {tier}: the sex differs", tier, ranked)
-    if tier > 2 and ap.middle and row.middle and ap.middle != row.middle:
-        return _review(f"tier {tier}: the middle initial differs", tier, ranked)
+    problem = _conflict(ap, row, tier)
+    if problem:
+        return _review(f"tier {tier}: {problem}", tier, ranked)
     return Decision("matched", chosen, tier, (), _REASONS[tier])
+
+
+def _conflict(ap: Person, row: Person, tier: int) -> str:
+    """Why a single candidate still needs a person ("" when it does not)."""
+    if ap.sex and row.sex and ap.sex != row.sex:
+        return "the sex differs"
+    if ap.middle and row.middle and ap.middle != row.middle:
+        return "the middle initial differs"
+    known = [
+        (mine, theirs) for mine, theirs in ((ap.zip, row.zip), (ap.hs, row.hs)) if mine and theirs
+    ]
+    agree = any(mine == theirs for mine, theirs in known)
+    if tier == 2 and len(known) == 2 and not agree:
+        return "the ZIP code and the high school both differ"
+    if tier > 2 and not agree and not (ap.middle and ap.middle == row.middle):
+        return "nothing else agrees (middle initial, ZIP code, high school)"
+    return ""
 
 
 _REASONS = {
