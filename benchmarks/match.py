@@ -29,32 +29,168 @@ from pathlib import Path
 from apscores.matching import match, read_roster
 from apscores.models import Address, Organization, ScoreReport, Student
 
-LAST = (
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
-    "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
-    "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott "
-    "Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter "
-    "Roberts Kim Patel Chen Wang Singh Cohen O'Brien O'Connor McDonald"
-).split()
-ACCENTED = (
-    "Müller Gómez Muñoz Peña Núñez Ibáñez Løkke Østergaard Strauß Łukasik Çelik Dvořák "
-    "Ðorđević Æbelø Grønbæk Jiménez Sørensen Šimić Wójcik Nowakowská"
-).split()
-LONG = (
-    "Vanderwesthuizen Papadopoulopoulos Montgomery-Whitfield Christodoulopoulos "
-    "Bartholomew-Smythe Wojciechowskiewicz"
-).split()
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Kim",
+    "Patel",
+    "Chen",
+    "Wang",
+    "Singh",
+    "Cohen",
+    "O'Brien",
+    "O'Connor",
+    "McDonald",
+]
+ACCENTED = [
+    "Müller",
+    "Gómez",
+    "Muñoz",
+    "Peña",
+    "Núñez",
+    "Ibáñez",
+    "Løkke",
+    "Østergaard",
+    "Strauß",
+    "Łukasik",
+    "Çelik",
+    "Dvořák",
+    "Ðorđević",
+    "Æbelø",
+    "Grønbæk",
+    "Jiménez",
+    "Sørensen",
+    "Šimić",
+    "Wójcik",
+    "Nowakowská",
+]
+LONG = [
+    "Vanderwesthuizen",
+    "Papadopoulopoulos",
+    "Montgomery-Whitfield",
+    "Christodoulopoulos",
+    "Bartholomew-Smythe",
+    "Wojciechowskiewicz",
+]
 PARTICLES = ("De la", "Van der", "Del", "Di", "Mc")
-FIRST_F = (
-    "Emma Olivia Ava Sophia Isabella Mia Amelia Harper Evelyn Abigail Emily Elizabeth Sofia "
-    "Avery Ella Scarlett Grace Chloe Victoria Riley Aria Lily Zoë Inés Anaïs Chloé Maëlle "
-    "Bérénice Mary Anna Maria Katherine Alexandra Christabella Jacqueline"
-).split()
-FIRST_M = (
-    "Liam Noah Oliver Elijah James William Benjamin Lucas Henry Alexander Mason Michael "
-    "Ethan Daniel Jacob Logan Jackson Levi Sebastian Mateo José François Björn Søren Łukasz "
-    "Jürgen Robert Christopher Maximilian Bartholomew Nathaniel"
-).split()
+FIRST_F = [
+    "Emma",
+    "Olivia",
+    "Ava",
+    "Sophia",
+    "Isabella",
+    "Mia",
+    "Amelia",
+    "Harper",
+    "Evelyn",
+    "Abigail",
+    "Emily",
+    "Elizabeth",
+    "Sofia",
+    "Avery",
+    "Ella",
+    "Scarlett",
+    "Grace",
+    "Chloe",
+    "Victoria",
+    "Riley",
+    "Aria",
+    "Lily",
+    "Zoë",
+    "Inés",
+    "Anaïs",
+    "Chloé",
+    "Maëlle",
+    "Bérénice",
+    "Mary",
+    "Anna",
+    "Maria",
+    "Katherine",
+    "Alexandra",
+    "Christabella",
+    "Jacqueline",
+]
+FIRST_M = [
+    "Liam",
+    "Noah",
+    "Oliver",
+    "Elijah",
+    "James",
+    "William",
+    "Benjamin",
+    "Lucas",
+    "Henry",
+    "Alexander",
+    "Mason",
+    "Michael",
+    "Ethan",
+    "Daniel",
+    "Jacob",
+    "Logan",
+    "Jackson",
+    "Levi",
+    "Sebastian",
+    "Mateo",
+    "José",
+    "François",
+    "Björn",
+    "Søren",
+    "Łukasz",
+    "Jürgen",
+    "Robert",
+    "Christopher",
+    "Maximilian",
+    "Bartholomew",
+    "Nathaniel",
+]
 NICKNAMES = {"Robert": "Bob", "Elizabeth": "Liz", "Katherine": "Kate", "William": "Bill"}
 SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ł": "l"})
 SPECIAL_MORE = str.maketrans({"Ł": "L", "đ": "d", "Đ": "D"})
@@ -235,7 +371,8 @@ def main() -> int:
             f"| {rows[(tier, 'unmatched')]:,} |"
         )
     print(
-        f"\nprecision of matched: {100 * correct / max(matched, 1):.3f} % ({matched - correct} wrong)"
+        f"\nprecision of matched: {100 * correct / max(matched, 1):.3f} % "
+        f"({matched - correct} wrong)"
     )
     print(f"recall of matched: {100 * correct / max(present, 1):.2f} %")
     return 0
