@@ -111,8 +111,10 @@ def _known(ap_id: str, roster: Roster, link: Link | None) -> Decision | None:
     return None
 
 
-def _signature(ap: Person) -> tuple[object, ...]:
-    return (ap.last_key, ap.first, ap.dob)
+def _same_person(people: list[Person]) -> bool:
+    """The same folded names and birth date, and no two different middle initials."""
+    names = {(ap.last, ap.first, ap.dob) for ap in people}
+    return len(names) == 1 and len({ap.middle for ap in people if ap.middle}) <= 1
 
 
 def _never_shared(
@@ -128,7 +130,7 @@ def _never_shared(
         by_rule = [n for n in numbers if decisions[n].tier != 1]
         if len(numbers) < 2 or not by_rule:
             continue  # every AP ID of the student is known: several accounts, decided
-        same = len({_signature(people[n]) for n in numbers}) == 1
+        same = _same_person([people[n] for n in numbers])
         for n in by_rule:
             also = [people[m].key for m in numbers if m != n]
             if same:

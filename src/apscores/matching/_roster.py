@@ -211,10 +211,9 @@ class _Builder:
             for ap_id in _AP_IDS.split(ap_ids):
                 if ap_id:
                     self.ap_ids.setdefault(ap_id, set()).add(sis_id)
-        if last or first:
-            self.entries.append(
-                RosterEntry(sis_id, last, first, middle, born, _sex(sex), _zip(zip_code), hs, line)
-            )
+        self.entries.append(
+            RosterEntry(sis_id, last, first, middle, born, _sex(sex), _zip(zip_code), hs, line)
+        )
 
     def _resolve(self, line: int, headers: tuple[str, ...]) -> None:
         """Where each field is among ``headers`` (mappings may differ from row to row)."""
@@ -240,8 +239,8 @@ class _Builder:
             )
 
     def roster(self, source: str) -> Roster:
-        if not self.entries and not self.ap_ids:
-            raise self.error("the roster has no student rows", None, None)
+        if not self.entries:
+            raise self.error("the roster has no student rows", 1, None)
         entries = tuple(
             entry
             if entry.birth_date is not None or entry.sis_id not in self.births
@@ -278,5 +277,5 @@ def read_roster(
     for line, headers, cells in rows:
         builder.add(line, headers, cells)
     if builder.headers is None:
-        raise builder.error("the roster has no student rows", None, None)
+        raise builder.error("the roster has no student rows", 1, None)
     return builder.roster(builder.name or "")

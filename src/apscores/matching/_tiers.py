@@ -186,8 +186,8 @@ class Index:
         self.by_initial: dict[int, list[Person]] = {}
         by_last, by_prefix, by_initial = self.by_last, self.by_prefix, self.by_initial
         for row in rows:
-            if row.dob is None:
-                continue
+            if row.dob is None or not row.last or not row.first:
+                continue  # never matched on part of a name
             day = row.dob.toordinal()
             by_last.setdefault(hash((day, row.last_key)), []).append(row)
             by_initial.setdefault(hash((day, row.first[:1])), []).append(row)
@@ -285,6 +285,8 @@ def decide(ap: Person, index: Index, rejected: frozenset[str] = frozenset()) -> 
     born = ap.dob
     if born is None:
         return Decision("unmatched", None, None, (), "no birth date: never matched on names alone")
+    if not ap.last or not ap.first:
+        return Decision("unmatched", None, None, (), "no last or first name in the score file")
     tiers: tuple[tuple[int, Callable[[], list[Person]]], ...] = (
         (2, lambda: index.surname(ap, born)),
         (3, lambda: index.tokens(ap, born)),
