@@ -10,8 +10,8 @@ from pathlib import Path
 
 import attrs
 import pytest
-from _students import report
 
+from _students import report
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
 from apscores.export import export_rows, load_map
