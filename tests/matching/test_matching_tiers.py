@@ -252,3 +252,19 @@ def test_a_blank_name_never_matches_on_the_rest() -> None:
     roster = [row("S1", "", "John"), row("S2", "Smith", "")]
     result = match([report("A1", "", "JOHN"), report("A2", "SMITH", "")], roster)
     assert [s.outcome for s in result] == [Outcome.UNMATCHED, Outcome.UNMATCHED]
+
+
+def test_a_sibling_at_one_tier_does_not_hide_the_student_at_a_later_one() -> None:
+    roster = [
+        row("S1", "Nguyen", "Emma", "2007-06-04"),  # born on the file's (swapped) date
+        row("S2", "Nguyen", "Linh", "2007-04-06", zip="07030"),
+    ]
+    born = dt.date(2007, 6, 4)
+    decided = one(match([report("A1", "NGUYEN", "LINH", born, zip_code="07030")], roster))
+    assert (decided.outcome, decided.sis_id, decided.tier) == (Outcome.MATCHED, "S2", 4)
+
+
+def test_only_siblings_at_every_tier_go_to_review_with_the_first_ones() -> None:
+    roster = [row("S1", "Nguyen", "Emma"), row("S2", "Nguyen", "Lan", "2006-03-15")]
+    decided = one(match([report("A1", "NGUYEN", "LINH")], roster))
+    assert (decided.outcome, decided.tier, decided.candidates) == (Outcome.REVIEW, 2, ("S1",))

@@ -22,6 +22,8 @@ from apscores.models import ScoreReport
 
 __all__ = ["Reports", "accept", "match"]
 
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+
 #: What ``match`` reads: score reports, or paths of score files (TXT or CSV).
 Reports = Iterable[ScoreReport | str | os.PathLike[str]] | str | os.PathLike[str]
 RosterSource = str | os.PathLike[str] | Iterable[Mapping[str, object]] | Roster
@@ -221,7 +223,7 @@ def match(
             last_name=report.student.last_name,
             first_name=report.student.first_name,
             birth_date=report.student.date_of_birth,
-            outcome=Outcome(decision.outcome),
+            outcome=_OUTCOMES[decision.outcome],
             sis_id=decision.sis_id,
             tier=decision.tier,
             candidates=decision.candidates,

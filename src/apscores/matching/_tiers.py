@@ -237,7 +237,7 @@ def _choose(ap: Person, rows: list[Person], tier: int, rejected: frozenset[str])
     ranked = sorted(best, key=lambda sis: -best[sis][0])
     full = [sis for sis in ranked if best[sis][0] >= FULL]
     if not full:
-        return _review(f"tier {tier}: the first name differs", tier, ranked)
+        return _review(f"tier {tier}: {_DIFFERENT_FIRST}", tier, ranked)
     narrowed = [sis for sis in full if best[sis][0] == EXACT] or full
     for attribute in ("middle", "zip", "hs"):
         mine = getattr(ap, attribute)
@@ -273,6 +273,7 @@ def _conflict(ap: Person, row: Person, tier: int) -> str:
     return ""
 
 
+_DIFFERENT_FIRST = "the first name differs"
 _REASONS = {
     2: "birth date and surname",
     3: "birth date, a surname word and the first name",
@@ -281,21 +282,34 @@ _REASONS = {
 
 
 def decide(ap: Person, index: Index, rejected: frozenset[str] = frozenset()) -> Decision:
-    """Tiers 2, 3 and 4 in order; the first tier with candidates decides."""
+    """Tiers 2, 3 and 4 in order: the first tier with a candidate of the same first name
+    decides; candidates of another first name (a twin, a sibling) go to review only
+    when no later tier finds the student."""
     born = ap.dob
     if born is None:
         return Decision("unmatched", None, None, (), "no birth date: never matched on names alone")
     if not ap.last or not ap.first:
         return Decision("unmatched", None, None, (), "no last or first name in the score file")
+    same_surname = index.surname(ap, born)
+    if len(same_surname) == 1:  # the common case, decided without ranking
+        row = same_surname[0]
+        if row.key not in rejected and row.first == ap.first and not _conflict(ap, row, 2):
+            return Decision("matched", row.key, 2, (), _REASONS[2])
     tiers: tuple[tuple[int, Callable[[], list[Person]]], ...] = (
-        (2, lambda: index.surname(ap, born)),
+        (2, lambda: same_surname),
         (3, lambda: index.tokens(ap, born)),
         (4, lambda: [r for d in slips(born) for r in index.surname(ap, d) if _full(ap, r)]),
     )
+    weak: Decision | None = None  # candidates whose first name differs: a sibling?
     for tier, rows in tiers:
         decision = _choose(ap, rows(), tier, rejected)
-        if decision is not None:
+        if decision is None:
+            continue
+        if not decision.reason.endswith(_DIFFERENT_FIRST):
             return decision
+        weak = weak or decision  # a later tier may still find the student
+    if weak is not None:
+        return weak
     near = [row.key for row in index.near(ap, born) if row.key not in rejected]
     if near:
         return _review("same birth date and first name; the surname differs", None, near)
