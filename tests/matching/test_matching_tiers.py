@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import apscores
 from _students import BORN, report, row
@@ -268,3 +271,10 @@ def test_only_siblings_at_every_tier_go_to_review_with_the_first_ones() -> None:
     roster = [row("S1", "Nguyen", "Emma"), row("S2", "Nguyen", "Lan", "2006-03-15")]
     decided = one(match([report("A1", "NGUYEN", "LINH")], roster))
     assert (decided.outcome, decided.tier, decided.candidates) == (Outcome.REVIEW, 2, ("S1",))
+
+
+@given(st.text(max_size=30))
+def test_fold_gives_single_spaced_upper_ascii_and_is_idempotent(name: str) -> None:
+    folded = fold(name)
+    assert re.fullmatch(r"(?:[A-Z0-9]+(?: [A-Z0-9]+)*)?", folded)
+    assert fold(folded) == folded

@@ -10,8 +10,8 @@ removed (``O'Brien`` -> ``OBRIEN``, ``Smith-Jones`` -> ``SMITH JONES``).
 
 >>> fold("Łukasz Ørsted-Straße")
 'LUKASZ ORSTED STRASSE'
->>> compact(fold("De la Cruz"))
-'DELACRUZ'
+>>> fold("O'Brien-De la Cruz Jr.")
+'OBRIEN DE LA CRUZ JR'
 """
 
 from __future__ import annotations
@@ -19,14 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = [
-    "FIRST_WIDTH",
-    "LAST_WIDTH",
-    "SUFFIXES",
-    "compact",
-    "fold",
-    "surname_tokens",
-]
+__all__ = ["FIRST_WIDTH", "LAST_WIDTH", "SUFFIXES", "fold"]
 
 #: Field widths of the TXT layout: a name this long may have been cut.
 LAST_WIDTH = 15
@@ -139,16 +132,3 @@ def fold(name: str) -> str:
         name = name.casefold().translate(_TABLE)
     name = _DROP.sub("", name.upper())
     return _SEPARATORS.sub(" ", name).strip()
-
-
-def compact(folded: str) -> str:
-    """A folded name without its spaces: ``VAN DER BERG`` and ``VANDERBERG`` agree."""
-    return folded.replace(" ", "")
-
-
-def surname_tokens(folded: str) -> frozenset[str]:
-    """The words of a folded surname, generational suffixes left out (all of them if that
-    leaves nothing): ``GARCIA LOPEZ JR`` -> {GARCIA, LOPEZ}."""
-    words = folded.split()
-    kept = [word for word in words if word not in SUFFIXES]
-    return frozenset(kept or words)
