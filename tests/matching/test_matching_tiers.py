@@ -278,3 +278,17 @@ def test_fold_gives_single_spaced_upper_ascii_and_is_idempotent(name: str) -> No
     folded = fold(name)
     assert re.fullmatch(r"(?:[A-Z0-9]+(?: [A-Z0-9]+)*)?", folded)
     assert fold(folded) == folded
+
+
+def test_the_collector_is_paused_only_during_the_call() -> None:
+    import gc
+
+    assert gc.isenabled()
+    match([report("A1", "SMITH", "JOHN")], [row("S1", "Smith", "John")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        match([report("A1", "SMITH", "JOHN")], [row("S1", "Smith", "John")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

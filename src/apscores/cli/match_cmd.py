@@ -86,7 +86,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "date with one slip. Write one row per student: matched (SIS ID, tier), review "
             "(candidates) or unmatched, with the reason. Fill in the 'decision' column of "
             "review rows (a SIS ID, or 'new') and pass the file back with --accept. "
-            "Exit 0 when every student is matched, 8 when some are not."
+            "Exit 0 when every student is matched (or marked 'new' by a person), 8 when "
+            "some wait for review or have no match, 2 for a bad roster or file."
         ),
     )
     parser.add_argument(
