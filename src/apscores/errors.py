@@ -24,6 +24,7 @@
     │   ├── MissingColumnsError     a CSV header without the columns we need
     │   ├── PolicyError             a credit-policy row or column that cannot be used
     │   ├── MapError                a student-system map key that cannot be used
+    │   ├── RosterError             a student roster or review file that cannot be used
     │   └── UnknownFormatError      neither a TXT nor a CSV score file (binary, foreign)
     │       └── EmptyFileError      no record at all (the service never sends one)
     ├── UnwritableRecordError       a record a file layout cannot hold (writers)
@@ -69,6 +70,7 @@ __all__ = [
     "PolicyError",
     "RateLimitError",
     "RecordError",
+    "RosterError",
     "StorageError",
     "TruncatedRecordError",
     "UnauthorizedError",
@@ -112,12 +114,10 @@ class ParseError(APScoresError, ValueError):
 
     def _message(self) -> str:
         where = f"line {self.line}" if self.line is not None else "input"
-        if self.file:
-            where = f"{self.file}: {where}"
+        where = f"{self.file}: {where}" if self.file else where
         what = f", field {self.field!r}" if self.field else ""
-        raw = self.raw
-        shown = raw if len(raw) <= 80 else raw[:77] + "..."
-        return f"{where}{what}: {self.reason} (found {shown!r})"
+        shown = self.raw if len(self.raw) <= 80 else self.raw[:77] + "..."
+        return f"{where}{what}: {self.reason}" + (f" (found {shown!r})" if shown else "")
 
     def in_file(self, file: str) -> ParseError:
         """Name the file the error is in (the reader does this for paths); returns self."""
@@ -377,6 +377,10 @@ class MapError(ParseError):
     ``field`` is the key (``columns.TEST_DATE``, ``tests.codes.93``, ``test_date.day``),
     ``line`` the line of the TOML file it is on (None when it cannot be found).
     """
+
+
+class RosterError(ParseError):
+    """A roster or review file that cannot be used; names file, line, column, never a value."""
 
 
 class UnmappedExamError(ConfigurationError):

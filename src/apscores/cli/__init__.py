@@ -1,8 +1,9 @@
 """The ``apscores`` command (also ``python -m apscores``).
 
 ``fetch`` is the scheduled job; ``doctor`` checks a setup; ``read`` and ``convert`` look
-into score files; ``sandbox``, ``merge``, ``credit`` and ``export`` come from their own
-modules through ``register(subparsers)``. Exit statuses: :mod:`apscores.cli.exitcodes`.
+into score files; ``sandbox``, ``merge``, ``credit``, ``export``, ``match`` and ``ledger``
+come from their own modules through ``register(subparsers)``. Exit statuses:
+:mod:`apscores.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ EPILOG = """\
 exit codes: 0 ok, 1 unexpected error (a bug), 2 usage, configuration or a bad file,
 3 nothing new, 4 login refused, 5 some DI codes failed (re-running is safe), 6 a DI code
 is locked by another run, 7 a local file cannot be written or read (full disk, read-only,
-permissions), 130 interrupted (re-running is safe).
+permissions), 8 some students wait for review or have no match (match, export),
+130 interrupted (re-running is safe).
 Credentials come from APSCORES_EMAIL/APSCORES_PASSWORD, the keyring (service 'apscores')
 or a prompt; never from the command line.
 """
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         fetch,
         files,
         ledger_cmd,
+        match_cmd,
         merge_cmd,
         sandbox_cmd,
     )
@@ -136,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge_cmd.register(commands)
     credit_cmd.register(commands)
     export_cmd.register(commands)
+    match_cmd.register(commands)
     ledger_cmd.register(commands)
     return parser
 

@@ -12,6 +12,8 @@ code   name            meaning
 6      LOCKED          another run holds the lock of a DI code; that code was skipped
 7      STORAGE         a local file or folder cannot be written or read (full disk, read-only,
                        no permission, too large): nothing was recorded with the service
+8      REVIEW          some students wait for a person's review or match no student of the
+                       roster (``match``; ``export`` with ``--roster`` or ``--crosswalk``)
 130    INTERRUPTED     stopped with Ctrl-C; re-running is safe
 =====  ==============  ===============================================================
 
@@ -37,6 +39,7 @@ class ExitCode(enum.IntEnum):
     PARTIAL = 5
     LOCKED = 6
     STORAGE = 7
+    REVIEW = 8
     INTERRUPTED = 130
 
 

@@ -53,6 +53,7 @@ FIELDS: dict[str, str] = {
     "date_released": "date grades were released to the college",
     "date_updated": "date of the student's last update",
     "report_date": "date of this report",
+    "sis_id": "the student system's ID (export --crosswalk or --roster; blank otherwise)",
 }
 
 #: The month and day of the admin year used as test date when the map does not say.

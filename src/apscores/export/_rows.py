@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 from apscores._rows_csv import write_rows_csv
@@ -47,10 +47,11 @@ def _changes(
 
 
 def _values(
-    report: ScoreReport, exam: ExamScore, sis: str, change: str, sis_map: SisMap
+    report: ScoreReport, exam: ExamScore, sis: str, change: str, sis_map: SisMap, sis_id: str
 ) -> dict[str, Any]:
     student = report.student
     return {
+        "sis_id": sis_id,
         "ap_id": report.ap_id,
         "last_name": student.last_name,
         "first_name": student.first_name,
@@ -79,6 +80,7 @@ def export_rows(
     sis_map: SisMap,
     *,
     since: Iterable[ScoreReport] | None = None,
+    sis_ids: Mapping[str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One row per exam the map includes, keyed by the map's headers; values stay typed.
 
@@ -88,10 +90,17 @@ def export_rows(
     :class:`datetime.date`, scores and years ints. Exams the map has no test code for are
     counted, and when the rows run out :class:`~apscores.errors.UnmappedExamError` lists
     them all: a load file that silently lacks new exams is worse than none.
+
+    ``sis_ids`` (AP ID -> the student system's ID, e.g. :attr:`MatchResult.sis_ids
+    <apscores.matching.MatchResult.sis_ids>`) fills the ``sis_id`` field and leaves out
+    the students it lacks: hold those in suspense, never drop them.
     """
     reports, kinds = _changes(current, since, sis_map)
     unmapped: dict[str, Counter[int]] = {}
     for report in reports:
+        if sis_ids is not None and report.ap_id not in sis_ids:
+            continue  # not matched: the caller holds the student in suspense
+        sis_id = "" if sis_ids is None else sis_ids[report.ap_id]
         seen: set[tuple[int, str]] = set()
         for exam in report.exams:
             key = (exam.admin_year, exam.code)
@@ -105,7 +114,7 @@ def export_rows(
             if sis is None:
                 unmapped.setdefault(exam.code, Counter())[exam.admin_year] += 1
                 continue
-            values = _values(report, exam, sis, change, sis_map)
+            values = _values(report, exam, sis, change, sis_map, sis_id)
             yield {
                 column.header: column.text if column.value is None else values[column.value]
                 for column in sis_map.columns
