@@ -84,6 +84,20 @@ __all__ = [
 class APScoresError(Exception):
     """Root of every exception raised by apscores."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as its message and attributes, whatever its (keyword-only) constructor:
+        # errors cross process pools and multiprocessing queues.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(
+    cls: type[APScoresError], args: tuple[object, ...], state: dict[str, object]
+) -> APScoresError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigurationError(APScoresError, ValueError):
     """An option is missing or invalid (credentials, DI code, file format...)."""
@@ -126,25 +140,6 @@ class ParseError(APScoresError, ValueError):
             self.args = (self._message(),)
         return self
 
-    def __reduce__(self) -> tuple[object, ...]:  # keep picklable despite keyword-only init
-        return (
-            _rebuild_parse_error,
-            (type(self), self.reason, self.line, self.field, self.raw, self.file),
-        )
-
-
-def _rebuild_parse_error(
-    cls: type[ParseError],
-    reason: str,
-    line: int | None,
-    field: str | None,
-    raw: str,
-    file: str | None = None,
-) -> ParseError:
-    error = ParseError.__new__(cls)
-    ParseError.__init__(error, reason, line=line, field=field, raw=raw, file=file)
-    return error
-
 
 class TruncatedRecordError(ParseError):
     """A TXT line that ends before the last field every record carries (a cut record).
@@ -173,18 +168,6 @@ class TruncatedRecordError(ParseError):
             where = f"{self.file}: {where}"
         return f"{where} is {self.length} columns: {self.reason}"
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _rebuild_truncated,
-            (self.reason, self.line, self.field, self.raw, self.file, self.length),
-        )
-
-
-def _rebuild_truncated(
-    reason: str, line: int | None, field: str | None, raw: str, file: str | None, length: int
-) -> TruncatedRecordError:
-    return TruncatedRecordError(reason, line=line, field=field, raw=raw, file=file, length=length)
-
 
 class MissingColumnsError(ParseError):
     """The CSV header lacks required columns; lists what is missing and what was found."""
@@ -201,9 +184,6 @@ class MissingColumnsError(ParseError):
             file=file,
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.missing, self.found, self.file))
-
 
 class UnknownFormatError(ParseError):
     """The input is neither a TXT nor a CSV AP score file (binary data, another file).
@@ -219,15 +199,6 @@ class UnknownFormatError(ParseError):
     def _message(self) -> str:
         # The reason says what was seen ("line 1 is 37 columns and ..."): no prefix but the file.
         return f"{self.file}: {self.reason}" if self.file else self.reason
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_unknown, (type(self), self.reason, self.line, self.raw, self.file))
-
-
-def _rebuild_unknown(
-    cls: type[UnknownFormatError], reason: str, line: int | None, raw: str, file: str | None
-) -> UnknownFormatError:
-    return cls(reason, line=line, raw=raw, file=file)
 
 
 class EmptyFileError(UnknownFormatError):
@@ -262,17 +233,6 @@ class APIError(APScoresError):
 
     def _describe(self) -> str:
         return self.message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_api_error, (type(self), dict(self.__dict__)))
-
-
-def _rebuild_api_error(cls: type[APIError], state: dict[str, object]) -> APIError:
-    error = cls.__new__(cls)
-    error.__dict__.update(state)
-    text = f"{state['endpoint']}: {error._describe()}"
-    APScoresError.__init__(error, f"{text}\n{state['detail']}" if state["detail"] else text)
-    return error
 
 
 class APIConnectionError(APIError):
@@ -404,9 +364,6 @@ class UnmappedExamError(ConfigurationError):
             f"[tests.codes] in the map. Exams by code (admin year: exams): {'; '.join(parts)}"
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.exams,))
-
 
 class UnwritableRecordError(APScoresError, ValueError):
     """A record a file layout cannot hold (a value too wide, a year outside the pivot, more
@@ -417,6 +374,11 @@ class StorageError(APScoresError, OSError):
     """A local file or folder cannot be written or read (full disk, read-only, no
     permission, a path that is no folder, no free file name): nothing was recorded with the
     service. Also an :class:`OSError`: ``filename`` is the path, ``strerror`` the reason."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        reduced = OSError.__reduce__(self)  # errno, strerror and filename are the OSError's
+        assert isinstance(reduced, tuple)
+        return reduced
 
     def __str__(self) -> str:
         reason = self.strerror or "cannot be used"
