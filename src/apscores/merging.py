@@ -2,13 +2,17 @@
 
 College Board re-sends a student's whole history each time a score is added, corrected,
 withheld or released, so the same AP ID turns up in many files. :func:`merge` keeps, for
-every AP ID, the newest record (by *date of last student update*, then *date of this
+every student, the newest record (by *date of last student update*, then *date of this
 report*; a missing date is older than any date) and reports every change between the
 versions it saw, in the order they happened.
 
 Decisions, so that nothing is lost or silently resolved:
 
-- **Exam key.** An exam is identified by (AP ID, admin year, exam code).
+- **Student key.** A student is identified by (DI code, AP ID): a student sent to two DI
+  codes (two campuses, two offices) has a history at each, and merge keeps both. With
+  ``across_di=True`` a student is identified by AP ID alone, whatever DI code received the
+  records; the newest record (and its DI code) is kept.
+- **Exam key.** An exam is identified by (student, admin year, exam code).
 - **Each change says what needs doing**: a score raised or lowered, withheld, released,
   canceled, scored after pending, or removed (:func:`apscores.changes.classify`; the change
   records live in :mod:`apscores.changes` and are re-exported here).
@@ -43,8 +47,10 @@ from apscores.changes import (
     EXAM_CHANGES,
     Change,
     ChangeKind,
+    StudentKey,
     classify,
     describe,
+    student_key,
     write_changes_csv,
 )
 from apscores.models import ExamScore, ScoreReport
@@ -70,28 +76,41 @@ _VersionKey = tuple[bool, dt.date, bool, dt.date]
 
 @attrs.frozen
 class MergeResult:
-    """The current view (one report per AP ID, sorted by AP ID) and the change log."""
+    """The current view (one report per student, sorted by AP ID then DI code) and the changes.
+
+    A student is a (DI code, AP ID) pair, or an AP ID when ``across_di`` is true.
+    """
 
     current: tuple[ScoreReport, ...]
     changes: tuple[Change, ...]
     records_read: int = 0  # every record read, duplicates included
     duplicates: int = 0  # records identical to one already read (dropped on arrival)
+    across_di: bool = False  # True: students keyed by AP ID alone (merge(across_di=True))
 
     @property
     def conflicts(self) -> tuple[Change, ...]:
         """The changes of kind ``conflict``: records merge could not order by date."""
         return tuple(c for c in self.changes if c.kind is ChangeKind.CONFLICT)
 
-    def changes_for(self, ap_id: str) -> tuple[Change, ...]:
-        """One student's changes, oldest first."""
-        return tuple(c for c in self.changes if c.ap_id == ap_id)
+    def changes_for(self, ap_id: str, di_code: str | None = None) -> tuple[Change, ...]:
+        """One student's changes, oldest first (of every DI code unless ``di_code``)."""
+        return tuple(
+            c
+            for c in self.changes
+            if c.ap_id == ap_id and (di_code is None or c.di_code == di_code)
+        )
 
-    def report_for(self, ap_id: str) -> ScoreReport | None:
-        """The current report for ``ap_id``, or None if merge never saw it."""
-        for report in self.current:
-            if report.ap_id == ap_id:
-                return report
-        return None
+    def report_for(self, ap_id: str, di_code: str | None = None) -> ScoreReport | None:
+        """The current report for ``ap_id`` (at ``di_code``), or None if merge never saw it.
+
+        Raises :class:`ValueError` when several DI codes hold the AP ID and ``di_code`` is
+        not given: picking one silently would hide the others.
+        """
+        found = [r for r in self.current if r.ap_id == ap_id and di_code in (None, r.di_code)]
+        if len(found) > 1:
+            codes = ", ".join(r.di_code for r in found)
+            raise ValueError(f"AP ID {ap_id} is at DI codes {codes}: give di_code")
+        return found[0] if found else None
 
 
 def _version_key(report: ScoreReport) -> _VersionKey:
@@ -181,8 +200,8 @@ def _exam_order(key: _ExamKey) -> tuple[int, str]:
 class _History:
     """Walks one student's versions oldest first, collecting changes as it goes."""
 
-    def __init__(self, ap_id: str) -> None:
-        self.ap_id = ap_id
+    def __init__(self, ap_id: str, di_code: str) -> None:
+        self.ap_id, self.di_code = ap_id, di_code
         self.changes: list[Change] = []
         self.last_seen: dict[_ExamKey, ExamScore] = {}  # every exam ever seen, last value
         self.present: set[_ExamKey] = set()  # exams in the latest version walked
@@ -201,7 +220,7 @@ class _History:
         year, code = key if key is not None else (None, None)
         updated, reported = self._dates
         self.changes.append(
-            Change(kind, self.ap_id, year, code, old, new, updated, reported, detail)
+            Change(kind, self.ap_id, year, code, old, new, updated, reported, detail, self.di_code)
         )
 
     def walk(self, store: _StudentVersions) -> None:
@@ -300,8 +319,12 @@ def _records(source: MergeSource) -> Iterator[ScoreReport]:
         yield from source
 
 
-def merge(*sources: MergeSource) -> MergeResult:
-    """Merge reports from any number of sources into one current report per AP ID.
+def merge(*sources: MergeSource, across_di: bool = False) -> MergeResult:
+    """Merge reports from any number of sources into one current report per student.
+
+    A student is a (DI code, AP ID) pair: the same AP ID sent to two DI codes stays two
+    students, each with its own history. ``across_di=True`` merges them into one, keyed by
+    AP ID alone.
 
     Each source is an iterable of :class:`~apscores.models.ScoreReport` (a list, a reader)
     or the path of a TXT/CSV score file (read with :func:`apscores.files.detect.read`). Sources
@@ -320,22 +343,24 @@ def merge(*sources: MergeSource) -> MergeResult:
     >>> [c.kind.value for c in result.changes]
     ['new_student', 'new_exam', 'released']
     """
-    students: dict[str, _StudentVersions] = {}
+    students: dict[StudentKey, _StudentVersions] = {}
     read_count = duplicates = 0
     for source in sources:
         for report in _records(source):
             read_count += 1
-            store = students.get(report.ap_id)
+            key = student_key(report, across_di=across_di)
+            store = students.get(key)
             if store is None:
-                store = students[report.ap_id] = _StudentVersions(_version_key(report))
+                store = students[key] = _StudentVersions(_version_key(report))
             if not store.add(report):
                 duplicates += 1
     current: list[ScoreReport] = []
     changes: list[Change] = []
-    for ap_id in sorted(students):
-        store = students[ap_id]
-        history = _History(ap_id)
+    for di_code, ap_id in sorted(students, key=lambda key: (key[1], key[0])):
+        store = students[(di_code, ap_id)]
+        chosen = store.chosen()
+        history = _History(ap_id, chosen.di_code)
         history.walk(store)
         changes.extend(history.changes)
-        current.append(_current(store.chosen(), history.last_seen, history.present))
-    return MergeResult(tuple(current), tuple(changes), read_count, duplicates)
+        current.append(_current(chosen, history.last_seen, history.present))
+    return MergeResult(tuple(current), tuple(changes), read_count, duplicates, across_di)

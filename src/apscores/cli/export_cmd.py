@@ -10,14 +10,21 @@ list of such codes, and no file is written.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from apscores._atomic import atomic_write
+from apscores.cli._common import (
+    add_across_di_argument,
+    add_json_argument,
+    add_raw_csv_argument,
+    conflict_json,
+    warn_conflicts,
+)
 from apscores.cli._output import fail
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import APScoresError, ConfigurationError
-from apscores.export import export_rows, load_map, write_export_csv
+from apscores.export import export, load_map
 
 __all__ = ["register", "run"]
 
@@ -48,27 +55,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "-o", "--output", required=True, type=Path, metavar="CSV", help="the load file (CSV)"
     )
+    add_across_di_argument(parser)
+    add_raw_csv_argument(parser)
+    add_json_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export; exit 0, or 2 when the map, a file or an exam code cannot be used."""
-    from apscores.merging import merge
-
+    """Export; exit 0 (conflicts are warned about), 2 when a map, file or code is unusable."""
     try:
         for path in [*args.files, *([args.since] if args.since else [])]:
             if not path.is_file():
                 raise ConfigurationError(f"{path} is not a file")
         sis_map = load_map(args.map)
         previous = None if args.since is None else read_previous(args.since)
-        result = merge(*([previous] if previous else []), *args.files)
-        with atomic_write(args.output) as handle:
-            count = write_export_csv(export_rows(result, sis_map, since=previous), sis_map, handle)
+        done = export(*args.files, sis_map=sis_map, since=previous, across_di=args.across_di)
+        count = done.write_csv(args.output, raw=args.raw_csv)
     except (APScoresError, OSError) as exc:
         fail(str(exc))
         return ExitCode.USAGE
-    print(
-        f"{result.records_read} record(s) read, {len(result.current)} student(s); "
-        f"{count} exam row(s) written to {args.output}"
-    )
+    result, conflicts = done.merged, done.conflicts
+    if args.json:
+        summary = {
+            "records_read": result.records_read,
+            "students": len(result.current),
+            "rows": count,
+            "output": str(args.output),
+            "conflict_count": len(conflicts),
+            "conflicts": [conflict_json(change) for change in conflicts],
+        }
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{result.records_read} record(s) read, {len(result.current)} student(s); "
+            f"{count} exam row(s) written to {args.output}"
+        )
+    warn_conflicts("export", conflicts, "them with --json, or apscores merge --changes")
     return ExitCode.OK

@@ -37,7 +37,13 @@ from apscores.credit._delta import (
     write_delta_csv,
 )
 from apscores.credit._policy import CreditPolicy
-from apscores.credit._results import CREDIT_COLUMNS, CreditResult, Outcome, write_credit_csv
+from apscores.credit._results import (
+    CREDIT_COLUMNS,
+    CreditResult,
+    CreditRun,
+    Outcome,
+    write_credit_csv,
+)
 from apscores.credit._rules import POLICY_COLUMNS, REQUIRED_POLICY_COLUMNS, CreditRule
 
 __all__ = [
@@ -49,6 +55,7 @@ __all__ = [
     "CreditPolicy",
     "CreditResult",
     "CreditRule",
+    "CreditRun",
     "DeltaKind",
     "Outcome",
     "write_credit_csv",
