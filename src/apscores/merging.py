@@ -130,26 +130,50 @@ def _fingerprint(report: ScoreReport) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: What a copy of a student's record sent to another DI code may differ in (with across_di).
+_DI_FIELDS = ("di_code", "college", "order_institution_key", "date_released")
+
+
+def _content(report: ScoreReport, across_di: bool) -> str:
+    """The fingerprint, blind to the DI code's own fields when merging across DI codes."""
+    if not across_di:
+        return _fingerprint(report)
+    data = {k: v for k, v in to_dict(report).items() if k not in _DI_FIELDS}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# (fingerprint, content fingerprint, exams) of a candidate version
+_Candidate = tuple[str, str, tuple[ExamScore, ...]]
+
+
 class _StudentVersions:
     """Every distinct version of one student: full records only for the newest dates.
 
     Fingerprints cost more than everything else, so they are computed only when needed:
     for a version that becomes older, a record that arrives older, or same-date candidates.
-    Records at the newest dates are compared by value instead.
+    Records at the newest dates are compared by value instead. With ``across_di``, copies
+    that differ only in their DI code's fields (:data:`_DI_FIELDS`) have the same content
+    fingerprint: they are kept apart but never reported as conflicts.
     """
 
-    __slots__ = ("newest", "newest_key", "older")
+    __slots__ = ("across_di", "newest", "newest_key", "older")
 
-    def __init__(self, key: _VersionKey) -> None:
-        self.newest_key = key
+    def __init__(self, key: _VersionKey, across_di: bool) -> None:
+        self.newest_key, self.across_di = key, across_di
         self.newest: set[ScoreReport] = set()
-        self.older: dict[_VersionKey, dict[str, tuple[ExamScore, ...]]] = {}
+        self.older: dict[_VersionKey, dict[str, tuple[str, tuple[ExamScore, ...]]]] = {}
+
+    def _entry(self, report: ScoreReport) -> tuple[str, tuple[str, tuple[ExamScore, ...]]]:
+        digest = _fingerprint(report)
+        content = _content(report, True) if self.across_di else digest
+        return digest, (content, report.exams)
 
     def add(self, report: ScoreReport) -> bool:
         """Store ``report``; False if an identical record was already stored."""
         key = _version_key(report)
         if key > self.newest_key:
-            self.older[self.newest_key] = {_fingerprint(r): r.exams for r in self.newest}
+            self.older[self.newest_key] = dict(map(self._entry, self.newest))
             self.newest_key, self.newest = key, {report}
             return True
         if key == self.newest_key:
@@ -158,26 +182,30 @@ class _StudentVersions:
             self.newest.add(report)
             return True
         bucket = self.older.setdefault(key, {})
-        digest = _fingerprint(report)
+        digest, entry = self._entry(report)
         if digest in bucket:
             return False
-        bucket[digest] = report.exams
+        bucket[digest] = entry
         return True
 
-    def _newest_sorted(self) -> list[tuple[str, ScoreReport]]:
+    def _newest_sorted(self) -> list[tuple[str, str, ScoreReport]]:
         if len(self.newest) == 1:
-            return [("", next(iter(self.newest)))]  # nothing to order: skip the fingerprint
-        return sorted(((_fingerprint(r), r) for r in self.newest), key=lambda pair: pair[0])
+            return [("", "", next(iter(self.newest)))]  # nothing to order: no fingerprint
+        entries = []
+        for report in self.newest:
+            digest, (content, _) = self._entry(report)
+            entries.append((digest, content, report))
+        return sorted(entries, key=lambda item: item[0])
 
-    def versions(self) -> Iterator[tuple[_VersionKey, list[tuple[str, tuple[ExamScore, ...]]]]]:
+    def versions(self) -> Iterator[tuple[_VersionKey, list[_Candidate]]]:
         """(dates, candidates sorted by fingerprint), oldest dates first; the last one is kept."""
         for key in sorted(self.older):
-            yield key, sorted(self.older[key].items())
-        yield self.newest_key, [(d, r.exams) for d, r in self._newest_sorted()]
+            yield key, [(d, c, e) for d, (c, e) in sorted(self.older[key].items())]
+        yield self.newest_key, [(d, c, r.exams) for d, c, r in self._newest_sorted()]
 
     def chosen(self) -> ScoreReport:
         """The newest record; among same-date candidates, the largest fingerprint."""
-        return self._newest_sorted()[-1][1]
+        return self._newest_sorted()[-1][2]
 
 
 def _keyed(exams: tuple[ExamScore, ...]) -> tuple[dict[_ExamKey, ExamScore], list[ExamScore]]:
@@ -226,11 +254,13 @@ class _History:
     def walk(self, store: _StudentVersions) -> None:
         for index, (vkey, candidates) in enumerate(store.versions()):
             self._dates = (vkey[1] if vkey[0] else None, vkey[3] if vkey[2] else None)
-            keyed, clashes = _keyed(candidates[-1][1])
+            _, kept_content, kept_exams = candidates[-1]
+            keyed, clashes = _keyed(kept_exams)
             if index == 0:
                 self._emit(ChangeKind.NEW_STUDENT, detail=f"{len(keyed)} exam(s)")
-            for rejected_digest, other in candidates[:-1]:
-                self._conflict(keyed, other, rejected_digest)
+            for rejected_digest, content, other in candidates[:-1]:
+                if content != kept_content:  # equal: copies at two DI codes (across_di)
+                    self._conflict(keyed, other, rejected_digest)
             for clash in clashes:
                 key = (clash.admin_year, clash.code)
                 self._emit(
@@ -351,7 +381,7 @@ def merge(*sources: MergeSource, across_di: bool = False) -> MergeResult:
             key = student_key(report, across_di=across_di)
             store = students.get(key)
             if store is None:
-                store = students[key] = _StudentVersions(_version_key(report))
+                store = students[key] = _StudentVersions(_version_key(report), across_di)
             if not store.add(report):
                 duplicates += 1
     current: list[ScoreReport] = []
