@@ -184,3 +184,23 @@ def test_merge_command_across_di_and_json(
     printed = capsys.readouterr()
     assert "100 record(s) read (0 exact duplicate(s)); 50 student(s) written" in printed.out
     assert printed.err == ""
+
+
+def test_a_details_conflict_in_json_names_no_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    renamed = attrs.evolve(FIFTY_NORTH[0], student=Student("Secretname", "Jo"))
+    write_txt([FIFTY_NORTH[0], renamed], tmp_path / "a.txt")
+    argv = ["merge", str(tmp_path / "a.txt"), "-o", str(tmp_path / "o.csv"), "--json"]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    summary = json.loads(printed.out)
+    assert summary["conflict_count"] == 1
+    (conflict,) = summary["conflicts"]
+    assert conflict["di_code"] == "1234"
+    assert conflict["ap_id"] == "A0000000"
+    assert conflict["exam_code"] is conflict["kept"] is conflict["not_kept"] is None
+    assert "student or school details" in conflict["detail"]
+    assert "Secretname" not in printed.out + printed.err
+    assert "Doe" not in printed.out + printed.err
+    assert "  DI 1234 AP ID A0000000: two records" in printed.err
