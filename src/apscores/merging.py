@@ -134,10 +134,8 @@ def _fingerprint(report: ScoreReport) -> str:
 _DI_FIELDS = ("di_code", "college", "order_institution_key", "date_released")
 
 
-def _content(report: ScoreReport, across_di: bool) -> str:
-    """The fingerprint, blind to the DI code's own fields when merging across DI codes."""
-    if not across_di:
-        return _fingerprint(report)
+def _content(report: ScoreReport) -> str:
+    """The fingerprint without the DI code's own fields (for merging across DI codes)."""
     data = {k: v for k, v in to_dict(report).items() if k not in _DI_FIELDS}
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -166,7 +164,7 @@ class _StudentVersions:
 
     def _entry(self, report: ScoreReport) -> tuple[str, tuple[str, tuple[ExamScore, ...]]]:
         digest = _fingerprint(report)
-        content = _content(report, True) if self.across_di else digest
+        content = _content(report) if self.across_di else digest
         return digest, (content, report.exams)
 
     def add(self, report: ScoreReport) -> bool:
