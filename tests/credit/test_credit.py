@@ -180,11 +180,14 @@ class TestExamplePolicy:
         assert rows[0]["exam_name"] == "World History"
         assert rows[0]["credit_hours"] == "6"
         assert rows[0]["rule_min_score"] == "5"
-        assert rows[0]["rule_years"] == "-2019"
+        assert rows[0]["rule_years"] == "'-2019"  # a leading '-': kept as text (OWASP)
         assert rows[0]["rule_line"] == "3"
         assert rows[0]["status"] == "scored"
         assert rows[1]["course"] == rows[1]["credit_hours"] == rows[1]["rule_line"] == ""
         assert rows[2]["rule_years"] == "2020-"
+        assert write_credit_csv(results, target, raw=True) == 3
+        with target.open(encoding="utf-8", newline="") as handle:
+            assert next(csv.DictReader(handle))["rule_years"] == "-2019"
 
     def test_write_to_binary_handle(self, example: CreditPolicy) -> None:
         buffer = io.BytesIO()

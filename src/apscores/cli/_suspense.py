@@ -91,7 +91,7 @@ def write_suspense(args: argparse.Namespace, held: list[ScoreReport]) -> Path:
 
     path = suspense_path(args.output)
     if held:
-        write_csv(held, path)
+        write_csv(held, path, raw=True)  # read back next run: values exactly as they were
     else:
         path.unlink(missing_ok=True)
     return path

@@ -16,18 +16,19 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import csv
 import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 import attrs
 
 from apscores._atomic import atomic_write
+from apscores._rows_csv import write_rows_text
 from apscores.catalog import irregularity
+from apscores.cli._common import add_raw_csv_argument
 from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import ConfigurationError, ParseError
@@ -289,21 +290,17 @@ def _open_text(output: str) -> Iterator[TextIO]:
             text.detach()
 
 
-def _write_csv(paths: Sequence[Path], out: IO[str], long: bool) -> int:
+def _write_csv(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
     max_exams = None
     if not long:  # a CSV header must list every column: size it with a first pass
         max_exams = max((len(report.exams) for report in _reports(paths)), default=0)
     names = column_names(long=long, max_exams=max_exams or 0)
-    writer = csv.DictWriter(out, fieldnames=names)
-    writer.writeheader()
-    count = 0
-    for row in to_rows(_reports(paths), long=long, max_exams=max_exams):
-        writer.writerow(jsonable(row))
-        count += 1
-    return count
+    rows = map(jsonable, to_rows(_reports(paths), long=long, max_exams=max_exams))
+    return write_rows_text(rows, names, out, raw=raw)
 
 
-def _write_jsonl(paths: Sequence[Path], out: IO[str], long: bool) -> int:
+def _write_jsonl(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
+    del raw  # JSON has no formulas
     count = 0
     for row in to_rows(_reports(paths), long=long):
         out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
@@ -351,7 +348,7 @@ def run_convert(args: argparse.Namespace) -> int:
         else:
             with _open_text(args.output) as out:
                 write = _write_csv if target == "csv" else _write_jsonl
-                count = write(args.files, out, long)
+                count = write(args.files, out, long, args.raw_csv)
     except ParseError as error:
         fail(str(error))
         return ExitCode.USAGE
@@ -408,6 +405,7 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="xlsx only: add a Students sheet (one row per student) to the Exams sheet",
     )
+    add_raw_csv_argument(parser)
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="output file ('-': stdout)"
     )
