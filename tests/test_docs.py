@@ -31,6 +31,8 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -370,3 +372,57 @@ def test_the_hook_variables_are_documented_where_the_hook_is() -> None:
         text = (DOCS / page).read_text(encoding="utf-8")
         listed = re.findall(r"^\| `(APSCORES_\w+)` \|", text, flags=re.MULTILINE)
         assert listed == list(HOOK_VARIABLES), page
+
+
+# -- the docs gate ----------------------------------------------------------------------
+
+
+def _ci_docs_command(site: Path) -> tuple[list[str], dict[str, str]]:
+    """The ``mkdocs build`` line of ``.ci/run``, as argv and extra environment.
+
+    Taken from the script itself, so a flag added there (``--quiet`` hides strict mode's
+    warnings, and the build then passes) is a flag this test runs with.
+    """
+    script = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
+    (line,) = [ln for ln in script.splitlines() if re.search(r"\bmkdocs build\b", ln)]
+    env: dict[str, str] = {}
+    argv: list[str] = []
+    for word in shlex.split(line):
+        if not argv and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", word):
+            name, _, value = word.partition("=")
+            env[name] = value
+        elif word == "mkdocs" and not argv:
+            argv += [sys.executable, "-m", "mkdocs"]
+        else:
+            argv.append(word.replace("$work/site", str(site)))
+    return argv, env
+
+
+def _copy_of_the_site_sources(tmp_path: Path) -> Path:
+    """The files ``mkdocs build`` reads (config, pages, sources, snippets), in a temp copy."""
+    root = DOCS.parent
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    shutil.copy2(root / "mkdocs.yml", copy / "mkdocs.yml")
+    shutil.copytree(DOCS, copy / "docs")
+    for name in ("CHANGELOG.md", "README.md", "LICENSE"):
+        shutil.copy2(root / name, copy / name)
+    (copy / "src").symlink_to(SRC.parent, target_is_directory=True)
+    return copy
+
+
+def test_the_ci_docs_gate_fails_on_a_broken_cross_reference(tmp_path: Path) -> None:
+    copy = _copy_of_the_site_sources(tmp_path)
+    argv, extra_env = _ci_docs_command(tmp_path / "site")
+    assert "--strict" in argv
+    env = {**os.environ, **extra_env}
+
+    page = copy / "docs" / "credit-and-merge.md"
+    text = page.read_text(encoding="utf-8")
+    broken = text.replace("[apscores.errors.PolicyError]", "[apscores.errors.NoSuchError]", 1)
+    assert broken != text
+    page.write_text(broken, encoding="utf-8")
+
+    done = subprocess.run(argv, cwd=copy, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "apscores.errors.NoSuchError" in done.stdout + done.stderr
