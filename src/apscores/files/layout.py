@@ -8,17 +8,18 @@ built from these tables; nothing else in the package knows a byte offset or whic
 fills which attribute. :func:`check_layout` runs at import: fields must be contiguous,
 never overlap, add up to the record length, and name attributes the records really have.
 
-Positions come from ``file-layout.md`` (PY950 and PSFIX agree on 1-900; 901-950 rest on
-PY950 alone). The May 2024 layout change is unknown: if a real file shows moved fields,
-add a new ``Layout`` here and select it in :func:`layout_for_length`.
+Positions come from ``docs/reference/file-layout.md`` and its ``layout-950.csv`` (that
+page's sources PY950 and PSFIX agree on 1-900; 901-950 rest on PY950 alone). The May 2024
+layout change is unknown (§6 of that page): if a real file shows moved fields, add a new
+``Layout`` here and select it in :func:`layout_for_length`.
 
-Framing (``file-layout.md`` §1.6, decided here once). After its line ending is removed, a
-line is a complete record when it has the layout's length, or is shorter but still reaches
-:attr:`Layout.min_length`: the end of the last *required* field (*Date of this report*,
-column 886; College Board's 2023 layout marks it and *Date of last student update* as not
-optional). Such a line had its trailing blanks trimmed and is padded back. A shorter line
-is a truncated record (a cut download or a damaged copy); :meth:`Layout.first_cut_field`
-names the first field it does not reach.
+Framing (``docs/reference/file-layout.md`` §1.6, decided here once). After its line ending
+is removed, a line is a complete record when it has the layout's length, or is shorter but
+still reaches :attr:`Layout.min_length`: the end of the last *required* field (*Date of this
+report*, column 886; College Board's 2023 layout marks it and *Date of last student update*
+as not optional). Such a line had its trailing blanks trimmed and is padded back. A shorter
+line is a truncated record (a cut download or a damaged copy);
+:meth:`Layout.first_cut_field` names the first field it does not reach.
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ _RACE_950: tuple[_Spec, ...] = (
 _FILLER_910: tuple[_Spec, ...] = (("filler_901", 10, F, ""),)
 
 #: Fields every record carries: the AP ID, and the two dates College Board's 2023 layout
-#: marks "Optional: No" (file-layout.md §1.6). The last of them ends the shortest record.
+#: marks "Optional: No" (docs/reference/file-layout.md §1.6). The last of them ends the
+#: shortest record.
 REQUIRED_FIELDS = frozenset({"ap_id", "date_of_last_student_update", "date_of_this_report"})
 
 
