@@ -31,6 +31,7 @@ import typing
 import attrs
 
 from apscores import models
+from apscores._guard import guard
 
 __all__ = [
     "EXAM_BLOCK_COUNT",
@@ -346,8 +347,23 @@ def layout_for_length(length: int) -> Layout:
     return LAYOUT_910 if length == LAYOUT_910.length else LAYOUT_950
 
 
-assert LAYOUT_950.field("admin_year_01").start == exam_block_start(1)
-assert LAYOUT_950.field("class_section_code_30").end == exam_block_start(31) - 1
-assert LAYOUT_950.field("date_grades_released_to_college").start == 869
-assert LAYOUT_950.field("race_ethnicity_student_response").start == 901
-assert LAYOUT_950.min_length == LAYOUT_910.min_length == 886  # Date of this report, 881-886
+guard(
+    LAYOUT_950.field("admin_year_01").start == exam_block_start(1),
+    "the first exam block starts where exam_block_start(1) says",
+)
+guard(
+    LAYOUT_950.field("class_section_code_30").end == exam_block_start(31) - 1,
+    "the thirty exam blocks end where exam_block_start(31) says",
+)
+guard(
+    LAYOUT_950.field("date_grades_released_to_college").start == 869,
+    "the trailer starts at column 869",
+)
+guard(
+    LAYOUT_950.field("race_ethnicity_student_response").start == 901,
+    "the race fields start at column 901",
+)
+guard(  # Date of this report, 881-886
+    LAYOUT_950.min_length == LAYOUT_910.min_length == 886,
+    "the shortest complete record ends at column 886 in both layouts",
+)
