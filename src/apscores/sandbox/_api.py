@@ -52,7 +52,7 @@ def _content(records: Records, request: SandboxRequest, remarks: tuple[Remark, .
             raise Reject(gateway(status, f"{phrase} (strict sandbox): {remark.message}"))
     try:
         payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise Reject(failure(400, "The request body is not valid JSON.")) from None
     if not isinstance(payload, dict):
         raise Reject(failure(400, "The request body must be a JSON object."))
