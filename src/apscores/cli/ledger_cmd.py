@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +44,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the entries; exit 2 when there is no ledger at the path."""
+    """Print the entries; exit 2 when there is no ledger at the path, 7 when it is damaged."""
     path: Path = args.ledger or default_ledger_path(args.dest)
     if not path.is_file():
         fail(f"no ledger at {path} (run `apscores fetch` first, or pass --ledger)")
         return ExitCode.USAGE
     account = args.account.strip().lower() if args.account else None
-    with Ledger(path) as ledger:
-        entries = ledger.entries(account=account, di_code=args.di)
+    try:
+        with Ledger(path) as ledger:
+            entries = ledger.entries(account=account, di_code=args.di)
+    except sqlite3.Error as error:  # a damaged row or table: one line, as for any bad file
+        fail(f"{path}: cannot read the ledger: {error}")
+        return ExitCode.STORAGE
     if args.json:
         print(json.dumps({"ledger": str(path), "entries": [_as_json(e) for e in entries]}))
         return ExitCode.OK
