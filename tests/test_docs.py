@@ -474,3 +474,12 @@ def test_the_citation_checker_sees_sections_and_outside_names() -> None:
     assert {"§1", "§1.6", "§12"} <= _sections(REFERENCE / "file-layout.md") | _sections(
         REFERENCE / "web-service.md"
     )
+
+
+def test_the_readme_lists_every_exit_code() -> None:
+    from apscores.cli.exitcodes import ExitCode
+
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    table = text.split("| exit code | meaning |", 1)[1].split("\n\n", 1)[0]
+    codes = [int(n) for n in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)]
+    assert sorted(codes) == sorted(int(code) for code in ExitCode)

@@ -13,6 +13,10 @@ code   name            meaning
 7      STORAGE         a local file or folder cannot be written or read (full disk, read-only,
                        no permission, too large): nothing was recorded with the service
 130    INTERRUPTED     stopped with Ctrl-C; re-running is safe
+141    PIPE_CLOSED     the program reading the output stopped reading (``| head``): the
+                       output is cut short, quietly, as SIGPIPE ends other tools (128 + 13)
+143    TERMINATED      stopped by SIGTERM (systemd, a cron or CI timeout, ``kill``): the
+                       same clean stop as Ctrl-C; re-running is safe (128 + 15)
 =====  ==============  ===============================================================
 
 When DI codes end differently, the most serious wins: AUTH, PARTIAL, LOCKED, OK,
@@ -38,6 +42,8 @@ class ExitCode(enum.IntEnum):
     LOCKED = 6
     STORAGE = 7
     INTERRUPTED = 130
+    PIPE_CLOSED = 141
+    TERMINATED = 143
 
 
 _SEVERITY = (

@@ -17,7 +17,9 @@ size that is not a number 400, and a connection silent for ``read_timeout`` seco
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import os
 import re
 import signal
 import socket
@@ -353,6 +355,17 @@ def banner(server: SandboxServer, config: ServeConfig) -> str:
     )
 
 
+def _say(out: TextIO, text: str) -> None:
+    """Write to ``out``; a reader that left (``| head -3``) is no reason to stop serving."""
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        if out is sys.stdout:  # what is still buffered goes nowhere, not to an exit warning
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+
+
 def run(
     config: ServeConfig,
     *,
@@ -373,8 +386,7 @@ def run(
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        out.write(banner(server, config))
-        out.flush()
+        _say(out, banner(server, config))
         if ready is not None:
             ready(server)
         while not stop.is_set():
@@ -383,8 +395,7 @@ def run(
         server.shutdown()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    out.write("apscores sandbox stopped\n")
-    out.flush()
+    _say(out, "apscores sandbox stopped\n")
     return 0
 
 
