@@ -28,6 +28,7 @@ __all__ = [
     "exam_names",
     "exam_status",
     "irregularity",
+    "is_di_code",
     "is_known_exam",
 ]
 
@@ -124,6 +125,18 @@ def _irregularities() -> dict[str, Irregularity]:
         )
         for row in _read_data("irregularity-codes.csv")
     }
+
+
+def is_di_code(text: object) -> bool:
+    """Whether ``text`` is a DI code: a string of exactly four ASCII digits, like ``"0042"``.
+
+    The one rule every part of the package checks DI codes by. ``str.isdigit`` is not it:
+    it also takes Arabic-Indic (``"١٢٣٤"``) and superscript digits, which no DI code has.
+
+    >>> [is_di_code(text) for text in ("1234", "0042", "123", "١٢٣٤", " 1234", 1234)]
+    [True, True, False, False, False, False]
+    """
+    return isinstance(text, str) and len(text) == 4 and text.isascii() and text.isdigit()
 
 
 def is_known_exam(code: str) -> bool:

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from apscores.catalog import is_di_code
 from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.jobs import Entry, Ledger, default_ledger_path
@@ -45,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Print the entries; exit 2 when there is no ledger at the path, 7 when it is damaged."""
+    if args.di is not None and not is_di_code(args.di):
+        fail(f"--di {args.di}: a DI code is 4 digits, like 1234")
+        return ExitCode.USAGE
     path: Path = args.ledger or default_ledger_path(args.dest)
     if not path.is_file():
         fail(f"no ledger at {path} (run `apscores fetch` first, or pass --ledger)")

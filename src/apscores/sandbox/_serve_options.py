@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from apscores.catalog import is_di_code
 from apscores.sandbox._fault_spec import FaultSpec, load_fault_specs
 from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
 
@@ -140,7 +141,7 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     """Turn parsed ``serve`` options into a :class:`ServeConfig` (validating DI codes)."""
     codes = tuple(args.di_codes or (DEFAULT_DI_CODE,))
     for code in codes:
-        if not (len(code) == 4 and code.isdigit()):
+        if not is_di_code(code):
             raise ValueError(f"a DI code is 4 digits, got {code!r}")
     if args.reports < 0:
         raise ValueError("--reports must be >= 0")
