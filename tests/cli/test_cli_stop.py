@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,3 +189,13 @@ def test_a_closed_pipe_ends_each_command_quietly_with_141(
     assert "Traceback" not in err
     assert "unexpected" not in err
     assert err == ""
+
+
+def test_a_command_run_outside_the_main_thread_leaves_sigterm_alone(scores: Path) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    codes: list[int] = []
+    worker = threading.Thread(target=lambda: codes.append(main(["read", str(scores)])))
+    worker.start()
+    worker.join(timeout=60)
+    assert codes == [0]
+    assert signal.getsignal(signal.SIGTERM) == before

@@ -100,6 +100,14 @@ def test_toml_values_that_are_not_text_or_numbers_are_refused_by_file_line_and_k
     assert info.value.raw == line
 
 
+def test_a_bad_value_in_an_inline_rule_is_named_by_its_key(tmp_path: Path) -> None:
+    text = 'rule = [{exam_code = "07", min_score = 4, course = ["x"], credit_hours = 3}]\n'
+    with pytest.raises(PolicyError) as info:
+        CreditPolicy.from_file(write(tmp_path, "p.toml", text.encode()))
+    assert (info.value.line, info.value.field, info.value.raw) == (None, "course", "course")
+    assert info.value.reason == "[[rule]] number 1: course must be text, not a list"
+
+
 def test_an_integer_course_or_exam_code_is_still_text(tmp_path: Path) -> None:
     text = TOML_POLICY.replace('"07"', "7").replace('"HIST 101"', "101")
     (rule,) = CreditPolicy.from_file(write(tmp_path, "p.toml", text.encode())).rules

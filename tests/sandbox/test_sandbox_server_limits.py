@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
+import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +20,7 @@ from hypothesis import strategies as st
 from apscores.cli import main as cli_main
 from apscores.sandbox import SandboxServer, SandboxService, ServeConfig
 from apscores.sandbox import _server as server_module
-from apscores.sandbox._fault_spec import FaultChange, FaultSpec
+from apscores.sandbox._fault_spec import FaultChange, FaultSpec, load_fault_specs
 from apscores.sandbox._faults import MAX_FAULT_SECONDS
 
 LOGIN = "/aposrd-api-prod/webServiceAuth"
@@ -212,3 +216,27 @@ def test_the_longest_delay_allowed_is_accepted() -> None:
         service.faults
     )
     assert [fault.seconds for fault in service.faults.armed] == [600.0]
+
+
+def test_a_faults_file_nested_too_deeply_is_a_value_error(tmp_path: Path) -> None:
+    path = tmp_path / "faults.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="is not valid JSON: nested too deeply"):
+        load_fault_specs(path)
+
+
+class _ReaderLeft(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_serving_goes_on_when_the_reader_of_stdout_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", _ReaderLeft())
+    seen: list[SandboxServer] = []
+
+    def ready(server: SandboxServer) -> None:
+        seen.append(server)
+        signal.raise_signal(signal.SIGTERM)  # run() stops on it, as on Ctrl-C
+
+    assert server_module.run(ServeConfig(port=0, storage_port=0), ready=ready) == 0
+    assert len(seen) == 1
