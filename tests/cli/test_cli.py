@@ -61,7 +61,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_exit_codes_and_worst() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 130]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 130, 141, 143]
     assert worst([]) is ExitCode.NOTHING_NEW
     assert worst([ExitCode.NOTHING_NEW, ExitCode.OK]) is ExitCode.OK
     assert worst([ExitCode.OK, ExitCode.LOCKED]) is ExitCode.LOCKED

@@ -265,7 +265,9 @@ def test_record_still_failing_on_the_next_run(
 def test_auth_failure_while_recording(real: SandboxService, tmp_path: Path) -> None:
     real.faults.fail_record(times=None, status=200, message="Invalid email or password.")
     code = main(["fetch", "--di", "1234", "--dest", str(tmp_path)])
-    assert code in (ExitCode.PARTIAL, ExitCode.AUTH)
+    # The login worked and the file is saved: only telling College Board failed, which the
+    # next run finishes (a RecordError), so this DI code failed; no login was refused.
+    assert code == ExitCode.PARTIAL
     assert [e.state for e in entries(tmp_path)] == [State.SAVED]
 
 

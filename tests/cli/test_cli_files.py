@@ -149,7 +149,7 @@ def test_convert_broken_pipe(txt: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(files, "_write_jsonl", closed)
     monkeypatch.setattr("os.dup2", lambda *a: None)
-    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.ERROR
+    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.PIPE_CLOSED
 
 
 def test_unexpected_errors_are_logged(

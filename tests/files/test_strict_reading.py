@@ -7,6 +7,7 @@ report* is columns 881-886), not from apscores' own layout object.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import itertools
 import json
@@ -228,6 +229,35 @@ def test_foreign_csv_is_not_a_score_file() -> None:
     assert "line 1 is 11 columns and is not a CSV header of an AP score file" in str(caught.value)
     with pytest.raises(UnknownFormatError, match="none of its columns"):
         read_csv(b"foo,bar,baz\n1,2,3\n")
+
+
+def semicolon_csv(text: str) -> bytes:
+    """A CSV as Excel saves it where the decimal mark is a comma: cells split by ``;``."""
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "text", [k12_csv([ANA, BEN]), "AP ID,Last Name,Exam Code 01\nX1,Doe,07\n"], ids=["k12", "short"]
+)
+def test_a_semicolon_csv_is_named_as_one(text: str, tmp_path: Path) -> None:
+    data = semicolon_csv(text)
+    with pytest.raises(UnknownFormatError) as caught:
+        read(data)
+    assert str(caught.value) == (
+        "line 1 is a CSV header separated by semicolons (as Excel saves CSV where the decimal "
+        "mark is a comma); save it as comma-separated CSV (CSV UTF-8)"
+    )
+    path = tmp_path / "scores.csv"
+    path.write_bytes(data)
+    assert main(["check", str(path)]) == ExitCode.USAGE
+
+
+def test_a_semicolon_line_that_names_no_score_column_is_just_unknown() -> None:
+    with pytest.raises(UnknownFormatError, match="is 11 columns and is not a CSV header"):
+        read(b"foo;bar;baz\n1;2;3\n")
 
 
 def test_short_first_line_says_what_was_seen() -> None:

@@ -12,9 +12,12 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
@@ -28,7 +31,8 @@ exit codes: 0 ok, 1 unexpected error (a bug), 2 usage, configuration or a bad fi
 3 nothing new, 4 login refused, 5 some DI codes failed (re-running is safe), 6 a DI code
 is locked by another run, 7 a local file cannot be written or read (full disk, read-only,
 permissions), 8 some students wait for review or have no match (match, export),
-130 interrupted (re-running is safe).
+130 interrupted (re-running is safe), 141 the reader of the output left (| head),
+143 stopped by SIGTERM (re-running is safe).
 Credentials come from APSCORES_EMAIL/APSCORES_PASSWORD, the keyring (service 'apscores')
 or a prompt; never from the command line.
 """
@@ -144,6 +148,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds the run exactly as Ctrl-C does."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_stops_cleanly() -> Iterator[None]:
+    """While a command runs, SIGTERM (systemd, a cron or CI timeout) stops it like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only: nothing to install here
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout left: send what is still buffered nowhere, quietly."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``apscores``; returns the exit status (see :mod:`apscores.cli.exitcodes`)."""
     parser = build_parser()
@@ -159,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr, log_format=getattr(args, "log_format", "plain"), level=level
     )
     try:
-        return int(args.func(args))
+        with _sigterm_stops_cleanly():
+            code = int(args.func(args))
+        sys.stdout.flush()  # a reader that left shows here, not at exit as a Python warning
+        return code
     except ConfigurationError as error:
         LOGGER.error("%s", error)
         return ExitCode.USAGE
@@ -167,10 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(str(error))
         return ExitCode.USAGE
     except BrokenPipeError:  # e.g. `apscores convert ... -o - | head`: the reader left
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return ExitCode.ERROR
-    except KeyboardInterrupt:
+        _silence_stdout()
+        return ExitCode.PIPE_CLOSED
+    except KeyboardInterrupt as interrupt:
+        if isinstance(interrupt, _Terminated):
+            LOGGER.error("stopped by SIGTERM; re-running is safe")
+            return ExitCode.TERMINATED
         LOGGER.error("interrupted; re-running is safe")
         return ExitCode.INTERRUPTED
     except (OSError, sqlite3.Error) as error:  # a full disk, a read-only folder, a bad path

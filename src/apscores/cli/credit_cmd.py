@@ -31,8 +31,13 @@ from apscores.cli._common import (
 from apscores.cli._output import fail
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
-from apscores.credit import CreditPolicy, DeltaKind, Outcome, write_delta_csv
-from apscores.errors import APScoresError, ConfigurationError
+from apscores.credit import (
+    CreditPolicy,
+    DeltaKind,
+    Outcome,
+    write_delta_csv,
+)
+from apscores.errors import APScoresError, ConfigurationError, ParseError
 
 __all__ = ["register", "run"]
 
@@ -114,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate; exit 0, or 2 when the policy or a score file cannot be used."""
     try:
         policy = CreditPolicy.from_file(args.policy)
-    except (APScoresError, OSError) as exc:
-        fail(f"policy {args.policy}: {exc}")
+    except (APScoresError, OSError) as exc:  # a ParseError names the file itself
+        fail(str(exc) if isinstance(exc, ParseError) else f"policy {args.policy}: {exc}")
         return ExitCode.USAGE
     try:
         for path in [*args.files, *([args.since] if args.since else [])]:

@@ -4,7 +4,7 @@ It says which base URL it checks (production, the built-in sandbox with ``--sand
 another from ``APSCORES_BASE_URL``, such as ``apscores sandbox serve``), checks that
 credentials are found (and where), then that a login works. When the login
 is refused it prints College Board's prerequisites for a web-service account, because the
-service does not say which one failed (``web-service.md`` §10). Then it lists what no
+service does not say which one failed (``docs/reference/web-service.md`` §10). Then it lists what no
 answer of the service can show (:data:`CANNOT_CHECK`): MFA off, the terms of use accepted,
 and that downloads are tracked per account, so the job's account must be its alone.
 ``--di CODE`` also checks that the account may use each DI code: it asks the service to

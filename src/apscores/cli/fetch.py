@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from apscores.catalog import is_di_code
 from apscores.cli._output import LOGGER
 from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
@@ -159,7 +160,7 @@ def _di_codes(args: argparse.Namespace) -> tuple[str, ...]:
         from apscores.cli.demo import DEMO_DI_CODES
 
         codes = DEMO_DI_CODES
-    bad = [code for code in codes if not (len(code) == 4 and code.isdigit())]
+    bad = [code for code in codes if not is_di_code(code)]
     if bad:
         raise ConfigurationError(f"a DI code has 4 digits: {', '.join(bad)}")
     return codes

@@ -12,7 +12,7 @@ from apscores.catalog import exam_name
 from apscores.credit._delta import CreditDelta, deltas
 from apscores.credit._results import CreditResult, CreditRun, Outcome
 from apscores.credit._rules import CreditRule, check_overlaps, read_rules
-from apscores.errors import PolicyError
+from apscores.errors import ParseError, PolicyError
 from apscores.merging import MergeSource, merge
 from apscores.models import ExamScore, ScoreReport
 
@@ -43,13 +43,18 @@ class CreditPolicy:
     def from_file(cls, path: str | os.PathLike[str]) -> CreditPolicy:
         """Load and check a policy: CSV, or TOML (``.toml``).
 
-        Raises :class:`PolicyError` (a :class:`~apscores.errors.ParseError`) naming the row
-        and column of the first problem, or :class:`~apscores.errors.MissingColumnsError`.
+        Raises :class:`PolicyError` (a :class:`~apscores.errors.ParseError`) naming the file,
+        the row and the column of the first problem (a file that is not UTF-8 text, such as
+        one Excel saved as cp1252, says so), or
+        :class:`~apscores.errors.MissingColumnsError`; ``OSError`` if it cannot be opened.
         """
-        rules = read_rules(Path(path))
-        if not rules:
-            raise PolicyError("the policy has no rules", line=None, field=None, raw="")
-        return cls(tuple(rules))
+        try:
+            rules = read_rules(Path(path))
+            if not rules:
+                raise PolicyError("the policy has no rules", line=None, field=None, raw="")
+            return cls(tuple(rules))
+        except ParseError as error:
+            raise error.in_file(os.fspath(path)) from None
 
     def rules_for(self, exam_code: str, admin_year: int) -> tuple[CreditRule, ...]:
         """The rules that apply to an exam, highest ``min_score`` first."""

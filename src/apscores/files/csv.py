@@ -303,7 +303,9 @@ def _parse(
                 exams: list[ExamScore] = []
                 for block, names, code_at, block_cells in blocks:
                     if not row[code_at].strip():
-                        break  # the first blank block ends the exams (file-layout.md §1.3)
+                        # The first blank block ends the exams (docs/reference/file-layout.md
+                        # §1.3).
+                        break
                     key = block_cells(row)
                     exam = exam_cache.get(key)
                     if exam is None:

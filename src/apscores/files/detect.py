@@ -9,6 +9,8 @@ reading still streams):
   trailing blanks trimmed: see :mod:`apscores.files.layout`) is a fixed-width TXT record;
 - a delimited line naming some score-file columns but not the AP ID is a CSV header that
   lacks required columns (:class:`~apscores.errors.MissingColumnsError`);
+- a line that would be such a header with commas for its semicolons (Excel's CSV where the
+  decimal mark is a comma) is :class:`~apscores.errors.UnknownFormatError` saying so;
 - anything else, and empty or binary input, is
   :class:`~apscores.errors.UnknownFormatError` (:class:`~apscores.errors.EmptyFileError`
   for an empty file), raised at once in both error modes, with what was seen.
@@ -45,6 +47,14 @@ def _text(line: Line) -> str:
         return line.decode("latin-1")
 
 
+def _semicolon_header(body: str) -> bool:
+    """Whether a line would be a score-file header if its semicolons were commas."""
+    if ";" not in body or "," in body or "\t" in body:
+        return False
+    cells = body.split(";")
+    return columns.names_score_columns(",".join(cell.strip('"') for cell in cells))
+
+
 def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     """``"csv"`` or ``"txt"`` for a file whose first non-blank line is ``first``.
 
@@ -55,6 +65,13 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     body = text.rstrip("\r\n")
     if columns.looks_like_header(body):
         return "csv"
+    if _semicolon_header(body):
+        raise UnknownFormatError(
+            f"line {line} is a CSV header separated by semicolons (as Excel saves CSV where "
+            "the decimal mark is a comma); save it as comma-separated CSV (CSV UTF-8)",
+            line=line,
+            file=file,
+        )
     raw = first if isinstance(first, bytes) else first.encode("latin-1", "replace")
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
     if LAYOUT_950.min_length <= length <= LAYOUT_950.length:

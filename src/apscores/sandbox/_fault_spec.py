@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from apscores.sandbox._faults import Faults, endpoint_name
+from apscores.sandbox._faults import Faults, check_seconds, endpoint_name
 
 __all__ = ["FaultChange", "FaultSpec", "load_fault_specs", "parse_fault_specs"]
 
@@ -69,9 +69,7 @@ def _calls(name: str, value: Any) -> int | None:
 
 
 def _seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
-    return float(value)
+    return check_seconds(name, value)
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -158,7 +156,7 @@ def _text_value(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
@@ -243,6 +241,8 @@ def load_fault_specs(path: Path) -> list[FaultSpec]:
         raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
     except ValueError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{path} is not valid JSON: nested too deeply") from None
     return parse_fault_specs(data)
 
 

@@ -9,11 +9,42 @@ named ``"login"``, ``"generate"``, ``"record"`` and ``"download"`` (the wire nam
 from __future__ import annotations
 
 import enum
+import math
 import threading
 
 import attrs
 
-__all__ = ["ENDPOINTS", "Fault", "FaultKind", "Faults", "endpoint_name"]
+__all__ = [
+    "ENDPOINTS",
+    "MAX_FAULT_SECONDS",
+    "Fault",
+    "FaultKind",
+    "Faults",
+    "check_seconds",
+    "endpoint_name",
+]
+
+#: The longest delay or silence a fault may ask for: ten minutes outlasts any client timeout.
+MAX_FAULT_SECONDS = 600.0
+
+
+def check_seconds(name: str, value: object) -> float:
+    """``value`` as seconds from 0 to :data:`MAX_FAULT_SECONDS`; ``ValueError`` naming ``name``.
+
+    NaN, infinity and ``1e308`` are refused here, when the fault is armed, rather than
+    breaking the call the fault later fires on.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_FAULT_SECONDS
+    ):
+        raise ValueError(
+            f"{name} must be a number of seconds from 0 to {MAX_FAULT_SECONDS:g}, got {value!r}"
+        )
+    return float(value)
+
 
 ENDPOINTS = ("login", "generate", "record", "download")
 _ALIASES = {
@@ -196,6 +227,7 @@ class Faults:
         """Never answer: the transport raises ``httpx.ReadTimeout`` at once; the loopback
         server stays silent for ``seconds`` and then drops the connection.
         """
+        seconds = check_seconds("seconds", seconds)
         return self._arm(
             Fault(
                 FaultKind.TIMEOUT,
@@ -208,8 +240,7 @@ class Faults:
 
     def delay(self, endpoint: str, seconds: float, *, times: int | None = None) -> Fault:
         """Answer ``endpoint`` only after ``seconds`` (the transport's sleep is injectable)."""
-        if seconds < 0:
-            raise ValueError(f"seconds must be >= 0, got {seconds}")
+        seconds = check_seconds("seconds", seconds)
         return self._arm(
             Fault(FaultKind.DELAY, endpoint_name(endpoint), _times(times), seconds=seconds)
         )

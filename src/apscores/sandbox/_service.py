@@ -1,7 +1,7 @@
 """A stateful fake of the AP HED score-report web service and its presigned download host.
 
-It follows ``web-service.md``: ``POST {prefix}/webServiceAuth`` (``u`` and base64 ``p``,
-``X-CB-Catapult-Authorization-Token: CBLogin``), ``POST {prefix}/fileGeneration``
+It follows ``docs/reference/web-service.md``: ``POST {prefix}/webServiceAuth`` (``u`` and
+base64 ``p``, ``X-CB-Catapult-Authorization-Token: CBLogin``), ``POST {prefix}/fileGeneration``
 (``diCode``/``format``/``downloadType``; answers ``url``/``fileName``/``downloadId``),
 a ``GET`` on the short-lived, signed URL of a separate storage host, and
 ``POST {prefix}/webServiceDownloaded`` (``downloadId``/``format``).

@@ -294,7 +294,8 @@ def _shorten(name: str, limit: int) -> str:
 
 def safe_file_name(name: str) -> str:
     """The service's ``fileName`` as a plain name: no directories, no ``..``, no control
-    or reserved characters, and short enough for any file system (§12 row 12)."""
+    or reserved characters, and short enough for any file system
+    (``docs/reference/web-service.md`` §12 row 12)."""
     base = _UNSAFE_CHARS.sub("_", re.split(r"[/\\]", name)[-1]).strip()
     if base in ("", ".", ".."):
         raise DownloadError(f"refusing unusable file name {name!r} from the service")

@@ -3,7 +3,8 @@
 Exponential backoff with jitter, bounded by ``max_retries`` and ``retry_max_delay``; a
 ``Retry-After`` is obeyed as given, and one longer than ``retry_max_delay`` ends the
 retries (waiting that long inside a call is worse than failing clearly). Which statuses
-are retried is a guess of :mod:`apscores.service._guesses` (G3).
+are retried is a guess of :mod:`apscores.service._guesses` (G3, after
+``docs/reference/web-service.md`` §9 and §12 row 14).
 
 Tests make every wait instant with :func:`apscores.testing.instant_retries`, which switches
 :data:`WAITS` here instead of patching a client.

@@ -7,7 +7,6 @@ Everything is checked before the first request, so a bad option is a
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from math import inf
 from typing import Literal
@@ -15,6 +14,7 @@ from typing import Literal
 import attrs
 import httpx
 
+from apscores.catalog import is_di_code
 from apscores.errors import ConfigurationError
 
 __all__ = [
@@ -171,13 +171,10 @@ def _check_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     return chosen
 
 
-_DI_CODE = re.compile(r"[0-9]{4}")
-
-
 def check_di_code(di_code: str | int) -> str:
     """DI codes are 4 digits; a string keeps leading zeros, so an int must already have 4."""
     text = str(di_code).strip() if not isinstance(di_code, bool) else ""
-    if not _DI_CODE.fullmatch(text):
+    if not is_di_code(text):
         raise ConfigurationError(f"a DI code is 4 digits, got {di_code!r}")
     return text
 

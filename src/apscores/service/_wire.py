@@ -2,7 +2,7 @@
 
 Nothing here sends anything (the idea behind ``h11``): each builder returns an
 ``httpx.Request`` and each parser turns an ``httpx.Response`` into a value or raises one
-of :mod:`apscores.errors`. Facts come from ``web-service.md``; guesses from
+of :mod:`apscores.errors`. Facts come from ``docs/reference/web-service.md``; guesses from
 :mod:`apscores.service._guesses`.
 """
 
@@ -110,7 +110,10 @@ def refused_again(signal: TokenRejected, *, di_code: str | None = None) -> APIEr
 
 
 def encode_password(password: str) -> str:
-    """Base64 of the UTF-8 bytes, standard alphabet with padding (P1; C1 and C2 agree)."""
+    """Base64 of the UTF-8 bytes, standard alphabet with padding.
+
+    ``docs/reference/web-service.md`` §2 (source P1; the scripts C1 and C2 agree).
+    """
     return base64.b64encode(password.encode("utf-8")).decode("ascii")
 
 
