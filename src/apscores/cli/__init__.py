@@ -137,11 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(
             "convert",
             parents=[common],
-            help="write score files as CSV, JSON Lines or Parquet tables",
+            help="write score files as CSV, JSON Lines, Parquet or Excel (xlsx) tables",
             description=(
                 "Write one or more score files as one table: one row per exam (--long, the "
-                "default) or per student (--wide), as CSV, JSON Lines or Parquet. The output "
-                "is written to a temporary file and renamed, so it is complete or absent."
+                "default) or per student (--wide), as CSV, JSON Lines, Parquet (also "
+                "partitioned) or Excel (xlsx). The output is written to a temporary file and "
+                "renamed, so it is complete or absent."
             ),
         )
     )
@@ -151,7 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.register(commands)
     match_cmd.register(commands)
     ledger_cmd.register(commands)
+    _exit_codes_in_every_help(commands)
     return parser
+
+
+def _exit_codes_in_every_help(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Every subcommand's ``--help`` ends with the exit codes (one table for all)."""
+    codes = EPILOG.split("Credentials come from")[0].strip()
+    for sub in commands.choices.values():
+        if not sub.epilog:
+            sub.epilog = codes
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _exit_codes_in_every_help(action)
 
 
 class _Terminated(KeyboardInterrupt):
