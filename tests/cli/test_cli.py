@@ -14,15 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
+from apscores.cli import _credentials as creds
 from apscores.cli import build_parser, main
-from apscores.cli import credentials as creds
+from apscores.cli._credentials import Credentials, find_credentials
+from apscores.cli._doctor import PREREQUISITES
 from apscores.cli._output import JsonFormatter
-from apscores.cli.credentials import Credentials, find_credentials
-from apscores.cli.doctor import PREREQUISITES
+from apscores.cli._progress import FetchProgress
 from apscores.cli.exitcodes import ExitCode, worst
-from apscores.cli.progress import FetchProgress
-from apscores.jobs import DiResult, Outcome
-from apscores.jobs.lock import DiLock, lock_path
+from apscores.jobs import DiResult, FetchOutcome
+from apscores.jobs._lock import DiLock, lock_path
 from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, transport
 from apscores.service import AsyncClient
 
@@ -334,8 +334,8 @@ def test_fetch_progress_shows_steps_bytes_and_outcomes() -> None:
         assert "DI 5678" in drawn
         assert "downloading" in drawn
         assert "0.5/2.1 MB" in drawn
-        bar.finished(DiResult("1234", Outcome.OK))
-        bar.finished(DiResult("5678", Outcome.NOTHING_NEW))
+        bar.finished(DiResult("1234", FetchOutcome.OK))
+        bar.finished(DiResult("5678", FetchOutcome.NOTHING_NEW))
         bar._progress.refresh()
         assert "nothing new" in stream.getvalue()
         assert "done" in stream.getvalue()

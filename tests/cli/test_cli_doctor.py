@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import apscores.service
-from apscores.cli import credentials as creds
+from apscores.cli import _credentials as creds
 from apscores.cli import main
-from apscores.cli.doctor import (
+from apscores.cli._doctor import (
     CANNOT_CHECK,
     DOWNLOADS_PER_ACCOUNT,
     PREREQUISITES,

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-import apscores.cli.fetch as fetch_module
+import apscores.cli._fetch as fetch_module
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
 from apscores.files.detect import read
-from apscores.jobs.ledger import Ledger, State, default_ledger_path
-from apscores.jobs.lock import DiLock, lock_path
+from apscores.jobs import Ledger, State, default_ledger_path
+from apscores.jobs._lock import DiLock, lock_path
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
@@ -166,7 +166,7 @@ def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_credentials_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import apscores.cli.credentials as creds
+    import apscores.cli._credentials as creds
 
     monkeypatch.delenv("APSCORES_EMAIL", raising=False)
     monkeypatch.delenv("APSCORES_PASSWORD", raising=False)

@@ -6,8 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from apscores.jobs.ledger import default_ledger_path
-from apscores.jobs.lock import DiLock, lock_paths
+from apscores.jobs import DiLock, default_ledger_path, lock_paths
 
 
 def test_the_lock_beside_the_default_ledger_has_one_leading_dot(tmp_path: Path) -> None:

@@ -47,17 +47,15 @@ or a prompt; never from the command line.
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, including the ones other modules register."""
     from apscores import __version__
-    from apscores.cli import (
-        credit_cmd,
-        doctor,
-        export_cmd,
-        fetch,
-        files,
-        ledger_cmd,
-        match_cmd,
-        merge_cmd,
-        sandbox_cmd,
-    )
+    from apscores.cli import _credit_cmd as credit_cmd
+    from apscores.cli import _doctor as doctor
+    from apscores.cli import _export_cmd as export_cmd
+    from apscores.cli import _fetch as fetch
+    from apscores.cli import _files as files
+    from apscores.cli import _ledger_cmd as ledger_cmd
+    from apscores.cli import _match_cmd as match_cmd
+    from apscores.cli import _merge_cmd as merge_cmd
+    from apscores.cli import _sandbox_cmd as sandbox_cmd
 
     parser = argparse.ArgumentParser(
         prog="apscores",

@@ -16,8 +16,8 @@ from typing import BinaryIO
 import attrs
 
 from apscores._rows_csv import write_rows_csv
-from apscores.changes import ChangeKind, classify, describe, score_text, student_key
-from apscores.credit._results import CreditResult, Outcome
+from apscores.changes import ChangeKind, classify, describe, student_key
+from apscores.credit._results import CreditOutcome, CreditResult
 from apscores.models import ExamScore, ScoreReport
 
 __all__ = ["DELTA_COLUMNS", "CreditDelta", "DeltaKind", "deltas", "write_delta_csv"]
@@ -147,8 +147,8 @@ def _keyed(report: ScoreReport) -> dict[tuple[int, str], ExamScore]:
 
 
 def _kind(before: CreditResult | None, after: CreditResult) -> DeltaKind | None:
-    had = before is not None and before.outcome is Outcome.AWARDED
-    has = after.outcome is Outcome.AWARDED
+    had = before is not None and before.outcome is CreditOutcome.AWARDED
+    has = after.outcome is CreditOutcome.AWARDED
     if has and not had:
         return DeltaKind.GRANTED
     if had and not has:
@@ -189,3 +189,8 @@ def write_delta_csv(
     Text cells that a spreadsheet would run as formulas get a leading ``'`` unless ``raw``.
     """
     return write_rows_csv((delta.as_row() for delta in deltas), DELTA_COLUMNS, dest, raw=raw)
+
+
+def score_text(exam: ExamScore | None) -> str:
+    """The score as text; "" when there is no exam or no score."""
+    return "" if exam is None or exam.score is None else str(exam.score)

@@ -24,8 +24,8 @@ __all__ = [
     "ENV_BASE_URL",
     "ENV_EMAIL",
     "ENV_PASSWORD",
+    "DownloadKind",
     "Format",
-    "Kind",
     "Secret",
     "Settings",
     "check_di_code",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 Format = Literal["txt", "csv"]
-Kind = Literal["new", "full"]
+DownloadKind = Literal["new", "full"]
 
 DEFAULT_BASE_URL = "https://aposrd-api-gw.collegeboard.org/aposrd-api-prod"
 ENV_EMAIL = "APSCORES_EMAIL"
@@ -189,7 +189,7 @@ def check_format(value: str) -> Format:
     raise ConfigurationError(f"format must be 'txt' or 'csv', got {value!r}")
 
 
-def check_kind(value: str) -> Kind:
+def check_kind(value: str) -> DownloadKind:
     """``"new"`` or ``"full"``, in any case."""
     low = str(value).lower()
     if low == "new":

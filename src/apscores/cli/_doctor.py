@@ -25,7 +25,7 @@ from typing import Any, TextIO
 import attrs
 
 from apscores._extras import install_hint
-from apscores.cli.credentials import Credentials, find_credentials
+from apscores.cli._credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import (
     APScoresError,
@@ -33,7 +33,7 @@ from apscores.errors import (
     ConfigurationError,
     DiCodeRefusedError,
 )
-from apscores.service._settings import (
+from apscores.service import (
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
     check_di_code,
