@@ -13,6 +13,10 @@ import os
 import pytest
 from hypothesis import settings
 
+from _keyrings import keyrings
+
+__all__ = ["keyrings"]  # a fixture for every test (tests/_keyrings.py)
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

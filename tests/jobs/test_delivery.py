@@ -38,7 +38,7 @@ def service() -> SandboxService:
 async def run(service: SandboxService, dest: Path, on_new: OnNew | None = None) -> FetchSummary:
     options = FetchOptions(on_new=on_new)
     async with sandbox_async_client(service, retry_base_delay=0) as client:
-        return await fetch(client, [DI], dest, account="a@x.edu", options=options)
+        return await fetch(client, [DI], dest, options=options)
 
 
 def ledger_entries(dest: Path) -> list[Entry]:

@@ -21,7 +21,7 @@ from apscores.jobs import (
     fetch,
     lock_paths,
 )
-from apscores.sandbox import DEFAULT_PASSWORD, SandboxService, sandbox_async_client
+from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, sandbox_async_client
 
 pytestmark = pytest.mark.anyio
 DIS = ("1234", "5678")
@@ -53,10 +53,9 @@ async def run(
     options: FetchOptions | None = None,
     events: FailingEvents | None = None,
 ) -> FetchSummary:
-    async with sandbox_async_client(service, retry_base_delay=0) as client:
-        return await fetch(
-            client, DIS, dest, account="A@X.edu", ledger=ledger, options=options, events=events
-        )
+    client = sandbox_async_client(service, retry_base_delay=0, email=DEFAULT_EMAIL.upper())
+    async with client:
+        return await fetch(client, DIS, dest, ledger=ledger, options=options, events=events)
 
 
 @pytest.fixture
@@ -91,9 +90,11 @@ async def test_the_account_is_kept_in_the_ledger_in_lower_case(
     service: SandboxService, tmp_path: Path
 ) -> None:
     summary = await run(service, tmp_path)
-    assert {saved.account for result in summary.results for saved in result.files} == {"a@x.edu"}
+    assert {saved.account for result in summary.results for saved in result.files} == {
+        DEFAULT_EMAIL
+    }
     with Ledger(tmp_path / ".apscores-ledger.sqlite3") as ledger:
-        assert {entry.account for entry in ledger.entries()} == {"a@x.edu"}
+        assert {entry.account for entry in ledger.entries()} == {DEFAULT_EMAIL}
 
 
 async def test_runs_sharing_a_ledger_are_kept_apart_whatever_their_dest(

@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
@@ -29,6 +30,9 @@ from apscores.errors import (
     ParseError,
     UnwritableRecordError,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
@@ -194,13 +198,22 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``apscores``; returns the exit status (see :mod:`apscores.cli.exitcodes`)."""
+def main(
+    argv: Sequence[str] | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> int:
+    """Run ``apscores``; returns the exit status (see :mod:`apscores.cli.exitcodes`).
+
+    ``transport`` is a switch for tests: the httpx transport every request to the service
+    goes through (``fetch`` and ``doctor``), for example
+    ``apscores.sandbox.transport(service)`` with ``APSCORES_BASE_URL`` set to the sandbox's
+    ``api_base_url``. By default the commands talk to the network.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return int(exit_.code) if isinstance(exit_.code, int) else ExitCode.USAGE
+    args.transport = transport
     quiet = getattr(args, "quiet", False)
     level = logging.WARNING
     if getattr(args, "verbose", False) or not (quiet or sys.stderr.isatty()):

@@ -14,9 +14,10 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from apscores.catalog import is_di_code
+from apscores.cli._client import service_client
 from apscores.cli._credentials import Credentials, find_credentials
 from apscores.cli._output import LOGGER
 from apscores.cli.exitcodes import ExitCode, worst
@@ -32,6 +33,9 @@ from apscores.jobs import (
     fetch,
 )
 from apscores.service import AsyncClient, check_format, check_kind
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["EXIT_CODES", "add_arguments", "exit_code", "run_fetch"]
 
@@ -65,9 +69,11 @@ def _credentials() -> Credentials:
 
 
 @contextlib.asynccontextmanager
-async def _real_session(credentials: Credentials) -> AsyncIterator[tuple[AsyncClient, str]]:
-    async with AsyncClient(email=credentials.email, password=credentials.password) as client:
-        yield client, credentials.email
+async def _real_session(
+    credentials: Credentials, transport: httpx.AsyncBaseTransport | None
+) -> AsyncIterator[AsyncClient]:
+    async with service_client(credentials, transport) as client:
+        yield client
 
 
 async def _fetch_all(
@@ -84,8 +90,8 @@ async def _fetch_all(
         state = args.sandbox_state or default_state_path(dest)
         session = sandbox_session(state, di_codes)
     else:
-        session = _real_session(credentials)
-    async with session as (client, account):
+        session = _real_session(credentials, args.transport)
+    async with session as client:
         try:
             await client.session.login()
         except AuthenticationError as error:
@@ -100,7 +106,6 @@ async def _fetch_all(
                 client,
                 di_codes,
                 dest,
-                account=account,
                 ledger=ledger,
                 options=options,
                 events=events,

@@ -1,7 +1,7 @@
 """The scheduled job as a Python API: fetch new score files for several DI codes, exactly once.
 
     async with AsyncClient() as client:
-        summary = await fetch(client, ["1234", "5678"], "/srv/ap-scores", account=email)
+        summary = await fetch(client, ["1234", "5678"], "/srv/ap-scores")
 
 For each DI code, concurrently, under that code's locks (:func:`~apscores.jobs._lock.lock_paths`):
 
@@ -29,13 +29,20 @@ import asyncio
 import logging
 import os
 import sqlite3
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
 
 from apscores._atomic import PART_MARKER, describe_os_error
-from apscores.errors import APScoresError, AuthenticationError, ParseError, RecordError
+from apscores.errors import (
+    APScoresError,
+    AuthenticationError,
+    ConfigurationError,
+    ParseError,
+    RecordError,
+)
 from apscores.files import check_file
 from apscores.jobs._delivery import Counts, Deliveries, count_file, sha256_of
 from apscores.jobs._hook import OnNew
@@ -81,10 +88,10 @@ async def fetch(
     di_codes: Iterable[str],
     dest: str | os.PathLike[str],
     *,
-    account: str,
     ledger: Ledger | None = None,
     options: FetchOptions | None = None,
     events: FetchEvents | None = None,
+    account: str | None = None,
 ) -> FetchSummary:
     """Fetch, save, check and record the next file of each DI code, exactly once.
 
@@ -92,11 +99,23 @@ async def fetch(
     :class:`DiResult`); a file is recorded with the service only once it is on disk and
     checked, and the ledger lets an interrupted run resume without fetching twice.
 
-    ``account`` is the email the client logs in with (the ledger keys entries by it, as
-    College Board tracks downloads per account). ``ledger`` defaults to
+    The ledger keys entries by the account the client logs in with
+    (:attr:`AsyncClient.account <apscores.service.AsyncClient.account>`), as College Board
+    tracks downloads per account. ``account=`` is deprecated (the client knows it): it
+    warns, and one that is not the client's is refused. ``ledger`` defaults to
     ``<dest>/.apscores-ledger.sqlite3``, opened and closed here. The destination folder is
     created if it is missing.
     """
+    if account is not None:
+        warnings.warn(
+            "fetch(account=...) is deprecated: the client's own account is used",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if account.lower() != client.account.lower():
+            raise ConfigurationError(
+                f"account={account!r} is not the account the client logs in with"
+            )
     codes = tuple(dict.fromkeys(check_di_code(code) for code in di_codes))
     chosen = options or FetchOptions()
     chosen = attrs.evolve(chosen, kind=check_kind(chosen.kind), format=check_format(chosen.format))
@@ -105,7 +124,7 @@ async def fetch(
     owned = ledger is None
     book = Ledger(default_ledger_path(folder)) if ledger is None else ledger
     try:
-        job = _Job(client, account.lower(), book, folder, chosen, events or NoEvents())
+        job = _Job(client, client.account.lower(), book, folder, chosen, events or NoEvents())
         results = await asyncio.gather(*(job.run(code) for code in codes))
     finally:
         if owned:
