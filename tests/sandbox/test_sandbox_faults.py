@@ -3,15 +3,22 @@ counted and checked; faults kept to one thread or task (``Faults.isolated``)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from _raw_api import Api
+from _raw_api import AUTHN, AUTHZ, JSON_HEADERS, Api, b64
 
 from apscores.sandbox import (
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
     FakeClock,
+    Fault,
+    FaultKind,
     SandboxService,
 )
 
@@ -205,3 +212,102 @@ def test_fault_arguments_are_checked(service: SandboxService) -> None:
     assert len(faults.armed) == 3
     faults.clear()
     assert faults.armed == []
+
+
+# -- faults kept to one thread or asyncio task -----------------------------------------------
+
+
+def _generate(service: SandboxService) -> int:
+    with httpx.Client(transport=service.transport()) as http:
+        caller = Api(service, http)
+        assert caller.login().status_code == 200
+        return caller.generate().status_code
+
+
+def test_isolated_faults_fire_only_in_the_thread_that_armed_them() -> None:
+    service = SandboxService.default(reports=2)
+    armed = threading.Event()
+    other_done = threading.Event()
+    seen: dict[str, int] = {}
+
+    def arming() -> None:
+        with service.faults.isolated() as faults:
+            faults.fail("generate", status=503, times=None)
+            armed.set()
+            assert other_done.wait(10)  # the other thread called while the fault was armed
+            seen["arming"] = _generate(service)
+
+    def other() -> None:
+        assert armed.wait(10)
+        seen["other"] = _generate(service)
+        other_done.set()
+
+    threads = [threading.Thread(target=arming), threading.Thread(target=other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert seen == {"arming": 503, "other": 200}
+    assert service.faults.armed == []  # disarmed when the block ended
+
+
+@pytest.mark.anyio
+async def test_isolated_faults_fire_only_in_the_task_that_armed_them() -> None:
+    service = SandboxService.default(reports=2)
+    armed = asyncio.Event()
+    other_done = asyncio.Event()
+
+    async def generate() -> int:
+        async with httpx.AsyncClient(transport=service.transport()) as http:
+            headers = {**JSON_HEADERS, AUTHN: "CBLogin Web Service", AUTHZ: "CBLogin"}
+            login = await http.post(
+                f"{service.api_base_url}/webServiceAuth",
+                json={"u": DEFAULT_EMAIL, "p": b64(DEFAULT_PASSWORD)},
+                headers=headers,
+            )
+            headers[AUTHZ] = login.json()["authToken"]
+            answer = await http.post(
+                f"{service.api_base_url}/fileGeneration",
+                json={"diCode": "1234", "format": "TXT", "downloadType": "full"},
+                headers=headers,
+            )
+            return answer.status_code
+
+    async def arming() -> int:
+        with service.faults.isolated():
+            service.faults.refuse("generate", times=None)
+            armed.set()
+            await other_done.wait()
+            with pytest.raises(httpx.ConnectError):
+                await generate()
+            return len(service.faults.armed)
+
+    async def other() -> int:
+        await armed.wait()
+        status = await generate()
+        other_done.set()
+        return status
+
+    still_armed, status = await asyncio.gather(arming(), other())
+    assert (still_armed, status) == (1, 200)
+    assert service.faults.armed == []
+
+
+def test_faults_armed_outside_a_block_fire_everywhere(service: SandboxService) -> None:
+    service.faults.fail("generate", status=503)
+    with service.faults.isolated():
+        service.faults.fail("generate", status=502)
+        listed = [spec["status"] for spec in service.faults.to_dict()["armed"]]  # type: ignore[index]
+        assert listed == [503, 502]
+    assert [fault.status for fault in service.faults.armed] == [503]
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(_generate, service).result() == 503
+
+
+def test_a_fault_made_by_hand_lists_under_its_method() -> None:
+    assert Fault(FaultKind.EXPIRED_URL, "generate", 1).to_dict() == {
+        "kind": "expire_url", "times": 1,
+    }  # fmt: skip
+    assert Fault(FaultKind.REFUSE, "login", None).to_dict() == {
+        "kind": "refuse", "endpoint": "login", "times": None,
+    }  # fmt: skip

@@ -208,7 +208,9 @@ class FaultSpec:
 
 
 def parse_fault_specs(data: Any) -> list[FaultSpec]:
-    """One spec or a list of them, as decoded JSON."""
+    """One spec, a list of them, or a listing (``{"armed": [...]}``), as decoded JSON."""
+    if isinstance(data, Mapping) and set(data) == {"armed"}:
+        data = data["armed"]
     items = data if isinstance(data, list) else [data]
     return [FaultSpec.from_dict(item) for item in items]
 

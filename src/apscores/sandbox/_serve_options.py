@@ -144,7 +144,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         dest="faults_file",
         metavar="FILE.json",
-        help="arm the faults in a JSON file (one spec or a list of them)",
+        help="arm the faults in a JSON file (one spec, a list of them, or a listing "
+        "saved from GET /_sandbox/faults)",
     )
 
 
