@@ -1,5 +1,6 @@
-"""Fixtures of the raw caller (``_raw_api.Api``): a sandbox at a fixed time, httpx through
-its in-process transport, and a caller already logged in. A module may define its own."""
+"""Fixtures of the raw caller (:class:`sandbox._raw_api.Api`): a sandbox at a fixed time,
+httpx through its in-process transport, and a caller already logged in. A test module may
+define its own of the same name instead."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from _raw_api import Api
 
 from apscores.sandbox import FakeClock, SandboxService
+from sandbox._raw_api import Api
 
 
 @pytest.fixture

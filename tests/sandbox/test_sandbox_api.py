@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from _raw_api import AUTHN, AUTHZ, JSON_HEADERS, Api, b64
 
 from apscores.sandbox import (
     DEFAULT_EMAIL,
@@ -17,6 +16,7 @@ from apscores.sandbox import (
     SandboxService,
     fake_reports,
 )
+from sandbox._raw_api import AUTHN, AUTHZ, JSON_HEADERS, Api, b64
 
 # -- login ------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from _raw_api import AUTHN, AUTHZ, JSON_HEADERS, Api, b64
 
 from apscores.sandbox import (
     DEFAULT_EMAIL,
@@ -21,6 +20,7 @@ from apscores.sandbox import (
     FaultKind,
     SandboxService,
 )
+from sandbox._raw_api import AUTHN, AUTHZ, JSON_HEADERS, Api, b64
 
 # -- fault injection ---------------------------------------------------------------------
 
@@ -297,7 +297,7 @@ def test_faults_armed_outside_a_block_fire_everywhere(service: SandboxService) -
     service.faults.fail("generate", status=503)
     with service.faults.isolated():
         service.faults.fail("generate", status=502)
-        listed = [spec["status"] for spec in service.faults.to_dict()["armed"]]  # type: ignore[index]
+        listed = [spec["status"] for spec in service.faults.to_dict()["armed"]]
         assert listed == [503, 502]
     assert [fault.status for fault in service.faults.armed] == [503]
     with ThreadPoolExecutor(1) as pool:

@@ -4,7 +4,6 @@ account and DI code and moved only by recording, the reporting year."""
 from __future__ import annotations
 
 import httpx
-from _raw_api import Api
 
 from apscores.sandbox import (
     NO_SCORE_ORDERS,
@@ -12,6 +11,7 @@ from apscores.sandbox import (
     SandboxService,
     fake_reports,
 )
+from sandbox._raw_api import Api
 
 # -- new versus full ----------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ answers and what it records of credentials sent to it."""
 from __future__ import annotations
 
 import pytest
-from _raw_api import AUTHN, AUTHZ, Api
 
 from apscores.sandbox import (
     FakeClock,
     SandboxService,
 )
+from sandbox._raw_api import AUTHN, AUTHZ, Api
 
 # -- the storage host ----------------------------------------------------------------------
 

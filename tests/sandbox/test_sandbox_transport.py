@@ -7,7 +7,6 @@ import json
 
 import httpx
 import pytest
-from _raw_api import AUTHN, AUTHZ, JSON_HEADERS, Api, b64
 
 from apscores.sandbox import (
     DEFAULT_EMAIL,
@@ -18,6 +17,7 @@ from apscores.sandbox import (
     SandboxService,
     transport,
 )
+from sandbox._raw_api import AUTHN, AUTHZ, JSON_HEADERS, Api, b64
 
 # -- async transport and helpers -------------------------------------------------------------
 

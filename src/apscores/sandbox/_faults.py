@@ -326,7 +326,7 @@ class Faults:
             with self._lock:
                 self._armed = [fault for fault in self._armed if fault.scope is not scope]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, list[dict[str, object]]]:
         """What is armed, as the listing ``GET /_sandbox/faults`` answers and ``POST`` takes
         back as it is: ``{"armed": [spec, ...]}``, the token call limit among the specs."""
         limit = self.token_call_limit
