@@ -311,3 +311,19 @@ def test_a_fault_made_by_hand_lists_under_its_method() -> None:
     assert Fault(FaultKind.REFUSE, "login", None).to_dict() == {
         "kind": "refuse", "endpoint": "login", "times": None,
     }  # fmt: skip
+
+
+def test_an_isolated_token_limit_holds_only_for_its_thread() -> None:
+    service = SandboxService.default(reports=2)
+    service.faults.expire_token_after(5)
+    with service.faults.isolated():
+        service.faults.expire_token_after(0)
+        assert service.faults.token_call_limit == 0
+        assert _generate(service) == 401  # this thread's token dies at once
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(_generate, service).result() == 200
+            assert pool.submit(lambda: service.faults.token_call_limit).result() == 5
+        assert service.faults.to_dict()["armed"] == [{"kind": "expire_token_after", "calls": 5}]
+    assert service.faults.token_call_limit == 5
+    service.faults.clear()
+    assert service.faults.token_call_limit is None

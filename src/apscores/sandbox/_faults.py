@@ -185,7 +185,7 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._armed: list[Fault] = []
-        self.token_call_limit: int | None = None
+        self._limits: dict[object | None, int | None] = {}  # token call limit by scope
 
     @declared
     def fail(
@@ -300,36 +300,47 @@ class Faults:
         """Make every token stop working after ``calls`` authenticated calls (None: never)."""
         if calls is not None and calls < 0:
             raise ValueError(f"calls must be >= 0 or None, got {calls}")
-        self.token_call_limit = calls
+        with self._lock:
+            self._limits[_SCOPE.get()] = calls
+
+    @property
+    def token_call_limit(self) -> int | None:
+        """How many calls a token makes before it dies (None: no limit), as this context
+        sees it: its own :meth:`isolated` limit if it set one, else everyone's."""
+        scope = _SCOPE.get()
+        with self._lock:
+            return self._limits.get(scope, self._limits.get(None))
 
     def clear(self) -> None:
         """Disarm everything."""
         with self._lock:
             self._armed.clear()
-            self.token_call_limit = None
+            self._limits.clear()
 
     @contextlib.contextmanager
     def isolated(self) -> Iterator[Faults]:
         """Keep the faults armed inside the block to this context (thread or asyncio task).
 
-        They fire only on requests made from the same context, through the in-process
-        transport or clients (the loopback server answers on threads of its own, so there
-        they never fire), and are disarmed when the block ends. Faults armed outside any
-        such block fire for every context, as before.
+        They (and an :meth:`expire_token_after` limit) hold only for requests made from
+        the same context, through the in-process transport or clients (the loopback server
+        answers on threads of its own, so there they never fire), and are disarmed when the
+        block ends. Faults armed outside any such block fire for every context, as before.
         """
-        scope = object()
-        token = _SCOPE.set(scope)
+        previous, scope = _SCOPE.get(), object()
+        _SCOPE.set(scope)
         try:
             yield self
         finally:
-            _SCOPE.reset(token)
+            _SCOPE.set(previous)  # not reset(): an async fixture may end in another context
             with self._lock:
                 self._armed = [fault for fault in self._armed if fault.scope is not scope]
+                self._limits.pop(scope, None)
 
     def to_dict(self) -> dict[str, list[dict[str, object]]]:
         """What is armed, as the listing ``GET /_sandbox/faults`` answers and ``POST`` takes
         back as it is: ``{"armed": [spec, ...]}``, the token call limit among the specs."""
-        limit = self.token_call_limit
+        with self._lock:
+            limit = self._limits.get(None)
         token = [{"kind": "expire_token_after", "calls": limit}] if limit is not None else []
         return {"armed": [fault.to_dict() for fault in self.armed] + token}
 
