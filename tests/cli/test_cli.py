@@ -105,6 +105,25 @@ def test_every_subcommand_describes_itself() -> None:
         assert len(sub.description or "") > 40, f"`apscores {name}` --help has no description"
 
 
+def test_every_subcommand_help_lists_the_exit_codes() -> None:
+    from apscores.cli.exitcodes import ExitCode
+
+    found = {name: sub for name, sub, _ in _subcommands(build_parser())}
+    assert {"ledger", "match", "sandbox serve"} <= set(found)
+    for name, sub in found.items():
+        text = " ".join(sub.format_help().split())
+        assert "exit codes: 0 ok," in text, name
+        for code in ExitCode:
+            assert f" {int(code)} " in text, (name, code)
+
+
+def test_convert_help_names_every_format() -> None:
+    found = {name: sub for name, sub, _ in _subcommands(build_parser())}
+    text = " ".join(found["convert"].format_help().split())
+    for name in ("CSV", "JSON Lines", "Parquet", "xlsx"):
+        assert name in text
+
+
 def test_file_commands_say_they_take_several_files() -> None:
     found = {name: sub for name, sub, _ in _subcommands(build_parser())}
     for name in ("read", "check", "convert", "merge", "credit", "export"):
@@ -184,7 +203,7 @@ def test_keyring_missing_or_broken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(creds, "_keyring", lambda: None)
     found, notes = find_credentials(environ={}, interactive=False)
     assert found is None
-    assert any("apscores[keyring]" in note for note in notes)
+    assert any("pip install keyring (the 'apscores[keyring]' extra)" in note for note in notes)
     assert notes[-1] == "no terminal to ask on"
     monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring(fail=True))
     _, notes = find_credentials(environ={}, interactive=False)

@@ -86,7 +86,7 @@ def test_read_csv_and_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_read_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["read", str(tmp_path / "nope.txt")]) == ExitCode.USAGE
-    assert "is not a file" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"apscores: {tmp_path / 'nope.txt'}: no such file\n"
     assert main(["convert", str(tmp_path / "nope.txt"), "-o", "x.csv"]) == ExitCode.USAGE
 
 

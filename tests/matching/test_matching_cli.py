@@ -162,7 +162,7 @@ def test_a_cp1252_roster_needs_encoding(files: Path, capsys: pytest.CaptureFixtu
 def test_missing_files_exit_2(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (files / "roster.csv").unlink()
     assert run(files) == ExitCode.USAGE
-    assert "roster.csv is not a file" in capsys.readouterr().err
+    assert "roster.csv: no such file" in capsys.readouterr().err
 
 
 def test_a_bad_decision_exits_2_naming_the_line(

@@ -22,7 +22,13 @@ from types import FrameType
 from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, ConfigurationError, ParseError
+from apscores.errors import (
+    APScoresError,
+    AuthenticationError,
+    ConfigurationError,
+    ParseError,
+    UnwritableRecordError,
+)
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
@@ -131,11 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(
             "convert",
             parents=[common],
-            help="write score files as CSV, JSON Lines or Parquet tables",
+            help="write score files as CSV, JSON Lines, Parquet or Excel (xlsx) tables",
             description=(
                 "Write one or more score files as one table: one row per exam (--long, the "
-                "default) or per student (--wide), as CSV, JSON Lines or Parquet. The output "
-                "is written to a temporary file and renamed, so it is complete or absent."
+                "default) or per student (--wide), as CSV, JSON Lines, Parquet (also "
+                "partitioned) or Excel (xlsx). The output is written to a temporary file and "
+                "renamed, so it is complete or absent."
             ),
         )
     )
@@ -145,7 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.register(commands)
     match_cmd.register(commands)
     ledger_cmd.register(commands)
+    _exit_codes_in_every_help(commands)
     return parser
+
+
+def _exit_codes_in_every_help(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Every subcommand's ``--help`` ends with the exit codes (one table for all)."""
+    codes = EPILOG.split("Credentials come from")[0].strip()
+    for sub in commands.choices.values():
+        if not sub.epilog:
+            sub.epilog = codes
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _exit_codes_in_every_help(action)
 
 
 class _Terminated(KeyboardInterrupt):
@@ -194,11 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = int(args.func(args))
         sys.stdout.flush()  # a reader that left shows here, not at exit as a Python warning
         return code
-    except ConfigurationError as error:
-        LOGGER.error("%s", error)
-        return ExitCode.USAGE
-    except ParseError as error:  # a file that is not a score file, or is damaged
-        fail(str(error))
+    except (ConfigurationError, ParseError, UnwritableRecordError) as error:
+        fail(str(error))  # an option, or a file the user gave that cannot be used
         return ExitCode.USAGE
     except BrokenPipeError:  # e.g. `apscores convert ... -o - | head`: the reader left
         _silence_stdout()
@@ -212,8 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, sqlite3.Error) as error:  # a full disk, a read-only folder, a bad path
         fail(describe_os_error(error) if isinstance(error, OSError) else f"the ledger: {error}")
         return ExitCode.STORAGE
-    except APScoresError as error:
-        LOGGER.error("%s: %s", type(error).__name__, error)
+    except AuthenticationError as error:
+        fail(f"login refused: {error}")
+        return ExitCode.AUTH
+    except APScoresError as error:  # the service or its download host: run again later
+        fail(str(error))
         return ExitCode.PARTIAL
     except Exception:
         LOGGER.exception("unexpected error; please report it with this log")

@@ -1,4 +1,7 @@
-"""Options and words shared by ``merge``, ``export``, ``credit`` (and ``convert``).
+"""Options, checks and words shared by the commands that read files the user names.
+
+- Every file a user names is checked the same way before anything is read
+  (:func:`require_file`): ``apscores: --policy p.csv: no such file``, exit 2.
 
 - ``--raw-csv``: CSV cells as they are, without the formula neutralisation
   (:func:`apscores._rows_csv.neutralise`) that makes outputs safe to open in a spreadsheet.
@@ -12,11 +15,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from apscores.changes import Change
+from apscores.errors import ConfigurationError
 from apscores.models import ExamScore
 
 __all__ = [
@@ -25,11 +31,38 @@ __all__ = [
     "add_json_argument",
     "add_raw_csv_argument",
     "conflict_json",
+    "require_file",
+    "require_files",
     "warn_conflicts",
 ]
 
 #: Conflicts listed on stderr (all are counted, and all are in ``--json``).
 SHOWN_CONFLICTS = 5
+
+
+def require_file(path: Path | None, option: str = "") -> None:
+    """A file the user named must be a readable file: else a :class:`ConfigurationError`
+    worded ``[OPTION ]PATH: why`` (exit 2), before anything is read or written."""
+    if path is None:
+        return
+    label = f"{option} {path}" if option else str(path)
+    if not path.exists():
+        why = "no such file"
+    elif path.is_dir():
+        why = "is a folder, not a file"
+    elif not path.is_file():
+        why = "is not a regular file"
+    elif not os.access(path, os.R_OK):
+        why = "cannot be read (permission denied)"
+    else:
+        return
+    raise ConfigurationError(f"{label}: {why}")
+
+
+def require_files(paths: Iterable[Path], option: str = "") -> None:
+    """:func:`require_file` for each of ``paths``."""
+    for path in paths:
+        require_file(path, option)
 
 
 def add_raw_csv_argument(parser: argparse.ArgumentParser) -> None:

@@ -63,10 +63,9 @@ def identify(args: argparse.Namespace, current: Sequence[ScoreReport]) -> Identi
         assert isinstance(roster, Roster)
         sis_ids = match(current, roster, crosswalk=path).sis_ids
     else:
-        if not path.is_file():
-            from apscores.errors import ConfigurationError
+        from apscores.cli._common import require_file
 
-            raise ConfigurationError(f"{path} is not a file (the crosswalk)")
+        require_file(path, "--crosswalk")
         with Crosswalk(path) as crosswalk:
             links = crosswalk.links()
         sis_ids = {

@@ -20,6 +20,8 @@ from typing import Any
 
 import attrs
 
+from apscores._extras import install_hint
+
 __all__ = ["KEYRING_SERVICE", "Credentials", "find_credentials"]
 
 KEYRING_SERVICE = "apscores"
@@ -45,7 +47,7 @@ def keyring_lookup(email: str | None) -> tuple[Credentials | None, str]:
     """Credentials from the keyring, and a note on what was tried (for ``doctor``)."""
     keyring = _keyring()
     if keyring is None:
-        return None, "keyring is not installed (pip install 'apscores[keyring]')"
+        return None, f"keyring is not installed ({install_hint('keyring')})"
     try:
         if email:
             password = keyring.get_password(KEYRING_SERVICE, email)

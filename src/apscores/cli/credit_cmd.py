@@ -26,9 +26,10 @@ from apscores.cli._common import (
     add_json_argument,
     add_raw_csv_argument,
     conflict_json,
+    require_file,
+    require_files,
     warn_conflicts,
 )
-from apscores.cli._output import fail
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
 from apscores.credit import (
@@ -37,7 +38,6 @@ from apscores.credit import (
     Outcome,
     write_delta_csv,
 )
-from apscores.errors import APScoresError, ConfigurationError, ParseError
 
 __all__ = ["register", "run"]
 
@@ -117,19 +117,11 @@ def _delta(policy: CreditPolicy, args: argparse.Namespace) -> _Outcome:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; exit 0, or 2 when the policy or a score file cannot be used."""
-    try:
-        policy = CreditPolicy.from_file(args.policy)
-    except (APScoresError, OSError) as exc:  # a ParseError names the file itself
-        fail(str(exc) if isinstance(exc, ParseError) else f"policy {args.policy}: {exc}")
-        return ExitCode.USAGE
-    try:
-        for path in [*args.files, *([args.since] if args.since else [])]:
-            if not path.is_file():
-                raise ConfigurationError(f"{path} is not a file")
-        line, summary, conflicts = (_evaluate if args.since is None else _delta)(policy, args)
-    except (APScoresError, OSError) as exc:
-        fail(str(exc))  # a ParseError names the file and line
-        return ExitCode.USAGE
+    require_file(args.policy, "--policy")
+    policy = CreditPolicy.from_file(args.policy)  # a PolicyError names the file and line
+    require_files(args.files)
+    require_file(args.since, "--since")
+    line, summary, conflicts = (_evaluate if args.since is None else _delta)(policy, args)
     if args.json:
         summary["output"] = str(args.output)
         summary["conflict_count"] = len(conflicts)

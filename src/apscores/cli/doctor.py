@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from apscores._extras import install_hint
 from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import (
@@ -148,7 +149,7 @@ class DoctorReport:
                 out.write(f"     - {note}\n")
             out.write(
                 "     Set APSCORES_EMAIL and APSCORES_PASSWORD, or run "
-                "`keyring set apscores you@college.edu` (pip install 'apscores[keyring]').\n"
+                f"`keyring set apscores you@college.edu` ({install_hint('keyring')}).\n"
             )
         else:
             found = self.credentials

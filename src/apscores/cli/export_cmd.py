@@ -24,13 +24,13 @@ from apscores.cli._common import (
     add_json_argument,
     add_raw_csv_argument,
     conflict_json,
+    require_file,
+    require_files,
     warn_conflicts,
 )
-from apscores.cli._output import fail
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
 from apscores.cli.match_cmd import add_roster_arguments
-from apscores.errors import APScoresError, ConfigurationError
 from apscores.export import export, load_map
 from apscores.models import ScoreReport
 
@@ -72,35 +72,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Export; exit 0 (conflicts are warned about), 2 when a map, file or code is unusable."""
-    try:
-        for path in [*args.files, *([args.since] if args.since else [])]:
-            if not path.is_file():
-                raise ConfigurationError(f"{path} is not a file")
-        sis_map = load_map(args.map)
-        previous = None if args.since is None else read_previous(args.since)
-        held = _suspense.held_reports(args)  # last run's unmatched students, offered again
-        if previous is not None and held:
-            previous = [r for r in previous if r.ap_id not in {h.ap_id for h in held}]
-        identify: Callable[[Sequence[ScoreReport]], Mapping[str, str]] | None = None
-        if _suspense.wanted(args):
-            sis_map = _suspense.with_sis_column(sis_map)
+    require_file(args.map, "--map")
+    require_files(args.files)
+    require_file(args.since, "--since")
+    sis_map = load_map(args.map)
+    previous = None if args.since is None else read_previous(args.since)
+    held = _suspense.held_reports(args)  # last run's unmatched students, offered again
+    if previous is not None and held:
+        previous = [r for r in previous if r.ap_id not in {h.ap_id for h in held}]
+    identify: Callable[[Sequence[ScoreReport]], Mapping[str, str]] | None = None
+    if _suspense.wanted(args):
+        sis_map = _suspense.with_sis_column(sis_map)
 
-            def identify(students: Sequence[ScoreReport]) -> Mapping[str, str]:
-                return _suspense.identify(args, students).sis_ids
+        def identify(students: Sequence[ScoreReport]) -> Mapping[str, str]:
+            return _suspense.identify(args, students).sis_ids
 
-        done = export(
-            *args.files,
-            *([held] if held else []),
-            sis_map=sis_map,
-            since=previous,
-            across_di=args.across_di,
-            identify=identify,
-        )
-        count = done.write_csv(args.output, raw=args.raw_csv)
-        suspense = _suspense.write_suspense(args, list(done.held)) if identify else None
-    except (APScoresError, OSError) as exc:
-        fail(str(exc))
-        return ExitCode.USAGE
+    done = export(
+        *args.files,
+        *([held] if held else []),
+        sis_map=sis_map,
+        since=previous,
+        across_di=args.across_di,
+        identify=identify,
+    )
+    count = done.write_csv(args.output, raw=args.raw_csv)
+    suspense = _suspense.write_suspense(args, list(done.held)) if identify else None
     result, conflicts = done.merged, done.conflicts
     if args.json:
         summary = {

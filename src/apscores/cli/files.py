@@ -28,7 +28,7 @@ import attrs
 from apscores._atomic import atomic_write
 from apscores._rows_csv import write_rows_text
 from apscores.catalog import irregularity
-from apscores.cli._common import add_raw_csv_argument
+from apscores.cli._common import add_raw_csv_argument, require_files
 from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import ConfigurationError, ParseError
@@ -226,15 +226,9 @@ def check(path: Path) -> FileCheckReport:
     return found
 
 
-def _existing(paths: Sequence[Path]) -> None:
-    for path in paths:
-        if not path.is_file():
-            raise ConfigurationError(f"{path} is not a file")
-
-
 def run_read(args: argparse.Namespace) -> int:
     """``apscores read FILE...``."""
-    _existing(args.files)
+    require_files(args.files)
     code = ExitCode.OK
     results: list[dict[str, Any]] = []
     for path in args.files:
@@ -328,7 +322,7 @@ def _write_special(args: argparse.Namespace, target: str, long: bool) -> int | N
 
 def run_convert(args: argparse.Namespace) -> int:
     """``apscores convert FILE... --to csv|jsonl|parquet|xlsx [--long|--wide] -o OUT``."""
-    _existing(args.files)
+    require_files(args.files)
     target = args.to or Path(args.output).suffix.lstrip(".").lower()
     if not target and args.partition is not None:
         target = "parquet"

@@ -16,9 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from apscores.cli._output import fail
+from apscores.cli._common import require_file, require_files
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, ConfigurationError
 
 __all__ = ["add_roster_arguments", "crosswalk_path", "load_roster", "register", "run"]
 
@@ -67,9 +66,8 @@ def load_roster(args: argparse.Namespace) -> object:
     """The checked roster of ``--roster`` (with ``--roster-map`` and ``--encoding``)."""
     from apscores.matching import load_roster_map, read_roster
 
-    for path in (args.roster, args.roster_map):
-        if path is not None and not path.is_file():
-            raise ConfigurationError(f"{path} is not a file")
+    require_file(args.roster, "--roster")
+    require_file(args.roster_map, "--roster-map")
     columns = load_roster_map(args.roster_map) if args.roster_map is not None else None
     return read_roster(args.roster, columns=columns, encoding=args.encoding)
 
@@ -111,22 +109,17 @@ def run(args: argparse.Namespace) -> int:
     """Match; exit 0 when all matched, 8 when some wait, 2 for bad input."""
     from apscores.matching import Crosswalk, Roster, accept, match
 
-    try:
-        for path in [*args.files, *([args.accept] if args.accept else [])]:
-            if not path.is_file():
-                raise ConfigurationError(f"{path} is not a file")
-        roster = load_roster(args)
-        assert isinstance(roster, Roster)
-        path = crosswalk_path(args)
-        with Crosswalk(path) as crosswalk:
-            accepted = 0
-            if args.accept is not None:
-                accepted = accept(args.accept, crosswalk, roster=roster)
-            result = match(args.files, roster, crosswalk=crosswalk)
-        result.write_csv(args.output)
-    except APScoresError as exc:
-        fail(str(exc))
-        return ExitCode.USAGE
+    require_files(args.files)
+    require_file(args.accept, "--accept")
+    roster = load_roster(args)
+    assert isinstance(roster, Roster)
+    path = crosswalk_path(args)
+    with Crosswalk(path) as crosswalk:
+        accepted = 0
+        if args.accept is not None:
+            accepted = accept(args.accept, crosswalk, roster=roster)
+        result = match(args.files, roster, crosswalk=crosswalk)
+    result.write_csv(args.output)
     code = ExitCode.OK if result.complete else ExitCode.REVIEW
     summary = result.summary()
     if args.json:

@@ -18,11 +18,10 @@ from apscores.cli._common import (
     add_json_argument,
     add_raw_csv_argument,
     conflict_json,
+    require_files,
     warn_conflicts,
 )
-from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError
 from apscores.merging import ChangeKind, merge, write_changes_csv
 
 __all__ = ["register", "run"]
@@ -60,16 +59,13 @@ def run(args: argparse.Namespace) -> int:
     """Do the merge; exit 0 (conflicts are warned about), 2 when a file cannot be read."""
     from apscores.files import write_csv
 
-    try:
-        result = merge(*args.files, across_di=args.across_di)
-        with atomic_write(args.output) as handle:
-            write_csv(result.current, handle, raw=args.raw_csv)
-        if args.changes is not None:
-            with atomic_write(args.changes) as handle:
-                write_changes_csv(result.changes, handle, raw=args.raw_csv)
-    except (APScoresError, OSError) as exc:
-        fail(str(exc))
-        return ExitCode.USAGE
+    require_files(args.files)  # a bad file is exit 2, an output that cannot be written 7
+    result = merge(*args.files, across_di=args.across_di)
+    with atomic_write(args.output) as handle:
+        write_csv(result.current, handle, raw=args.raw_csv)
+    if args.changes is not None:
+        with atomic_write(args.changes) as handle:
+            write_changes_csv(result.changes, handle, raw=args.raw_csv)
     counts = dict.fromkeys(ChangeKind, 0)
     for change in result.changes:
         counts[change.kind] += 1

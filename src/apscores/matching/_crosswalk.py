@@ -77,6 +77,9 @@ class Crosswalk(Closing):
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         except sqlite3.Error as error:
             raise OSError(errno.EIO, f"cannot open the crosswalk ({error})", str(path)) from None
+        except OSError as error:  # its folder cannot be made (a file in the way, read-only)
+            why = "a file is in the way" if isinstance(error, FileExistsError) else error.strerror
+            raise OSError(error.errno, f"cannot create the crosswalk ({why})", str(path)) from None
         try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA synchronous=FULL")

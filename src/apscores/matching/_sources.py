@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from typing_extensions import ParamSpec
 
+from apscores._extras import install_hint
 from apscores.errors import ConfigurationError, RosterError
 
 __all__ = ["Cell", "Row", "bulk", "decode", "rows_from_mappings", "rows_from_path"]
@@ -137,11 +138,11 @@ def _csv_rows(text: str, name: str) -> Iterator[Row]:
 def _openpyxl() -> ModuleType:
     try:
         return importlib.import_module("openpyxl")
-    except ImportError as error:
+    except ImportError:
         raise ConfigurationError(
-            "reading an XLSX roster needs openpyxl: pip install 'apscores[excel]' "
-            "(or save the roster as CSV)"
-        ) from error
+            f"reading an XLSX roster needs openpyxl: {install_hint('excel')}, or save the "
+            "roster as CSV"
+        ) from None
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
