@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from apscores.errors import StorageError
 from apscores.jobs import (
     DiLock,
     DiResult,
@@ -149,3 +150,15 @@ async def test_the_hook_gets_the_file_but_never_a_secret(
         assert call["argv"] == [env["APSCORES_FILE"]]
         assert env["APSCORES_RECORDS"] == "3"
         assert Path(env["APSCORES_FILE"]).is_file()
+
+
+async def test_a_destination_that_cannot_be_made_is_a_storage_error(
+    service: SandboxService, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    with pytest.raises(StorageError, match="cannot create the destination") as caught:
+        await run(service, blocker / "scores")
+    assert isinstance(caught.value, OSError)
+    assert caught.value.filename == str(blocker / "scores")
+    assert service.downloads == []  # nothing generated

@@ -1,7 +1,7 @@
 """``apscores fetch``: the scheduled job from the command line.
 
 Arguments, credentials, the sandbox demo, the progress display and the summary live here;
-the job itself is :func:`apscores.jobs._fetch` (its docstring says how a crash at any point
+the job itself is :func:`apscores.jobs.fetch` (its docstring says how a crash at any point
 is finished by the next run). Exit statuses are :mod:`apscores.cli.exitcodes`'.
 """
 

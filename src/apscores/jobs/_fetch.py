@@ -42,6 +42,7 @@ from apscores.errors import (
     ConfigurationError,
     ParseError,
     RecordError,
+    StorageError,
 )
 from apscores.files import check_file
 from apscores.jobs._delivery import Counts, Deliveries, count_file, sha256_of
@@ -120,7 +121,13 @@ async def fetch(
     chosen = options or FetchOptions()
     chosen = attrs.evolve(chosen, kind=check_kind(chosen.kind), format=check_format(chosen.format))
     folder = Path(dest)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # read-only, no permission, a file in the way
+        reason = error.strerror or type(error).__name__
+        raise StorageError(
+            error.errno, f"cannot create the destination ({reason})", str(folder)
+        ) from None
     owned = ledger is None
     book = Ledger(default_ledger_path(folder)) if ledger is None else ledger
     try:
