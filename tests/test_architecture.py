@@ -7,9 +7,12 @@ pyproject.toml, run by ``.ci/run``; here are the rules it cannot state.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import apscores
 
@@ -141,3 +144,18 @@ def test_the_sync_client_is_generated_from_the_async_one() -> None:
         [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_unasync_refuses_a_rule_that_matches_nothing() -> None:
+    script = SRC.parents[1] / "scripts" / "unasync.py"
+    spec = importlib.util.spec_from_file_location("unasync_script", script)
+    assert spec is not None
+    assert spec.loader is not None
+    unasync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(unasync)
+    source = (SRC / "service" / "_async_client.py").read_text(encoding="utf-8")
+    stale = (*unasync.SUBSTITUTIONS, (r"\bAsyncGone\b", "Gone"))
+    with pytest.raises(unasync.UnusedRuleError, match="AsyncGone"):
+        unasync.render(source, stale)
+    with pytest.raises(unasync.UnusedRuleError, match="import trio"):
+        unasync.render(source, dropped={*unasync.DROPPED, "import trio\n"})
