@@ -159,3 +159,38 @@ def test_unasync_refuses_a_rule_that_matches_nothing() -> None:
         unasync.render(source, stale)
     with pytest.raises(unasync.UnusedRuleError, match="import trio"):
         unasync.render(source, dropped={*unasync.DROPPED, "import trio\n"})
+
+
+def _owner(private: str) -> str:
+    """The package a private module belongs to: ``apscores.service._retry`` -> ``apscores.service``;
+    a top-level helper (``apscores._atomic``) belongs to all of ``apscores``."""
+    parts = private.split(".")
+    first = next(i for i, part in enumerate(parts) if part.startswith("_"))
+    return ".".join(parts[:first])
+
+
+#: The exceptions, each with its reason.
+PRIVATE_IMPORTS_ALLOWED = {
+    # apscores.testing is the public face of the client's retry waits
+    ("apscores.testing", "apscores.service._retry"),
+    # `apscores sandbox serve` takes the server's own options
+    ("apscores.cli._sandbox_cmd", "apscores.sandbox._server"),
+}
+
+
+def test_private_modules_are_imported_only_inside_their_package() -> None:
+    """A package's ``_x.py`` modules are its own; other packages use its ``__init__``."""
+    known = modules()
+    reached = {
+        (name, module)
+        for name, path in known.items()
+        for module in run_time_imports(name, path)
+        if module in known and any(part.startswith("_") for part in module.split("."))
+    }
+    outside = sorted(
+        (name, module)
+        for name, module in reached
+        if not (name == _owner(module) or name.startswith(f"{_owner(module)}."))
+        and (name, module) not in PRIVATE_IMPORTS_ALLOWED
+    )
+    assert outside == []
