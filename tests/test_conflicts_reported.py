@@ -70,6 +70,7 @@ def check_private(text: str) -> None:
         assert private not in text
 
 
+@pytest.mark.slow
 class TestExport:
     def test_command(
         self, two_files: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -103,6 +104,7 @@ class TestExport:
         )
 
 
+@pytest.mark.slow
 class TestCredit:
     def test_command(
         self, two_files: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]

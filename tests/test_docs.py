@@ -440,6 +440,7 @@ def _copy_of_the_site_sources(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_the_ci_docs_gate_fails_on_a_broken_cross_reference(tmp_path: Path) -> None:
     copy = _copy_of_the_site_sources(tmp_path)
     argv, extra_env = _ci_docs_command(tmp_path / "site")

@@ -14,6 +14,7 @@ import datetime as dt
 import importlib
 import inspect
 import pickle
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -173,3 +174,44 @@ def test_moved_names_still_work_with_a_warning(module: str, old: str, new: str) 
     assert value is getattr(importlib.import_module(home), new)
     with pytest.raises(AttributeError):
         package.Nothing  # noqa: B018
+
+
+API_PAGE = SRC.parents[1] / "docs" / "api.md"
+
+
+def documented() -> tuple[set[str], set[str]]:
+    """What docs/api.md renders (``::: target`` and its ``members:``), and what it names in
+    backticks."""
+    targets: set[str] = set()
+    current = ""
+    for line in API_PAGE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("::: "):
+            current = line[4:].strip()
+            targets.add(current)
+        elif line.startswith("        - ") and current:
+            targets.add(f"{current}.{line.strip()[2:]}")
+    named = set(re.findall(r"`([A-Za-z_][\w.]*)`", API_PAGE.read_text(encoding="utf-8")))
+    return targets, named
+
+
+def test_the_api_reference_renders_public_names_only() -> None:
+    targets, _ = documented()
+    assert {target for target in targets if has_private_part(target)} == set()
+    for target in targets:
+        module, _, attribute = target.rpartition(".")
+        try:
+            importlib.import_module(target)
+        except ModuleNotFoundError:
+            getattr(importlib.import_module(module), attribute)
+
+
+@pytest.mark.parametrize("name", [name for name in PUBLISHED if name != "apscores"])
+def test_the_api_reference_lists_every_public_name(name: str) -> None:
+    targets, named = documented()
+    module = importlib.import_module(name)
+    missing = [
+        public
+        for public in module.__all__
+        if not {name, f"{name}.{public}"} & targets and public not in named
+    ]
+    assert missing == []

@@ -115,6 +115,7 @@ WRITERS: dict[str, Writer] = {
 }
 
 
+@pytest.mark.slow
 @SLOW
 @given(_records())
 def test_no_output_cell_begins_with_a_trigger_unless_raw(items: list[ScoreReport]) -> None:

@@ -66,6 +66,7 @@ def run_fetch(server: SandboxServer, dest: Path, kill_at: str | None, *extra: st
     return done.returncode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", STEPS)
 def test_killed_run_is_finished_by_the_next(
     server: SandboxServer, tmp_path: Path, step: str
@@ -120,6 +121,7 @@ if os.environ.get("KILL") and not os.path.exists(flag):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["deliver", "delivered", "in-hook"])
 def test_a_kill_around_the_hand_off_means_one_more_delivery_never_none(
     server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill_at: str

@@ -178,6 +178,7 @@ def test_text_is_right_stripped_like_str_rstrip() -> None:
     assert row["gender"] == ""
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(reports(), max_size=6),
