@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -22,7 +21,7 @@ from apscores.changes import (
     merge,
     write_changes_csv,
 )
-from apscores.cli import _merge_cmd as merge_cmd
+from apscores.cli import main
 from apscores.files import read_csv, write_csv, write_txt
 from apscores.models import ExamScore, ScoreReport, Student
 
@@ -336,10 +335,8 @@ def test_paths_are_read_with_the_readers(tmp_path: Path) -> None:
 
 
 def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="apscores")
-    merge_cmd.register(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    """``apscores`` through its public entry point (its error handling included)."""
+    return main(list(argv))
 
 
 class TestCommand:
