@@ -21,7 +21,6 @@ from apscores.cli._output import JsonFormatter
 from apscores.cli._progress import FetchProgress
 from apscores.cli.exitcodes import ExitCode, worst
 from apscores.jobs import DiResult, FetchOutcome
-from apscores.jobs._lock import DiLock, lock_path
 from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, transport
 from apscores.testing import instant_retries
 
@@ -275,19 +274,6 @@ def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, keyrings: Ke
 
 
 # -- locks, output --------------------------------------------------------------------
-
-
-def test_lock_is_exclusive(tmp_path: Path) -> None:
-    path = lock_path(tmp_path, "1234")
-    assert path.name == ".apscores-1234.lock"
-    with DiLock(path) as first:
-        assert first.acquire(wait=False)
-        assert path.read_text().strip().isdigit()
-        assert not DiLock(path).acquire(wait=False)
-    second = DiLock(path)
-    assert second.acquire(wait=True)
-    second.release()
-    second.release()  # twice is harmless
 
 
 class Terminal(io.StringIO):

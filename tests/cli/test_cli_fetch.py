@@ -16,8 +16,7 @@ from _keyrings import Keyrings
 from apscores.cli import main as cli_main
 from apscores.cli.exitcodes import ExitCode
 from apscores.files.detect import read
-from apscores.jobs import Ledger, State, default_ledger_path
-from apscores.jobs._lock import DiLock, lock_path
+from apscores.jobs import DiLock, Ledger, State, default_ledger_path, lock_paths
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
@@ -211,7 +210,7 @@ def test_one_failing_di_code_does_not_stop_the_other(
 
 
 def test_locked_di_code_is_skipped(real: SandboxService, tmp_path: Path) -> None:
-    with DiLock(lock_path(tmp_path, "5678")) as held:
+    with DiLock(lock_paths(default_ledger_path(tmp_path), tmp_path, "5678")[-1]) as held:
         assert held.acquire(wait=False)
         assert fetch(tmp_path) == ExitCode.LOCKED
     assert [d.di_code for d in real.downloads] == ["1234"]
