@@ -7,7 +7,8 @@ withheld or released. This package is that one concern:
   view per student and every change between the versions it saw out (:class:`MergeResult`);
 - :class:`ChangeKind` and :func:`classify` say what a change between two versions of an
   exam means (scored, rescored up or down, withheld, released, canceled...);
-  :func:`describe` says it in words; :data:`EXAM_CHANGES` are the kinds an exam can have;
+  :func:`describe` says it in words (:func:`score_text`, a score as text);
+  :data:`EXAM_CHANGES` are the kinds an exam can have;
 - :func:`compare` gives the same changes between two *views* (the state loaded last time
   and today's) instead of along a merge history;
 - :func:`write_changes_csv` writes changes as CSV (:data:`CHANGE_COLUMNS`).
@@ -28,6 +29,7 @@ from apscores.changes._compare import (
     classify,
     compare,
     describe,
+    score_text,
     student_key,
     write_changes_csv,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "compare",
     "describe",
     "merge",
+    "score_text",
     "student_key",
     "write_changes_csv",
 ]

@@ -45,6 +45,7 @@ __all__ = [
     "classify",
     "compare",
     "describe",
+    "score_text",
     "student_key",
     "write_changes_csv",
 ]

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import attrs
 
 from apscores._rows_csv import write_rows_csv
-from apscores.changes import ChangeKind, classify, describe, student_key
+from apscores.changes import ChangeKind, classify, describe, score_text, student_key
 from apscores.credit._results import CreditOutcome, CreditResult
 from apscores.models import ExamScore, ScoreReport
 
@@ -189,8 +189,3 @@ def write_delta_csv(
     Text cells that a spreadsheet would run as formulas get a leading ``'`` unless ``raw``.
     """
     return write_rows_csv((delta.as_row() for delta in deltas), DELTA_COLUMNS, dest, raw=raw)
-
-
-def score_text(exam: ExamScore | None) -> str:
-    """The score as text; "" when there is no exam or no score."""
-    return "" if exam is None or exam.score is None else str(exam.score)
