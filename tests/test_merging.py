@@ -335,8 +335,8 @@ def test_paths_are_read_with_the_readers(tmp_path: Path) -> None:
 
 
 def run_cli(*argv: str) -> int:
-    """``apscores`` through its public entry point (its error handling included)."""
-    return main(list(argv))
+    assert argv[0] == "merge"
+    return main(list(argv))  # the whole command: its messages and exit codes
 
 
 class TestCommand:
@@ -397,7 +397,7 @@ class TestCommand:
     def test_unreadable_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         out = tmp_path / "current.csv"
         assert run_cli("merge", str(tmp_path / "missing.txt"), "-o", str(out)) == 2
-        assert "apscores: " in capsys.readouterr().err
+        assert capsys.readouterr().err == f"apscores: {tmp_path / 'missing.txt'}: no such file\n"
         assert list(tmp_path.iterdir()) == []
         cut = tmp_path / "cut.txt"
         cut.write_bytes(b"")
