@@ -215,3 +215,27 @@ def test_the_api_reference_lists_every_public_name(name: str) -> None:
         if not {name, f"{name}.{public}"} & targets and public not in named
     ]
     assert missing == []
+
+
+def test_publish_touches_only_the_packages_own_private_definitions() -> None:
+    from apscores._public import publish
+
+    def helper() -> None: ...
+
+    helper.__module__ = "apscores.example._impl"
+    helper.__qualname__ = "helper"
+
+    class Other: ...
+
+    Other.__module__ = "elsewhere._impl"
+    namespace = {"__all__": ["helper", "Alias", "Other", "VALUE"], "helper": helper}
+    namespace |= {"Alias": helper, "Other": Other, "VALUE": 3}
+    publish("apscores.example", namespace)
+    assert helper.__module__ == "apscores.example"
+    assert Other.__module__ == "elsewhere._impl"  # not this package's: left alone
+
+
+def test_the_old_merging_module_lists_what_it_still_offers() -> None:
+    import apscores.merging
+
+    assert {"merge", "MergeResult", "ChangeKind"} <= set(dir(apscores.merging))
