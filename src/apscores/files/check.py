@@ -28,10 +28,11 @@ from typing import BinaryIO, Literal
 import attrs
 
 from apscores.errors import UnknownFormatError
-from apscores.files import csv as csvfile
 from apscores.files import txt
+from apscores.files.blocks import blocks
+from apscores.files.csv_rows import frame_rows
 from apscores.files.detect import detect
-from apscores.files.sources import first_line, source_name, split_lines
+from apscores.files.sources import Opened, look_ahead, source_name
 
 __all__ = ["FileCheck", "check_file"]
 
@@ -72,9 +73,8 @@ def check_file(
 
 
 def _check(handle: BinaryIO, format: str | None, name: str | None) -> FileCheck:
-    first, lines = first_line(
-        split_lines(handle.read, _BLOCK), _nothing, name, txt.plausible_record
-    )
+    opened = Opened(None, None, _nothing, name, blocks(handle.read, _BLOCK))
+    first = look_ahead(opened, txt.plausible_record)
     found = detect(first, file=name)
     if format is not None and found != format.lower():
         raise UnknownFormatError(
@@ -82,7 +82,7 @@ def _check(handle: BinaryIO, format: str | None, name: str | None) -> FileCheck:
             file=name,
         )
     if found == "csv":
-        records, exams = csvfile.frame_rows(lines, name)
+        records, exams = frame_rows(opened.as_lines(), name)
         return FileCheck("csv", records, exams)
-    records, exams = txt.frame_lines(lines, name)
+    records, exams = txt.frame_lines(opened.blocks(), name)
     return FileCheck("txt", records, exams)

@@ -50,8 +50,10 @@ _MONTHS = [
 ]
 _MONTH_STARTS = np.array([(start - _EPOCH).days for start, _ in _MONTHS], dtype=np.int64)
 _MONTH_DAYS = np.array([(end - start).days for start, end in _MONTHS], dtype=np.int64)
-#: Grade byte -> score 1-5, 0 for blank (no score), -1 for anything else.
-GRADES = np.where(WS, 0, -1)
+#: Grade byte -> score 1-5, 0 for a space (no score), -1 for anything else (other blanks
+#: too: a grade is a digit or a space).
+GRADES = np.full(256, -1, dtype=np.int64)
+GRADES[ord(" ")] = 0
 GRADES[ord("1") : ord("5") + 1] = np.arange(1, 6)
 #: One byte -> its right-stripped text (for one-column text fields).
 ONE_CHAR = [chr(b).rstrip() for b in range(256)]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from apscores._atomic import atomic_write
 from apscores.errors import ConfigurationError, ParseError
-from apscores.files.sources import ErrorMode, check_mode
+from apscores.files.sources import ErrorMode, check_mode, source_name
 from apscores.models import ScoreReport
 from apscores.tables.rows import columns_of
 from apscores.tables.schema import column_kind, column_names
@@ -176,7 +176,12 @@ def txt_to_arrow(
 
         schema = _arrow_schema(pa, column_names())
         return read_long_table(
-            stream, schema, chunk_lines=chunk_lines, collect=collect, problems=found
+            stream,
+            schema,
+            chunk_lines=chunk_lines,
+            collect=collect,
+            problems=found,
+            name=source_name(source),
         )
     finally:
         close()
