@@ -159,59 +159,55 @@ def blocks(
 
     data = take(step)
     number = 1
-    pending = b""  # the start of a line cut by the end of a read (at most max_line)
+    pending = b""  # the start of a line cut by the end of a read (at most max_line + 1)
     skipping = -1  # the length so far of a long line being read past; -1 when none
-    kept = b""  # the first bytes of the long line
+    kept = b""  # the first bytes of that line
+    cr_before = False  # whether the bytes before ``data`` ended with a CR
     while True:
         following = take(_next_size(step, stride, len(pending)))
         if not following:
             data = data.removesuffix(_CTRL_Z)
+        tail = data[-1:]
         cut = data.rfind(ending) + 1
-        if skipping >= 0:
-            if cut == 0:
-                skipping += len(data)
-            else:
-                end = data.find(ending)
-                yield LongLine(number, skipping + end - _cr_before(data, end, ending), kept)
+        if cut:
+            end = cut - 1 if cut == 1 else data.find(ending)
+            crlf = ending == b"\n" and (data[end - 1 : end] == b"\r" if end else cr_before)
+            if skipping >= 0 or len(pending) + end - crlf > max_line:
+                if skipping < 0:
+                    kept, skipping = (pending + data[:HEAD])[:HEAD], len(pending)
+                yield LongLine(number, skipping + end - crlf, kept)
                 number += 1
-                data = data[end + 1 :]
-                cut -= end + 1
-                skipping = -1
-        if skipping < 0:
-            if cut == 0:
-                if len(pending) + len(data) > max_line:
-                    kept = (pending + data[:HEAD])[:HEAD]
-                    skipping = len(pending) + len(data)
-                    pending = b""
-                else:
-                    pending += data
+                skipping, pending = -1, b""
+                data, cut = data[end + 1 :], cut - end - 1
+        if skipping >= 0:
+            skipping += len(data)
+        elif cut == 0:
+            if len(pending) + len(data) > max_line + 1:  # + 1: a CR of a CRLF to come
+                kept, skipping = (pending + data[:HEAD])[:HEAD], len(pending) + len(data)
+                pending = b""
             else:
-                end = data.find(ending)
-                if len(pending) + end > max_line:
-                    length = len(pending) + end - _cr_before(data, end, ending)
-                    yield LongLine(number, length, (pending + data[:HEAD])[:HEAD])
-                    number += 1
-                    data, cut, pending = data[end + 1 :], cut - end - 1, b""
-                whole = pending + data[:cut] if pending or cut < len(data) else data
-                if whole:
-                    count = whole.count(ending)
-                    yield Block(whole, number, count, ending)
-                    number += count
-                pending = data[cut:]
-                if len(pending) > max_line:
-                    kept, skipping, pending = pending[:HEAD], len(pending), b""
+                pending += data
+        else:
+            whole = pending + data[:cut] if pending or cut < len(data) else data
+            count = whole.count(ending)
+            yield Block(whole, number, count, ending)
+            number += count
+            pending = data[cut:]
+            if len(pending) > max_line + 1:
+                kept, skipping, pending = pending[:HEAD], len(pending), b""
         if not following:
             break
+        cr_before = tail == b"\r" if tail else cr_before
         data = following
+    # The last line, without its ending; with LF endings a final lone CR is its ending.
+    final_cr = ending == b"\n" and (tail == b"\r" if tail else cr_before)
     if skipping >= 0:
-        yield LongLine(number, skipping, kept)
+        yield LongLine(number, skipping - final_cr, kept)
     elif pending:
-        yield Block(pending, number, 1, ending)
-
-
-def _cr_before(data: bytes, end: int, ending: bytes) -> int:
-    """1 when the LF at ``end`` is the end of a CRLF (the CR is not the line's)."""
-    return 1 if ending == b"\n" and end > 0 and data[end - 1 : end] == b"\r" else 0
+        if len(pending) - final_cr > max_line:
+            yield LongLine(number, len(pending) - final_cr, pending[:HEAD])
+        else:
+            yield Block(pending, number, 1, ending)
 
 
 def _next_size(step: int, stride: int, pending: int) -> int:
