@@ -6,7 +6,6 @@ import builtins
 import datetime as dt
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from unittest import mock

@@ -41,7 +41,6 @@ from apscores.files.layout import LAYOUT_950, Kind
 from apscores.files.records import build_report
 from apscores.files.sources import (
     ErrorMode,
-    Line,
     Opened,
     Reader,
     Source,

@@ -23,10 +23,10 @@ __all__ = [
     "YEARS",
     "college_code_to_di",
     "pad_codes",
-    "refuse_spreadsheet_numbers",
     "parse_date",
     "parse_score",
     "parse_year",
+    "refuse_spreadsheet_numbers",
 ]
 
 #: Every two-digit year text and its four-digit year (the pivot rule lives in years.py).
@@ -71,15 +71,15 @@ def refuse_spreadsheet_numbers(values: dict[str, str], line: int | None) -> None
     """Refuse a code a spreadsheet turned into a number (``1.23E+08``, ``90.0``): its
     digits are lost or changed, so reading it as it is would be silently wrong."""
     for name, value in values.items():
-        if name in CODE_FIELDS and ("." in value or "E" in value or "e" in value):
-            if _AS_NUMBER.fullmatch(value.strip()):
-                raise ParseError(
-                    "a spreadsheet turned this code into a number (scientific notation or "
-                    "a decimal point): format the column as text and export the file again",
-                    line=line,
-                    field=name,
-                    raw=value,
-                )
+        suspect = "." in value or "E" in value or "e" in value
+        if suspect and name in CODE_FIELDS and _AS_NUMBER.fullmatch(value.strip()):
+            raise ParseError(
+                "a spreadsheet turned this code into a number (scientific notation or "
+                "a decimal point): format the column as text and export the file again",
+                line=line,
+                field=name,
+                raw=value,
+            )
 
 
 def parse_year(name: str, text: str, line: int | None, lenient: bool) -> int | None:

@@ -53,7 +53,6 @@ from apscores.tables._arrays import (
     SPACES,
     TWO_DIGITS,
     YEARS,
-    Block as Matrix,
     as_text,
     di_codes,
     distinct,
@@ -63,6 +62,7 @@ from apscores.tables._arrays import (
     to_days,
     unkey,
 )
+from apscores.tables._arrays import Block as Matrix
 from apscores.tables._blocks import UnsafeBlockError, as_matrix
 from apscores.tables.rows import columns_of
 from apscores.tables.schema import (
