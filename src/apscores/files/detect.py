@@ -16,7 +16,7 @@ reading still streams):
 
 from __future__ import annotations
 
-from apscores.errors import UnknownFormatError
+from apscores.errors import ParseError, UnknownFormatError
 from apscores.files import csv as csvfile
 from apscores.files import csv_columns as columns
 from apscores.files import txt
@@ -53,11 +53,18 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     """
     text = _text(first).removeprefix("\ufeff")
     body = text.rstrip("\r\n")
-    if columns.looks_like_header(body):
-        return "csv"
     raw = first if isinstance(first, bytes) else first.encode("latin-1", "replace")
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
-    if LAYOUT_950.min_length <= length <= LAYOUT_950.length:
+    fits_txt = LAYOUT_950.min_length <= length <= LAYOUT_950.length
+    if columns.looks_like_header(body):
+        if not fits_txt:
+            return "csv"
+        try:  # a TXT record whose text holds a comma and "AP ID" is still a record
+            columns.map_columns(columns.header_cells(body) or [], file)
+        except (UnknownFormatError, ParseError):  # MissingColumnsError is a ParseError
+            return "txt"
+        return "csv"
+    if fits_txt:
         return "txt"
     if is_binary(first):
         raise binary_error(file)

@@ -96,24 +96,22 @@ def too_long(size: int, line_no: int | None, raw: bytes) -> ParseError:
 _CONTROL_AT = re.compile(b"[" + re.escape(CONTROL) + b"]")
 #: C1 bytes Windows-1252 prints (0x92 is its apostrophe); 81, 8D, 8F, 90, 9D it does not.
 _CP1252 = frozenset(set(range(0x80, 0xA0)) - {0x81, 0x8D, 0x8F, 0x90, 0x9D})
+#: A UTF-8 sequence of a character past ASCII (``’`` is ``E2 80 99``): told in the hint.
+_UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def clean(data: bytes, endings: int) -> bool:
-    """Whether ``data`` holds no control byte but ``endings`` bytes of line endings."""
+    """Whether ``data`` holds no control byte but ``endings`` bytes of line endings (one
+    C-level pass over the block)."""
     return len(data) - len(data.translate(None, CONTROL)) == endings
 
 
-def encoding_hint(raw: bytes) -> str:
-    """Why a text may hold C1 bytes: it is UTF-8, or Windows-1252, not Latin-1."""
-    if any(0x80 <= byte < 0xA0 for byte in raw):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            return "; the text looks UTF-8 encoded, and a TXT score file is Latin-1"
-        if all(byte in _CP1252 for byte in raw if 0x80 <= byte < 0xA0):
-            return "; the text looks Windows-1252 encoded, and a TXT score file is Latin-1"
+def _hint(line: bytes, at: int) -> str:
+    """Why a text holds a C1 byte: it is UTF-8, or Windows-1252, not Latin-1."""
+    if any(m.start() <= at < m.end() for m in _UTF8.finditer(line)):
+        return "; the text looks UTF-8 encoded, and a TXT score file is Latin-1"
+    if line[at] in _CP1252:
+        return "; the text looks Windows-1252 encoded, and a TXT score file is Latin-1"
     return ""
 
 
@@ -124,14 +122,13 @@ def control_error(line: bytes, line_no: int | None) -> ParseError | None:
     if found is None:
         return None
     at = found.start()
-    field = next(f for f in LAYOUT_950.fields if f.end > at)
-    raw = line[field.slice]
-    return ParseError(
+    reason = (
         f"a control byte (0x{line[at]:02X}) inside the field: not text a score file "
-        f"holds{encoding_hint(line)}",
-        line=line_no,
-        field=field.name,
-        raw=raw.decode("latin-1"),
+        f"holds{_hint(line, at)}"
+    )
+    field = next(f for f in LAYOUT_950.fields if f.end > at)
+    return ParseError(
+        reason, line=line_no, field=field.name, raw=line[field.slice].decode("latin-1")
     )
 
 
@@ -178,8 +175,9 @@ def numbered(lines: Iterable[Line], first: int = 1) -> Iterator[tuple[int, bytes
         yield number, strip_ending(raw)
 
 
-def framed(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:
-    """Line by line: each non-blank line's pieces, or its framing or control-byte error."""
+def framed(lines: Iterable[tuple[int, bytes]], values: bool = True) -> Iterator[tuple[int, Any]]:
+    """Line by line: each non-blank line's pieces, or its framing or control-byte error
+    (the latter only with ``values``: the download check frames, it reads no value)."""
     unpack = _RECORD.unpack
     for number, raw in lines:
         try:
@@ -189,14 +187,14 @@ def framed(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:
             continue
         if line is None:
             continue
-        if not clean(line, 0):
+        if values and not clean(line, 0):
             if line.strip(_BLANK_BYTES):  # a blank line may hold tabs (and form feeds)
                 yield number, control_error(line, number)
             continue
         yield number, (line, unpack(line))
 
 
-def bulk(pieces: Iterable[Piece]) -> Iterator[tuple[int, Any]]:
+def bulk(pieces: Iterable[Piece], values: bool = True) -> Iterator[tuple[int, Any]]:
     """Whole blocks of uniform clean lines through ``iter_unpack``; the others line by line.
 
     A block of 950-column lines with one ending (LF or CRLF) and no control byte is
@@ -211,7 +209,7 @@ def bulk(pieces: Iterable[Piece]) -> Iterator[tuple[int, Any]]:
             layout = _LF if uniform == LENGTH + 1 else _CRLF
             yield piece.first, (piece.data, uniform, layout.iter_unpack(piece.data))
         else:
-            yield from framed(zip(itertools.count(piece.first), piece.contents()))
+            yield from framed(zip(itertools.count(piece.first), piece.contents()), values)
 
 
 def uniform_stride(block: Block) -> int:
@@ -231,11 +229,12 @@ def frame_lines(pieces: Iterable[Piece], name: str | None = None) -> tuple[int, 
     """Check every line against the framing rule only; returns (records, exams).
 
     The check a download gets before it is recorded: it raises the reader's own
-    ParseError for a line too long or cut short (or holding a control byte), and reads no
-    value, so a file that passes is whole (its values are the reader's business).
+    ParseError for a line too long or cut short, and reads no value (a control byte
+    included), so a file that passes is whole (its values are the reader's business, and
+    downloading again would not change them).
     """
     records = exams = 0
-    for _number, item in _lines(bulk(pieces)):
+    for _number, item in _lines(bulk(pieces, values=False)):
         if isinstance(item, ParseError):
             raise item.in_file(name) if name else item
         records += 1
