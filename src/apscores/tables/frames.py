@@ -34,6 +34,7 @@ __all__ = [
     "to_arrow",
     "to_pandas",
     "to_polars",
+    "txt_files_to_parquet",
     "txt_to_arrow",
     "txt_to_pandas",
     "txt_to_polars",
@@ -239,6 +240,23 @@ def write_parquet(
     """
     parquet = _require("pyarrow.parquet")
     table = to_arrow(reports, long=long)
+    with atomic_write(path) as handle:
+        parquet.write_table(table, handle)
+    rows: int = table.num_rows
+    return rows
+
+
+def txt_files_to_parquet(
+    sources: Iterable[str | os.PathLike[str]], path: str | os.PathLike[str]
+) -> int:
+    """:func:`write_parquet` of the long table of TXT files, read by the columnar path
+    (``apscores convert --to parquet``): the same rows, values and types as
+    ``write_parquet(read(...))`` for each file in turn, and the same first error. Written
+    atomically, mode 0600; returns the number of rows."""
+    pa = _require("pyarrow")
+    parquet = _require("pyarrow.parquet")
+    tables = [txt_to_arrow(source) for source in sources]
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
     with atomic_write(path) as handle:
         parquet.write_table(table, handle)
     rows: int = table.num_rows
