@@ -56,15 +56,29 @@ _CTRL_Z = b"\x1a"
 CONTROL = bytes([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)])
 
 
+#: Every byte but the control bytes: deleting them leaves a block's control bytes.
+_NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
+
+
 @attrs.frozen
 class Block:
     """Whole lines of the file: ``data`` holds ``lines`` lines, each with its ending
-    (only the file's last line may lack one), the first of them line ``first``."""
+    (only the file's last line may lack one), the first of them line ``first``;
+    ``controls`` is every control byte of ``data`` in order, its line endings included
+    (one C-level pass gives the line count and tells a clean block at once)."""
 
     data: bytes
     first: int
     lines: int
     ending: bytes
+    controls: bytes
+
+    @classmethod
+    def of(cls, data: bytes, first: int, ending: bytes) -> Block:
+        """The block of ``data``, which starts at line ``first``."""
+        controls = data.translate(None, _NOT_CONTROL)
+        lines = controls.count(ending)
+        return cls(data, first, lines + (data[-1:] != ending), ending, controls)
 
     def contents(self) -> list[bytes]:
         """Each line without its ending (and, with LF, without one CR before it)."""
@@ -189,9 +203,9 @@ def blocks(
                 pending += data
         else:
             whole = pending + data[:cut] if pending or cut < len(data) else data
-            count = whole.count(ending)
-            yield Block(whole, number, count, ending)
-            number += count
+            block = Block.of(whole, number, ending)
+            yield block
+            number += block.lines
             pending = data[cut:]
             if len(pending) > max_line + 1:
                 kept, skipping, pending = pending[:HEAD], len(pending), b""
@@ -207,7 +221,7 @@ def blocks(
         if len(pending) - final_cr > max_line:
             yield LongLine(number, len(pending) - final_cr, pending[:HEAD])
         else:
-            yield Block(pending, number, 1, ending)
+            yield Block.of(pending, number, ending)
 
 
 def _next_size(step: int, stride: int, pending: int) -> int:

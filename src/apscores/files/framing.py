@@ -218,11 +218,13 @@ def uniform_stride(block: Block) -> int:
     if block.ending != _NL or len(whole) not in (lines * (LENGTH + 1), lines * (LENGTH + 2)):
         return 0
     stride = len(whole) // lines
+    if block.controls != (_NL if stride == LENGTH + 1 else b"\r\n") * lines:
+        return 0  # a control byte, or an ending out of place (none but these endings)
     if whole[stride - 1 :: stride] != _NL * lines:
         return 0
     if stride == LENGTH + 2 and whole[LENGTH::stride] != b"\r" * lines:
         return 0
-    return stride if clean(whole, lines * (stride - LENGTH)) else 0
+    return stride
 
 
 def frame_lines(pieces: Iterable[Piece], name: str | None = None) -> tuple[int, int]:

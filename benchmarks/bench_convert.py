@@ -1,0 +1,180 @@
+"""``apscores convert`` end to end, and the inputs that used to be quadratic (issue 23).
+
+    python benchmarks/bench_convert.py [--records 100k] [--shape real] [--rounds 2]
+                                       [--pathological] [--scratch-mb 200]
+
+Each contender runs as its own process, timed from process start to the file written
+(interpreter start and imports included), and its peak RSS is the child's ``ru_maxrss``
+from ``wait4``; "growth" subtracts the peak of a process that only imports the same
+libraries. Rounds interleave the contenders; the best round counts.
+
+- ``apscores convert FILE -o OUT.parquet`` and ``-o OUT.csv`` (the columnar path since
+  issue 23), against the object path (``write_parquet(read(FILE))``, and the rows of
+  ``to_rows(read(FILE))`` through ``csv.DictWriter``: what ``convert`` ran before) and
+  ``pandas.read_fwf`` (the layout's colspecs, ``dtype=str``, Latin-1) followed by
+  ``to_parquet`` / ``to_csv``.
+- ``--pathological``: a file holding one line of ``--scratch-mb`` MB, a CR-only file of
+  half that, and 32 MB of NUL bytes, each through ``read_txt`` (every record), ``read``,
+  ``txt_to_arrow`` and ``check_file``: time and peak-RSS growth. The files go to a
+  temporary folder under ``benchmarks/data/`` and are deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import COLSPECS, DATA_DIR, DEFAULT_SEED, NAMES, human_count, parse_sizes
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+IMPORTS = "import apscores.cli, apscores.tables, pyarrow, pyarrow.parquet, numpy, pandas"
+
+PANDAS = """
+import sys, pandas as pd
+path, out, target = sys.argv[1:4]
+frame = pd.read_fwf(path, colspecs={colspecs!r}, names={names!r}, dtype=str,
+                    encoding="latin-1", header=None)
+frame.to_parquet(out) if target == "parquet" else frame.to_csv(out, index=False)
+"""
+
+OBJECT_PATH = """
+import csv, sys
+from apscores import read
+from apscores.tables import column_names, jsonable, to_rows, write_parquet
+path, out, target = sys.argv[1:4]
+if target == "parquet":
+    write_parquet(read(path), out)
+else:
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=column_names(long=True))
+        writer.writeheader()
+        for row in to_rows(read(path), long=True):
+            writer.writerow(jsonable(row))
+"""
+
+PATHOLOGICAL = """
+import sys, io
+from apscores import read
+from apscores.files import read_txt
+from apscores.files.check import check_file
+from apscores.tables import txt_to_arrow
+how, path = sys.argv[1:3]
+try:
+    if how == "read_txt":
+        for _ in read_txt(path, errors="collect"):
+            pass
+    elif how == "read":
+        for _ in read(path, errors="collect"):
+            pass
+    elif how == "txt_to_arrow":
+        txt_to_arrow(path, errors="collect", problems=[])
+    else:
+        check_file(path)
+    print("read")
+except Exception as error:
+    print(type(error).__name__ + ": " + str(error)[:90])
+"""
+
+
+def _child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, first line of stdout) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{args[:3]} failed ({proc.returncode}): {output[-400:]}")
+    return elapsed, usage.ru_maxrss / 1024, (output.strip().splitlines() or [""])[-1]
+
+
+def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
+    path = DATA_DIR / f"ap950-{shape}-{human_count(records)}-seed{DEFAULT_SEED}-lf.txt"
+    if not path.exists():
+        raise SystemExit(f"missing {path}: run make_data.py --shapes {shape} first")
+    base = min(_child(["-c", IMPORTS], env)[1] for _ in range(2))
+    print(f"### apscores convert, end to end ({shape}, {human_count(records)} records)\n")
+    print(f"- file: {path.name} ({path.stat().st_size / 1e6:.1f} MB); best of {rounds}")
+    print(f"- baseline (a process importing apscores, pyarrow, numpy, pandas): {base:.0f} MB\n")
+    print("| target | contender | seconds | peak RSS MB | growth MB | x pandas |")
+    print("|---|---|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
+        for target in ("parquet", "csv"):
+            out = str(Path(scratch) / f"out.{target}")
+            contenders = {
+                "apscores convert": ["-m", "apscores", "convert", str(path), "-o", out],
+                "object path (convert before)": ["-c", OBJECT_PATH, str(path), out, target],
+                "pandas.read_fwf + to_" + target: [
+                    "-c",
+                    PANDAS.format(colspecs=COLSPECS, names=NAMES),
+                    str(path),
+                    out,
+                    target,
+                ],
+            }
+            best: dict[str, tuple[float, float]] = {}
+            for _ in range(rounds):
+                for name, args in contenders.items():
+                    seconds, peak, _ = _child(args, env)
+                    old = best.get(name)
+                    best[name] = (min(seconds, old[0]), min(peak, old[1])) if old else (seconds, peak)
+            pandas = next(v[0] for k, v in best.items() if k.startswith("pandas"))
+            for name, (seconds, peak) in best.items():
+                print(
+                    f"| {target} | {name} | {seconds:.2f} | {peak:.0f} | {peak - base:.0f} "
+                    f"| {pandas / seconds:.1f} |"
+                )
+    print()
+
+
+def pathological(megabytes: int, env: dict[str, str]) -> None:
+    base = _child(["-c", IMPORTS], env)[1]
+    print(f"### Pathological inputs (each refused or read in linear time)\n")
+    print("| input | path | seconds | growth MB | outcome |")
+    print("|---|---|---:|---:|---|")
+    with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
+        record = b"1" * 8 + b"A" * 942
+        files = {
+            f"one line of {megabytes} MB": b"A" * (megabytes << 20) + b"\n",
+            f"CR-only, {megabytes // 2} MB": (record + b"\r") * ((megabytes << 19) // 951),
+            "32 MB of NUL bytes": b"\0" * (32 << 20),
+        }
+        for label, data in files.items():
+            path = Path(scratch) / "input.txt"
+            path.write_bytes(data)
+            del data
+            for how in ("read_txt", "read", "txt_to_arrow", "check_file"):
+                seconds, peak, said = _child(["-c", PATHOLOGICAL, how, str(path)], env)
+                print(f"| {label} | {how} | {seconds:.2f} | {peak - base:.0f} | {said} |")
+            path.unlink()
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", default="100k")
+    parser.add_argument("--shape", default="real")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pathological", action="store_true")
+    parser.add_argument("--scratch-mb", type=int, default=200)
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    DATA_DIR.mkdir(exist_ok=True)
+    for records in parse_sizes(args.records):
+        convert(records, args.shape, args.rounds, env)
+    if args.pathological:
+        pathological(args.scratch_mb, env)
+
+
+if __name__ == "__main__":
+    main()
