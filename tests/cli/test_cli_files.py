@@ -294,22 +294,3 @@ def test_convert_to_parquet_reports_the_object_paths_error(
     assert fast_error == f"apscores: {slow.value}\n"
     assert "line 21" in fast_error
     assert not out.exists()
-
-
-@pytest.mark.parametrize("target", ["csv", "jsonl"])
-def test_convert_to_csv_and_jsonl_run_the_columnar_path_with_the_same_bytes(
-    tmp_path: Path, target: str
-) -> None:
-    paths = []
-    for seed in (5, 6):
-        path = tmp_path / f"f{seed}.txt"
-        write_txt(fake_reports(80, seed=seed), path)
-        paths.append(path)
-    fast = tmp_path / f"fast.{target}"
-    with mock.patch("apscores.tables.txt_to_arrow", wraps=txt_to_arrow) as spy:
-        assert main(["convert", *map(str, paths), "-o", str(fast)]) == ExitCode.OK
-    assert spy.call_count == 2
-    with mock.patch("apscores.cli.files._all_txt", return_value=False):
-        slow = tmp_path / f"slow.{target}"
-        assert main(["convert", *map(str, paths), "-o", str(slow)]) == ExitCode.OK
-    assert fast.read_bytes() == slow.read_bytes()

@@ -257,19 +257,6 @@ def _all_txt(paths: Sequence[Path]) -> bool:
     return True
 
 
-def _rows(paths: Sequence[Path], long: bool, max_exams: int | None) -> Iterator[dict[str, Any]]:
-    """The rows to write: from the columnar path for long rows of TXT files (a table a
-    file, turned into rows a block at a time), else from the records."""
-    if long and _all_txt(paths):
-        from apscores.tables import txt_to_arrow
-
-        for path in paths:
-            for batch in txt_to_arrow(path).to_batches():
-                yield from batch.to_pylist()
-        return
-    yield from to_rows(_reports(paths), long=long, max_exams=max_exams)
-
-
 def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:
     from apscores.files.detect import read
 
@@ -301,7 +288,7 @@ def _write_csv(paths: Sequence[Path], out: IO[str], long: bool) -> int:
     writer = csv.DictWriter(out, fieldnames=names)
     writer.writeheader()
     count = 0
-    for row in _rows(paths, long, max_exams):
+    for row in to_rows(_reports(paths), long=long, max_exams=max_exams):
         writer.writerow(jsonable(row))
         count += 1
     return count
@@ -309,7 +296,7 @@ def _write_csv(paths: Sequence[Path], out: IO[str], long: bool) -> int:
 
 def _write_jsonl(paths: Sequence[Path], out: IO[str], long: bool) -> int:
     count = 0
-    for row in _rows(paths, long, None):
+    for row in to_rows(_reports(paths), long=long):
         out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
         count += 1
     return count
