@@ -149,3 +149,17 @@ def test_a_long_csv_line_is_an_error_naming_its_line_and_the_rest_is_read() -> N
     assert [(e.line, e.reason) for e in reader.errors] == [
         (3, f"the line is {1 << 20} bytes long: not a row of a score file")
     ]
+
+
+def test_a_first_line_too_long_to_hold_is_named_with_its_length() -> None:
+    from apscores import read
+
+    with pytest.raises(UnknownFormatError, match=f"line 1 is {3 << 20} columns"):
+        read(b"A" * (3 << 20) + b"\n")
+
+
+def test_collected_errors_keep_no_frames() -> None:
+    line = b"1" * 950 + b"\n"
+    reader = read_txt(line + b"x" * 900 + b"\n" + line, errors="collect")
+    list(reader)
+    assert [e.__traceback__ for e in reader.errors] == [None]

@@ -35,6 +35,7 @@ __all__ = [
     "DECIDE",
     "MAX_LINE",
     "Block",
+    "LongHead",
     "LongLine",
     "Piece",
     "blocks",
@@ -121,6 +122,19 @@ class LongLine:
 
 
 Piece = Block | LongLine
+
+
+class LongHead(bytes):
+    """The first bytes of a :class:`LongLine`, standing for the line where a line is
+    looked at (the format check), and knowing the line's ``length``."""
+
+    length: int
+
+    @classmethod
+    def of(cls, line: LongLine) -> LongHead:
+        head = cls(line.head)
+        head.length = line.length
+        return head
 
 
 def decide_ending(head: bytes) -> bytes:

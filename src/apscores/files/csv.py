@@ -274,7 +274,7 @@ def _parse(
                 if name is not None:
                     error.in_file(name)
                 if collect:
-                    errors.append(error)
+                    errors.append(error.with_traceback(None))  # frames would keep rows
                     continue
                 raise
             yield report

@@ -20,6 +20,7 @@ from apscores.errors import ParseError, UnknownFormatError
 from apscores.files import csv as csvfile
 from apscores.files import csv_columns as columns
 from apscores.files import txt
+from apscores.files.blocks import LongHead
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
 from apscores.files.sources import (
     ErrorMode,
@@ -55,6 +56,8 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     body = text.rstrip("\r\n")
     raw = first if isinstance(first, bytes) else first.encode("latin-1", "replace")
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
+    if isinstance(first, LongHead):  # a line too long to hold: its first bytes only
+        length = first.length
     fits_txt = LAYOUT_950.min_length <= length <= LAYOUT_950.length
     if columns.looks_like_header(body):
         if not fits_txt:

@@ -24,7 +24,7 @@ import attrs
 from apscores._atomic import atomic_write
 from apscores._closing import Closing
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError, UnknownFormatError
-from apscores.files.blocks import BLOCK, Block, LongLine, Piece, blocks
+from apscores.files.blocks import BLOCK, Block, LongHead, LongLine, Piece, blocks
 from apscores.models import ScoreReport
 
 __all__ = [
@@ -145,7 +145,7 @@ def look_ahead(opened: Opened, plausible: Callable[[Line], bool] = lambda line: 
     found: bytes | None = None
     for piece in pieces:
         seen.append(piece)
-        found = piece.head if isinstance(piece, LongLine) else first_filled(piece)
+        found = LongHead.of(piece) if isinstance(piece, LongLine) else first_filled(piece)
         if found is not None:
             break
     opened.pieces = itertools.chain(seen, pieces)
@@ -186,7 +186,7 @@ def peek(lines: Iterator[Line]) -> tuple[Line | None, Iterator[Line]]:
     for line in lines:
         seen.append(line)
         if isinstance(line, LongLine):  # too long to hold: judged by its first bytes
-            return line.head, itertools.chain(seen, lines)
+            return LongHead.of(line), itertools.chain(seen, lines)
         blank = not (
             line.strip(_BLANK_BYTES) if isinstance(line, bytes) else line.strip(_BLANK_TEXT)
         )

@@ -161,7 +161,7 @@ def _read(
                         error.in_file(name)
                     if not collect:
                         raise error
-                    errors.append(error)
+                    errors.append(error.with_traceback(None))  # frames would keep blocks
                     continue
                 yield report
     finally:
