@@ -41,7 +41,7 @@ from apscores.models import (
     Student,
 )
 
-__all__ = ["PIECES", "Bad", "row_struct"]
+__all__ = ["BY_STRIDE", "PIECES", "RECORD", "Bad", "row_struct"]
 
 #: The student's own fields, one piece each.
 _OWN = (
@@ -325,15 +325,6 @@ def blank_exams_at(exams: bytes, blank: bytes = b" " * EXAM_BLOCK_WIDTH) -> int:
     return at // EXAM_BLOCK_WIDTH if at >= 0 else EXAM_BLOCK_COUNT
 
 
-def exam_count(exams: bytes) -> int:
-    """How many exams the reader finds: blocks up to the first whose exam code is blank."""
-    code = _BLOCK[1]
-    for number, where in enumerate(_SLICES):
-        if not exams[where][code].decode("latin-1").strip():
-            return number
-    return EXAM_BLOCK_COUNT
-
-
 Rows = Iterator[tuple[bytes, ...]]
 #: The hot loop's view of the pieces, checked against :data:`PIECES` at import.
 LOOP_ORDER = (
@@ -345,3 +336,6 @@ LOOP_ORDER = (
 )  # fmt: skip
 assert tuple(name for name, _, _ in PIECES) == LOOP_ORDER
 TWINS = (_ADDRESS, _STUDENT, _REPORT)
+#: A framed record's pieces, and a uniform block's by its stride (950 + LF or CRLF).
+RECORD = row_struct(0)
+BY_STRIDE = {LAYOUT_950.length + 1: row_struct(1), LAYOUT_950.length + 2: row_struct(2)}

@@ -24,9 +24,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from apscores.errors import ParseError, TruncatedRecordError
-from apscores.files import _txt_fast as fast
 from apscores.files.blocks import CONTROL, Block, LongLine, Piece
-from apscores.files.layout import LAYOUT_910, LAYOUT_950
+from apscores.files.layout import LAYOUT_910, LAYOUT_950, exams_in
 from apscores.files.sources import Line
 
 __all__ = [
@@ -57,8 +56,6 @@ _SHARED = next(
     for mine, theirs in zip(LAYOUT_950.fields, LAYOUT_910.fields, strict=False)
     if mine != theirs
 )
-_LF, _CRLF = fast.row_struct(1), fast.row_struct(2)
-_RECORD = fast.row_struct(0)
 _NL = b"\n"
 
 
@@ -176,9 +173,8 @@ def numbered(lines: Iterable[Line], first: int = 1) -> Iterator[tuple[int, bytes
 
 
 def framed(lines: Iterable[tuple[int, bytes]], values: bool = True) -> Iterator[tuple[int, Any]]:
-    """Line by line: each non-blank line's pieces, or its framing or control-byte error
-    (the latter only with ``values``: the download check frames, it reads no value)."""
-    unpack = _RECORD.unpack
+    """Line by line: each non-blank line's 950 columns, or its framing or control-byte
+    error (the latter only with ``values``: the download check frames, it reads no value)."""
     for number, raw in lines:
         try:
             line = frame(raw, number)
@@ -191,14 +187,15 @@ def framed(lines: Iterable[tuple[int, bytes]], values: bool = True) -> Iterator[
             if line.strip(_BLANK_BYTES):  # a blank line may hold tabs (and form feeds)
                 yield number, control_error(line, number)
             continue
-        yield number, (line, unpack(line))
+        yield number, line
 
 
 def bulk(pieces: Iterable[Piece], values: bool = True) -> Iterator[tuple[int, Any]]:
-    """Whole blocks of uniform clean lines through ``iter_unpack``; the others line by line.
+    """Whole blocks of uniform clean lines as they are; the others line by line.
 
     A block of 950-column lines with one ending (LF or CRLF) and no control byte is
-    checked with a few C-level calls and cut into records by ``iter_unpack``, uncopied.
+    checked with a few C-level calls and given whole, ``(its bytes, its stride)``, for the
+    reader to cut into records uncopied; any other block is framed line by line.
     """
     for piece in pieces:
         if isinstance(piece, LongLine):
@@ -206,8 +203,7 @@ def bulk(pieces: Iterable[Piece], values: bool = True) -> Iterator[tuple[int, An
             continue
         uniform = uniform_stride(piece)
         if uniform:
-            layout = _LF if uniform == LENGTH + 1 else _CRLF
-            yield piece.first, (piece.data, uniform, layout.iter_unpack(piece.data))
+            yield piece.first, (piece.data, uniform)
         else:
             yield from framed(zip(itertools.count(piece.first), piece.contents()), values)
 
@@ -236,22 +232,15 @@ def frame_lines(pieces: Iterable[Piece], name: str | None = None) -> tuple[int, 
     downloading again would not change them).
     """
     records = exams = 0
-    for _number, item in _lines(bulk(pieces, values=False)):
+    for _number, item in bulk(pieces, values=False):
         if isinstance(item, ParseError):
             raise item.in_file(name) if name else item
-        records += 1
-        exams += fast.exam_count(item[1][_EXAMS_AT])
+        if isinstance(item, bytes):
+            records += 1
+            exams += exams_in(item)
+            continue
+        whole, stride = item
+        for at in range(0, len(whole), stride):
+            records += 1
+            exams += exams_in(whole[at : at + LENGTH])
     return records, exams
-
-
-_EXAMS_AT = fast.LOOP_ORDER.index("exams")
-
-
-def _lines(items: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-    """:func:`bulk`'s items one line each: (number, pieces) or (number, error)."""
-    for number, item in items:
-        if isinstance(item, ParseError) or len(item) == 2:
-            yield number, item
-        else:
-            _whole, _stride, rows = item
-            yield from enumerate(((None, row) for row in rows), number)

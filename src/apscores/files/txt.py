@@ -144,16 +144,17 @@ def _read(
 ) -> Iterator[ScoreReport]:
     """Records from framed items: whole uniform blocks, single lines, or framing errors."""
     build = Builders(CACHE_LIMIT)
+    unpack = fast.RECORD.unpack
     try:
         for number, item in items:
             if isinstance(item, ParseError):
                 made: Iterator[Any] = iter(((number, item),))
-            elif len(item) == 3:  # a uniform block: (its bytes, line stride, its rows)
-                whole, stride, rows = item
+            elif isinstance(item, bytes):  # one framed line: its 950 columns
+                made = _records(iter((unpack(item),)), number, _same(item), build)
+            else:  # a uniform block: (its bytes, line stride)
+                whole, stride = item
+                rows = fast.BY_STRIDE[stride].iter_unpack(whole)
                 made = _records(rows, number, _cutter(whole, stride, number), build)
-            else:  # one framed line: (its 950 columns, its pieces)
-                line, pieces = item
-                made = _records(iter((pieces,)), number, _same(line), build)
             for report in made:
                 if report.__class__ is tuple:  # (line number, a ParseError)
                     error = report[1]
