@@ -20,7 +20,7 @@ from apscores.errors import ParseError
 from apscores.files import write_csv, write_txt
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
-from apscores.tables import txt_to_arrow, write_parquet
+from apscores.tables import _columnar, write_parquet
 
 REPORTS = [
     ScoreReport(
@@ -269,9 +269,9 @@ def test_convert_to_parquet_runs_the_columnar_path_with_the_same_output(
         write_txt(fake_reports(120, seed=seed), path, newline=newline)
         paths.append(path)
     fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
-    with mock.patch("apscores.tables.frames.txt_to_arrow", wraps=txt_to_arrow) as spy:
+    with mock.patch.object(_columnar, "long_parts", wraps=_columnar.long_parts) as spy:
         assert main(["convert", *map(str, paths), "-o", str(fast)]) == ExitCode.OK
-    assert spy.call_count == 2
+    assert spy.call_count == 2  # a file at a time, a block at a time
     _object_path_parquet(paths, slow)
     assert _comparable(fast).equals(_comparable(slow))
     assert pq.read_table(fast).schema == pq.read_table(slow).schema
@@ -294,3 +294,20 @@ def test_convert_to_parquet_reports_the_object_paths_error(
     assert fast_error == f"apscores: {slow.value}\n"
     assert "line 21" in fast_error
     assert not out.exists()
+
+
+def test_parquet_written_a_block_at_a_time_reads_back_the_same(tmp_path: Path) -> None:
+    from apscores.tables.frames import txt_files_to_parquet
+
+    paths = []
+    for seed in (9, 10):
+        path = tmp_path / f"f{seed}.txt"
+        write_txt(fake_reports(60, seed=seed), path)
+        paths.append(path)
+    fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
+    rows = txt_files_to_parquet(paths, fast, chunk_lines=7)  # dictionaries grow by block
+    _object_path_parquet(paths, slow)
+    assert rows == pq.read_table(slow).num_rows
+    assert pq.ParquetFile(fast).metadata.num_row_groups > 10
+    assert _comparable(fast).equals(_comparable(slow))
+    assert (fast.stat().st_mode & 0o777) == 0o600

@@ -30,7 +30,7 @@ fast and equal, or it is the reference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -72,7 +72,7 @@ from apscores.tables.schema import (
     column_kind,
 )
 
-__all__ = ["read_long_table"]
+__all__ = ["Dictionaries", "long_parts", "read_long_table"]
 
 Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
@@ -240,6 +240,59 @@ def _nothing() -> None:
     """Close nothing: the caller owns the stream."""
 
 
+class Dictionaries:
+    """The category columns' dictionaries, shared by every block (and file) of a table."""
+
+    def __init__(self) -> None:
+        self.names, self.statuses = _Dictionary(), _Dictionary()
+
+    def batch(self, part: Part, schema: Any) -> Any:
+        """A block's record batch, its categories over the dictionaries as they are now
+        (the final ones, or a prefix of them while streaming: the same values)."""
+        dictionaries = {
+            "exam_name": pa.array(self.names.values, pa.string()),
+            "status": pa.array(self.statuses.values, pa.string()),
+        }
+        arrays = []
+        for field in schema:
+            values = part[field.name]
+            if field.name in dictionaries:
+                indices = pa.array(values, pa.int32())
+                values = pa.DictionaryArray.from_arrays(indices, dictionaries[field.name])
+            arrays.append(values)
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def long_parts(
+    stream: BinaryIO,
+    dictionaries: Dictionaries,
+    *,
+    chunk_lines: int,
+    collect: bool = False,
+    problems: list[ParseError] | None = None,
+    name: str | None = None,
+) -> Iterator[Part]:
+    """The long table of a TXT stream, a block at a time (its columns, categories as
+    indices into ``dictionaries``). The first-line checks run before the first block.
+
+    Blocks of about ``chunk_lines`` lines (about 950 bytes a line) come from the one block
+    reader, :func:`apscores.files.blocks.blocks`. With ``collect``, bad lines are skipped
+    and their errors appended to ``problems``; errors name the file ``name``.
+    """
+    found: list[ParseError] = problems if problems is not None else []
+    names, statuses = dictionaries.names, dictionaries.statuses
+    opened = Opened(None, None, _nothing, name, blocks(stream.read, chunk_lines * (LENGTH + 1)))
+    look_ahead(opened, txt.plausible_record)  # the typed reader's first-line checks
+    for piece in opened.blocks():
+        if isinstance(piece, Block):
+            try:
+                yield _fast_part(piece, names, statuses)
+                continue
+            except UnsafeBlockError:
+                pass
+        yield _slow_part(piece, names, statuses, collect, found, name)
+
+
 def read_long_table(
     stream: BinaryIO,
     schema: Any,
@@ -249,37 +302,18 @@ def read_long_table(
     problems: list[ParseError] | None = None,
     name: str | None = None,
 ) -> Any:
-    """The long table of a TXT stream, with ``schema`` (the reference path's).
-
-    Blocks of about ``chunk_lines`` lines (about 950 bytes a line) come from the one block
-    reader, :func:`apscores.files.blocks.blocks`. With ``collect``, bad lines are skipped
-    and their errors appended to ``problems``; errors name the file ``name``.
-    """
-    found: list[ParseError] = problems if problems is not None else []
-    names, statuses = _Dictionary(), _Dictionary()
-    parts: list[Part] = []
-    opened = Opened(None, None, _nothing, name, blocks(stream.read, chunk_lines * (LENGTH + 1)))
-    look_ahead(opened, txt.plausible_record)  # the typed reader's first-line checks
-    for piece in opened.blocks():
-        if isinstance(piece, Block):
-            try:
-                parts.append(_fast_part(piece, names, statuses))
-                continue
-            except UnsafeBlockError:
-                pass
-        parts.append(_slow_part(piece, names, statuses, collect, found, name))
-    dictionaries = {
-        "exam_name": pa.array(names.values, pa.string()),
-        "status": pa.array(statuses.values, pa.string()),
-    }
-    batches = []
-    for part in parts:
-        arrays = []
-        for field in schema:
-            values = part[field.name]
-            if field.name in dictionaries:
-                indices = pa.array(values, pa.int32())
-                values = pa.DictionaryArray.from_arrays(indices, dictionaries[field.name])
-            arrays.append(values)
-        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    """The long table of a TXT stream, with ``schema`` (the reference path's); see
+    :func:`long_parts`."""
+    dictionaries = Dictionaries()
+    parts = list(
+        long_parts(
+            stream,
+            dictionaries,
+            chunk_lines=chunk_lines,
+            collect=collect,
+            problems=problems,
+            name=name,
+        )
+    )
+    batches = [dictionaries.batch(part, schema) for part in parts]
     return pa.Table.from_batches(batches, schema=schema)

@@ -247,17 +247,30 @@ def write_parquet(
 
 
 def txt_files_to_parquet(
-    sources: Iterable[str | os.PathLike[str]], path: str | os.PathLike[str]
+    sources: Iterable[str | os.PathLike[str]],
+    path: str | os.PathLike[str],
+    *,
+    chunk_lines: int = TXT_CHUNK_LINES // 4,
 ) -> int:
-    """:func:`write_parquet` of the long table of TXT files, read by the columnar path
-    (``apscores convert --to parquet``): the same rows, values and types as
-    ``write_parquet(read(...))`` for each file in turn, and the same first error. Written
+    """:func:`write_parquet` of the long table of TXT files, read by the columnar path and
+    written a block at a time (``apscores convert --to parquet``): the same rows, values
+    and types as ``write_parquet(read(...))`` over the files in turn, and the same first
+    error. Memory holds one block (``chunk_lines`` lines), not the table. Written
     atomically, mode 0600; returns the number of rows."""
     pa = _require("pyarrow")
     parquet = _require("pyarrow.parquet")
-    tables = [txt_to_arrow(source) for source in sources]
-    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
-    with atomic_write(path) as handle:
-        parquet.write_table(table, handle)
-    rows: int = table.num_rows
+    _require("numpy")
+    from apscores.tables._columnar import Dictionaries, long_parts
+
+    schema = _arrow_schema(pa, column_names())
+    dictionaries = Dictionaries()
+    rows = 0
+    with atomic_write(path) as handle, parquet.ParquetWriter(handle, schema) as writer:
+        for source in sources:
+            with open(source, "rb") as stream:
+                name = source_name(source)
+                for part in long_parts(stream, dictionaries, chunk_lines=chunk_lines, name=name):
+                    batch = dictionaries.batch(part, schema)
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
     return rows
