@@ -4,9 +4,10 @@
                                        [--pathological] [--scratch-mb 200]
 
 Each contender runs as its own process, timed from process start to the file written
-(interpreter start and imports included), and its peak RSS is the child's ``ru_maxrss``
-from ``wait4``; "growth" subtracts the peak of a process that only imports the same
-libraries. Rounds interleave the contenders; the best round counts.
+(interpreter start and imports included); its peak RSS is the child's own ``VmHWM``
+(``/proc/self/status``) read as it ends, and "growth" subtracts the peak of a process that
+only imports the same libraries. (``ru_maxrss`` from ``wait4`` would count the pages of
+this parent, inherited at fork.) Rounds interleave the contenders; the best round counts.
 
 - ``apscores convert FILE -o OUT.parquet`` and ``-o OUT.csv`` (the columnar path since
   issue 23), against the object path (``write_parquet(read(FILE))``, and the rows of
@@ -68,9 +69,12 @@ from apscores import read
 from apscores.files import read_txt
 from apscores.files.check import check_file
 from apscores.tables import txt_to_arrow
+import apscores.tables._columnar  # every child imports the same: one baseline
 how, path = sys.argv[1:3]
 try:
-    if how == "read_txt":
+    if how == "baseline":
+        pass
+    elif how == "read_txt":
         for _ in read_txt(path, errors="collect"):
             pass
     elif how == "read":
@@ -86,20 +90,39 @@ except Exception as error:
 """
 
 
+#: Runs a script or a module, then prints the process's peak RSS (VmHWM, KiB) last.
+WRAPPER = """
+import runpy, sys
+kind, what, *rest = sys.argv[1:]
+sys.argv = [what, *rest]
+try:
+    if kind == "-m":
+        runpy.run_module(what, run_name="__main__", alter_sys=True)
+    else:
+        exec(compile(what, "<bench>", "exec"), {"__name__": "__main__"})
+except SystemExit as done:
+    if done.code:
+        raise
+finally:
+    sys.stdout.flush()
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    print("VmHWM", peak)
+"""
+
+
 def _child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, first line of stdout) of one child process."""
+    """(seconds, peak RSS in MB, last line of output before the peak) of one child."""
     start = time.perf_counter()
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", WRAPPER, *args], capture_output=True, env=env, check=False
     )
-    assert proc.stdout is not None
-    output = proc.stdout.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{args[:3]} failed ({proc.returncode}): {output[-400:]}")
-    return elapsed, usage.ru_maxrss / 1024, (output.strip().splitlines() or [""])[-1]
+    output = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    if done.returncode or not output or not output[-1].startswith("VmHWM"):
+        raise SystemExit(f"{args[:2]} failed: {done.stderr.decode()[-400:]}")
+    said = output[-2] if len(output) > 1 else ""
+    return elapsed, int(output[-1].split()[1]) / 1024, said
 
 
 def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
@@ -150,22 +173,21 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
 
 
 def pathological(megabytes: int, env: dict[str, str]) -> None:
-    base = _child(["-c", IMPORTS["apscores"]], env)[1]
+    base = min(_child(["-c", PATHOLOGICAL, "baseline", "-"], env)[1] for _ in range(2))
     print("### Pathological inputs (each refused or read in linear time)\n")
     print("| input | path | seconds | growth MB | outcome |")
     print("|---|---|---:|---:|---|")
     with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
         record = _record()
         files = {
-            f"one line of {megabytes} MB": b"A" * (megabytes << 20) + b"\n",
-            f"CR-only, {megabytes // 2} MB": (record + b"\r") * ((megabytes << 19) // 951),
-            "CR-only, 3.8 MB (the audit's)": (record + b"\r") * 4000,
-            "32 MB of NUL bytes": b"\0" * (32 << 20),
+            f"one line of {megabytes} MB": lambda: b"A" * (megabytes << 20) + b"\n",
+            f"CR-only, {megabytes // 2} MB": lambda: (record + b"\r") * ((megabytes << 19) // 951),
+            "CR-only, 3.8 MB (the audit's)": lambda: (record + b"\r") * 4000,
+            "32 MB of NUL bytes": lambda: b"\0" * (32 << 20),
         }
-        for label, data in files.items():
+        for label, make in files.items():
             path = Path(scratch) / "input.txt"
-            path.write_bytes(data)
-            del data
+            path.write_bytes(make())  # never held by this process while a child runs
             for how in ("read_txt", "read", "txt_to_arrow", "check_file"):
                 seconds, peak, said = _child(["-c", PATHOLOGICAL, how, str(path)], env)
                 print(f"| {label} | {how} | {seconds:.2f} | {peak - base:.0f} | {said} |")
