@@ -250,7 +250,7 @@ def txt_files_to_parquet(
     sources: Iterable[str | os.PathLike[str]],
     path: str | os.PathLike[str],
     *,
-    chunk_lines: int = TXT_CHUNK_LINES // 4,
+    chunk_lines: int = TXT_CHUNK_LINES // 8,
 ) -> int:
     """:func:`write_parquet` of the long table of TXT files, read by the columnar path and
     written a block at a time (``apscores convert --to parquet``): the same rows, values
