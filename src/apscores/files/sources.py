@@ -42,11 +42,9 @@ __all__ = [
     "is_binary",
     "lines_of",
     "look_ahead",
-    "open_lines",
     "open_source",
     "peek",
     "source_name",
-    "split_lines",
     "write_lines",
 ]
 
@@ -65,13 +63,6 @@ def check_mode(errors: str) -> bool:
     if errors not in ("raise", "collect"):
         raise ConfigurationError(f"errors must be 'raise' or 'collect', not {errors!r}")
     return errors == "collect"
-
-
-def split_lines(read: Callable[[int], bytes], block: int = BLOCK) -> Iterator[Line]:
-    """The lines of a binary stream, each with its ending (the last may lack one), cut by
-    the rule of :mod:`apscores.files.blocks`; a line too long to hold is a
-    :class:`~apscores.files.blocks.LongLine`."""
-    return lines_of(blocks(read, block))
 
 
 def lines_of(pieces: Iterator[Piece]) -> Iterator[Line]:
@@ -165,19 +156,6 @@ def first_filled(block: Block) -> bytes | None:
             return data[start:end]
         start = end
     return None
-
-
-def open_lines(source: Source) -> tuple[Iterator[Line], Callable[[], None]]:
-    """An iterator over the source's lines, and how to close what we opened."""
-    if isinstance(source, (str, os.PathLike)):
-        handle = open(source, "rb")  # noqa: SIM115 - closed by the Reader
-        return split_lines(handle.read), handle.close
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return split_lines(io.BytesIO(bytes(source)).read), _nothing
-    read = getattr(source, "read", None)
-    if callable(read) and not isinstance(source, io.TextIOBase):
-        return split_lines(read), _nothing
-    return iter(source), _nothing  # lines already (a text file yields them itself)
 
 
 def peek(lines: Iterator[Line]) -> tuple[Line | None, Iterator[Line]]:
