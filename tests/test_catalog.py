@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apscores import catalog
 from apscores.catalog import (
@@ -192,3 +197,46 @@ def test_only_reported_scores_earn_credit() -> None:
         ExamStatus.SCORED,
         ExamStatus.SCORED_WITH_NOTE,
     }
+
+
+# -- DI codes: one rule ------------------------------------------------------------------
+
+
+@given(st.text(max_size=6))
+def test_a_di_code_is_exactly_four_ascii_digits(text: str) -> None:
+    assert catalog.is_di_code(text) is (re.fullmatch(r"[0-9]{4}", text, re.ASCII) is not None)
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤", "۱۲۳۴", "１２３４", "12³4", "123", "12345", "12 4"])
+def test_digits_that_are_not_ascii_or_not_four_are_no_di_code_anywhere(
+    code: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from apscores.cli import main
+    from apscores.errors import ConfigurationError
+    from apscores.sandbox import fake_reports
+    from apscores.service._settings import check_di_code
+
+    assert not catalog.is_di_code(code)
+    with pytest.raises(ConfigurationError, match="a DI code is 4 digits"):
+        check_di_code(code)
+    with pytest.raises(ValueError, match="a DI code is 4 digits"):
+        fake_reports(1, di_code=code)
+    assert main(["fetch", "--sandbox", "--di", code, "--dest", str(tmp_path / "d")]) == 2
+    assert main(["sandbox", "serve", "--di", code]) == 2
+    assert main(["ledger", "--dest", str(tmp_path), "--di", code]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(f"apscores: --di {code}: a DI code is 4 digits, like 1234\n")
+    assert not (tmp_path / "d").exists()
+
+
+def test_the_package_checks_di_codes_by_the_one_rule() -> None:
+    import apscores
+
+    src = Path(apscores.__file__).parent
+    other_rules = [
+        f"{path.relative_to(src)}:{number}"
+        for path in sorted(src.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"len\((\w+)\) == 4 and \1\.isdigit\(\)|^_?DI\w* = re\.compile", line)
+    ]
+    assert other_rules == []

@@ -31,6 +31,8 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +42,9 @@ import pytest
 import apscores
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+#: Facts the code relies on, copied with their sources (service replies, file layouts): no
+#: runnable examples, and wire samples shown as they are, however wide.
+REFERENCE = DOCS / "reference"
 SRC = Path(apscores.__file__).resolve().parent
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -246,6 +251,7 @@ def test_every_guide_has_runnable_examples() -> None:
         page.name
         for page in pages()
         if page.name not in {"api.md", "architecture.md", "changelog.md"}
+        and page.parent != REFERENCE
         and not any(b.lang in runnable and not b.skipped for b in blocks(page))
     ]
     assert without == []
@@ -321,10 +327,14 @@ _GUESS_LABEL = re.compile(r"\(G\d+\)|^\|\s*G\d+\s*\|", re.MULTILINE)
 
 
 def test_code_blocks_fit_the_line_length() -> None:
+    # The example files shown as they are (a registrar's spreadsheet row is as wide as it is).
+    files = {p.read_text(encoding="utf-8").rstrip("\n") for p in (DOCS / "examples").glob("*")}
     wide = [
         f"{block.page}:{block.line + offset} is {len(line)} characters"
         for page in pages()
+        if page.parent != REFERENCE
         for block in blocks(page)
+        if block.text.rstrip("\n") not in files
         for offset, line in enumerate(block.text.splitlines())
         if len(line) > MAX_CODE_WIDTH
     ]
@@ -370,3 +380,124 @@ def test_the_hook_variables_are_documented_where_the_hook_is() -> None:
         text = (DOCS / page).read_text(encoding="utf-8")
         listed = re.findall(r"^\| `(APSCORES_\w+)` \|", text, flags=re.MULTILINE)
         assert listed == list(HOOK_VARIABLES), page
+
+
+# -- the docs gate ----------------------------------------------------------------------
+
+
+def _ci_docs_command(site: Path) -> tuple[list[str], dict[str, str]]:
+    """The ``mkdocs build`` line of ``.ci/run``, as argv and extra environment.
+
+    Taken from the script itself, so a flag added there (``--quiet`` hides strict mode's
+    warnings, and the build then passes) is a flag this test runs with.
+    """
+    script = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
+    (line,) = [ln for ln in script.splitlines() if re.search(r"\bmkdocs build\b", ln)]
+    env: dict[str, str] = {}
+    argv: list[str] = []
+    for word in shlex.split(line):
+        if not argv and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", word):
+            name, _, value = word.partition("=")
+            env[name] = value
+        elif word == "mkdocs" and not argv:
+            argv += [sys.executable, "-m", "mkdocs"]
+        else:
+            argv.append(word.replace("$work/site", str(site)))
+    return argv, env
+
+
+def _copy_of_the_site_sources(tmp_path: Path) -> Path:
+    """The files ``mkdocs build`` reads (config, pages, sources, snippets), in a temp copy."""
+    root = DOCS.parent
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    shutil.copy2(root / "mkdocs.yml", copy / "mkdocs.yml")
+    shutil.copytree(DOCS, copy / "docs")
+    for name in ("CHANGELOG.md", "README.md", "LICENSE"):
+        shutil.copy2(root / name, copy / name)
+    (copy / "src").symlink_to(SRC.parent, target_is_directory=True)
+    return copy
+
+
+def test_the_ci_docs_gate_fails_on_a_broken_cross_reference(tmp_path: Path) -> None:
+    copy = _copy_of_the_site_sources(tmp_path)
+    argv, extra_env = _ci_docs_command(tmp_path / "site")
+    assert "--strict" in argv
+    env = {**os.environ, **extra_env}
+
+    page = copy / "docs" / "credit-and-merge.md"
+    text = page.read_text(encoding="utf-8")
+    broken = text.replace("[apscores.errors.PolicyError]", "[apscores.errors.NoSuchError]", 1)
+    assert broken != text
+    page.write_text(broken, encoding="utf-8")
+
+    done = subprocess.run(argv, cwd=copy, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "apscores.errors.NoSuchError" in done.stdout + done.stderr
+
+
+# -- what the code cites ----------------------------------------------------------------
+
+_CITATION = re.compile(r"docs/reference/(?P<file>[\w.-]+)(?:``)?(?:\s+(?P<section>§[\d.]+))?")
+_OUTSIDE = re.compile(r"shared/reference|\.\./shared|(?<![\w/])(?:web-service|file-layout)\.md")
+
+
+def _sections(page: Path) -> set[str]:
+    """The numbered sections of a reference page, as ``§1``, ``§1.6``..."""
+    text = page.read_text(encoding="utf-8")
+    return {f"§{n}" for n in re.findall(r"^#{2,3} (\d+(?:\.\d+)?)[.\s]", text, re.MULTILINE)}
+
+
+def _citations(text: str) -> list[tuple[str, str | None]]:
+    return [(m["file"], m["section"]) for m in _CITATION.finditer(text)]
+
+
+def test_the_code_cites_pages_and_sections_that_exist_in_the_repository() -> None:
+    cited = 0
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        # Every outside document the code names is named by its place in the repository.
+        bare = [m.group(0) for m in _OUTSIDE.finditer(_CITATION.sub("", text))]
+        assert bare == [], f"{path.name} cites {bare} outside docs/reference/"
+        for file, section in _citations(text):
+            assert (REFERENCE / file).is_file(), f"{path.name} cites a missing {file}"
+            if section is not None:
+                assert section in _sections(REFERENCE / file), f"{path.name}: {file} {section}"
+            cited += 1
+    assert cited >= 10
+
+
+def test_the_citation_checker_sees_sections_and_outside_names() -> None:
+    text = "see ``docs/reference/web-service.md`` §12 row 4 and docs/reference/x.csv"
+    assert _citations(text) == [("web-service.md", "§12"), ("x.csv", None)]
+    assert _OUTSIDE.findall("as web-service.md says; ../shared/reference") == [
+        "web-service.md",
+        "../shared",
+    ]
+    assert {"§1", "§1.6", "§12"} <= _sections(REFERENCE / "file-layout.md") | _sections(
+        REFERENCE / "web-service.md"
+    )
+
+
+def test_the_readme_lists_every_exit_code() -> None:
+    from apscores.cli.exitcodes import ExitCode
+
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    table = text.split("| exit code | meaning |", 1)[1].split("\n\n", 1)[0]
+    codes = [int(n) for n in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)]
+    assert sorted(codes) == sorted(int(code) for code in ExitCode)
+
+
+def test_example_files_shown_in_pages_are_the_files_themselves() -> None:
+    """Pages show the example files inline (GitHub shows no include), and say them as the
+    files are: a code block that follows a link to ``examples/NAME`` is that file."""
+    shown = 0
+    for page in DOCS.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        for match in re.finditer(r"\(examples/([\w.-]+)\)[^`]*?\n```\w+\n(.*?)\n```", text, re.S):
+            name, body = match.groups()
+            assert body == (DOCS / "examples" / name).read_text(encoding="utf-8").rstrip("\n"), (
+                f"{page.name} shows examples/{name} differently from the file"
+            )
+            shown += 1
+    assert shown >= 3

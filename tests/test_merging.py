@@ -395,7 +395,7 @@ class TestCommand:
         other = report("A0000001", USH_3, updated=AUG, last_name="Roe")
         write_csv([one, other], tmp_path / "a.csv")
         assert run_cli("merge", str(tmp_path / "a.csv"), "-o", str(tmp_path / "o.csv")) == 0
-        assert "  AP ID A0000001: two records" in capsys.readouterr().err
+        assert "  DI 1234 AP ID A0000001: two records" in capsys.readouterr().err
 
     def test_unreadable_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         out = tmp_path / "current.csv"

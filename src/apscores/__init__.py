@@ -23,8 +23,10 @@ if TYPE_CHECKING:
         DownloadError,
         ParseError,
         RecordError,
+        RosterError,
     )
     from apscores.files import check_file, read, read_csv, read_txt, write_csv, write_txt
+    from apscores.matching import MatchResult, match
     from apscores.merging import merge
     from apscores.models import ExamScore, ScoreReport, Student
     from apscores.service import AsyncClient, Client, DownloadResult, GeneratedFile
@@ -52,6 +54,8 @@ _HOMES: dict[str, str] = {
     "to_polars": "apscores.tables",
     "to_arrow": "apscores.tables",
     "merge": "apscores.merging",
+    "match": "apscores.matching",
+    "MatchResult": "apscores.matching",
     "CreditPolicy": "apscores.credit",
     "APScoresError": "apscores.errors",
     "APIError": "apscores.errors",
@@ -62,6 +66,7 @@ _HOMES: dict[str, str] = {
     "ParseError": "apscores.errors",
     "DownloadError": "apscores.errors",
     "RecordError": "apscores.errors",
+    "RosterError": "apscores.errors",
 }
 
 __all__ = [
@@ -78,12 +83,15 @@ __all__ = [
     "DownloadResult",
     "ExamScore",
     "GeneratedFile",
+    "MatchResult",
     "ParseError",
     "RecordError",
+    "RosterError",
     "ScoreReport",
     "Student",
     "__version__",
     "check_file",
+    "match",
     "merge",
     "read",
     "read_csv",

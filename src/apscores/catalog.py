@@ -38,6 +38,7 @@ __all__ = [
     "exam_names",
     "exam_status",
     "irregularity",
+    "is_di_code",
     "is_known_exam",
     "normalize_exam_code",
 ]
@@ -149,6 +150,18 @@ def normalize_exam_code(code: str) -> str:
     if len(text) == 1 and text in "0123456789":
         return "0" + text
     return text
+
+
+def is_di_code(text: object) -> bool:
+    """Whether ``text`` is a DI code: a string of exactly four ASCII digits, like ``"0042"``.
+
+    The one rule every part of the package checks DI codes by. ``str.isdigit`` is not it:
+    it also takes Arabic-Indic (``"١٢٣٤"``) and superscript digits, which no DI code has.
+
+    >>> [is_di_code(text) for text in ("1234", "0042", "123", "١٢٣٤", " 1234", 1234)]
+    [True, True, False, False, False, False]
+    """
+    return isinstance(text, str) and len(text) == 4 and text.isascii() and text.isdigit()
 
 
 def is_known_exam(code: str) -> bool:

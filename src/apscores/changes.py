@@ -45,8 +45,21 @@ __all__ = [
     "classify",
     "compare",
     "describe",
+    "student_key",
     "write_changes_csv",
 ]
+
+#: Who a record belongs to: (DI code, AP ID), or ("", AP ID) when merging across DI codes.
+StudentKey = tuple[str, str]
+
+
+def student_key(report: ScoreReport, *, across_di: bool = False) -> StudentKey:
+    """The key that makes two records the same student's.
+
+    A student sent to two DI codes (two campuses, or a college and its scholarship office)
+    is two students unless ``across_di``: each DI code has its own history of that student.
+    """
+    return ("" if across_di else report.di_code, report.ap_id)
 
 
 class ChangeKind(str, enum.Enum):
@@ -129,6 +142,7 @@ class Change:
     date_updated: dt.date | None = None  # dates of the version where the change appears
     report_date: dt.date | None = None
     detail: str = ""
+    di_code: str = ""  # the DI code of the student's record ("" when not known)
 
     @property
     def exam_name(self) -> str:
@@ -142,6 +156,7 @@ class Change:
         return {
             "kind": self.kind.value,
             "ap_id": self.ap_id,
+            "di_code": self.di_code,
             "admin_year": "" if self.admin_year is None else str(self.admin_year),
             "exam_code": self.exam_code or "",
             "exam_name": self.exam_name,
@@ -161,6 +176,7 @@ class Change:
 CHANGE_COLUMNS: tuple[str, ...] = (
     "kind",
     "ap_id",
+    "di_code",
     "admin_year",
     "exam_code",
     "exam_name",
@@ -215,20 +231,23 @@ def _exams_by_key(report: ScoreReport) -> dict[tuple[int, str], ExamScore]:
     return keyed
 
 
-def compare(previous: Iterable[ScoreReport], current: Iterable[ScoreReport]) -> Iterator[Change]:
+def compare(
+    previous: Iterable[ScoreReport], current: Iterable[ScoreReport], *, across_di: bool = False
+) -> Iterator[Change]:
     """The changes from one view to the next (e.g. last run's merged file and today's).
 
-    Both are views with one report per AP ID (later ones replace earlier ones). Yields, per
-    student of ``current`` in its order: ``new_student`` and a ``new_exam`` per exam for an
-    AP ID ``previous`` lacks; otherwise a :func:`classify` kind per exam that differs, a
+    Both are views with one report per student: per (DI code, AP ID), or per AP ID with
+    ``across_di`` (:func:`student_key`; later ones replace earlier ones). Yields, per
+    student of ``current`` in its order: ``new_student`` and a ``new_exam`` per exam for a
+    student ``previous`` lacks; otherwise a :func:`classify` kind per exam that differs, a
     ``new_exam`` per exam ``previous`` lacked and an ``exam_missing`` per exam that is gone.
     A student absent from ``current`` is no news, not a change: pass whole views (a
     :func:`~apscores.merging.merge` of the old state and the new files is one).
     """
-    before = {report.ap_id: report for report in previous}
+    before = {student_key(report, across_di=across_di): report for report in previous}
     for report in current:
         now = _exams_by_key(report)
-        old_report = before.get(report.ap_id)
+        old_report = before.get(student_key(report, across_di=across_di))
         if old_report is None:
             yield _change(ChangeKind.NEW_STUDENT, report, detail=f"{len(now)} exam(s)")
         then = {} if old_report is None else _exams_by_key(old_report)
@@ -254,9 +273,16 @@ def _change(
 ) -> Change:
     year, code = key if key is not None else (None, None)
     updated, reported = report.date_updated, report.report_date
-    return Change(kind, report.ap_id, year, code, old, new, updated, reported, detail)
+    return Change(
+        kind, report.ap_id, year, code, old, new, updated, reported, detail, report.di_code
+    )
 
 
-def write_changes_csv(changes: Iterable[Change], dest: str | os.PathLike[str] | BinaryIO) -> int:
-    """Write changes as a flat UTF-8 CSV (:data:`CHANGE_COLUMNS`); returns rows written."""
-    return write_rows_csv((item.as_row() for item in changes), CHANGE_COLUMNS, dest)
+def write_changes_csv(
+    changes: Iterable[Change], dest: str | os.PathLike[str] | BinaryIO, *, raw: bool = False
+) -> int:
+    """Write changes as a flat UTF-8 CSV (:data:`CHANGE_COLUMNS`); returns rows written.
+
+    Text cells that a spreadsheet would run as formulas get a leading ``'`` unless ``raw``.
+    """
+    return write_rows_csv((item.as_row() for item in changes), CHANGE_COLUMNS, dest, raw=raw)

@@ -15,6 +15,7 @@
     │   │   ├── RateLimitError          429
     │   │   └── InternalServerError     500 and above
     │   ├── APIRefusalError         HTTP 2xx with ``success: false``; ``message`` verbatim
+    │   │   └── DiCodeRefusedError      the login works, this DI code is refused (role, code)
     │   └── AuthenticationError     login refused, or a fresh token refused too (checklist)
     │       ├── LoginRefusedError       ... as ``success: false`` (also an APIRefusalError)
     │       └── UnauthorizedError       ... as HTTP 401/403 (also an APIStatusError)
@@ -23,17 +24,21 @@
     │   ├── MissingColumnsError     a CSV header without the columns we need
     │   ├── PolicyError             a credit-policy row or column that cannot be used
     │   ├── MapError                a student-system map key that cannot be used
+    │   ├── RosterError             a student roster or review file that cannot be used
     │   └── UnknownFormatError      neither a TXT nor a CSV score file (binary, foreign)
     │       └── EmptyFileError      no record at all (the service never sends one)
     ├── UnwritableRecordError       a record a file layout cannot hold (writers)
+    ├── StorageError                a local file or folder cannot be written (also an OSError)
     ├── DownloadError               a file body that was cut short or is the wrong size
     │   ├── DownloadURLExpired      the short-lived download URL is gone (403 / Expires)
-    │   └── IncompleteFileError     the saved body is not a whole score file (checked)
+    │   └── IncompleteFileError     the saved body is not a whole score file (checked, ETag)
     └── RecordError                 the file is saved but the service was not told
 
 ``except APIError`` catches every failed call, whatever its status; callers never see an
 ``httpx`` exception (the client translates those in one place) or an internal signal.
-Messages never contain the password, the token or a download URL's signature.
+Messages never contain the password, the token or a download URL's signature, and no
+exception carries one in its chain: an ``httpx`` error (whose request holds the presigned
+URL and the token) is never a ``__cause__`` or ``__context__``; the message says why.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "DiCodeRefusedError",
     "DownloadError",
     "DownloadURLExpired",
     "EmptyFileError",
@@ -64,6 +70,8 @@ __all__ = [
     "PolicyError",
     "RateLimitError",
     "RecordError",
+    "RosterError",
+    "StorageError",
     "TruncatedRecordError",
     "UnauthorizedError",
     "UnknownFormatError",
@@ -75,6 +83,20 @@ __all__ = [
 
 class APScoresError(Exception):
     """Root of every exception raised by apscores."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as its message and attributes, whatever its (keyword-only) constructor:
+        # errors cross process pools and multiprocessing queues.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(
+    cls: type[APScoresError], args: tuple[object, ...], state: dict[str, object]
+) -> APScoresError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(APScoresError, ValueError):
@@ -110,12 +132,10 @@ class ParseError(APScoresError, ValueError):
 
     def _message(self) -> str:
         where = f"line {self.line}" if self.line is not None else "input"
-        if self.file:
-            where = f"{self.file}: {where}"
+        where = f"{self.file}: {where}" if self.file else where
         what = f", field {self.field!r}" if self.field else ""
-        raw = self.raw
-        shown = raw if len(raw) <= 80 else raw[:77] + "..."
-        return f"{where}{what}: {self.reason} (found {shown!r})"
+        shown = self.raw if len(self.raw) <= 80 else self.raw[:77] + "..."
+        return f"{where}{what}: {self.reason}" + (f" (found {shown!r})" if shown else "")
 
     def in_file(self, file: str) -> ParseError:
         """Name the file the error is in (the reader does this for paths); returns self."""
@@ -123,25 +143,6 @@ class ParseError(APScoresError, ValueError):
             self.file = file
             self.args = (self._message(),)
         return self
-
-    def __reduce__(self) -> tuple[object, ...]:  # keep picklable despite keyword-only init
-        return (
-            _rebuild_parse_error,
-            (type(self), self.reason, self.line, self.field, self.raw, self.file),
-        )
-
-
-def _rebuild_parse_error(
-    cls: type[ParseError],
-    reason: str,
-    line: int | None,
-    field: str | None,
-    raw: str,
-    file: str | None = None,
-) -> ParseError:
-    error = ParseError.__new__(cls)
-    ParseError.__init__(error, reason, line=line, field=field, raw=raw, file=file)
-    return error
 
 
 class TruncatedRecordError(ParseError):
@@ -171,18 +172,6 @@ class TruncatedRecordError(ParseError):
             where = f"{self.file}: {where}"
         return f"{where} is {self.length} columns: {self.reason}"
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _rebuild_truncated,
-            (self.reason, self.line, self.field, self.raw, self.file, self.length),
-        )
-
-
-def _rebuild_truncated(
-    reason: str, line: int | None, field: str | None, raw: str, file: str | None, length: int
-) -> TruncatedRecordError:
-    return TruncatedRecordError(reason, line=line, field=field, raw=raw, file=file, length=length)
-
 
 class MissingColumnsError(ParseError):
     """The CSV header lacks required columns; lists what is missing and what was found."""
@@ -199,9 +188,6 @@ class MissingColumnsError(ParseError):
             file=file,
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.missing, self.found, self.file))
-
 
 class UnknownFormatError(ParseError):
     """The input is neither a TXT nor a CSV AP score file (binary data, another file).
@@ -217,15 +203,6 @@ class UnknownFormatError(ParseError):
     def _message(self) -> str:
         # The reason says what was seen ("line 1 is 37 columns and ..."): no prefix but the file.
         return f"{self.file}: {self.reason}" if self.file else self.reason
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_unknown, (type(self), self.reason, self.line, self.raw, self.file))
-
-
-def _rebuild_unknown(
-    cls: type[UnknownFormatError], reason: str, line: int | None, raw: str, file: str | None
-) -> UnknownFormatError:
-    return cls(reason, line=line, raw=raw, file=file)
 
 
 class EmptyFileError(UnknownFormatError):
@@ -260,17 +237,6 @@ class APIError(APScoresError):
 
     def _describe(self) -> str:
         return self.message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_api_error, (type(self), dict(self.__dict__)))
-
-
-def _rebuild_api_error(cls: type[APIError], state: dict[str, object]) -> APIError:
-    error = cls.__new__(cls)
-    error.__dict__.update(state)
-    text = f"{state['endpoint']}: {error._describe()}"
-    APScoresError.__init__(error, f"{text}\n{state['detail']}" if state["detail"] else text)
-    return error
 
 
 class APIConnectionError(APIError):
@@ -335,6 +301,19 @@ class APIRefusalError(APIError):
         return f"the service said: {self.message!r}"
 
 
+class DiCodeRefusedError(APIRefusalError):
+    """The login works, but the service refused one DI code (``di_code``), with a fresh
+    token too: the account lacks the APOSRD HED Admin role for that institution, or the
+    code is not one the service knows. That code's failure, never a login failure."""
+
+    def __init__(self, message: str, *, endpoint: str, di_code: str, detail: str = "") -> None:
+        self.di_code = di_code
+        super().__init__(message, endpoint=endpoint, detail=detail)
+
+    def _describe(self) -> str:
+        return f"DI code {self.di_code} refused: {self.message!r}"
+
+
 class AuthenticationError(APIError):
     """Login was refused, or a fresh token was refused too; ``detail`` is College Board's
     checklist of causes (MFA on, password expired, role missing, terms, email login)."""
@@ -364,6 +343,10 @@ class MapError(ParseError):
     """
 
 
+class RosterError(ParseError):
+    """A roster or review file that cannot be used; names file, line, column, never a value."""
+
+
 class UnmappedExamError(ConfigurationError):
     """Exams the map gives no student-system test code for; nothing was exported.
 
@@ -385,17 +368,30 @@ class UnmappedExamError(ConfigurationError):
             f"[tests.codes] in the map. Exams by code (admin year: exams): {'; '.join(parts)}"
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.exams,))
-
 
 class UnwritableRecordError(APScoresError, ValueError):
     """A record a file layout cannot hold (a value too wide, a year outside the pivot, more
     than 30 exams...): the writer names the AP ID and the field, and writes nothing."""
 
 
+class StorageError(APScoresError, OSError):
+    """A local file or folder cannot be written or read (full disk, read-only, no
+    permission, a path that is no folder, no free file name): nothing was recorded with the
+    service. Also an :class:`OSError`: ``filename`` is the path, ``strerror`` the reason."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        reduced = OSError.__reduce__(self)  # errno, strerror and filename are the OSError's
+        assert isinstance(reduced, tuple)
+        return reduced
+
+    def __str__(self) -> str:
+        reason = self.strerror or "cannot be used"
+        return f"{self.filename}: {reason}" if self.filename else reason
+
+
 class DownloadError(APScoresError):
-    """The file body was cut short or does not match its announced size; nothing was saved."""
+    """The storage host's answer cannot become the file (cut short, not its announced size,
+    an unusable redirect or file name); nothing was saved. Run again."""
 
 
 class DownloadURLExpired(DownloadError):  # noqa: N818 - the name users search for
@@ -404,11 +400,13 @@ class DownloadURLExpired(DownloadError):  # noqa: N818 - the name users search f
 
 class IncompleteFileError(DownloadError):
     """The downloaded body is not a whole score file (a record cut short, an unknown or
-    empty file), even after generating and downloading it again. Nothing was recorded and
-    nothing was kept; ``problem`` is the reader's :class:`ParseError` (line and reason).
+    empty file, or a body whose MD5 is not the storage host's ``ETag``), even after
+    generating and downloading it again. Nothing was recorded and nothing was kept;
+    ``problem`` is the reader's :class:`ParseError` (line and reason), or ``None`` when
+    the ``ETag`` showed the cut.
     """
 
-    def __init__(self, message: str, *, problem: ParseError) -> None:
+    def __init__(self, message: str, *, problem: ParseError | None = None) -> None:
         self.problem = problem
         super().__init__(message)
 

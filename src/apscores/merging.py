@@ -2,13 +2,17 @@
 
 College Board re-sends a student's whole history each time a score is added, corrected,
 withheld or released, so the same AP ID turns up in many files. :func:`merge` keeps, for
-every AP ID, the newest record (by *date of last student update*, then *date of this
+every student, the newest record (by *date of last student update*, then *date of this
 report*; a missing date is older than any date) and reports every change between the
 versions it saw, in the order they happened.
 
 Decisions, so that nothing is lost or silently resolved:
 
-- **Exam key.** An exam is identified by (AP ID, admin year, exam code).
+- **Student key.** A student is identified by (DI code, AP ID): a student sent to two DI
+  codes (two campuses, two offices) has a history at each, and merge keeps both. With
+  ``across_di=True`` a student is identified by AP ID alone, whatever DI code received the
+  records; the newest record (and its DI code) is kept.
+- **Exam key.** An exam is identified by (student, admin year, exam code).
 - **Each change says what needs doing**: a score raised or lowered, withheld, released,
   canceled, scored after pending, or removed (:func:`apscores.changes.classify`; the change
   records live in :mod:`apscores.changes` and are re-exported here).
@@ -43,8 +47,10 @@ from apscores.changes import (
     EXAM_CHANGES,
     Change,
     ChangeKind,
+    StudentKey,
     classify,
     describe,
+    student_key,
     write_changes_csv,
 )
 from apscores.models import ExamScore, ScoreReport
@@ -70,28 +76,41 @@ _VersionKey = tuple[bool, dt.date, bool, dt.date]
 
 @attrs.frozen
 class MergeResult:
-    """The current view (one report per AP ID, sorted by AP ID) and the change log."""
+    """The current view (one report per student, sorted by AP ID then DI code) and the changes.
+
+    A student is a (DI code, AP ID) pair, or an AP ID when ``across_di`` is true.
+    """
 
     current: tuple[ScoreReport, ...]
     changes: tuple[Change, ...]
     records_read: int = 0  # every record read, duplicates included
     duplicates: int = 0  # records identical to one already read (dropped on arrival)
+    across_di: bool = False  # True: students keyed by AP ID alone (merge(across_di=True))
 
     @property
     def conflicts(self) -> tuple[Change, ...]:
         """The changes of kind ``conflict``: records merge could not order by date."""
         return tuple(c for c in self.changes if c.kind is ChangeKind.CONFLICT)
 
-    def changes_for(self, ap_id: str) -> tuple[Change, ...]:
-        """One student's changes, oldest first."""
-        return tuple(c for c in self.changes if c.ap_id == ap_id)
+    def changes_for(self, ap_id: str, di_code: str | None = None) -> tuple[Change, ...]:
+        """One student's changes, oldest first (of every DI code unless ``di_code``)."""
+        return tuple(
+            c
+            for c in self.changes
+            if c.ap_id == ap_id and (di_code is None or c.di_code == di_code)
+        )
 
-    def report_for(self, ap_id: str) -> ScoreReport | None:
-        """The current report for ``ap_id``, or None if merge never saw it."""
-        for report in self.current:
-            if report.ap_id == ap_id:
-                return report
-        return None
+    def report_for(self, ap_id: str, di_code: str | None = None) -> ScoreReport | None:
+        """The current report for ``ap_id`` (at ``di_code``), or None if merge never saw it.
+
+        Raises :class:`ValueError` when several DI codes hold the AP ID and ``di_code`` is
+        not given: picking one silently would hide the others.
+        """
+        found = [r for r in self.current if r.ap_id == ap_id and di_code in (None, r.di_code)]
+        if len(found) > 1:
+            codes = ", ".join(r.di_code for r in found)
+            raise ValueError(f"AP ID {ap_id} is at DI codes {codes}: give di_code")
+        return found[0] if found else None
 
 
 def _version_key(report: ScoreReport) -> _VersionKey:
@@ -111,26 +130,48 @@ def _fingerprint(report: ScoreReport) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: What a copy of a student's record sent to another DI code may differ in (with across_di).
+_DI_FIELDS = ("di_code", "college", "order_institution_key", "date_released")
+
+
+def _content(report: ScoreReport) -> str:
+    """The fingerprint without the DI code's own fields (for merging across DI codes)."""
+    data = {k: v for k, v in to_dict(report).items() if k not in _DI_FIELDS}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# (fingerprint, content fingerprint, exams) of a candidate version
+_Candidate = tuple[str, str, tuple[ExamScore, ...]]
+
+
 class _StudentVersions:
     """Every distinct version of one student: full records only for the newest dates.
 
     Fingerprints cost more than everything else, so they are computed only when needed:
     for a version that becomes older, a record that arrives older, or same-date candidates.
-    Records at the newest dates are compared by value instead.
+    Records at the newest dates are compared by value instead. With ``across_di``, copies
+    that differ only in their DI code's fields (:data:`_DI_FIELDS`) have the same content
+    fingerprint: they are kept apart but never reported as conflicts.
     """
 
-    __slots__ = ("newest", "newest_key", "older")
+    __slots__ = ("across_di", "newest", "newest_key", "older")
 
-    def __init__(self, key: _VersionKey) -> None:
-        self.newest_key = key
+    def __init__(self, key: _VersionKey, across_di: bool) -> None:
+        self.newest_key, self.across_di = key, across_di
         self.newest: set[ScoreReport] = set()
-        self.older: dict[_VersionKey, dict[str, tuple[ExamScore, ...]]] = {}
+        self.older: dict[_VersionKey, dict[str, tuple[str, tuple[ExamScore, ...]]]] = {}
+
+    def _entry(self, report: ScoreReport) -> tuple[str, tuple[str, tuple[ExamScore, ...]]]:
+        digest = _fingerprint(report)
+        content = _content(report) if self.across_di else digest
+        return digest, (content, report.exams)
 
     def add(self, report: ScoreReport) -> bool:
         """Store ``report``; False if an identical record was already stored."""
         key = _version_key(report)
         if key > self.newest_key:
-            self.older[self.newest_key] = {_fingerprint(r): r.exams for r in self.newest}
+            self.older[self.newest_key] = dict(map(self._entry, self.newest))
             self.newest_key, self.newest = key, {report}
             return True
         if key == self.newest_key:
@@ -139,26 +180,30 @@ class _StudentVersions:
             self.newest.add(report)
             return True
         bucket = self.older.setdefault(key, {})
-        digest = _fingerprint(report)
+        digest, entry = self._entry(report)
         if digest in bucket:
             return False
-        bucket[digest] = report.exams
+        bucket[digest] = entry
         return True
 
-    def _newest_sorted(self) -> list[tuple[str, ScoreReport]]:
+    def _newest_sorted(self) -> list[tuple[str, str, ScoreReport]]:
         if len(self.newest) == 1:
-            return [("", next(iter(self.newest)))]  # nothing to order: skip the fingerprint
-        return sorted(((_fingerprint(r), r) for r in self.newest), key=lambda pair: pair[0])
+            return [("", "", next(iter(self.newest)))]  # nothing to order: no fingerprint
+        entries = []
+        for report in self.newest:
+            digest, (content, _) = self._entry(report)
+            entries.append((digest, content, report))
+        return sorted(entries, key=lambda item: item[0])
 
-    def versions(self) -> Iterator[tuple[_VersionKey, list[tuple[str, tuple[ExamScore, ...]]]]]:
+    def versions(self) -> Iterator[tuple[_VersionKey, list[_Candidate]]]:
         """(dates, candidates sorted by fingerprint), oldest dates first; the last one is kept."""
         for key in sorted(self.older):
-            yield key, sorted(self.older[key].items())
-        yield self.newest_key, [(d, r.exams) for d, r in self._newest_sorted()]
+            yield key, [(d, c, e) for d, (c, e) in sorted(self.older[key].items())]
+        yield self.newest_key, [(d, c, r.exams) for d, c, r in self._newest_sorted()]
 
     def chosen(self) -> ScoreReport:
         """The newest record; among same-date candidates, the largest fingerprint."""
-        return self._newest_sorted()[-1][1]
+        return self._newest_sorted()[-1][2]
 
 
 def _keyed(exams: tuple[ExamScore, ...]) -> tuple[dict[_ExamKey, ExamScore], list[ExamScore]]:
@@ -181,8 +226,8 @@ def _exam_order(key: _ExamKey) -> tuple[int, str]:
 class _History:
     """Walks one student's versions oldest first, collecting changes as it goes."""
 
-    def __init__(self, ap_id: str) -> None:
-        self.ap_id = ap_id
+    def __init__(self, ap_id: str, di_code: str) -> None:
+        self.ap_id, self.di_code = ap_id, di_code
         self.changes: list[Change] = []
         self.last_seen: dict[_ExamKey, ExamScore] = {}  # every exam ever seen, last value
         self.present: set[_ExamKey] = set()  # exams in the latest version walked
@@ -201,17 +246,19 @@ class _History:
         year, code = key if key is not None else (None, None)
         updated, reported = self._dates
         self.changes.append(
-            Change(kind, self.ap_id, year, code, old, new, updated, reported, detail)
+            Change(kind, self.ap_id, year, code, old, new, updated, reported, detail, self.di_code)
         )
 
     def walk(self, store: _StudentVersions) -> None:
         for index, (vkey, candidates) in enumerate(store.versions()):
             self._dates = (vkey[1] if vkey[0] else None, vkey[3] if vkey[2] else None)
-            keyed, clashes = _keyed(candidates[-1][1])
+            _, kept_content, kept_exams = candidates[-1]
+            keyed, clashes = _keyed(kept_exams)
             if index == 0:
                 self._emit(ChangeKind.NEW_STUDENT, detail=f"{len(keyed)} exam(s)")
-            for rejected_digest, other in candidates[:-1]:
-                self._conflict(keyed, other, rejected_digest)
+            for rejected_digest, content, other in candidates[:-1]:
+                if content != kept_content:  # equal: copies at two DI codes (across_di)
+                    self._conflict(keyed, other, rejected_digest)
             for clash in clashes:
                 key = (clash.admin_year, clash.code)
                 self._emit(
@@ -300,8 +347,12 @@ def _records(source: MergeSource) -> Iterator[ScoreReport]:
         yield from source
 
 
-def merge(*sources: MergeSource) -> MergeResult:
-    """Merge reports from any number of sources into one current report per AP ID.
+def merge(*sources: MergeSource, across_di: bool = False) -> MergeResult:
+    """Merge reports from any number of sources into one current report per student.
+
+    A student is a (DI code, AP ID) pair: the same AP ID sent to two DI codes stays two
+    students, each with its own history. ``across_di=True`` merges them into one, keyed by
+    AP ID alone.
 
     Each source is an iterable of :class:`~apscores.models.ScoreReport` (a list, a reader)
     or the path of a TXT/CSV score file (read with :func:`apscores.files.detect.read`). Sources
@@ -320,22 +371,24 @@ def merge(*sources: MergeSource) -> MergeResult:
     >>> [c.kind.value for c in result.changes]
     ['new_student', 'new_exam', 'released']
     """
-    students: dict[str, _StudentVersions] = {}
+    students: dict[StudentKey, _StudentVersions] = {}
     read_count = duplicates = 0
     for source in sources:
         for report in _records(source):
             read_count += 1
-            store = students.get(report.ap_id)
+            key = student_key(report, across_di=across_di)
+            store = students.get(key)
             if store is None:
-                store = students[report.ap_id] = _StudentVersions(_version_key(report))
+                store = students[key] = _StudentVersions(_version_key(report), across_di)
             if not store.add(report):
                 duplicates += 1
     current: list[ScoreReport] = []
     changes: list[Change] = []
-    for ap_id in sorted(students):
-        store = students[ap_id]
-        history = _History(ap_id)
+    for di_code, ap_id in sorted(students, key=lambda key: (key[1], key[0])):
+        store = students[(di_code, ap_id)]
+        chosen = store.chosen()
+        history = _History(ap_id, chosen.di_code)
         history.walk(store)
         changes.extend(history.changes)
-        current.append(_current(store.chosen(), history.last_seen, history.present))
-    return MergeResult(tuple(current), tuple(changes), read_count, duplicates)
+        current.append(_current(chosen, history.last_seen, history.present))
+    return MergeResult(tuple(current), tuple(changes), read_count, duplicates, across_di)

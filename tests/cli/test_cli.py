@@ -61,7 +61,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_exit_codes_and_worst() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 7, 130]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 130, 141, 143]
     assert worst([]) is ExitCode.NOTHING_NEW
     assert worst([ExitCode.NOTHING_NEW, ExitCode.OK]) is ExitCode.OK
     assert worst([ExitCode.OK, ExitCode.LOCKED]) is ExitCode.LOCKED
@@ -103,6 +103,25 @@ def test_every_subcommand_describes_itself() -> None:
     for name, (sub, line) in found.items():
         assert line, f"`apscores {name}` has no line in its parent's --help"
         assert len(sub.description or "") > 40, f"`apscores {name}` --help has no description"
+
+
+def test_every_subcommand_help_lists_the_exit_codes() -> None:
+    from apscores.cli.exitcodes import ExitCode
+
+    found = {name: sub for name, sub, _ in _subcommands(build_parser())}
+    assert {"ledger", "match", "sandbox serve"} <= set(found)
+    for name, sub in found.items():
+        text = " ".join(sub.format_help().split())
+        assert "exit codes: 0 ok," in text, name
+        for code in ExitCode:
+            assert f" {int(code)} " in text, (name, code)
+
+
+def test_convert_help_names_every_format() -> None:
+    found = {name: sub for name, sub, _ in _subcommands(build_parser())}
+    text = " ".join(found["convert"].format_help().split())
+    for name in ("CSV", "JSON Lines", "Parquet", "xlsx"):
+        assert name in text
 
 
 def test_file_commands_say_they_take_several_files() -> None:
@@ -184,7 +203,7 @@ def test_keyring_missing_or_broken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(creds, "_keyring", lambda: None)
     found, notes = find_credentials(environ={}, interactive=False)
     assert found is None
-    assert any("apscores[keyring]" in note for note in notes)
+    assert any("pip install keyring (the 'apscores[keyring]' extra)" in note for note in notes)
     assert notes[-1] == "no terminal to ask on"
     monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring(fail=True))
     _, notes = find_credentials(environ={}, interactive=False)
@@ -216,6 +235,56 @@ def test_credentials_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert found is None
     assert notes[-1] == "nothing was typed"
+
+
+def test_no_password_is_asked_for_an_empty_email(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+
+    def never(prompt: str) -> str:
+        raise AssertionError(f"asked {prompt!r}")
+
+    found, notes = find_credentials(
+        environ={}, interactive=True, ask=lambda prompt: "  ", ask_secret=never
+    )
+    assert found is None
+    assert notes[-1] == "no email was typed"
+
+
+def test_end_of_input_at_the_prompt_is_nothing_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+
+    def eof(prompt: str) -> str:
+        raise EOFError
+
+    found, notes = find_credentials(environ={}, interactive=True, ask=eof)
+    assert found is None
+    assert notes[-1] == "nothing was typed"
+
+
+def test_ctrl_c_at_the_prompt_stops_fetch_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The prompt runs before the event loop and the progress bar: one Ctrl-C ends it."""
+    import asyncio
+    import builtins
+
+    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    for name in ("APSCORES_EMAIL", "APSCORES_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def interrupted(prompt: str = "") -> str:
+        with pytest.raises(RuntimeError):
+            asyncio.get_running_loop()  # no event loop yet
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stdin", Tty())
+    monkeypatch.setattr(builtins, "input", interrupted)
+    code = main(["fetch", "--di", "1234", "--dest", str(tmp_path)])
+    assert code == ExitCode.INTERRUPTED
 
 
 def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

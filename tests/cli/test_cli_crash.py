@@ -20,7 +20,7 @@ import pytest
 
 from apscores.cli.exitcodes import ExitCode
 from apscores.files.detect import read
-from apscores.jobs import KILL_AT_ENV
+from apscores.jobs._observer import KILL_AT_ENV  # a test seam, not public API
 from apscores.jobs.ledger import Ledger, State, default_ledger_path
 from apscores.sandbox import (
     DEFAULT_EMAIL,
@@ -74,7 +74,13 @@ def test_killed_run_is_finished_by_the_next(
     orders = {di: {order.report.ap_id for order in service.di_codes[di]} for di in DIS}
 
     assert run_fetch(server, tmp_path, kill_at=step) == -signal.SIGKILL
-    assert run_fetch(server, tmp_path, kill_at=None) in (ExitCode.OK, ExitCode.NOTHING_NEW)
+    # The next run has work left unless both DI codes had written "recorded" to the ledger
+    # before the first of them reached the kill (their ledger writes run in threads, so
+    # both can finish at once): then, and only then, it has nothing new.
+    with Ledger(default_ledger_path(tmp_path)) as ledger:
+        done = {e.di_code for e in ledger.entries() if e.state is State.RECORDED}
+    expected = ExitCode.NOTHING_NEW if done == set(DIS) else ExitCode.OK
+    assert run_fetch(server, tmp_path, kill_at=None) == expected
 
     # Every score order is saved exactly once, in a file of its own DI code.
     saved: dict[str, list[str]] = {di: [] for di in DIS}
@@ -139,5 +145,7 @@ def test_a_kill_around_the_hand_off_means_one_more_delivery_never_none(
     handed = log.read_text().split()
     for entry in recorded:  # every file reached the student system at least once...
         assert entry.download_id in handed
+    # ...and at most once more for each DI code whose hand-off was under way at the kill
+    # (the DI codes run at the same time; each hands off one file at a time).
     repeats = len(handed) - len(set(handed))
-    assert repeats == (1 if kill_at == "in-hook" else 0)  # ...and at most one twice
+    assert (1 if kill_at == "in-hook" else 0) <= repeats <= len(DIS)

@@ -139,9 +139,40 @@ def test_json_of_a_good_sandbox_login(capsys: pytest.CaptureFixture[str]) -> Non
             "notes": [],
         },
         "login": {"status": "ok", "message": ""},
+        "di_codes": [],
         "checklist": [],
         "cannot_check": list(CANNOT_CHECK),
     }
+
+
+def test_di_codes_the_account_may_not_use_are_named(
+    service: SandboxService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["doctor", "--di", "1234", "--di", "9999"]
+    assert main(args) == ExitCode.PARTIAL
+    text = capsys.readouterr().out
+    assert "[ok] login works" in text
+    assert "[ok] DI 1234: this account may use it (new scores are waiting)" in text
+    assert "[!!] DI 9999: refused: User is not authorized for DI code 9999." in text
+    assert "For the refused DI codes, please check:" in text
+    assert PREREQUISITES[2] in text  # the role, and not the whole login checklist
+    assert PREREQUISITES[0] not in text.split("Cannot check")[0]
+    # Nothing moved: the file prepared for the check was neither downloaded nor recorded.
+    assert [d.fetches for d in service.downloads] == [0]
+    assert service.recorded_ids == []
+    assert len(service.pending("1234")) > 0
+
+    assert main([*args, "--json"]) == ExitCode.PARTIAL
+    document = json.loads(capsys.readouterr().out)
+    assert [(d["di_code"], d["status"]) for d in document["di_codes"]] == [
+        ("1234", "ok"),
+        ("9999", "refused"),
+    ]
+
+
+def test_a_bad_di_code_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--sandbox", "--di", "12"]) == ExitCode.USAGE
+    assert "4 digits" in capsys.readouterr().err
 
 
 def test_json_of_a_refused_login(

@@ -92,7 +92,7 @@ def test_read_csv_and_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_read_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["read", str(tmp_path / "nope.txt")]) == ExitCode.USAGE
-    assert "is not a file" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"apscores: {tmp_path / 'nope.txt'}: no such file\n"
     assert main(["convert", str(tmp_path / "nope.txt"), "-o", "x.csv"]) == ExitCode.USAGE
 
 
@@ -155,7 +155,7 @@ def test_convert_broken_pipe(txt: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(files, "_write_jsonl", closed)
     monkeypatch.setattr("os.dup2", lambda *a: None)
-    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.ERROR
+    assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.PIPE_CLOSED
 
 
 def test_unexpected_errors_are_logged(
@@ -231,6 +231,53 @@ def test_convert_several_files_into_one_with_json(
     }
     assert len(out.read_text(encoding="utf-8").splitlines()) == 8
     assert out.stat().st_mode & 0o777 == 0o600  # student data: readable by its owner only
+
+
+def test_check_lists_unknown_exam_codes_as_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unknown = ScoreReport(
+        "33333333",
+        Student("Poe", "Ed"),
+        "1234",
+        exams=(ExamScore("98", 2027, 4), ExamScore("98", 2027, 3), ExamScore("71", 2027, 5)),
+    )
+    path = tmp_path / "new-exams.txt"
+    write_txt([*REPORTS, unknown], path)
+    assert main(["check", str(path)]) == ExitCode.OK  # a warning, not an error
+    out = capsys.readouterr().out
+    assert f"{path}: TXT, 3 records, 7 exams: valid" in out
+    assert "warning: exam codes the catalog does not know: '98' (2 exams)" in out
+    assert "'71'" not in out  # Cybersecurity is known
+    assert main(["check", "--json", str(path)]) == ExitCode.OK
+    (verdict,) = json.loads(capsys.readouterr().out)["files"]
+    assert verdict["unknown_exam_codes"] == {"98": 2}
+    assert verdict["valid"] is True
+
+
+def test_check_gives_a_verdict_for_every_path_even_a_missing_one(
+    txt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.txt"
+    assert main(["check", str(missing), str(txt)]) == ExitCode.USAGE
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{missing}: INVALID: no such file"
+    assert out[1].startswith(f"{txt}: TXT, 2 records")
+    assert out[1].endswith("valid")
+    assert main(["check", "--json", str(tmp_path)]) == ExitCode.USAGE
+    (verdict,) = json.loads(capsys.readouterr().out)["files"]
+    assert verdict["problems"][0]["message"] == "not a file"
+
+
+def test_check_names_a_foreign_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "foreign.txt"
+    path.write_text("hello\n")
+    assert main(["check", str(path)]) == ExitCode.USAGE
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"{path}: INVALID: line 1")
+    assert line.count(str(path)) == 1
 
 
 # --- convert --to parquet on the columnar path (issue 23) ---------------------------------

@@ -233,4 +233,4 @@ class TestCommand:
         assert main([*base, "--since", str(deltas), "-o", str(out)]) == 2
         assert f"{deltas} is a credit CSV" in capsys.readouterr().err
         assert main([*base, "--since", str(tmp_path / "nope.csv"), "-o", str(out)]) == 2
-        assert f"apscores: {tmp_path / 'nope.csv'} is not a file" in capsys.readouterr().err
+        assert f"apscores: --since {tmp_path / 'nope.csv'}: no such file" in capsys.readouterr().err

@@ -313,7 +313,7 @@ def test_bad_toml_and_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["export", str(scores), "--map", str(path), "-o", str(tmp_path / "o.csv")]) == 2
     assert f"apscores: {path}: input: not valid TOML" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "none.txt"), "--map", str(path), "-o", "o.csv"]) == 2
-    assert "none.txt is not a file" in capsys.readouterr().err
+    assert f"apscores: {tmp_path / 'none.txt'}: no such file\n" == capsys.readouterr().err
     credit = tmp_path / "credit.csv"
     credit.write_text(
         "ap_id,last_name,first_name,di_code,admin_year,exam_code,exam_name,"

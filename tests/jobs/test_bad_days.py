@@ -13,7 +13,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +62,7 @@ def test_a_file_size_limit_fails_each_code_alone_and_records_nothing(tmp_path: P
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
     for result in answer["results"]:
-        assert result["status"] == "failed"
+        assert result["status"] == "storage"  # a disk limit, not the service: exit 7
         assert "File too large" in result["message"]
         assert str(tmp_path) in result["message"]  # names the path
         assert "Traceback" not in result["message"]
@@ -142,13 +144,61 @@ def test_a_ledger_that_cannot_be_opened_is_one_line_and_exit_7(
     assert "Traceback" not in err
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
+def _read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` read-only for this process, as root too (root ignores ``chmod``).
+
+    The folder is ``chmod 555`` (enough for any other user) and every call that creates,
+    links or renames something inside it fails as the kernel would fail it, with ``EACCES``.
+    """
+    folder.chmod(0o555)
+    inside = str(folder.resolve()) + os.sep
+
+    def refused(path: Any) -> bool:
+        return isinstance(path, (str, os.PathLike)) and os.path.abspath(path).startswith(inside)
+
+    def deny(path: Any) -> PermissionError:
+        return PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+
+    real_open, real_mkdir = os.open, os.mkdir
+    real_replace, real_rename, real_link = os.replace, os.rename, os.link
+    writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & writes and refused(path):
+            raise deny(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def mkdir(path: Any, *args: Any, **kwargs: Any) -> None:
+        if refused(path):
+            raise deny(path)
+        real_mkdir(path, *args, **kwargs)
+
+    def moving(real: Callable[..., None]) -> Callable[..., None]:
+        def move(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+            if refused(dst):
+                raise deny(dst)
+            real(src, dst, *args, **kwargs)
+
+        return move
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "replace", moving(real_replace))
+    monkeypatch.setattr(os, "rename", moving(real_rename))
+    monkeypatch.setattr(os, "link", moving(real_link))
+
+
 def test_a_read_only_destination_is_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dest = tmp_path / "ro"
     dest.mkdir()
-    dest.chmod(0o555)
+    _read_only(monkeypatch, dest)
     code = main(["fetch", "--sandbox", "--dest", str(dest), "--ledger", str(tmp_path / "l.db")])
-    assert code in (ExitCode.PARTIAL, ExitCode.STORAGE)
-    assert "Traceback" not in capsys.readouterr().err
+    monkeypatch.undo()
+    assert code == ExitCode.STORAGE
+    err = capsys.readouterr().err
+    assert f"{dest}{os.sep}" in err
+    assert "Permission denied" in err
+    assert "Traceback" not in err
+    assert list(dest.iterdir()) == []

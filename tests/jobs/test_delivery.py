@@ -241,3 +241,14 @@ def test_only_a_recorded_pending_file_can_be_marked_delivered(tmp_path: Path) ->
         assert done.delivered_at is not None
         with pytest.raises(ValueError, match="delivery delivered"):
             ledger.mark_delivered(entry.id)
+
+
+def test_a_damaged_hand_off_environment_is_a_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    with Ledger(path) as ledger:
+        entry = ledger.start("a@x.edu", "1", 1, fmt="txt", kind="new", file_name="f", deliver=True)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE downloads SET delivery_env = '[1, 2]' WHERE id = ?", (entry.id,))
+    db.close()
+    with Ledger(path) as ledger, pytest.raises(sqlite3.DataError, match="delivery_env"):
+        ledger.entries()

@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from apscores.errors import StorageError
 from apscores.jobs import DiResult, FetchOptions, FetchSummary, Ledger, Outcome, fetch
 from apscores.jobs.lock import DiLock, lock_paths
 from apscores.sandbox import DEFAULT_PASSWORD, SandboxService, sandbox_async_client
@@ -57,22 +58,23 @@ def service() -> SandboxService:
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "outcome"),
     [
-        OSError(28, "No space left on device", "/srv/scores/x.txt"),
-        sqlite3.OperationalError("database is locked"),
-        RuntimeError("a bug"),
+        (OSError(28, "No space left on device", "/srv/scores/x.txt"), Outcome.STORAGE),
+        (sqlite3.OperationalError("database is locked"), Outcome.STORAGE),
+        (RuntimeError("a bug"), Outcome.FAILED),
     ],
     ids=["oserror", "sqlite3", "bug"],
 )
 async def test_one_codes_failure_of_any_kind_is_that_codes_alone(
-    service: SandboxService, tmp_path: Path, error: BaseException
+    service: SandboxService, tmp_path: Path, error: BaseException, outcome: Outcome
 ) -> None:
     summary = await run(service, tmp_path, events=FailingEvents("5678", error))
     first, second = summary.results
     assert (first.di_code, first.outcome) == ("1234", Outcome.OK)
     assert len(first.files) == 1
-    assert (second.di_code, second.outcome) == ("5678", Outcome.FAILED)
+    assert (second.di_code, second.outcome) == ("5678", outcome)
+    assert summary.outcome is outcome
     assert str(error.args[-1] if isinstance(error, OSError) else error) in second.message
     assert len(service.pending("5678")) == 3  # nothing recorded for the failed code
     assert service.pending("1234") == []
@@ -139,3 +141,15 @@ async def test_the_hook_gets_the_file_but_never_a_secret(
         assert call["argv"] == [env["APSCORES_FILE"]]
         assert env["APSCORES_RECORDS"] == "3"
         assert Path(env["APSCORES_FILE"]).is_file()
+
+
+async def test_a_destination_that_cannot_be_made_is_a_storage_error(
+    service: SandboxService, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    with pytest.raises(StorageError, match="cannot create the destination") as caught:
+        await run(service, blocker / "scores")
+    assert isinstance(caught.value, OSError)
+    assert caught.value.filename == str(blocker / "scores")
+    assert service.downloads == []  # nothing generated

@@ -12,6 +12,7 @@ import attrs
 import pytest
 
 from apscores.errors import (
+    APIConnectionError,
     APIStatusError,
     APScoresError,
     AuthenticationError,
@@ -135,7 +136,7 @@ SCENARIOS = [
     Scenario(
         "download disconnects always",
         lambda s, c: s.faults.disconnect("download", after_bytes=100, times=None),
-        raises=DownloadError,
+        raises=APIConnectionError,  # as when it breaks before the headers
         check=_nothing_recorded,
     ),
     Scenario(

@@ -31,11 +31,13 @@ from apscores.errors import (
     APScoresError,
     AuthenticationError,
     ConfigurationError,
+    DiCodeRefusedError,
     DownloadError,
     DownloadURLExpired,
     EmptyFileError,
     IncompleteFileError,
     RecordError,
+    StorageError,
     TruncatedRecordError,
 )
 from apscores.files import write_csv, write_txt
@@ -468,7 +470,7 @@ def test_connect_error_retried_then_translated(api: Api, service: Service) -> No
     with pytest.raises(APIConnectionError) as info:
         api.login()
     assert not isinstance(info.value, APITimeoutError)
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert info.value.__cause__ is None  # never the httpx error: it holds the request
     assert service.login.call_count == 1 + 4
 
 
@@ -496,7 +498,7 @@ def test_timeout_translated(api: Api, service: Service) -> None:
     service.login.mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(APITimeoutError) as info:
         api.login()
-    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
+    assert info.value.__cause__ is None  # never the httpx error: it holds the request
 
 
 def test_retry_after_honoured(api: Api, service: Service) -> None:
@@ -555,9 +557,11 @@ def test_disconnect_mid_body_always(api: Api, service: Service, tmp_path: Path) 
         return httpx.Response(200, headers={"Content-Length": str(len(BODY))}, stream=bodies[-1])
 
     service.storage.mock(side_effect=broken)
-    with pytest.raises(DownloadError, match="broke after 100 bytes") as info:
-        api.fetch(dest=tmp_path)
-    assert isinstance(info.value.__cause__, httpx.ReadError)
+    with pytest.raises(APIConnectionError, match="broke after 100 bytes") as info:
+        api.fetch(dest=tmp_path)  # as when the connection breaks before the headers
+    assert info.value.endpoint == "download"
+    assert not isinstance(info.value, DownloadError)
+    assert info.value.__cause__ is None  # never the httpx error: it holds the request
     assert list(tmp_path.iterdir()) == []
     assert service.record.call_count == 0
     assert len(bodies) == 4
@@ -671,7 +675,7 @@ def test_unusable_destination_fails_before_generating(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_bytes(b"x")
-    with pytest.raises(DownloadError, match=rf"cannot create the destination folder {blocker}"):
+    with pytest.raises(StorageError, match=rf"{blocker}/scores: cannot create the destination"):
         api.fetch(dest=blocker / "scores")
     assert service.generate.call_count == 0
 
@@ -799,7 +803,7 @@ def test_a_name_that_can_never_be_claimed_fails_cleanly(
         raise FileExistsError(17, "exists", str(dst))
 
     monkeypatch.setattr(os, "link", always_taken)
-    with pytest.raises(DownloadError, match="could not claim a free file name"):
+    with pytest.raises(StorageError, match="could not claim a free file name"):
         api.fetch(dest=tmp_path)
     assert list(tmp_path.iterdir()) == []
     assert service.record.call_count == 0
@@ -929,13 +933,35 @@ def test_token_problem_message_triggers_relogin(api: Api, service: Service) -> N
 
 
 def test_token_rejected_twice_is_authentication_error(api: Api, service: Service) -> None:
-    service.generate.mock(return_value=httpx.Response(403, json={"message": "Forbidden"}))
+    service.generate.mock(return_value=httpx.Response(401, json={"message": "Unauthorized"}))
     with pytest.raises(AuthenticationError) as info:
         api.generate()
-    assert "Forbidden" in str(info.value)
+    assert "Unauthorized" in str(info.value)
     assert "APOSRD HED Admin" in str(info.value)
     assert service.login.call_count == 2
     assert service.generate.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(403, json={"message": "Forbidden"}),
+        httpx.Response(200, json={"success": False, "message": "Not authorized for DI code"}),
+    ],
+)
+def test_a_di_code_refused_with_a_fresh_token_is_that_codes_failure(
+    api: Api, service: Service, reply: httpx.Response
+) -> None:
+    """The login just worked: a refusal of fileGeneration is about the DI code (G2b)."""
+    service.generate.mock(return_value=reply)
+    with pytest.raises(DiCodeRefusedError) as info:
+        api.generate()
+    error = info.value
+    assert not isinstance(error, AuthenticationError)
+    assert error.di_code == "1234"
+    assert "DI code 1234" in str(error)
+    assert "APOSRD HED Admin role for that institution" in error.detail
+    assert service.login.call_count == 2
 
 
 def test_bad_password(api: Api, service: Service) -> None:

@@ -21,8 +21,10 @@ from apscores.errors import (
     ConfigurationError,
     DownloadError,
     DownloadURLExpired,
+    IncompleteFileError,
     LoginRefusedError,
     RecordError,
+    StorageError,
     UnauthorizedError,
 )
 from apscores.service import _download as download
@@ -359,20 +361,88 @@ def test_download_redirect() -> None:
         download.download_redirect(down)
 
 
+GENERATED = models.GeneratedFile(
+    url="https://s.example/f.txt?Signature=abc", file_name="f.txt", download_id=7,
+    format="txt", kind="new",
+)  # fmt: skip
+ABCDE_MD5 = "ab56b4d92b40713acc5af89985d4b786"  # md5(b"abcde")
+
+
 def test_body_check() -> None:
     check = download.BodyCheck(expected=5)
     check.feed(b"abc")
     check.feed(b"de")
     assert check.size == 5
     assert check.sha256 == "36bbe50ed96841d10443bcb670d6554f0a34b761be67ec9c4a8ad2c0c44ca42c"
-    assert check.finish(5) is None
-    assert check.finish(0) is None  # an in-memory response: decoded size is used
-    failure = check.finish(7)
+    assert check.finish(5, GENERATED) is None
+    assert check.finish(0, GENERATED) is None  # an in-memory response: decoded size is used
+    assert not check.verified  # no ETag, nothing proved
+    failure = check.finish(7, GENERATED)
     assert failure is not None
     assert isinstance(failure.error, DownloadError)
-    assert download.BodyCheck(expected=None).finish(3) is None
+    assert download.BodyCheck(expected=None).finish(3, GENERATED) is None
     assert download.content_length(reply(headers={"Content-Length": "x"})) is None
     assert download.content_length(reply(content=b"abc")) == 3
+
+
+def test_body_check_against_the_etag_md5() -> None:
+    whole = download.BodyCheck(expected=5, md5=ABCDE_MD5)
+    for chunk in (b"ab", b"cde"):
+        whole.feed(chunk)
+    assert whole.finish(5, GENERATED) is None
+    assert whole.verified
+    cut = download.BodyCheck(expected=4, md5=ABCDE_MD5)  # Content-Length matches the cut
+    cut.feed(b"abcd")
+    failure = cut.finish(4, GENERATED)
+    assert failure is not None
+    assert not failure.retryable
+    assert isinstance(failure.error, IncompleteFileError)
+    assert failure.error.problem is None
+    assert "MD5 is not the storage host's ETag" in str(failure.error)
+    assert "download 7" in str(failure.error)
+    assert not cut.verified
+    short = download.BodyCheck(expected=5, md5=ABCDE_MD5)  # the size is judged first
+    short.feed(b"abcd")
+    failure = short.finish(4, GENERATED)
+    assert failure is not None
+    assert failure.retryable
+    assert not isinstance(failure.error, IncompleteFileError)
+
+
+@pytest.mark.parametrize(
+    ("headers", "md5"),
+    [
+        ({"ETag": f'"{ABCDE_MD5}"'}, ABCDE_MD5),
+        ({"ETag": f'"{ABCDE_MD5.upper()}"'}, ABCDE_MD5),
+        ({"ETag": ABCDE_MD5}, ABCDE_MD5),
+        ({"ETag": f'"{ABCDE_MD5}"', "x-amz-server-side-encryption": "AES256"}, ABCDE_MD5),
+        ({}, None),
+        ({"ETag": f'"{ABCDE_MD5}-3"'}, None),  # multipart: not the body's MD5
+        ({"ETag": f'W/"{ABCDE_MD5}"'}, None),
+        ({"ETag": f'"{ABCDE_MD5}'}, None),
+        ({"ETag": '"abc"'}, None),
+        ({"ETag": f'"{ABCDE_MD5}"', "Content-Encoding": "gzip"}, None),
+        ({"ETag": f'"{ABCDE_MD5}"', "x-amz-server-side-encryption": "aws:kms"}, None),
+        (
+            {"ETag": f'"{ABCDE_MD5}"', "x-amz-server-side-encryption-customer-algorithm": "AES256"},
+            None,
+        ),
+    ],
+)
+def test_storage_md5_only_from_a_single_part_etag(
+    headers: dict[str, str], md5: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    request = httpx.Request("GET", "https://s.example/b/f.txt?Signature=SECRET")
+    response = httpx.Response(200, headers=headers, request=request)
+    with caplog.at_level(logging.DEBUG, logger="apscores"):
+        assert download.storage_md5(response) == md5
+    noted = [r.getMessage() for r in caplog.records]
+    assert all("SECRET" not in line for line in noted)
+    if md5 is None and "ETag" in headers:
+        assert len(noted) == 1
+        assert "not checked against its ETag" in noted[0]
+    if "-3" in headers.get("ETag", ""):
+        assert "a multipart ETag" in noted[0]
 
 
 def test_safe_file_name() -> None:
@@ -419,7 +489,7 @@ def test_free_file_name() -> None:
     assert download.free_file_name("noext", 7, taken.__contains__) == "noext-7"
     assert download.free_file_name(".hidden", 7, taken.__contains__) == ".hidden-7"
     assert download.free_file_name("a.tar.gz", "", lambda n: n == "a.tar.gz") == "a.tar-download.gz"
-    with pytest.raises(DownloadError, match="no free file name"):
+    with pytest.raises(StorageError, match="no free file name"):
         download.free_file_name("a.txt", 1, lambda name: True)
 
 

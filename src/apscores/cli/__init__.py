@@ -1,8 +1,9 @@
 """The ``apscores`` command (also ``python -m apscores``).
 
 ``fetch`` is the scheduled job; ``doctor`` checks a setup; ``read`` and ``convert`` look
-into score files; ``sandbox``, ``merge``, ``credit`` and ``export`` come from their own
-modules through ``register(subparsers)``. Exit statuses: :mod:`apscores.cli.exitcodes`.
+into score files; ``sandbox``, ``merge``, ``credit``, ``export``, ``match`` and ``ledger``
+come from their own modules through ``register(subparsers)``. Exit statuses:
+:mod:`apscores.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -11,14 +12,23 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, ConfigurationError, ParseError
+from apscores.errors import (
+    APScoresError,
+    AuthenticationError,
+    ConfigurationError,
+    ParseError,
+    UnwritableRecordError,
+)
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
@@ -26,7 +36,9 @@ EPILOG = """\
 exit codes: 0 ok, 1 unexpected error (a bug), 2 usage, configuration or a bad file,
 3 nothing new, 4 login refused, 5 some DI codes failed (re-running is safe), 6 a DI code
 is locked by another run, 7 a local file cannot be written or read (full disk, read-only,
-permissions), 130 interrupted (re-running is safe).
+permissions), 8 some students wait for review or have no match (match, export),
+130 interrupted (re-running is safe), 141 the reader of the output left (| head),
+143 stopped by SIGTERM (re-running is safe).
 Credentials come from APSCORES_EMAIL/APSCORES_PASSWORD, the keyring (service 'apscores')
 or a prompt; never from the command line.
 """
@@ -42,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         fetch,
         files,
         ledger_cmd,
+        match_cmd,
         merge_cmd,
         sandbox_cmd,
     )
@@ -124,11 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(
             "convert",
             parents=[common],
-            help="write score files as CSV, JSON Lines or Parquet tables",
+            help="write score files as CSV, JSON Lines, Parquet or Excel (xlsx) tables",
             description=(
                 "Write one or more score files as one table: one row per exam (--long, the "
-                "default) or per student (--wide), as CSV, JSON Lines or Parquet. The output "
-                "is written to a temporary file and renamed, so it is complete or absent."
+                "default) or per student (--wide), as CSV, JSON Lines, Parquet (also "
+                "partitioned) or Excel (xlsx). The output is written to a temporary file and "
+                "renamed, so it is complete or absent."
             ),
         )
     )
@@ -136,8 +150,50 @@ def build_parser() -> argparse.ArgumentParser:
     merge_cmd.register(commands)
     credit_cmd.register(commands)
     export_cmd.register(commands)
+    match_cmd.register(commands)
     ledger_cmd.register(commands)
+    _exit_codes_in_every_help(commands)
     return parser
+
+
+def _exit_codes_in_every_help(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Every subcommand's ``--help`` ends with the exit codes (one table for all)."""
+    codes = EPILOG.split("Credentials come from")[0].strip()
+    for sub in commands.choices.values():
+        if not sub.epilog:
+            sub.epilog = codes
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _exit_codes_in_every_help(action)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds the run exactly as Ctrl-C does."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_stops_cleanly() -> Iterator[None]:
+    """While a command runs, SIGTERM (systemd, a cron or CI timeout) stops it like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only: nothing to install here
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout left: send what is still buffered nowhere, quietly."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,25 +211,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr, log_format=getattr(args, "log_format", "plain"), level=level
     )
     try:
-        return int(args.func(args))
-    except ConfigurationError as error:
-        LOGGER.error("%s", error)
-        return ExitCode.USAGE
-    except ParseError as error:  # a file that is not a score file, or is damaged
-        fail(str(error))
+        with _sigterm_stops_cleanly():
+            code = int(args.func(args))
+        sys.stdout.flush()  # a reader that left shows here, not at exit as a Python warning
+        return code
+    except (ConfigurationError, ParseError, UnwritableRecordError) as error:
+        fail(str(error))  # an option, or a file the user gave that cannot be used
         return ExitCode.USAGE
     except BrokenPipeError:  # e.g. `apscores convert ... -o - | head`: the reader left
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return ExitCode.ERROR
-    except KeyboardInterrupt:
+        _silence_stdout()
+        return ExitCode.PIPE_CLOSED
+    except KeyboardInterrupt as interrupt:
+        if isinstance(interrupt, _Terminated):
+            LOGGER.error("stopped by SIGTERM; re-running is safe")
+            return ExitCode.TERMINATED
         LOGGER.error("interrupted; re-running is safe")
         return ExitCode.INTERRUPTED
     except (OSError, sqlite3.Error) as error:  # a full disk, a read-only folder, a bad path
         fail(describe_os_error(error) if isinstance(error, OSError) else f"the ledger: {error}")
         return ExitCode.STORAGE
-    except APScoresError as error:
-        LOGGER.error("%s: %s", type(error).__name__, error)
+    except AuthenticationError as error:
+        fail(f"login refused: {error}")
+        return ExitCode.AUTH
+    except APScoresError as error:  # the service or its download host: run again later
+        fail(str(error))
         return ExitCode.PARTIAL
     except Exception:
         LOGGER.exception("unexpected error; please report it with this log")

@@ -21,8 +21,16 @@ LOGGER = logging.getLogger("apscores.cli")
 _EXTRA_FIELDS = ("di_code", "event", "path", "download_id", "exit_code")
 
 
+#: ``--log-format json`` is on: failures are JSON lines too, like every other log line.
+_FAILURES_AS_JSON = [False]
+
+
 def fail(message: str) -> None:
-    """One line on stderr for a problem the user can fix (a bad file, a bad option)."""
+    """One line on stderr for a failure: ``apscores: <what>: <why>``, naming the path or
+    option the user gave (a JSON object with ``--log-format json``)."""
+    if _FAILURES_AS_JSON[0]:
+        LOGGER.error("%s", message, extra={"event": "failed"})
+        return
     sys.stderr.write(f"apscores: {message}\n")
 
 
@@ -54,6 +62,7 @@ def setup_logging(stream: TextIO, *, log_format: str, level: int) -> logging.Han
             logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
         )
     handler.setLevel(level)
+    _FAILURES_AS_JSON[0] = log_format == "json"
     root = logging.getLogger("apscores")
     root.addHandler(handler)
     root.setLevel(min(level, logging.INFO))

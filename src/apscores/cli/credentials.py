@@ -20,6 +20,8 @@ from typing import Any
 
 import attrs
 
+from apscores._extras import install_hint
+
 __all__ = ["KEYRING_SERVICE", "Credentials", "find_credentials"]
 
 KEYRING_SERVICE = "apscores"
@@ -45,7 +47,7 @@ def keyring_lookup(email: str | None) -> tuple[Credentials | None, str]:
     """Credentials from the keyring, and a note on what was tried (for ``doctor``)."""
     keyring = _keyring()
     if keyring is None:
-        return None, "keyring is not installed (pip install 'apscores[keyring]')"
+        return None, f"keyring is not installed ({install_hint('keyring')})"
     try:
         if email:
             password = keyring.get_password(KEYRING_SERVICE, email)
@@ -64,8 +66,8 @@ def find_credentials(
     *,
     environ: dict[str, str] | None = None,
     interactive: bool | None = None,
-    ask: Callable[[str], str] = input,
-    ask_secret: Callable[[str], str] = getpass.getpass,
+    ask: Callable[[str], str] | None = None,
+    ask_secret: Callable[[str], str] | None = None,
 ) -> tuple[Credentials | None, list[str]]:
     """The first credentials found, and notes on every source tried (for error messages)."""
     env = os.environ if environ is None else environ
@@ -86,9 +88,15 @@ def find_credentials(
     if not interactive:
         notes.append("no terminal to ask on")
         return None, notes
-    email = email or ask("College Board account email: ").strip()
-    password = ask_secret(f"Password for {email}: ")
-    if email and password:
-        return Credentials(email, password, "prompt"), notes
+    try:  # Ctrl-D (end of input) is "nothing typed"; Ctrl-C stops the command
+        typed = email or (ask or input)("College Board account email: ").strip()
+        if not typed:  # never ask for the password of nobody
+            notes.append("no email was typed")
+            return None, notes
+        password = (ask_secret or getpass.getpass)(f"Password for {typed}: ")
+    except EOFError:
+        typed = password = ""
+    if typed and password:
+        return Credentials(typed, password, "prompt"), notes
     notes.append("nothing was typed")
     return None, notes

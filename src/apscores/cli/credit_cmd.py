@@ -1,9 +1,9 @@
 """``apscores credit FILE... --policy rules.csv [--since previous.csv] -o out.csv``.
 
-Without ``--since``: applies a credit policy (see :mod:`apscores.credit`) to every exam of
-the score files and writes one row per exam: what was granted, by which rule, or why
-nothing was. Merge re-sent files first (``apscores merge``) so a student's exams are
-counted once.
+Without ``--since``: merges the score files as ``apscores merge`` does (re-sent copies
+collapse, conflicts are reported), applies a credit policy (see :mod:`apscores.credit`)
+to every exam of the merged view and writes one row per exam: what was granted, by which
+rule, or why nothing was.
 
 With ``--since PREVIOUS`` (the score file ``apscores merge -o`` wrote last run): merges
 PREVIOUS with the files and writes only the credit that moved, granted, revoked or
@@ -13,24 +13,31 @@ changed, with the score change and the rules behind each row (:data:`DELTA_COLUM
 from __future__ import annotations
 
 import argparse
+import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from apscores._atomic import atomic_write
-from apscores.cli._output import fail
+from apscores.changes import Change
+from apscores.cli._common import (
+    add_across_di_argument,
+    add_json_argument,
+    add_raw_csv_argument,
+    conflict_json,
+    require_file,
+    require_files,
+    warn_conflicts,
+)
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
 from apscores.credit import (
     CreditPolicy,
-    CreditResult,
     DeltaKind,
     Outcome,
-    write_credit_csv,
     write_delta_csv,
 )
-from apscores.errors import APScoresError, ConfigurationError
 
 __all__ = ["register", "run"]
 
@@ -41,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "credit",
         help="turn scores into course credit or placement by a rules file",
         description=(
-            "Evaluate every exam of score files (TXT or CSV) against a credit policy "
+            "Merge score files (TXT or CSV) as apscores merge does and evaluate every exam "
+            "against a credit policy "
             "(CSV: exam_code, min_score, admin_year_from, admin_year_to, course, "
             "credit_hours, note) and write one row per exam. Pending, canceled and "
             "withheld scores never earn credit. With --since, write only the credit "
@@ -63,68 +71,64 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "-o", "--output", required=True, type=Path, metavar="CSV", help="results (CSV)"
     )
+    add_across_di_argument(parser)
+    add_raw_csv_argument(parser)
+    add_json_argument(parser)
     parser.set_defaults(func=run)
 
 
-class _Tally:
-    """Counts outcomes and hours while the results stream to the file."""
-
-    def __init__(self) -> None:
-        self.outcomes: Counter[Outcome] = Counter()
-        self.hours = Decimal(0)
-
-    def count(self, results: Iterable[CreditResult]) -> Iterator[CreditResult]:
-        for result in results:
-            self.outcomes[result.outcome] += 1
-            self.hours += result.credit_hours
-            yield result
+_Outcome = tuple[str, dict[str, Any], tuple[Change, ...]]  # summary line, JSON, conflicts
 
 
-def _results(policy: CreditPolicy, paths: list[Path]) -> Iterator[CreditResult]:
-    from apscores.files import read
+def _evaluate(policy: CreditPolicy, args: argparse.Namespace) -> _Outcome:
+    done = policy.apply(*args.files, across_di=args.across_di)
+    done.write_csv(args.output, raw=args.raw_csv)
+    outcomes = Counter(result.outcome for result in done.results)
+    hours = sum((result.credit_hours for result in done.results), start=Decimal(0))
+    parts = ", ".join(f"{outcome.value}: {outcomes[outcome]}" for outcome in Outcome)
+    line = f"{len(done.results)} exam(s) evaluated, {hours} credit hour(s) awarded; {parts}"
+    summary = {
+        "students": len(done.merged.current),
+        "exams": len(done.results),
+        "credit_hours": str(hours),
+        "outcomes": {outcome.value: outcomes[outcome] for outcome in Outcome},
+    }
+    return line, summary, done.conflicts
 
-    for path in paths:
-        with read(path) as reader:
-            yield from policy.evaluate_many(reader)
 
-
-def _evaluate(policy: CreditPolicy, args: argparse.Namespace) -> str:
-    tally = _Tally()
-    with atomic_write(args.output) as handle:
-        write_credit_csv(tally.count(_results(policy, args.files)), handle)
-    total = sum(tally.outcomes.values())
-    parts = ", ".join(f"{outcome.value}: {tally.outcomes[outcome]}" for outcome in Outcome)
-    return f"{total} exam(s) evaluated, {tally.hours} credit hour(s) awarded; {parts}"
-
-
-def _delta(policy: CreditPolicy, args: argparse.Namespace) -> str:
+def _delta(policy: CreditPolicy, args: argparse.Namespace) -> _Outcome:
     from apscores.merging import merge
 
     previous = read_previous(args.since)
-    current = merge(previous, *args.files).current
-    moved = policy.delta(previous, current)
+    merged = merge(previous, *args.files, across_di=args.across_di)
+    moved = policy.delta(previous, merged.current, across_di=args.across_di)
     with atomic_write(args.output) as handle:
-        write_delta_csv(moved, handle)
+        write_delta_csv(moved, handle, raw=args.raw_csv)
     counts = Counter(delta.kind for delta in moved)
     parts = ", ".join(f"{kind.value}: {counts[kind]}" for kind in DeltaKind)
-    return f"{len(current)} student(s) compared with {args.since}; {parts}"
+    line = f"{len(merged.current)} student(s) compared with {args.since}; {parts}"
+    summary = {
+        "students": len(merged.current),
+        "since": str(args.since),
+        "deltas": {kind.value: counts[kind] for kind in DeltaKind},
+    }
+    return line, summary, merged.conflicts
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; exit 0, or 2 when the policy or a score file cannot be used."""
-    try:
-        policy = CreditPolicy.from_file(args.policy)
-    except (APScoresError, OSError) as exc:
-        fail(f"policy {args.policy}: {exc}")
-        return ExitCode.USAGE
-    try:
-        for path in [*args.files, *([args.since] if args.since else [])]:
-            if not path.is_file():
-                raise ConfigurationError(f"{path} is not a file")
-        summary = _evaluate(policy, args) if args.since is None else _delta(policy, args)
-    except (APScoresError, OSError) as exc:
-        fail(str(exc))  # a ParseError names the file and line
-        return ExitCode.USAGE
-    print(summary)
-    print(f"written to {args.output}")
+    require_file(args.policy, "--policy")
+    policy = CreditPolicy.from_file(args.policy)  # a PolicyError names the file and line
+    require_files(args.files)
+    require_file(args.since, "--since")
+    line, summary, conflicts = (_evaluate if args.since is None else _delta)(policy, args)
+    if args.json:
+        summary["output"] = str(args.output)
+        summary["conflict_count"] = len(conflicts)
+        summary["conflicts"] = [conflict_json(change) for change in conflicts]
+        print(json.dumps(summary))
+    else:
+        print(line)
+        print(f"written to {args.output}")
+    warn_conflicts("credit", conflicts, "them with --json, or apscores merge --changes")
     return ExitCode.OK

@@ -4,9 +4,12 @@ It says which base URL it checks (production, the built-in sandbox with ``--sand
 another from ``APSCORES_BASE_URL``, such as ``apscores sandbox serve``), checks that
 credentials are found (and where), then that a login works. When the login
 is refused it prints College Board's prerequisites for a web-service account, because the
-service does not say which one failed (``web-service.md`` §10). Then it lists what no
+service does not say which one failed (``docs/reference/web-service.md`` §10). Then it lists what no
 answer of the service can show (:data:`CANNOT_CHECK`): MFA off, the terms of use accepted,
 and that downloads are tracked per account, so the job's account must be its alone.
+``--di CODE`` also checks that the account may use each DI code: it asks the service to
+prepare a file of new scores, as ``fetch`` does, and neither downloads nor records it, so
+nothing moves (``_guesses`` G3: an unrecorded download leaves the ``new`` watermark alone).
 ``--json`` prints the same findings as one document (:meth:`DoctorReport.as_json`).
 """
 
@@ -21,10 +24,21 @@ from typing import Any, TextIO
 
 import attrs
 
+from apscores._extras import install_hint
 from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, AuthenticationError, ConfigurationError
-from apscores.service._settings import DEFAULT_BASE_URL, ENV_BASE_URL, resolve_base_url
+from apscores.errors import (
+    APScoresError,
+    AuthenticationError,
+    ConfigurationError,
+    DiCodeRefusedError,
+)
+from apscores.service._settings import (
+    DEFAULT_BASE_URL,
+    ENV_BASE_URL,
+    check_di_code,
+    resolve_base_url,
+)
 
 __all__ = [
     "CANNOT_CHECK",
@@ -95,6 +109,8 @@ class DoctorReport:
     checklist: tuple[str, ...] = ()
     cannot_check: tuple[str, ...] = ()
     exit_code: ExitCode = ExitCode.OK
+    #: DI code -> (``ok``, ``refused`` or ``failed``, what the service said), for ``--di``.
+    di_codes: dict[str, tuple[str, str]] = attrs.Factory(dict)
 
     def as_json(self) -> dict[str, Any]:
         """The ``doctor --json`` document (its shape is in ``docs/command-line.md``)."""
@@ -111,6 +127,10 @@ class DoctorReport:
                 "notes": self.notes,
             },
             "login": {"status": self.login, "message": self.message},
+            "di_codes": [
+                {"di_code": code, "status": status, "message": message}
+                for code, (status, message) in self.di_codes.items()
+            ],
             "checklist": list(self.checklist),
             "cannot_check": list(self.cannot_check),
         }
@@ -129,7 +149,7 @@ class DoctorReport:
                 out.write(f"     - {note}\n")
             out.write(
                 "     Set APSCORES_EMAIL and APSCORES_PASSWORD, or run "
-                "`keyring set apscores you@college.edu` (pip install 'apscores[keyring]').\n"
+                f"`keyring set apscores you@college.edu` ({install_hint('keyring')}).\n"
             )
         else:
             found = self.credentials
@@ -142,8 +162,15 @@ class DoctorReport:
             out.write(f"[!!] login failed: {self.message}\n")
             host = self.base_url.split("/")[2]
             out.write(f"     Is the network up, and can this machine reach {host}?\n")
+        for code, (status, message) in self.di_codes.items():
+            mark = "[ok]" if status == "ok" else "[!!]"
+            out.write(f"{mark} DI {code}: {message}\n")
         if self.checklist:
-            out.write("College Board requires all of these for the web service; please check:\n")
+            out.write(
+                "College Board requires all of these for the web service; please check:\n"
+                if self.login != "ok"
+                else "For the refused DI codes, please check:\n"
+            )
             for item in self.checklist:
                 out.write(f"  [ ] {item}\n")
         if self.cannot_check:
@@ -152,8 +179,9 @@ class DoctorReport:
                 out.write(f"  [?] {item}\n")
 
 
-async def _login(report: DoctorReport) -> None:
-    """Log in once, to the in-process sandbox or with the credentials found.
+async def _login(report: DoctorReport, di_codes: tuple[str, ...]) -> None:
+    """Log in once, to the in-process sandbox or with the credentials found, then try each
+    DI code.
 
     ``report.base_url`` becomes the URL the client really uses before it calls.
     """
@@ -165,6 +193,7 @@ async def _login(report: DoctorReport) -> None:
         async with sandbox_async_client(SandboxService.default(strict=True)) as sandbox:
             report.base_url = sandbox.base_url
             await sandbox.session.login()
+            await _try_di_codes(sandbox, report, di_codes)
         return
     from apscores.service import AsyncClient
 
@@ -172,6 +201,23 @@ async def _login(report: DoctorReport) -> None:
         report.base_url = client.base_url
         report.service = _label(client.base_url, sandbox=False)
         await client.session.login()
+        await _try_di_codes(client, report, di_codes)
+
+
+async def _try_di_codes(client: Any, report: DoctorReport, di_codes: tuple[str, ...]) -> None:
+    """Whether the account may use each DI code (a file is prepared, never downloaded)."""
+    for code in di_codes:
+        try:
+            generated = await client.files.generate(code)
+        except DiCodeRefusedError as error:
+            report.di_codes[code] = ("refused", f"refused: {error.message}")
+        except AuthenticationError:
+            raise
+        except APScoresError as error:
+            report.di_codes[code] = ("failed", f"cannot tell: {_one_line(error)}")
+        else:
+            waiting = "new scores are waiting" if generated is not None else "nothing new"
+            report.di_codes[code] = ("ok", f"this account may use it ({waiting})")
 
 
 def _label(base_url: str, sandbox: bool) -> str:
@@ -180,8 +226,9 @@ def _label(base_url: str, sandbox: bool) -> str:
     return "production" if base_url == DEFAULT_BASE_URL else "custom"
 
 
-def diagnose(sandbox: bool) -> DoctorReport:
-    """Check the base URL, the credentials and a login; never raises for what it checks."""
+def diagnose(sandbox: bool, di_codes: tuple[str, ...] = ()) -> DoctorReport:
+    """Check the base URL, the credentials, a login and each DI code; never raises for what
+    it checks."""
     if sandbox:
         from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SANDBOX_BASE_URL
 
@@ -199,7 +246,7 @@ def diagnose(sandbox: bool) -> DoctorReport:
             report.exit_code = ExitCode.USAGE
             return report
     try:
-        asyncio.run(_login(report))
+        asyncio.run(_login(report, di_codes))
     except AuthenticationError as error:
         report.login, report.message = "refused", error.message
         report.checklist = PREREQUISITES  # MFA and the terms of use are on it already
@@ -211,6 +258,10 @@ def diagnose(sandbox: bool) -> DoctorReport:
         report.exit_code = ExitCode.PARTIAL
     else:
         report.login, report.cannot_check = "ok", CANNOT_CHECK
+        refused = [code for code, (status, _) in report.di_codes.items() if status != "ok"]
+        if refused:
+            report.checklist = (PREREQUISITES[2],)  # the role, for those institutions
+            report.exit_code = ExitCode.PARTIAL
     return report
 
 
@@ -220,7 +271,8 @@ def _one_line(error: BaseException) -> str:
 
 def run_doctor(args: argparse.Namespace) -> int:
     """Check credentials and login; 0 when all is well, else the matching exit code."""
-    report = diagnose(args.sandbox)
+    di_codes = tuple(dict.fromkeys(check_di_code(code) for code in args.di))
+    report = diagnose(args.sandbox, di_codes)
     if args.json:
         sys.stdout.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -232,5 +284,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``apscores doctor``."""
     parser.add_argument(
         "--sandbox", action="store_true", help="check against the built-in sandbox instead"
+    )
+    parser.add_argument(
+        "--di",
+        metavar="CODE",
+        action="append",
+        default=[],
+        help="also check that the account may use this DI code (repeatable): the service "
+        "prepares a file of new scores, which is neither downloaded nor recorded",
     )
     parser.set_defaults(func=run_doctor)

@@ -12,10 +12,16 @@ code   name            meaning
 6      LOCKED          another run holds the lock of a DI code; that code was skipped
 7      STORAGE         a local file or folder cannot be written or read (full disk, read-only,
                        no permission, too large): nothing was recorded with the service
+8      REVIEW          some students wait for a person's review or match no student of the
+                       roster (``match``; ``export`` with ``--roster`` or ``--crosswalk``)
 130    INTERRUPTED     stopped with Ctrl-C; re-running is safe
+141    PIPE_CLOSED     the program reading the output stopped reading (``| head``): the
+                       output is cut short, quietly, as SIGPIPE ends other tools (128 + 13)
+143    TERMINATED      stopped by SIGTERM (systemd, a cron or CI timeout, ``kill``): the
+                       same clean stop as Ctrl-C; re-running is safe (128 + 15)
 =====  ==============  ===============================================================
 
-When DI codes end differently, the most serious wins: AUTH, PARTIAL, LOCKED, OK,
+When DI codes end differently, the most serious wins: STORAGE, AUTH, PARTIAL, LOCKED, OK,
 NOTHING_NEW (in that order).
 """
 
@@ -37,7 +43,10 @@ class ExitCode(enum.IntEnum):
     PARTIAL = 5
     LOCKED = 6
     STORAGE = 7
+    REVIEW = 8
     INTERRUPTED = 130
+    PIPE_CLOSED = 141
+    TERMINATED = 143
 
 
 _SEVERITY = (

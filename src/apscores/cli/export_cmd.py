@@ -5,19 +5,34 @@ or lower) and writes a load file for a student system as the map says: its colum
 SIS test code of each exam, the test date, and which statuses and changes to include
 (see :mod:`apscores.export`). An exam the map has no code for stops the export with the
 list of such codes, and no file is written.
+
+With ``--crosswalk`` (or ``--roster``), the load file gets the student system's ID
+(``sis_id``) and students without one are held in a suspense file beside it, offered
+again next run (see :mod:`apscores.cli._suspense`); exit 8 while any is held.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from apscores._atomic import atomic_write
-from apscores.cli._output import fail
+from apscores.cli import _suspense
+from apscores.cli._common import (
+    add_across_di_argument,
+    add_json_argument,
+    add_raw_csv_argument,
+    conflict_json,
+    require_file,
+    require_files,
+    warn_conflicts,
+)
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, ConfigurationError
-from apscores.export import export_rows, load_map, write_export_csv
+from apscores.cli.match_cmd import add_roster_arguments
+from apscores.export import export, load_map
+from apscores.models import ScoreReport
 
 __all__ = ["register", "run"]
 
@@ -48,27 +63,60 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "-o", "--output", required=True, type=Path, metavar="CSV", help="the load file (CSV)"
     )
+    add_roster_arguments(parser, required=False)  # --roster/--crosswalk: the SIS ID column
+    add_across_di_argument(parser)
+    add_raw_csv_argument(parser)
+    add_json_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export; exit 0, or 2 when the map, a file or an exam code cannot be used."""
-    from apscores.merging import merge
+    """Export; exit 0 (conflicts are warned about), 2 when a map, file or code is unusable."""
+    require_file(args.map, "--map")
+    require_files(args.files)
+    require_file(args.since, "--since")
+    sis_map = load_map(args.map)
+    previous = None if args.since is None else read_previous(args.since)
+    held = _suspense.held_reports(args)  # last run's unmatched students, offered again
+    if previous is not None and held:
+        previous = [r for r in previous if r.ap_id not in {h.ap_id for h in held}]
+    identify: Callable[[Sequence[ScoreReport]], Mapping[str, str]] | None = None
+    if _suspense.wanted(args):
+        sis_map = _suspense.with_sis_column(sis_map)
 
-    try:
-        for path in [*args.files, *([args.since] if args.since else [])]:
-            if not path.is_file():
-                raise ConfigurationError(f"{path} is not a file")
-        sis_map = load_map(args.map)
-        previous = None if args.since is None else read_previous(args.since)
-        result = merge(*([previous] if previous else []), *args.files)
-        with atomic_write(args.output) as handle:
-            count = write_export_csv(export_rows(result, sis_map, since=previous), sis_map, handle)
-    except (APScoresError, OSError) as exc:
-        fail(str(exc))
-        return ExitCode.USAGE
-    print(
-        f"{result.records_read} record(s) read, {len(result.current)} student(s); "
-        f"{count} exam row(s) written to {args.output}"
+        def identify(students: Sequence[ScoreReport]) -> Mapping[str, str]:
+            return _suspense.identify(args, students).sis_ids
+
+    done = export(
+        *args.files,
+        *([held] if held else []),
+        sis_map=sis_map,
+        since=previous,
+        across_di=args.across_di,
+        identify=identify,
     )
+    count = done.write_csv(args.output, raw=args.raw_csv)
+    suspense = _suspense.write_suspense(args, list(done.held)) if identify else None
+    result, conflicts = done.merged, done.conflicts
+    if args.json:
+        summary = {
+            "records_read": result.records_read,
+            "students": len(result.current),
+            "rows": count,
+            "output": str(args.output),
+            "held": len(done.held),
+            "conflict_count": len(conflicts),
+            "conflicts": [conflict_json(change) for change in conflicts],
+        }
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{result.records_read} record(s) read, {len(result.current)} student(s); "
+            f"{count} exam row(s) written to {args.output}"
+        )
+        if done.held:
+            print(f"{len(done.held)} student(s) not matched, held in suspense: {suspense}")
+    warn_conflicts("export", conflicts, "them with --json, or apscores merge --changes")
+    if done.held:
+        return ExitCode.REVIEW
     return ExitCode.OK

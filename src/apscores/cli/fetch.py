@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from apscores.catalog import is_di_code
 from apscores.cli._output import LOGGER
-from apscores.cli.credentials import find_credentials
+from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
-from apscores.errors import APIError, AuthenticationError, ConfigurationError
+from apscores.errors import APIError, AuthenticationError, ConfigurationError, StorageError
 from apscores.jobs import (
     DiResult,
     FetchEvents,
@@ -42,6 +43,7 @@ EXIT_CODES = {
     Outcome.FAILED: ExitCode.PARTIAL,
     Outcome.AUTH: ExitCode.AUTH,
     Outcome.LOCKED: ExitCode.LOCKED,
+    Outcome.STORAGE: ExitCode.STORAGE,
 }
 
 
@@ -50,8 +52,9 @@ def exit_code(summary: FetchSummary) -> ExitCode:
     return worst([EXIT_CODES[result.outcome] for result in summary.results])
 
 
-@contextlib.asynccontextmanager
-async def _real_session() -> AsyncIterator[tuple[AsyncClient, str]]:
+def _credentials() -> Credentials:
+    """Found before the event loop and the progress bar start, so a prompt owns the
+    terminal and Ctrl-C at it stops the command at once."""
     credentials, notes = find_credentials()
     if credentials is None:
         raise ConfigurationError(
@@ -59,6 +62,11 @@ async def _real_session() -> AsyncIterator[tuple[AsyncClient, str]]:
             "APSCORES_EMAIL and APSCORES_PASSWORD, or store the password in the keyring: "
             "keyring set apscores you@college.edu. Try the demo with --sandbox."
         )
+    return credentials
+
+
+@contextlib.asynccontextmanager
+async def _real_session(credentials: Credentials) -> AsyncIterator[tuple[AsyncClient, str]]:
     async with AsyncClient(email=credentials.email, password=credentials.password) as client:
         yield client, credentials.email
 
@@ -68,15 +76,16 @@ async def _fetch_all(
     di_codes: tuple[str, ...],
     options: FetchOptions,
     events: FetchEvents | None,
+    credentials: Credentials | None,
 ) -> FetchSummary:
     dest = Path(args.dest)
-    if args.sandbox:
+    if credentials is None:
         from apscores.cli.demo import default_state_path, sandbox_session
 
         state = args.sandbox_state or default_state_path(dest)
         session = sandbox_session(state, di_codes)
     else:
-        session = _real_session()
+        session = _real_session(credentials)
     async with session as (client, account):
         try:
             await client.session.login()
@@ -151,7 +160,7 @@ def _di_codes(args: argparse.Namespace) -> tuple[str, ...]:
         from apscores.cli.demo import DEMO_DI_CODES
 
         codes = DEMO_DI_CODES
-    bad = [code for code in codes if not (len(code) == 4 and code.isdigit())]
+    bad = [code for code in codes if not is_di_code(code)]
     if bad:
         raise ConfigurationError(f"a DI code has 4 digits: {', '.join(bad)}")
     return codes
@@ -163,10 +172,9 @@ def run_fetch(args: argparse.Namespace) -> int:
     dest = Path(args.dest)
     try:
         dest.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigurationError(
-            f"cannot create --dest {dest}: {error.strerror or type(error).__name__}"
-        ) from None
+    except OSError as error:  # read-only, no permission, a file in the way: exit 7
+        reason = error.strerror or type(error).__name__
+        raise StorageError(error.errno, f"cannot create --dest ({reason})", str(dest)) from None
     options = FetchOptions(
         kind=check_kind(args.kind),
         format=check_format(args.format),
@@ -174,14 +182,15 @@ def run_fetch(args: argparse.Namespace) -> int:
         on_new=args.on_new,
         check=args.check,
     )
+    credentials = None if args.sandbox else _credentials()
     show_bar = not args.quiet and not args.json and sys.stderr.isatty()
     if show_bar:
         from apscores.cli.progress import FetchProgress
 
         with FetchProgress(sys.stderr, di_codes) as bar:
-            summary = asyncio.run(_fetch_all(args, di_codes, options, bar))
+            summary = asyncio.run(_fetch_all(args, di_codes, options, bar, credentials))
     else:
-        summary = asyncio.run(_fetch_all(args, di_codes, options, None))
+        summary = asyncio.run(_fetch_all(args, di_codes, options, None, credentials))
     code = exit_code(summary)
     if args.json:
         sys.stdout.write(json.dumps(_json(summary, code, dest), indent=2) + "\n")

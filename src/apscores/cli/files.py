@@ -16,21 +16,22 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import csv
 import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 import attrs
 
 from apscores._atomic import atomic_write
+from apscores._rows_csv import write_rows_text
 from apscores.catalog import irregularity
+from apscores.cli._common import add_raw_csv_argument, require_files
 from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError, ConfigurationError, ParseError
+from apscores.errors import ConfigurationError, ParseError
 from apscores.models import ScoreReport
 from apscores.tables import column_names, jsonable, to_rows, write_parquet
 from apscores.tables.frames import txt_files_to_parquet
@@ -144,40 +145,61 @@ class FileCheckReport:
     exams: int = 0
     problems: list[ParseError] = attrs.Factory(list)
     file_problem: ParseError | None = None  # the file as a whole is not a score file
+    missing: str = ""  # why the path could not be read at all (no such file...)
+    #: Exam codes the catalog does not know, with how many exams had each: a warning (the
+    #: exams are kept with their raw code; a newer apscores may know them).
+    unknown_exam_codes: collections.Counter[str] = attrs.Factory(collections.Counter)
 
     @property
     def valid(self) -> bool:
         """True when every record of the file reads cleanly."""
-        return self.file_problem is None and not self.problems
+        return self.file_problem is None and not self.problems and not self.missing
 
     def as_json(self) -> dict[str, Any]:
         """For ``check --json``."""
         problems = [self.file_problem] if self.file_problem else self.problems
+        listed = [
+            {"line": p.line, "field": p.field, "kind": type(p).__name__, "message": str(p)}
+            for p in problems[:SHOWN_PROBLEMS]
+        ]
+        if self.missing:
+            listed = [{"line": None, "field": None, "kind": "missing", "message": self.missing}]
         return {
             "path": self.path,
             "valid": self.valid,
             "format": self.format or None,
             "records": self.records,
             "exams": self.exams,
-            "problem_count": len(problems),
-            "problems": [
-                {"line": p.line, "field": p.field, "kind": type(p).__name__, "message": str(p)}
-                for p in problems[:SHOWN_PROBLEMS]
-            ],
+            "problem_count": len(listed) if self.missing else len(problems),
+            "problems": listed,
+            "unknown_exam_codes": dict(sorted(self.unknown_exam_codes.items())),
         }
 
     def render(self) -> str:
         """The verdict as text: one line, then the first problems by line."""
+        if self.missing:
+            return f"{self.path}: INVALID: {self.missing}\n"
         if self.file_problem is not None:
-            return f"{self.path}: INVALID: {self.file_problem}\n"
+            why = str(self.file_problem).removeprefix(f"{self.path}: ")
+            return f"{self.path}: INVALID: {why}\n"
         head = f"{self.path}: {self.format.upper()}, {self.records} records, {self.exams} exams"
+        warning = ""
+        if self.unknown_exam_codes:
+            codes = ", ".join(
+                f"{code!r} ({count} exam{'s' if count != 1 else ''})"
+                for code, count in sorted(self.unknown_exam_codes.items())
+            )
+            warning = (
+                f"  warning: exam codes the catalog does not know: {codes}; kept with their "
+                "raw code (a newer apscores may know them)\n"
+            )
         if self.valid:
-            return f"{head}: valid\n"
+            return f"{head}: valid\n{warning}"
         lines = [f"{head}: INVALID, {len(self.problems)} problem(s)"]
         lines.extend(f"  {problem}" for problem in self.problems[:SHOWN_PROBLEMS])
         if len(self.problems) > SHOWN_PROBLEMS:
             lines.append(f"  ... and {len(self.problems) - SHOWN_PROBLEMS} more")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + warning
 
 
 def check(path: Path) -> FileCheckReport:
@@ -185,27 +207,29 @@ def check(path: Path) -> FileCheckReport:
     from apscores.files.detect import read
 
     found = FileCheckReport(str(path))
+    if not path.is_file():
+        found.missing = "no such file" if not path.exists() else "not a file"
+        return found
     try:
         with read(path, errors="collect") as reader:
             found.format = reader.format
             for report in reader:
                 found.records += 1
                 found.exams += len(report.exams)
+                for exam in report.exams:
+                    if not exam.is_known:
+                        found.unknown_exam_codes[exam.code] += 1
             found.problems = list(reader.errors)
     except ParseError as problem:  # unknown, empty or binary file; missing CSV columns
         found.file_problem = problem
+    except OSError as error:  # unreadable (permissions): this file's verdict, not the run's
+        found.missing = error.strerror or type(error).__name__
     return found
-
-
-def _existing(paths: Sequence[Path]) -> None:
-    for path in paths:
-        if not path.is_file():
-            raise ConfigurationError(f"{path} is not a file")
 
 
 def run_read(args: argparse.Namespace) -> int:
     """``apscores read FILE...``."""
-    _existing(args.files)
+    require_files(args.files)
     code = ExitCode.OK
     results: list[dict[str, Any]] = []
     for path in args.files:
@@ -226,8 +250,8 @@ def run_read(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``apscores check FILE...``: 0 when every file is valid, 2 when any is not."""
-    _existing(args.files)
+    """``apscores check FILE...``: 0 when every file is valid, 2 when any is not (a missing
+    file is that file's verdict; the others are still checked)."""
     reports = [check(path) for path in args.files]
     if args.json:
         document = {"valid": all(r.valid for r in reports), "files": [r.as_json() for r in reports]}
@@ -239,22 +263,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _all_txt(paths: Sequence[Path]) -> bool:
-    """Whether every file reads as TXT (its first line decides); False on any problem,
-    which the object path then reports as it always does."""
-    from apscores.files.detect import detect
-    from apscores.files.framing import plausible_record
-    from apscores.files.sources import look_ahead, open_source
+    """Whether every file reads as TXT; a problem is the object path's to report."""
+    from apscores.files.detect import format_of
 
-    for path in paths:
-        opened = open_source(path)
-        try:
-            if detect(look_ahead(opened, plausible_record)) != "txt":
-                return False
-        except (APScoresError, OSError):  # the object path reports it
-            return False
-        finally:
-            opened.close()
-    return True
+    return all(format_of(path) == "txt" for path in paths)
 
 
 def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:
@@ -280,21 +292,17 @@ def _open_text(output: str) -> Iterator[TextIO]:
             text.detach()
 
 
-def _write_csv(paths: Sequence[Path], out: IO[str], long: bool) -> int:
+def _write_csv(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
     max_exams = None
     if not long:  # a CSV header must list every column: size it with a first pass
         max_exams = max((len(report.exams) for report in _reports(paths)), default=0)
     names = column_names(long=long, max_exams=max_exams or 0)
-    writer = csv.DictWriter(out, fieldnames=names)
-    writer.writeheader()
-    count = 0
-    for row in to_rows(_reports(paths), long=long, max_exams=max_exams):
-        writer.writerow(jsonable(row))
-        count += 1
-    return count
+    rows = map(jsonable, to_rows(_reports(paths), long=long, max_exams=max_exams))
+    return write_rows_text(rows, names, out, raw=raw)
 
 
-def _write_jsonl(paths: Sequence[Path], out: IO[str], long: bool) -> int:
+def _write_jsonl(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
+    del raw  # JSON has no formulas
     count = 0
     for row in to_rows(_reports(paths), long=long):
         out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
@@ -322,7 +330,7 @@ def _write_special(args: argparse.Namespace, target: str, long: bool) -> int | N
 
 def run_convert(args: argparse.Namespace) -> int:
     """``apscores convert FILE... --to csv|jsonl|parquet|xlsx [--long|--wide] -o OUT``."""
-    _existing(args.files)
+    require_files(args.files)
     target = args.to or Path(args.output).suffix.lstrip(".").lower()
     if not target and args.partition is not None:
         target = "parquet"
@@ -345,7 +353,7 @@ def run_convert(args: argparse.Namespace) -> int:
         else:
             with _open_text(args.output) as out:
                 write = _write_csv if target == "csv" else _write_jsonl
-                count = write(args.files, out, long)
+                count = write(args.files, out, long, args.raw_csv)
     except ParseError as error:
         fail(str(error))
         return ExitCode.USAGE
@@ -402,6 +410,7 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="xlsx only: add a Students sheet (one row per student) to the Exams sheet",
     )
+    add_raw_csv_argument(parser)
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="output file ('-': stdout)"
     )

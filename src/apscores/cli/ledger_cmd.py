@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+from apscores.catalog import is_di_code
 from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.jobs import Delivery, Entry, Ledger, default_ledger_path
@@ -60,19 +62,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the entries; exit 2 when there is no ledger at the path."""
+    """Print the entries; exit 2 when there is no ledger at the path, 7 when it is damaged."""
+    if args.di is not None and not is_di_code(args.di):
+        fail(f"--di {args.di}: a DI code is 4 digits, like 1234")
+        return ExitCode.USAGE
     path: Path = args.ledger or default_ledger_path(args.dest)
     if not path.is_file():
         fail(f"no ledger at {path} (run `apscores fetch` first, or pass --ledger)")
         return ExitCode.USAGE
     account = args.account.strip().lower() if args.account else None
-    with Ledger(path) as ledger:
-        if args.mark_delivered:
-            return _mark_delivered(ledger, args.mark_delivered, account, args.di)
-        if args.undelivered:
-            entries = ledger.undelivered(account=account, di_code=args.di)
-        else:
-            entries = ledger.entries(account=account, di_code=args.di)
+    try:
+        with Ledger(path) as ledger:
+            if args.mark_delivered:
+                return _mark_delivered(ledger, args.mark_delivered, account, args.di)
+            if args.undelivered:
+                entries = ledger.undelivered(account=account, di_code=args.di)
+            else:
+                entries = ledger.entries(account=account, di_code=args.di)
+    except sqlite3.Error as error:  # a damaged row or table: one line, as for any bad file
+        fail(f"{path}: cannot read the ledger: {error}")
+        return ExitCode.STORAGE
     if args.json:
         print(json.dumps({"ledger": str(path), "entries": [_as_json(e) for e in entries]}))
         return ExitCode.OK
@@ -116,7 +125,7 @@ def _as_json(entry: Entry) -> dict[str, Any]:
         "di_code": entry.di_code,
         "kind": entry.kind,
         "format": entry.format,
-        "download_id": entry.download_id_value,
+        "download_id": entry.download_id,  # text, as in fetch --json and APSCORES_DOWNLOAD_ID
         "file_name": entry.file_name,
         "path": str(entry.path) if entry.path else None,
         "size": entry.size,

@@ -1,21 +1,27 @@
 """``apscores merge FILE... -o current.csv [--changes changes.csv]``.
 
-Merges re-sent score files into one current record per AP ID (see :mod:`apscores.merging`)
-and writes it as a score CSV; the optional changes file is a flat CSV a registrar can
-filter. Outputs are written to a temporary file and renamed, so a failed run never leaves
-a half-written file behind.
+Merges re-sent score files into one current record per student, (DI code, AP ID) or with
+``--across-di`` AP ID (see :mod:`apscores.merging`), and writes it as a score CSV; the
+optional changes file is a flat CSV a registrar can filter. Outputs are written to a
+temporary file and renamed, so a failed run never leaves a half-written file behind.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import json
 from pathlib import Path
 
 from apscores._atomic import atomic_write
-from apscores.cli._output import fail
+from apscores.cli._common import (
+    add_across_di_argument,
+    add_json_argument,
+    add_raw_csv_argument,
+    conflict_json,
+    require_files,
+    warn_conflicts,
+)
 from apscores.cli.exitcodes import ExitCode
-from apscores.errors import APScoresError
 from apscores.merging import ChangeKind, merge, write_changes_csv
 
 __all__ = ["register", "run"]
@@ -27,8 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "merge",
         help="merge re-sent score files into one current record per student",
         description=(
-            "Read score files (TXT or CSV, any order), keep the newest record of each AP ID "
-            "(by date of last student update, then report date) and write it as CSV. Exams "
+            "Read score files (TXT or CSV, any order), keep the newest record of each "
+            "student (DI code and AP ID; by date of last student update, then report date) "
+            "and write it as CSV. Exams "
             "missing from the newest record are kept; records with the same dates but "
             "different content are reported as conflicts."
         ),
@@ -42,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--changes", type=Path, metavar="CSV", help="also write every change as a flat CSV"
     )
+    add_across_di_argument(parser)
+    add_raw_csv_argument(parser)
+    add_json_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -49,33 +59,34 @@ def run(args: argparse.Namespace) -> int:
     """Do the merge; exit 0 (conflicts are warned about), 2 when a file cannot be read."""
     from apscores.files import write_csv
 
-    try:
-        result = merge(*args.files)
-        with atomic_write(args.output) as handle:
-            write_csv(result.current, handle)
-        if args.changes is not None:
-            with atomic_write(args.changes) as handle:
-                write_changes_csv(result.changes, handle)
-    except (APScoresError, OSError) as exc:
-        fail(str(exc))
-        return ExitCode.USAGE
+    require_files(args.files)  # a bad file is exit 2, an output that cannot be written 7
+    result = merge(*args.files, across_di=args.across_di)
+    with atomic_write(args.output) as handle:
+        write_csv(result.current, handle, raw=args.raw_csv)
+    if args.changes is not None:
+        with atomic_write(args.changes) as handle:
+            write_changes_csv(result.changes, handle, raw=args.raw_csv)
     counts = dict.fromkeys(ChangeKind, 0)
     for change in result.changes:
         counts[change.kind] += 1
-    print(
-        f"{result.records_read} record(s) read ({result.duplicates} exact duplicate(s)); "
-        f"{len(result.current)} student(s) written to {args.output}"
-    )
-    print(", ".join(f"{kind.value}: {n}" for kind, n in counts.items() if n) or "no changes")
     conflicts = result.conflicts
-    if conflicts:
+    if args.json:
+        summary = {
+            "records_read": result.records_read,
+            "duplicates": result.duplicates,
+            "students": len(result.current),
+            "output": str(args.output),
+            "changes": {kind.value: n for kind, n in counts.items() if n},
+            "conflict_count": len(conflicts),
+            "conflicts": [conflict_json(change) for change in conflicts],
+        }
+        print(json.dumps(summary))
+    else:
         print(
-            f"apscores merge: warning: {len(conflicts)} conflict(s): records with the same "
-            "dates but different content; merge kept one of each by a fixed rule. Review "
-            + (f"the 'conflict' rows of {args.changes}" if args.changes else "them with --changes"),
-            file=sys.stderr,
+            f"{result.records_read} record(s) read ({result.duplicates} exact duplicate(s)); "
+            f"{len(result.current)} student(s) written to {args.output}"
         )
-        for change in conflicts[:5]:
-            exam = f" exam {change.exam_code} ({change.admin_year})" if change.exam_code else ""
-            print(f"  AP ID {change.ap_id}{exam}: {change.detail}", file=sys.stderr)
+        print(", ".join(f"{kind.value}: {n}" for kind, n in counts.items() if n) or "no changes")
+    review = f"the 'conflict' rows of {args.changes}" if args.changes else "them with --changes"
+    warn_conflicts("merge", conflicts, review)
     return ExitCode.OK

@@ -24,6 +24,10 @@ How a score is matched:
 - Pending, canceled, withheld (and unknown-status) scores never earn credit, whatever the
   rules say: they come out as ``not_eligible``.
 
+:meth:`CreditPolicy.apply` merges score files first (as :func:`~apscores.merge` does), so
+each exam gets one decision however many times it was re-sent, and the run
+(:class:`CreditRun`) carries the merge's conflicts.
+
 Between two runs, :meth:`CreditPolicy.delta` lists the credit granted, revoked and changed
 (:class:`CreditDelta`): a rescore below a threshold revokes, a released score grants.
 """
@@ -37,7 +41,13 @@ from apscores.credit._delta import (
     write_delta_csv,
 )
 from apscores.credit._policy import CreditPolicy
-from apscores.credit._results import CREDIT_COLUMNS, CreditResult, Outcome, write_credit_csv
+from apscores.credit._results import (
+    CREDIT_COLUMNS,
+    CreditResult,
+    CreditRun,
+    Outcome,
+    write_credit_csv,
+)
 from apscores.credit._rules import POLICY_COLUMNS, REQUIRED_POLICY_COLUMNS, CreditRule
 
 __all__ = [
@@ -49,6 +59,7 @@ __all__ = [
     "CreditPolicy",
     "CreditResult",
     "CreditRule",
+    "CreditRun",
     "DeltaKind",
     "Outcome",
     "write_credit_csv",

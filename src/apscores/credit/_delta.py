@@ -16,7 +16,7 @@ from typing import BinaryIO
 import attrs
 
 from apscores._rows_csv import write_rows_csv
-from apscores.changes import ChangeKind, classify, describe, score_text
+from apscores.changes import ChangeKind, classify, describe, score_text, student_key
 from apscores.credit._results import CreditResult, Outcome
 from apscores.models import ExamScore, ScoreReport
 
@@ -162,11 +162,13 @@ def deltas(
     decide: Callable[[ScoreReport, ExamScore], CreditResult],
     previous: Iterable[ScoreReport],
     current: Iterable[ScoreReport],
+    *,
+    across_di: bool = False,
 ) -> Iterator[CreditDelta]:
     """The exams of ``current`` whose decision differs from the one in ``previous``."""
-    before = {report.ap_id: report for report in previous}
+    before = {student_key(report, across_di=across_di): report for report in previous}
     for report in current:
-        old_report = before.get(report.ap_id)
+        old_report = before.get(student_key(report, across_di=across_di))
         old_exams = _keyed(old_report) if old_report is not None else {}
         for key, exam in _keyed(report).items():
             after = decide(report, exam)
@@ -179,6 +181,11 @@ def deltas(
                 yield CreditDelta(kind, earlier, after)
 
 
-def write_delta_csv(deltas: Iterable[CreditDelta], dest: str | os.PathLike[str] | BinaryIO) -> int:
-    """Write deltas as a UTF-8 CSV (:data:`DELTA_COLUMNS`); returns rows written."""
-    return write_rows_csv((delta.as_row() for delta in deltas), DELTA_COLUMNS, dest)
+def write_delta_csv(
+    deltas: Iterable[CreditDelta], dest: str | os.PathLike[str] | BinaryIO, *, raw: bool = False
+) -> int:
+    """Write deltas as a UTF-8 CSV (:data:`DELTA_COLUMNS`); returns rows written.
+
+    Text cells that a spreadsheet would run as formulas get a leading ``'`` unless ``raw``.
+    """
+    return write_rows_csv((delta.as_row() for delta in deltas), DELTA_COLUMNS, dest, raw=raw)

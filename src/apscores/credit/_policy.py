@@ -10,9 +10,10 @@ import attrs
 
 from apscores.catalog import exam_name
 from apscores.credit._delta import CreditDelta, deltas
-from apscores.credit._results import CreditResult, Outcome
+from apscores.credit._results import CreditResult, CreditRun, Outcome
 from apscores.credit._rules import CreditRule, check_overlaps, read_rules
-from apscores.errors import PolicyError
+from apscores.errors import ParseError, PolicyError
+from apscores.merging import MergeSource, merge
 from apscores.models import ExamScore, ScoreReport
 
 __all__ = ["CreditPolicy"]
@@ -42,13 +43,18 @@ class CreditPolicy:
     def from_file(cls, path: str | os.PathLike[str]) -> CreditPolicy:
         """Load and check a policy: CSV, or TOML (``.toml``).
 
-        Raises :class:`PolicyError` (a :class:`~apscores.errors.ParseError`) naming the row
-        and column of the first problem, or :class:`~apscores.errors.MissingColumnsError`.
+        Raises :class:`PolicyError` (a :class:`~apscores.errors.ParseError`) naming the file,
+        the row and the column of the first problem (a file that is not UTF-8 text, such as
+        one Excel saved as cp1252, says so), or
+        :class:`~apscores.errors.MissingColumnsError`; ``OSError`` if it cannot be opened.
         """
-        rules = read_rules(Path(path))
-        if not rules:
-            raise PolicyError("the policy has no rules", line=None, field=None, raw="")
-        return cls(tuple(rules))
+        try:
+            rules = read_rules(Path(path))
+            if not rules:
+                raise PolicyError("the policy has no rules", line=None, field=None, raw="")
+            return cls(tuple(rules))
+        except ParseError as error:
+            raise error.in_file(os.fspath(path)) from None
 
     def rules_for(self, exam_code: str, admin_year: int) -> tuple[CreditRule, ...]:
         """The rules that apply to an exam, highest ``min_score`` first."""
@@ -91,15 +97,31 @@ class CreditPolicy:
         for report in reports:
             yield from self.evaluate(report)
 
+    def apply(self, *sources: MergeSource, across_di: bool = False) -> CreditRun:
+        """Merge ``sources`` (as :func:`~apscores.merge` does) and decide every exam once.
+
+        Re-sent copies of a student collapse into the newest record, so an exam gets one
+        decision, never one per copy; records merge cannot order (same dates, different
+        content) are in the run's ``conflicts``. Students are keyed by (DI code, AP ID)
+        unless ``across_di``.
+        """
+        merged = merge(*sources, across_di=across_di)
+        return CreditRun(tuple(self.evaluate_many(merged.current)), merged)
+
     def delta(
-        self, previous: Iterable[ScoreReport], current: Iterable[ScoreReport]
+        self,
+        previous: Iterable[ScoreReport],
+        current: Iterable[ScoreReport],
+        *,
+        across_di: bool = False,
     ) -> tuple[CreditDelta, ...]:
         """Credit granted, revoked and changed from ``previous`` to ``current``.
 
-        Both are views with one report per AP ID, such as two :func:`~apscores.merge`
-        results' ``current`` (last run's and today's). Each exam of ``current`` is decided
+        Both are views with one report per student, (DI code, AP ID) or, with
+        ``across_di``, AP ID, such as two :func:`~apscores.merge` results' ``current``
+        (last run's and today's). Each exam of ``current`` is decided
         under this policy in both views; only the decisions that differ come back, in
         ``current``'s order. An exam (or student) missing from ``current`` is no news: merge
         keeps exams that vanish from a re-sent record, so pass merged views.
         """
-        return tuple(deltas(self.decide, previous, current))
+        return tuple(deltas(self.decide, previous, current, across_di=across_di))

@@ -12,10 +12,12 @@ import attrs
 
 from apscores._rows_csv import write_rows_csv
 from apscores.catalog import ExamStatus
+from apscores.changes import Change
 from apscores.credit._rules import CreditRule
+from apscores.merging import MergeResult
 from apscores.models import ExamScore, ScoreReport
 
-__all__ = ["CREDIT_COLUMNS", "CreditResult", "Outcome", "write_credit_csv"]
+__all__ = ["CREDIT_COLUMNS", "CreditResult", "CreditRun", "Outcome", "write_credit_csv"]
 
 
 class Outcome(str, enum.Enum):
@@ -103,7 +105,40 @@ CREDIT_COLUMNS: tuple[str, ...] = (
 
 
 def write_credit_csv(
-    results: Iterable[CreditResult], dest: str | os.PathLike[str] | BinaryIO
+    results: Iterable[CreditResult], dest: str | os.PathLike[str] | BinaryIO, *, raw: bool = False
 ) -> int:
-    """Write results as a UTF-8 CSV (:data:`CREDIT_COLUMNS`); returns rows written."""
-    return write_rows_csv((result.as_row() for result in results), CREDIT_COLUMNS, dest)
+    """Write results as a UTF-8 CSV (:data:`CREDIT_COLUMNS`); returns rows written.
+
+    Text cells that a spreadsheet would run as formulas get a leading ``'`` unless ``raw``.
+    """
+    rows = (result.as_row() for result in results)
+    return write_rows_csv(rows, CREDIT_COLUMNS, dest, raw=raw)
+
+
+@attrs.frozen(repr=False)
+class CreditRun:
+    """The decisions for every exam of a merged view, and the merge's conflicts.
+
+    Made by :meth:`CreditPolicy.apply <apscores.credit.CreditPolicy.apply>`: one decision
+    per exam of each student, never two for one exam. ``conflicts`` are the records merge
+    could not order by date (same dates, different content): one of each was kept by a
+    fixed rule, so review them before posting credit.
+    """
+
+    results: tuple[CreditResult, ...]
+    merged: MergeResult
+
+    @property
+    def conflicts(self) -> tuple[Change, ...]:
+        """The ``conflict`` changes of the merge: resolved by a fixed rule, to review."""
+        return self.merged.conflicts
+
+    def write_csv(self, dest: str | os.PathLike[str] | BinaryIO, *, raw: bool = False) -> int:
+        """Write the decisions as the credit CSV (:func:`write_credit_csv`); returns rows."""
+        return write_credit_csv(self.results, dest, raw=raw)
+
+    def __repr__(self) -> str:  # counts only: the reports hold names and birth dates
+        return (
+            f"<CreditRun {len(self.results)} decision(s), {len(self.merged.current)} "
+            f"student(s), {len(self.conflicts)} conflict(s)>"
+        )

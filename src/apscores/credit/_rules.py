@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import attrs
 
 from apscores import _toml
+from apscores._textfile import TextFileError, read_text_file
 from apscores.catalog import is_known_exam, normalize_exam_code
 from apscores.errors import MissingColumnsError, PolicyError
 
@@ -166,8 +169,46 @@ class _RowReader:
         )
 
 
+def _policy_text(path: Path) -> str:
+    """The policy's text; a file that is not UTF-8 text is a PolicyError saying what it is."""
+    try:
+        return read_text_file(path, what="a credit policy (CSV or TOML)")
+    except TextFileError as error:
+        raise PolicyError(
+            f"the policy {error.reason}", line=error.line, field=None, raw=error.raw
+        ) from None
+
+
+#: The TOML type of each policy key: text, or a number written as a number or as text.
+_TEXT_KEYS = frozenset({"exam_code", "exam_name", "course", "note"})
+
+
+def _toml_type(value: object) -> str | None:
+    """``None`` for a value a rule may hold (text or a number), else what it is."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (str, int, float)):
+        return None
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a TOML {type(value).__name__}"  # dates and times
+
+
+def _toml_line(text: str, number: int, key: str) -> int | None:
+    """The line of ``key`` in the ``number``-th ``[[rule]]`` table, by a plain scan."""
+    seen = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if re.match(r"^\s*\[\[\s*rule\s*\]\]", line):
+            seen += 1
+        elif seen == number and re.match(rf"""^\s*["']?{re.escape(key)}["']?\s*=""", line):
+            return line_number
+    return None
+
+
 def _read_csv_rules(path: Path) -> list[CreditRule]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(_policy_text(path), newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = next(reader)
@@ -208,8 +249,9 @@ def _read_csv_rules(path: Path) -> list[CreditRule]:
 
 
 def _read_toml_rules(path: Path) -> list[CreditRule]:
+    text = _policy_text(path)
     try:
-        data = _toml.loads(path.read_text(encoding="utf-8"))
+        data = _toml.loads(text)
     except ValueError as exc:
         raise PolicyError(f"not valid TOML: {exc}", line=None, field=None, raw="") from None
     table = data.get("rule")
@@ -222,10 +264,19 @@ def _read_toml_rules(path: Path) -> list[CreditRule]:
         where = f"[[rule]] number {number}: "
         if not isinstance(entry, dict):
             raise PolicyError(f"{where}not a table", line=None, field=None, raw=str(entry))
-        for key in entry:
+        for key, value in entry.items():
+            line = _toml_line(text, number, key)
+            source = text.splitlines()[line - 1].strip() if line else key
             if key not in POLICY_COLUMNS:
+                raise PolicyError(f"{where}unknown key {key!r}", line=line, field=key, raw=source)
+            kind = _toml_type(value)
+            if kind is not None or (key in _TEXT_KEYS and isinstance(value, float)):
+                wanted = "text" if key in _TEXT_KEYS else "a number"
                 raise PolicyError(
-                    f"{where}unknown key {key!r}", line=None, field=key, raw=str(entry[key])
+                    f"{where}{key} must be {wanted}, not {kind or 'a decimal number'}",
+                    line=line,
+                    field=key,
+                    raw=source,
                 )
         for key in REQUIRED_POLICY_COLUMNS:
             if key not in entry:

@@ -1,9 +1,11 @@
 """From score files to a student system: load files, Excel, and a dataset for an engine.
 
 - :func:`load_map` reads a small TOML *map* (columns, SIS test codes, the test-date rule,
-  what to include) and :func:`export_rows` / :func:`write_export_csv` make the load file
-  (``apscores export``); an exam the map cannot name is an error that lists every such
-  code (:class:`~apscores.errors.UnmappedExamError`), never a silent skip.
+  what to include) and :func:`export` merges score files and makes the load file's rows
+  (``apscores export``), with the merge's conflicts (:class:`ExportResult`);
+  :func:`export_rows` / :func:`write_export_csv` are the steps. An exam the map cannot
+  name is an error that lists every such code
+  (:class:`~apscores.errors.UnmappedExamError`), never a silent skip.
 - :func:`write_xlsx` writes Excel with codes and IDs as text cells (DI ``0789``, exam
   ``07`` keep their zeros) and dates as dates (``apscores convert --to xlsx``).
 - :func:`write_partitioned` writes a Hive-style partitioned Parquet dataset in one
@@ -25,6 +27,7 @@ from apscores.export._map import (
     load_map,
 )
 from apscores.export._rows import export_rows, write_export_csv
+from apscores.export._run import ExportResult, export
 from apscores.export._xlsx import write_xlsx
 
 __all__ = [
@@ -33,8 +36,10 @@ __all__ = [
     "FIELDS",
     "PARTITION_COLUMNS",
     "Column",
+    "ExportResult",
     "SisMap",
     "TestCode",
+    "export",
     "export_rows",
     "load_map",
     "write_export_csv",

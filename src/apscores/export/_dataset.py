@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from apscores._atomic import fsync_directory
+from apscores._extras import install_hint
 from apscores.errors import ConfigurationError
 from apscores.models import ScoreReport
 from apscores.tables import to_arrow
@@ -36,10 +37,10 @@ BATCH_REPORTS = 20_000
 def _dataset_module() -> Any:
     try:
         return importlib.import_module("pyarrow.dataset")
-    except ImportError as error:
+    except ImportError:
         raise ConfigurationError(
-            "pyarrow is not installed; install it with: pip install 'apscores[arrow]'"
-        ) from error
+            f"pyarrow is not installed; install it with: {install_hint('arrow')}"
+        ) from None
 
 
 def _batches(reports: Iterable[ScoreReport], size: int) -> Iterator[Any]:
@@ -73,7 +74,7 @@ def write_partitioned(
 
     ``directory`` must not exist yet (or be empty): the dataset is built in a hidden
     directory beside it and renamed into place, so it is complete or absent. Returns the
-    rows written. Needs ``pip install 'apscores[arrow]'``.
+    rows written. Needs pyarrow (the ``arrow`` extra).
     """
     unknown = [name for name in partition_by if name not in PARTITION_COLUMNS]
     if unknown or not partition_by or len(set(partition_by)) != len(partition_by):

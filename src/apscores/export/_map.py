@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from apscores import _toml
+from apscores._textfile import TextFileError, read_text_file
 from apscores.catalog import ExamStatus, normalize_exam_code
 from apscores.changes import ChangeKind
 from apscores.errors import MapError
@@ -53,6 +54,7 @@ FIELDS: dict[str, str] = {
     "date_released": "date grades were released to the college",
     "date_updated": "date of the student's last update",
     "report_date": "date of this report",
+    "sis_id": "the student system's ID (export --crosswalk or --roster; blank otherwise)",
 }
 
 #: The month and day of the admin year used as test date when the map does not say.
@@ -203,7 +205,12 @@ class _Reader:
         for header, value in table.items():
             if isinstance(value, str) and value in FIELDS:
                 columns.append(Column(header, value))
-            elif isinstance(value, dict) and list(value) == ["text"]:
+            elif (
+                isinstance(value, dict)
+                and list(value) == ["text"]
+                and isinstance(value["text"], (str, int))
+                and not isinstance(value["text"], bool)
+            ):
                 columns.append(Column(header, None, str(value["text"])))
             else:
                 raise self.fail(
@@ -320,8 +327,17 @@ def _overlap(one: TestCode, other: TestCode) -> bool:
 
 
 def load_map(path: str | os.PathLike[str]) -> SisMap:
-    """Load and check a student-system map (TOML); raises MapError naming the line and key."""
-    text = Path(path).read_text(encoding="utf-8")
+    """Load and check a student-system map (TOML); raises MapError naming the line and key.
+
+    A file that is not UTF-8 text (cp1252, UTF-16, a PDF) is a MapError saying what it is; a
+    UTF-8 byte-order mark is accepted.
+    """
+    try:
+        text = read_text_file(Path(path), what="a student-system map (TOML)")
+    except TextFileError as error:
+        raise MapError(
+            f"the map {error.reason}", line=error.line, field=None, raw=error.raw
+        ).in_file(str(path)) from None
     try:
         data = _toml.loads(text)
     except ValueError as exc:

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from apscores._atomic import atomic_write
+from apscores._extras import install_hint
 from apscores.errors import ConfigurationError
 from apscores.models import ScoreReport
 from apscores.tables import column_names, to_rows
@@ -28,10 +29,10 @@ MAX_SHEET_ROWS = 1_048_576
 def _xlsxwriter() -> ModuleType:
     try:
         return importlib.import_module("xlsxwriter")
-    except ImportError as error:
+    except ImportError:
         raise ConfigurationError(
-            "XlsxWriter is not installed; install it with: pip install 'apscores[excel]'"
-        ) from error
+            f"XlsxWriter is not installed; install it with: {install_hint('excel')}"
+        ) from None
 
 
 class _Sheet:
@@ -77,7 +78,7 @@ def write_xlsx(
     ``students``, a ``Students`` sheet (one row per report); returns the exam rows.
 
     One pass, constant memory; the file is written atomically (complete or absent, mode
-    0600). Needs ``pip install 'apscores[excel]'`` (XlsxWriter).
+    0600). Needs XlsxWriter (the ``excel`` extra).
     """
     xlsxwriter = _xlsxwriter()
     with atomic_write(dest) as handle:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import cast
 
+from apscores._guard import guard
 from apscores.files._construct import twin
 from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_WIDTH, LAYOUT_950, Kind
 from apscores.files.values import GRADES, YEARS, college_code_to_di
@@ -92,7 +93,7 @@ def row_struct(ending: int) -> struct.Struct:
         raise AssertionError("fields after the last piece belong to no piece")
     parts.append(f"{sum(f.width for f in tail) + ending}x")
     made = struct.Struct("".join(parts))
-    assert made.size == LAYOUT_950.length + ending
+    guard(made.size == LAYOUT_950.length + ending, "the record struct spans the record")
     return made
 
 
@@ -130,9 +131,15 @@ _SCHOOL = {  # the same shape for the high school and the college blocks
         ("street_3", "street_address_3"), ("state", "state"), ("zip", "zip_code"),
     )
 }  # fmt: skip
-assert _within("college", "college_zip_code") == _SCHOOL["zip"]
-assert _BLOCK[3].stop == _BLOCK[4].start  # the two irregularity codes side by side
-assert _BLOCK[5].stop - _BLOCK[5].start == _BLOCK[6].stop - _BLOCK[6].start == 1
+guard(
+    _within("college", "college_zip_code") == _SCHOOL["zip"],
+    "the college block has the high school block's shape",
+)
+guard(_BLOCK[3].stop == _BLOCK[4].start, "the two irregularity codes sit side by side")
+guard(
+    _BLOCK[5].stop - _BLOCK[5].start == _BLOCK[6].stop - _BLOCK[6].start == 1,
+    "the exam flag and section fields are one column each",
+)
 _PREVIOUS_AT = tuple(
     (_within("previous", f"previous_ai_year_{n}"), _within("previous", f"previous_ai_code_{n}"))
     for n in (1, 2)
@@ -151,14 +158,14 @@ _CHAR = tuple(chr(byte).rstrip() for byte in range(256))  # one column, right-st
 
 def _struct_of(slices: tuple[slice, ...]) -> struct.Struct:
     """A ``struct`` giving each of ``slices`` (contiguous, in order) as one ``bytes``."""
-    assert slices[0].start == 0
-    assert all(a.stop == b.start for a, b in itertools.pairwise(slices))
+    guard(slices[0].start == 0, "the first slice starts the piece")
+    guard(all(a.stop == b.start for a, b in itertools.pairwise(slices)), "slices are contiguous")
     return struct.Struct("".join(f"{s.stop - s.start}s" for s in slices))
 
 
 #: An exam block as (year, code, grade, both irregularity codes, flag, section).
 _EXAM_PIECES = _struct_of((*_BLOCK[:3], slice(_BLOCK[3].start, _BLOCK[4].stop), *_BLOCK[5:]))
-assert _EXAM_PIECES.size == EXAM_BLOCK_WIDTH
+guard(_EXAM_PIECES.size == EXAM_BLOCK_WIDTH, "the exam struct spans an exam block")
 _FIRST, _SECOND = (
     slice(0, _BLOCK[3].stop - _BLOCK[3].start),
     slice(_BLOCK[4].start - _BLOCK[3].start, None),
@@ -334,7 +341,7 @@ LOOP_ORDER = (
     "released", "updated", "reported", "service_type", "service_code", "order_key", "race",
     "derived",
 )  # fmt: skip
-assert tuple(name for name, _, _ in PIECES) == LOOP_ORDER
+guard(tuple(name for name, _, _ in PIECES) == LOOP_ORDER, "the hot loop reads the pieces in order")
 TWINS = (_ADDRESS, _STUDENT, _REPORT)
 #: A framed record's pieces, and a uniform block's by its stride (950 + LF or CRLF).
 RECORD = row_struct(0)

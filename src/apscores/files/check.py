@@ -9,6 +9,13 @@ line a complete record, or a known CSV header and every row complete. It reads n
 (a bad date is the reader's business and would not be fixed by downloading again), and
 counts students and exams on the way for summaries.
 
+A body cut exactly where a line ends passes every framing rule: only the storage host's
+``ETag`` shows that cut. A cut inside a last line or row that lacks its line ending, which
+the framing rules would pad or read as blank, is refused here (:mod:`apscores.files._cuts`),
+unless the storage host's checksum proved the body complete (``verified=True``: the MD5 of
+a single-part ``ETag``); then the usual framing rules read College Board's own file, as
+the readers do.
+
 If College Board ever changes the layout, this check refuses every file, loudly, and
 nothing is lost (unrecorded files are delivered again); ``check=False`` on the client
 (``apscores fetch --no-check``) turns it off while the layout is updated.
@@ -29,8 +36,8 @@ import attrs
 
 from apscores.errors import UnknownFormatError
 from apscores.files import txt
+from apscores.files._cuts import LastPiece, frame_rows, refuse_cut_line
 from apscores.files.blocks import blocks
-from apscores.files.csv_rows import frame_rows
 from apscores.files.detect import detect
 from apscores.files.sources import Opened, look_ahead, source_name
 
@@ -58,22 +65,27 @@ def check_file(
     format: str | None = None,
     *,
     name: str | None = None,
+    verified: bool = False,
 ) -> FileCheck:
     """Check a whole file (a path or a binary file object) as :mod:`apscores.files.check` says.
 
     ``format`` (``"txt"``/``"csv"``) is what was asked for; content of the other format is
-    refused. ``name`` is what errors call the file (default: the path). Raises the
-    reader's :class:`~apscores.errors.ParseError` for the first problem.
+    refused. ``name`` is what errors call the file (default: the path). ``verified`` says
+    a checksum proved the bytes are the whole file sent (the storage host's ``ETag``):
+    then a last line without its line ending is read by the usual framing rules. Raises
+    the reader's :class:`~apscores.errors.ParseError` for the first problem. The counts
+    are the readers' (a line of blanks is no record).
     """
     label = name or source_name(source)
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as handle:
-            return _check(handle, format, label)
-    return _check(source, format, label)
+            return _check(handle, format, label, verified)
+    return _check(source, format, label, verified)
 
 
-def _check(handle: BinaryIO, format: str | None, name: str | None) -> FileCheck:
-    opened = Opened(None, None, _nothing, name, blocks(handle.read, _BLOCK))
+def _check(handle: BinaryIO, format: str | None, name: str | None, verified: bool) -> FileCheck:
+    last = LastPiece(blocks(handle.read, _BLOCK))
+    opened = Opened(None, None, _nothing, name, last)
     first = look_ahead(opened, txt.plausible_record)
     found = detect(first, file=name)
     if format is not None and found != format.lower():
@@ -82,7 +94,9 @@ def _check(handle: BinaryIO, format: str | None, name: str | None) -> FileCheck:
             file=name,
         )
     if found == "csv":
-        records, exams = frame_rows(opened.as_lines(), name)
+        records, exams = frame_rows(opened.as_lines(), name, verified=verified)
         return FileCheck("csv", records, exams)
     records, exams = txt.frame_lines(opened.blocks(), name)
+    if not verified:
+        refuse_cut_line(last.tail(), name)
     return FileCheck("txt", records, exams)

@@ -17,8 +17,10 @@ as UTF-8 (a BOM is dropped), falling back to Latin-1 for a line that is not UTF-
 the header row (and no comma) makes it a tab-separated file.
 
 :func:`write_csv` writes the canonical headers (K-12 2020 style, plus the TXT-only fields),
-every value quoted as College Board does, UTF-8 without BOM, so that reading it back, or
-reading the TXT written from the same reports, gives equal records.
+every value quoted as College Board does, UTF-8 without BOM. A text cell a spreadsheet
+would run as a formula gets a leading ``'`` (:func:`apscores._rows_csv.neutralise`) unless
+``raw=True``; written raw, reading it back, or reading the TXT written from the same
+reports, gives equal records.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from apscores._rows_csv import neutralise
 from apscores.errors import EmptyFileError, ParseError, UnknownFormatError
 from apscores.files import records as rec
 from apscores.files._assemble import HEAD_FIELDS, make_assembler
@@ -259,7 +262,9 @@ def _parse(
                 exams: list[ExamScore] = []
                 for block, names, code_at, block_cells in blocks:
                     if not row[code_at].strip():
-                        break  # the first blank block ends the exams (file-layout.md §1.3)
+                        # The first blank block ends the exams (docs/reference/file-layout.md
+                        # §1.3).
+                        break
                     key = block_cells(row)
                     exam = exam_cache.get(key)
                     if exam is None:
@@ -292,9 +297,12 @@ def _parse_row_slowly(row: list[str], columns: dict[str, int], line: int | None)
     return rec.build_report(values, line=line, lenient=True)
 
 
-def write_csv(reports: Iterable[ScoreReport], dest: Destination) -> int:
+def write_csv(reports: Iterable[ScoreReport], dest: Destination, *, raw: bool = False) -> int:
     """Write reports as a CSV file with the canonical header; returns the records written.
 
+    A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+    a leading ``'`` so that a spreadsheet does not run it as a formula; ``raw=True`` keeps
+    every value as it is (for files that programs, or ``apscores`` itself, read back).
     Values the TXT layout cannot hold either (a year outside the pivot, more than 30 exams...)
     raise :class:`~apscores.errors.UnwritableRecordError`; a path is then left untouched.
     """
@@ -304,7 +312,7 @@ def write_csv(reports: Iterable[ScoreReport], dest: Destination) -> int:
     def encode(cells: Iterable[str]) -> bytes:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(cells)
+        writer.writerow(cells if raw else map(neutralise, cells))
         return buffer.getvalue().encode("utf-8")
 
     header = encode(CANONICAL_HEADERS.values())

@@ -1,18 +1,20 @@
 """CSV columns by header name: the alias table, and which columns a header holds.
 
 No source gives the college CSV header, so columns are matched by name through one alias
-table (``file-layout.md`` §2.4), never by position. A header is normalised before matching
-(case folded; ``#``, ``.``, ``/``, spaces, underscores and all other punctuation dropped), so
-``Irregularity Code #1 01``, ``Irregularity Code .1 01`` and ``irregularity_code_1_01`` are
-the same column. The table holds the K-12 2020+ headers, the pre-2020 labels (``AP Number``,
-``Sex``, ``Education Level``...), the PSFIX physical names (``CONTACT NAME (HIGH SCHOOL)``...),
-snake_case names (the layout's field names and the TEAMSchools model's), and names for the
-TXT-only fields. Exam columns are recognised by name plus a two-digit suffix ``01``-``30``.
-Two columns both called ``Institution Name`` are the high school, then the college. Unknown
-columns are ignored; the first of two columns with the same meaning wins. PSFIX's student
-address names (numbered 0-2) are left out: they collide with the K-12 names (numbered 1-3).
-A header naming none of the known columns is :class:`~apscores.errors.UnknownFormatError`;
-one naming some but not the required ones is :class:`~apscores.errors.MissingColumnsError`.
+table (``docs/reference/file-layout.md`` §2.4), never by position. A header is normalised
+before matching (case folded; ``#``, ``.``, ``/``, spaces, underscores and all other
+punctuation dropped), so ``Irregularity Code #1 01``, ``Irregularity Code .1 01`` and
+``irregularity_code_1_01`` are the same column. The table holds the K-12 2020+ headers, the
+pre-2020 labels (``AP Number``, ``Sex``, ``Education Level``...), the physical names of
+source PSFIX (``CONTACT NAME (HIGH SCHOOL)``...; source ids as in that page's *Sources*
+table), snake_case names (the layout's field names and the TEAMSchools model's), and names
+for the TXT-only fields. Exam columns are recognised by name plus a two-digit suffix
+``01``-``30``. Two columns both called ``Institution Name`` are the high school, then the
+college. Unknown columns are ignored; the first of two columns with the same meaning wins.
+PSFIX's student address names (numbered 0-2) are left out: they collide with the K-12 names
+(numbered 1-3). A header naming none of the known columns is
+:class:`~apscores.errors.UnknownFormatError`; one naming some but not the required ones is
+:class:`~apscores.errors.MissingColumnsError`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The rows of a CSV score file, before any value is read: text lines, cell checks, framing.
 
 Shared by the CSV reader (:mod:`apscores.files.csv`) and the download check
-(:func:`frame_rows`), so both refuse the same rows: lines decoded as UTF-8 (BOM dropped)
-or Latin-1, a line too long to hold, a row that does not fit the header, a cell longer
-than :data:`MAX_CELL`, and a control character in any cell (NUL included, the same on
-every Python version: 3.10's ``csv`` refuses NUL, 3.11+ keeps it).
+(:func:`apscores.files._cuts.frame_rows`), so both refuse the same rows: lines decoded as
+UTF-8 (BOM dropped) or Latin-1, a line too long to hold, a row that does not fit the
+header, a cell longer than :data:`MAX_CELL`, and a control character in any cell (NUL
+included, the same on every Python version: 3.10's ``csv`` refuses NUL, 3.11+ keeps it).
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 
-from apscores.errors import EmptyFileError, ParseError
+from apscores.errors import ParseError
 from apscores.files.blocks import LongLine
-from apscores.files.csv_columns import delimiter, map_columns
-from apscores.files.layout import EXAM_BLOCK_COUNT
-from apscores.files.sources import Line, peek
+from apscores.files.sources import Line
 
 __all__ = [
     "MAX_CELL",
@@ -26,7 +24,6 @@ __all__ = [
     "check_row",
     "csv_error",
     "decode",
-    "frame_rows",
     "text_of",
 ]
 
@@ -137,52 +134,3 @@ def check_row(row: list[str], cells: int, line: int) -> None:
             field=None,
             raw="",
         )
-
-
-def frame_rows(raw_lines: Iterator[Line], name: str | None = None) -> tuple[int, int]:
-    """Check the header and that every row is complete (no value is read); returns
-    (records, exams). The check a download gets before it is recorded."""
-    long_lines: list[ParseError] = []
-    first, lines = peek(decode(raw_lines, long_lines))
-    if first is None:
-        raise EmptyFileError(file=name)
-    assert isinstance(first, str)
-    reader = csv.reader(lines, delimiter=delimiter(first), strict=True)  # type: ignore[arg-type]
-    records = exams = 0
-    header: list[str] | None = None
-    codes: list[int] = []
-    while True:
-        line_no = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problem = csv_error(error, line_no)
-            raise problem.in_file(name) if name else problem from None
-        if long_lines:
-            problem = long_lines.pop(0)
-            raise problem.in_file(name) if name else problem
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = row
-            columns = map_columns(header, name)
-            codes = [
-                columns[f"exam_code_{block:02d}"]
-                for block in range(1, EXAM_BLOCK_COUNT + 1)
-                if f"exam_code_{block:02d}" in columns
-            ]
-            continue
-        try:
-            check_row(row, len(header), line_no)
-        except ParseError as problem:
-            raise problem.in_file(name) if name else problem from None
-        records += 1
-        for at in codes:
-            if not row[at].strip():
-                break
-            exams += 1
-    if header is None:
-        raise EmptyFileError("the file has no header and no records", file=name)
-    return records, exams

@@ -9,6 +9,8 @@ reading still streams):
   trailing blanks trimmed: see :mod:`apscores.files.layout`) is a fixed-width TXT record;
 - a delimited line naming some score-file columns but not the AP ID is a CSV header that
   lacks required columns (:class:`~apscores.errors.MissingColumnsError`);
+- a line that would be such a header with commas for its semicolons (Excel's CSV where the
+  decimal mark is a comma) is :class:`~apscores.errors.UnknownFormatError` saying so;
 - anything else, and empty or binary input, is
   :class:`~apscores.errors.UnknownFormatError` (:class:`~apscores.errors.EmptyFileError`
   for an empty file), raised at once in both error modes, with what was seen.
@@ -16,7 +18,7 @@ reading still streams):
 
 from __future__ import annotations
 
-from apscores.errors import ParseError, UnknownFormatError
+from apscores.errors import APScoresError, ParseError, UnknownFormatError
 from apscores.files import csv as csvfile
 from apscores.files import csv_columns as columns
 from apscores.files import txt
@@ -34,7 +36,7 @@ from apscores.files.sources import (
     open_source,
 )
 
-__all__ = ["Reader", "Source", "detect", "read", "sniff"]
+__all__ = ["Reader", "Source", "detect", "format_of", "read", "sniff"]
 
 
 def _text(line: Line) -> str:
@@ -46,6 +48,14 @@ def _text(line: Line) -> str:
         return line.decode("latin-1")
 
 
+def _semicolon_header(body: str) -> bool:
+    """Whether a line would be a score-file header if its semicolons were commas."""
+    if ";" not in body or "," in body or "\t" in body:
+        return False
+    cells = body.split(";")
+    return columns.names_score_columns(",".join(cell.strip('"') for cell in cells))
+
+
 def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     """``"csv"`` or ``"txt"`` for a file whose first non-blank line is ``first``.
 
@@ -54,6 +64,13 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     """
     text = _text(first).removeprefix("\ufeff")
     body = text.rstrip("\r\n")
+    if _semicolon_header(body):
+        raise UnknownFormatError(
+            f"line {line} is a CSV header separated by semicolons (as Excel saves CSV where "
+            "the decimal mark is a comma); save it as comma-separated CSV (CSV UTF-8)",
+            line=line,
+            file=file,
+        )
     raw = first if isinstance(first, bytes) else first.encode("latin-1", "replace")
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
     if isinstance(first, LongHead):  # a line too long to hold: its first bytes only
@@ -81,6 +98,18 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
         line=line,
         file=file,
     )
+
+
+def format_of(source: Source) -> str | None:
+    """``"txt"`` or ``"csv"`` as :func:`read` would decide from the first line; ``None``
+    for anything :func:`read` would refuse (it says why)."""
+    opened = open_source(source)
+    try:
+        return detect(look_ahead(opened, txt.plausible_record), file=opened.name)
+    except (APScoresError, OSError):
+        return None
+    finally:
+        opened.close()
 
 
 def sniff(first_line: Line | None) -> str:

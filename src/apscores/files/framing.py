@@ -229,18 +229,20 @@ def frame_lines(pieces: Iterable[Piece], name: str | None = None) -> tuple[int, 
     The check a download gets before it is recorded: it raises the reader's own
     ParseError for a line too long or cut short, and reads no value (a control byte
     included), so a file that passes is whole (its values are the reader's business, and
-    downloading again would not change them).
+    downloading again would not change them). A line of blanks, even at full width, is no
+    record here either, as for the reader: the counts are the reader's.
     """
     records = exams = 0
     for _number, item in bulk(pieces, values=False):
         if isinstance(item, ParseError):
             raise item.in_file(name) if name else item
         if isinstance(item, bytes):
-            records += 1
-            exams += exams_in(item)
-            continue
-        whole, stride = item
-        for at in range(0, len(whole), stride):
-            records += 1
-            exams += exams_in(whole[at : at + LENGTH])
+            lines: Iterable[bytes] = (item,)
+        else:
+            whole, stride = item
+            lines = (whole[at : at + LENGTH] for at in range(0, len(whole), stride))
+        for line in lines:
+            if line.strip(_BLANK_BYTES):  # a line of blanks: the reader skips it too
+                records += 1
+                exams += exams_in(line)
     return records, exams

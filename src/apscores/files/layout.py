@@ -8,17 +8,18 @@ built from these tables; nothing else in the package knows a byte offset or whic
 fills which attribute. :func:`check_layout` runs at import: fields must be contiguous,
 never overlap, add up to the record length, and name attributes the records really have.
 
-Positions come from ``file-layout.md`` (PY950 and PSFIX agree on 1-900; 901-950 rest on
-PY950 alone). The May 2024 layout change is unknown: if a real file shows moved fields,
-add a new ``Layout`` here and select it in :func:`layout_for_length`.
+Positions come from ``docs/reference/file-layout.md`` and its ``layout-950.csv`` (that
+page's sources PY950 and PSFIX agree on 1-900; 901-950 rest on PY950 alone). The May 2024
+layout change is unknown (§6 of that page): if a real file shows moved fields, add a new
+``Layout`` here and select it in :func:`layout_for_length`.
 
-Framing (``file-layout.md`` §1.6, decided here once). After its line ending is removed, a
-line is a complete record when it has the layout's length, or is shorter but still reaches
-:attr:`Layout.min_length`: the end of the last *required* field (*Date of this report*,
-column 886; College Board's 2023 layout marks it and *Date of last student update* as not
-optional). Such a line had its trailing blanks trimmed and is padded back. A shorter line
-is a truncated record (a cut download or a damaged copy); :meth:`Layout.first_cut_field`
-names the first field it does not reach.
+Framing (``docs/reference/file-layout.md`` §1.6, decided here once). After its line ending
+is removed, a line is a complete record when it has the layout's length, or is shorter but
+still reaches :attr:`Layout.min_length`: the end of the last *required* field (*Date of this
+report*, column 886; College Board's 2023 layout marks it and *Date of last student update*
+as not optional). Such a line had its trailing blanks trimmed and is padded back. A shorter
+line is a truncated record (a cut download or a damaged copy);
+:meth:`Layout.first_cut_field` names the first field it does not reach.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import typing
 import attrs
 
 from apscores import models
+from apscores._guard import guard
 
 __all__ = [
     "EXAM_BLOCK_COUNT",
@@ -243,7 +245,8 @@ _RACE_950: tuple[_Spec, ...] = (
 _FILLER_910: tuple[_Spec, ...] = (("filler_901", 10, F, ""),)
 
 #: Fields every record carries: the AP ID, and the two dates College Board's 2023 layout
-#: marks "Optional: No" (file-layout.md §1.6). The last of them ends the shortest record.
+#: marks "Optional: No" (docs/reference/file-layout.md §1.6). The last of them ends the
+#: shortest record.
 REQUIRED_FIELDS = frozenset({"ap_id", "date_of_last_student_update", "date_of_this_report"})
 
 
@@ -337,7 +340,7 @@ def exam_block_start(block: int) -> int:
 
 def exams_in(record: bytes, layout: Layout = LAYOUT_950) -> int:
     """How many exams a framed record holds: the exam blocks up to the first whose exam
-    code is blank (``file-layout.md`` §1.3). The one exam-end rule: the readers, the
+    code is blank (``docs/reference/file-layout.md`` §1.3). The one exam-end rule: the readers, the
     check and the columnar path all end the exams there."""
     first = layout.field("exam_code_01").start - 1
     for block in range(EXAM_BLOCK_COUNT):
@@ -357,10 +360,29 @@ def layout_for_length(length: int) -> Layout:
     return LAYOUT_910 if length == LAYOUT_910.length else LAYOUT_950
 
 
-assert LAYOUT_950.field("admin_year_01").start == exam_block_start(1)
-assert LAYOUT_950.field("class_section_code_30").end == exam_block_start(31) - 1
-assert LAYOUT_950.field("date_grades_released_to_college").start == 869
-assert LAYOUT_950.field("race_ethnicity_student_response").start == 901
-assert LAYOUT_950.field("exam_code_02").start - LAYOUT_950.field("exam_code_01").start == 11
-assert LAYOUT_950.field("exam_code_01").width == 2
-assert LAYOUT_950.min_length == LAYOUT_910.min_length == 886  # Date of this report, 881-886
+guard(
+    LAYOUT_950.field("admin_year_01").start == exam_block_start(1),
+    "the first exam block starts where exam_block_start(1) says",
+)
+guard(
+    LAYOUT_950.field("class_section_code_30").end == exam_block_start(31) - 1,
+    "the thirty exam blocks end where exam_block_start(31) says",
+)
+guard(
+    LAYOUT_950.field("date_grades_released_to_college").start == 869,
+    "the trailer starts at column 869",
+)
+guard(
+    LAYOUT_950.field("race_ethnicity_student_response").start == 901,
+    "the race fields start at column 901",
+)
+guard(  # Date of this report, 881-886
+    LAYOUT_950.min_length == LAYOUT_910.min_length == 886,
+    "the shortest complete record ends at column 886 in both layouts",
+)
+guard(
+    LAYOUT_950.field("exam_code_02").start - LAYOUT_950.field("exam_code_01").start
+    == EXAM_BLOCK_WIDTH,
+    "exam codes are an exam block apart (exams_in reads them so)",
+)
+guard(LAYOUT_950.field("exam_code_01").width == 2, "an exam code is two columns")

@@ -7,7 +7,7 @@ precise :class:`~apscores.errors.ParseError` (line, field, raw text). The fast r
 build the same records their own way and come here only to explain a bad line, so both
 must agree (the tests check it on generated and damaged files).
 
-Decisions that are ours, not College Board's (see ``file-layout.md`` §1.6, §4.6):
+Decisions that are ours, not College Board's (see ``docs/reference/file-layout.md`` §1.6, §4.6):
 
 - Exam blocks end at the first block whose exam code is blank; later blocks are ignored.
 - Award pairs with a blank type are skipped; a type without a year is an error.
@@ -172,7 +172,7 @@ def build_report(values: Mapping[str, str], *, line: int | None, lenient: bool) 
     exams: list[ExamScore] = []
     for block in range(1, EXAM_BLOCK_COUNT + 1):
         if not get(f"exam_code_{block:02d}", "").strip():
-            break  # the first blank block ends the exams (file-layout.md §1.3)
+            break  # the first blank block ends the exams (docs/reference/file-layout.md §1.3)
         exams.append(build_exam(values, block, line, lenient))
     di_code, college = build_college(values, lenient)
     released, updated, reported, service_type, service_code, order_key = build_trailer(

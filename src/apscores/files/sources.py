@@ -103,7 +103,7 @@ class Opened:
         return self.pieces
 
     def as_lines(self) -> Iterator[Line]:
-        """Every line, each with its ending (see :func:`split_lines`)."""
+        """Every line, each with its ending (see :func:`lines_of`)."""
         if self.lines is None:
             return lines_of(self.blocks())
         return self.lines

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 
+from apscores.catalog import is_di_code
 from apscores.errors import ConfigurationError, UnwritableRecordError
 from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field, Kind, Layout
 from apscores.files.records import AWARD_SLOTS, PREVIOUS_SCHOOL_SLOTS
@@ -77,7 +78,7 @@ def _text(report: ScoreReport, field: Field, value: object) -> str:
         return str(value)
     if kind is Kind.DI:
         di = str(value)
-        return f"00{di}" if len(di) == 4 and di.isdigit() else di
+        return f"00{di}" if is_di_code(di) else di
     return str(value)
 
 

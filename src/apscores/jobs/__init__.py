@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from apscores.jobs._hook import HOOK_VARIABLES, NewFile, OnNew
-from apscores.jobs._observer import KILL_AT_ENV, LedgerObserver
+from apscores.jobs._observer import LedgerObserver
 from apscores.jobs._results import DiResult, FetchEvents, FetchSummary, Outcome, SavedFile
 from apscores.jobs.fetch import FetchOptions, fetch
 from apscores.jobs.ledger import (
@@ -27,7 +27,6 @@ from apscores.jobs.ledger import (
 __all__ = [
     "DEFAULT_LEDGER_NAME",
     "HOOK_VARIABLES",
-    "KILL_AT_ENV",
     "Delivery",
     "DiResult",
     "Entry",

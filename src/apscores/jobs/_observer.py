@@ -25,7 +25,8 @@ __all__ = ["KILL_AT_ENV", "LedgerObserver", "checkpoint"]
 
 LOGGER = logging.getLogger("apscores.jobs")
 
-#: Test hook: when this variable names a step boundary, the process kills itself with
+#: Test seam (private, not public API; the crash tests use it): when this variable names a
+#: step boundary, the process kills itself with
 #: SIGKILL right there (no cleanup). The boundaries: ``generate`` (a file was generated,
 #: the ledger does not know it yet), ``generated`` (ledger: generated), ``download`` (the
 #: file is saved, the ledger does not know it yet), ``saved`` (ledger: saved), ``record``

@@ -19,10 +19,18 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"  # this code failed (the others went on); re-running is safe
     AUTH = "auth"  # the login, or a fresh token, was refused
     LOCKED = "locked"  # another run holds this code's lock; skipped
+    STORAGE = "storage"  # a local file or folder (or the ledger) cannot be written or read
 
 
-#: The most serious outcome wins the run's: AUTH, FAILED, LOCKED, OK, NOTHING_NEW.
-_SEVERITY = (Outcome.NOTHING_NEW, Outcome.OK, Outcome.LOCKED, Outcome.FAILED, Outcome.AUTH)
+#: The most serious outcome wins the run's: STORAGE, AUTH, FAILED, LOCKED, OK, NOTHING_NEW.
+_SEVERITY = (
+    Outcome.NOTHING_NEW,
+    Outcome.OK,
+    Outcome.LOCKED,
+    Outcome.FAILED,
+    Outcome.AUTH,
+    Outcome.STORAGE,
+)
 
 
 @attrs.define

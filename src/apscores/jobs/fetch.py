@@ -35,7 +35,13 @@ from pathlib import Path
 import attrs
 
 from apscores._atomic import PART_MARKER, describe_os_error
-from apscores.errors import APScoresError, AuthenticationError, ParseError, RecordError
+from apscores.errors import (
+    APScoresError,
+    AuthenticationError,
+    ParseError,
+    RecordError,
+    StorageError,
+)
 from apscores.files import check_file
 from apscores.jobs._delivery import Counts, Deliveries, count_file, sha256_of
 from apscores.jobs._hook import OnNew
@@ -94,7 +100,13 @@ async def fetch(
     chosen = options or FetchOptions()
     chosen = attrs.evolve(chosen, kind=check_kind(chosen.kind), format=check_format(chosen.format))
     folder = Path(dest)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # read-only, no permission, a file in the way
+        reason = error.strerror or type(error).__name__
+        raise StorageError(
+            error.errno, f"cannot create the destination ({reason})", str(folder)
+        ) from None
     owned = ledger is None
     book = Ledger(default_ledger_path(folder)) if ledger is None else ledger
     try:
@@ -151,14 +163,14 @@ class _Job:
             await self._fetch(result)
         except AuthenticationError as error:
             result.fail(Outcome.AUTH, str(error))
+        except OSError as error:  # StorageError too: a disk or folder problem, not the service
+            result.fail(Outcome.STORAGE, f"cannot write {describe_os_error(error)}")
+        except sqlite3.Error as error:
+            result.fail(Outcome.STORAGE, f"the ledger {self.ledger.path} failed: {error}")
         except RecordError as error:
             result.fail(Outcome.FAILED, str(error))
         except APScoresError as error:
             result.fail(Outcome.FAILED, f"{type(error).__name__}: {error}")
-        except OSError as error:
-            result.fail(Outcome.FAILED, f"cannot write {describe_os_error(error)}")
-        except sqlite3.Error as error:
-            result.fail(Outcome.FAILED, f"the ledger {self.ledger.path} failed: {error}")
         except Exception as error:  # a bug must not stop the other DI codes either
             LOGGER.debug("%s: unexpected error", di_code, exc_info=True)
             result.fail(Outcome.FAILED, f"unexpected {type(error).__name__}: {error}")
@@ -166,7 +178,7 @@ class _Job:
             for lock in reversed(held):
                 lock.release()
             self.events.finished(result)
-        if result.outcome in (Outcome.AUTH, Outcome.FAILED):
+        if result.outcome in (Outcome.AUTH, Outcome.FAILED, Outcome.STORAGE):
             LOGGER.error("%s: %s", di_code, result.message, extra={"di_code": di_code})
         return result
 

@@ -131,15 +131,29 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _time(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
+def _time(row: sqlite3.Row, column: str) -> dt.datetime | None:
+    """A time column; a damaged one is a :class:`sqlite3.DataError` naming the entry."""
+    text = row[column]
+    if text is None or text == "":
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise sqlite3.DataError(
+            f"entry {row['id']}: {column} is not a date and time: {str(text)[:40]!r}"
+        ) from None
+
+
+def _required_time(row: sqlite3.Row, column: str) -> dt.datetime:
+    when = _time(row, column)
+    if when is None:
+        raise sqlite3.DataError(f"entry {row['id']}: {column} is missing")
+    return when
 
 
 def _entry(row: sqlite3.Row) -> Entry:
-    generated_at = _time(row["generated_at"])
-    updated_at = _time(row["updated_at"])
-    assert generated_at is not None
-    assert updated_at is not None
+    generated_at = _required_time(row, "generated_at")
+    updated_at = _required_time(row, "updated_at")
     return Entry(
         id=row["id"],
         account=row["account"],
@@ -154,15 +168,29 @@ def _entry(row: sqlite3.Row) -> Entry:
         sha256=row["sha256"],
         state=State(row["state"]),
         generated_at=generated_at,
-        saved_at=_time(row["saved_at"]),
-        recorded_at=_time(row["recorded_at"]),
+        saved_at=_time(row, "saved_at"),
+        recorded_at=_time(row, "recorded_at"),
         updated_at=updated_at,
         delivery=Delivery(row["delivery"]) if row["delivery"] else None,
         delivery_attempts=row["delivery_attempts"],
-        delivery_env=json.loads(row["delivery_env"]) if row["delivery_env"] else None,
+        delivery_env=_environment(row),
         delivery_error=row["delivery_error"],
-        delivered_at=_time(row["delivered_at"]),
+        delivered_at=_time(row, "delivered_at"),
     )
+
+
+def _environment(row: sqlite3.Row) -> dict[str, str] | None:
+    """The first hand-off's variables; a damaged value is a :class:`sqlite3.DataError`."""
+    text = row["delivery_env"]
+    if not text:
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise sqlite3.DataError(f"entry {row['id']}: delivery_env is not a set of variables")
+    return found
 
 
 class Ledger(Closing):

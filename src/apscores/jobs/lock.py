@@ -52,6 +52,16 @@ else:
 __all__ = ["DiLock", "lock_path", "lock_paths"]
 
 
+def _still_named(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
+
+
 def lock_path(dest: Path, di_code: str) -> Path:
     """``<dest>/.apscores-<di>.lock``."""
     return dest / f".apscores-{di_code}.lock"
@@ -62,7 +72,7 @@ def lock_paths(ledger: Path, dest: Path, di_code: str) -> tuple[Path, ...]:
     run that shares the ledger whatever its destination, and one in the destination, which
     covers the files (and their ``.part`` temporaries) of runs with other ledgers. Always
     taken in this order, so two runs cannot wait for each other."""
-    beside = ledger.parent / f".{ledger.name}.{di_code}.lock"
+    beside = ledger.parent / f".{ledger.name.lstrip('.')}.{di_code}.lock"
     inside = lock_path(dest, di_code)
     return (beside,) if beside.resolve() == inside.resolve() else (beside, inside)
 
@@ -76,18 +86,26 @@ class DiLock:
 
     def acquire(self, *, wait: bool) -> bool:
         """Take the lock; without ``wait``, return False at once if another run holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _lock(fd, wait=wait):
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if not _lock(fd, wait=wait):
+                os.close(fd)
+                return False
+            if _still_named(fd, self.path):
+                break
+            # The holder we waited for removed the file as it let go: lock the new one.
             os.close(fd)
-            return False
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return True
 
     def release(self) -> None:
-        """Let the next run in (closing the file drops the lock)."""
+        """Let the next run in, and remove the lock file (while still holding it, so a
+        run that opened the old file sees it is gone and opens a new one)."""
         if self._fd is not None:
+            if sys.platform != "win32":  # an open file cannot be removed there
+                self.path.unlink(missing_ok=True)
             _unlock(self._fd)
             os.close(self._fd)
             self._fd = None

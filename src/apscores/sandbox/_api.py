@@ -16,6 +16,7 @@ import json
 import secrets
 from typing import Any
 
+from apscores.catalog import is_di_code
 from apscores.sandbox import _storage as storage
 from apscores.sandbox._faults import FaultKind
 from apscores.sandbox._model import Download, Order, Token
@@ -52,7 +53,7 @@ def _content(records: Records, request: SandboxRequest, remarks: tuple[Remark, .
             raise Reject(gateway(status, f"{phrase} (strict sandbox): {remark.message}"))
     try:
         payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise Reject(failure(400, "The request body is not valid JSON.")) from None
     if not isinstance(payload, dict):
         raise Reject(failure(400, "The request body must be a JSON object."))
@@ -126,7 +127,7 @@ def generate(
     email, payload = _authenticate(records, request, remarks)
     _fields(payload, ("diCode", "format", "downloadType"))
     di_code, file_format, kind = payload["diCode"], payload["format"], payload["downloadType"]
-    if not isinstance(di_code, str) or not (len(di_code) == 4 and di_code.isdigit()):
+    if not is_di_code(di_code):
         raise Reject(failure(400, "Invalid request: diCode must be a 4-digit string."))
     if file_format not in ("TXT", "CSV"):
         raise Reject(failure(400, 'Invalid request: format must be "TXT" or "CSV".'))

@@ -58,6 +58,8 @@ def handle_control(service: SandboxService, request: SandboxRequest) -> SandboxR
             change = FaultChange.from_dict(data)
         except ValueError as error:  # bad JSON or a bad spec: nothing was changed
             return _error(400, str(error))
+        except RecursionError:
+            return _error(400, "the request body is nested too deeply")
         change.apply(service.faults)
         return json_reply(200, service.faults.to_dict())
     return _error(404, "unknown control endpoint; try GET /_sandbox/state or /_sandbox/faults")

@@ -17,6 +17,7 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
+from apscores.catalog import is_di_code
 from apscores.models import (
     Address,
     Award,
@@ -132,7 +133,7 @@ def iter_fake_reports(
     """
     if n is not None and n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    if not (len(di_code) == 4 and di_code.isdigit()):
+    if not is_di_code(di_code):
         raise ValueError(f"a DI code is 4 digits, got {di_code!r}")
     schools = _high_schools(seed)
     college = _college(di_code)

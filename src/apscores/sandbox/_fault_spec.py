@@ -5,9 +5,10 @@ A fault spec is a JSON object naming a ``kind`` (the :class:`~apscores.sandbox.F
 method of the same name) and its options, e.g. ``{"kind": "fail", "endpoint": "generate",
 "status": 504, "times": 2}``. On the command line the same spec reads
 ``fail=generate,status=504,times=2``: the kind, then its first option without a name
-(the endpoint; for ``expire_url`` and ``fail_record`` the times, for ``expire_token_after``
-the calls), then ``name=value`` pairs. Text values are read as JSON where they can be
-(``504``, ``1.5``, ``true``, ``null``) and as plain text otherwise.
+(the endpoint; for ``expire_url`` and ``fail_record`` the times, for ``cut_at_record``
+the records, for ``expire_token_after`` the calls), then ``name=value`` pairs. Text
+values are read as JSON where they can be (``504``, ``1.5``, ``true``, ``null``) and as
+plain text otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from apscores.sandbox._faults import Faults, endpoint_name
+from apscores.sandbox._faults import Faults, check_seconds, endpoint_name
 
 __all__ = ["FaultChange", "FaultSpec", "load_fault_specs", "parse_fault_specs"]
 
@@ -52,6 +53,11 @@ def _times(name: str, value: Any) -> int | None:
     return result
 
 
+def _times_records(name: str, value: Any) -> int:
+    result: int = _integer(name, value, 1)
+    return result
+
+
 def _count(name: str, value: Any) -> int:
     result: int = _integer(name, value, 0)
     return result
@@ -63,9 +69,7 @@ def _calls(name: str, value: Any) -> int | None:
 
 
 def _seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
-    return float(value)
+    return check_seconds(name, value)
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -105,6 +109,7 @@ _KINDS: dict[str, tuple[str, tuple[str, ...], dict[str, Check]]] = {
         (),
         {"endpoint": _endpoint, "after_bytes": _count, "times": _times},
     ),
+    "cut_at_record": ("records", (), {"records": _times_records, "times": _times}),
     "refuse": ("endpoint", ("endpoint",), {"endpoint": _endpoint, "times": _times}),
     "timeout": (
         "endpoint",
@@ -125,6 +130,7 @@ _ARM: dict[str, Callable[..., object]] = {
     "fail_record": Faults.fail_record,
     "disconnect": Faults.disconnect,
     "truncate": Faults.truncate,
+    "cut_at_record": Faults.cut_at_record,
     "refuse": Faults.refuse,
     "timeout": Faults.timeout,
     "delay": Faults.delay,
@@ -150,7 +156,7 @@ def _text_value(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
@@ -235,6 +241,8 @@ def load_fault_specs(path: Path) -> list[FaultSpec]:
         raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
     except ValueError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{path} is not valid JSON: nested too deeply") from None
     return parse_fault_specs(data)
 
 

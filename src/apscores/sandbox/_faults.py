@@ -9,11 +9,42 @@ named ``"login"``, ``"generate"``, ``"record"`` and ``"download"`` (the wire nam
 from __future__ import annotations
 
 import enum
+import math
 import threading
 
 import attrs
 
-__all__ = ["ENDPOINTS", "Fault", "FaultKind", "Faults", "endpoint_name"]
+__all__ = [
+    "ENDPOINTS",
+    "MAX_FAULT_SECONDS",
+    "Fault",
+    "FaultKind",
+    "Faults",
+    "check_seconds",
+    "endpoint_name",
+]
+
+#: The longest delay or silence a fault may ask for: ten minutes outlasts any client timeout.
+MAX_FAULT_SECONDS = 600.0
+
+
+def check_seconds(name: str, value: object) -> float:
+    """``value`` as seconds from 0 to :data:`MAX_FAULT_SECONDS`; ``ValueError`` naming ``name``.
+
+    NaN, infinity and ``1e308`` are refused here, when the fault is armed, rather than
+    breaking the call the fault later fires on.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_FAULT_SECONDS
+    ):
+        raise ValueError(
+            f"{name} must be a number of seconds from 0 to {MAX_FAULT_SECONDS:g}, got {value!r}"
+        )
+    return float(value)
+
 
 ENDPOINTS = ("login", "generate", "record", "download")
 _ALIASES = {
@@ -36,6 +67,7 @@ class FaultKind(enum.Enum):
     TIMEOUT = "timeout"  # no answer in time
     DELAY = "delay"  # answer, but slowly
     EXPIRED_URL = "expired_url"  # fileGeneration hands out a URL that has already expired
+    CUT_AT_RECORD = "cut_at_record"  # drop the last records, Content-Length to match
 
 
 def endpoint_name(name: str) -> str:
@@ -64,6 +96,7 @@ class Fault:
     retry_after: int | None = None
     after_bytes: int = 0
     seconds: float = 0.0
+    records: int = 1  # CUT_AT_RECORD: how many records (lines) the body loses
     processed: bool = False  # the service acts on the request before the fault hides the answer
     fired: int = 0
 
@@ -84,6 +117,7 @@ class Fault:
             "retry_after": self.retry_after,
             "after_bytes": self.after_bytes,
             "seconds": self.seconds,
+            "records": self.records,
             "processed": self.processed,
         }
 
@@ -169,6 +203,15 @@ class Faults:
             )
         )
 
+    def cut_at_record(self, records: int = 1, *, times: int | None = 1) -> Fault:
+        """Send a download without its last ``records`` records, cut cleanly just after a
+        line ending, with a ``Content-Length`` that matches what is sent: the body looks
+        whole to HTTP and to the file check. Only the ``ETag``, which stays the whole
+        object's, shows the cut (a streamed body is sent whole)."""
+        if records < 1:
+            raise ValueError(f"records must be >= 1, got {records}")
+        return self._arm(Fault(FaultKind.CUT_AT_RECORD, "download", _times(times), records=records))
+
     def refuse(self, endpoint: str, *, times: int | None = 1) -> Fault:
         """Fail to connect (the transport raises ``httpx.ConnectError``)."""
         return self._arm(Fault(FaultKind.REFUSE, endpoint_name(endpoint), _times(times)))
@@ -184,6 +227,7 @@ class Faults:
         """Never answer: the transport raises ``httpx.ReadTimeout`` at once; the loopback
         server stays silent for ``seconds`` and then drops the connection.
         """
+        seconds = check_seconds("seconds", seconds)
         return self._arm(
             Fault(
                 FaultKind.TIMEOUT,
@@ -196,8 +240,7 @@ class Faults:
 
     def delay(self, endpoint: str, seconds: float, *, times: int | None = None) -> Fault:
         """Answer ``endpoint`` only after ``seconds`` (the transport's sleep is injectable)."""
-        if seconds < 0:
-            raise ValueError(f"seconds must be >= 0, got {seconds}")
+        seconds = check_seconds("seconds", seconds)
         return self._arm(
             Fault(FaultKind.DELAY, endpoint_name(endpoint), _times(times), seconds=seconds)
         )

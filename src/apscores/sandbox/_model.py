@@ -53,7 +53,7 @@ def render_reports(reports: Sequence[ScoreReport], file_format: str) -> bytes:
     else:
         from apscores.files import write_csv
 
-        write_csv(reports, buffer)
+        write_csv(reports, buffer, raw=True)  # College Board's files are raw
     return buffer.getvalue()
 
 

@@ -34,6 +34,7 @@ from apscores.sandbox._observe import (
     Recorder,
     Remark,
 )
+from apscores.sandbox._storage import ETAG_KINDS
 from apscores.sandbox._wire import Body, LoggedRequest
 
 if TYPE_CHECKING:
@@ -60,7 +61,10 @@ class Records:
         first_download_id: int = 700001,
         renderer: Renderer = render_reports,
         strict: bool = False,
+        etag: str = "md5",
     ) -> None:
+        if etag not in ETAG_KINDS:
+            raise ValueError(f"etag must be one of {', '.join(ETAG_KINDS)}, got {etag!r}")
         self.clock = clock
         self.api_base_url = api_base_url.rstrip("/")
         self.storage_base_url = storage_base_url.rstrip("/")
@@ -70,6 +74,9 @@ class Records:
         self.string_download_ids = string_download_ids
         self.renderer = renderer
         self.strict = strict
+        #: The storage host's ``ETag``: ``"md5"`` (one part, the body's MD5; a streamed
+        #: body is always multipart), ``"multipart"`` (``"<hex>-N"``) or ``"none"``.
+        self.etag = etag
         self.faults = Faults()
         self.accounts: dict[str, Account] = {}
         self.di_codes: dict[str, list[Order]] = {}

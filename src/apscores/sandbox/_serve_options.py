@@ -7,22 +7,39 @@ is :mod:`apscores.sandbox._server`.
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 
+from apscores.catalog import is_di_code
 from apscores.sandbox._fault_spec import FaultSpec, load_fault_specs
 from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
+from apscores.sandbox._storage import ETAG_KINDS
 
 __all__ = ["ServeConfig", "add_serve_arguments", "config_from_args", "parse_size"]
 
 
+def _port(option: str) -> Callable[[object, attrs.Attribute[int], int], None]:
+    def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+            raise ValueError(
+                f"{option} must be a port from 0 to 65535 (0: any free port), got {value!r}"
+            )
+
+    return check
+
+
 @attrs.frozen
 class ServeConfig:
-    """What ``apscores sandbox serve`` sets up; port 0 picks a free port."""
+    """What ``apscores sandbox serve`` sets up; port 0 picks a free port.
 
-    port: int = 8080
-    storage_port: int = 8081
+    A port outside 0-65535 is a :class:`ValueError` naming the option (``--port``).
+    """
+
+    port: int = attrs.field(default=8080, validator=_port("--port"))
+    storage_port: int = attrs.field(default=8081, validator=_port("--storage-port"))
     email: str = DEFAULT_EMAIL
     password: str = attrs.field(default=DEFAULT_PASSWORD, repr=False)
     di_codes: tuple[str, ...] = (DEFAULT_DI_CODE,)
@@ -31,6 +48,7 @@ class ServeConfig:
     url_ttl: float = 300.0
     file_size: int | None = None  # serve every file as ~this many bytes (bulk_renderer)
     strict: bool = False  # refuse what the default only records (SandboxService(strict=True))
+    etag: str = "md5"  # the storage host's ETag: md5 (one part), multipart or none
     faults: tuple[FaultSpec, ...] = ()  # armed when the server starts
 
 
@@ -92,6 +110,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "JSON calls without Accept/Content-Type application/json) instead of recording it",
     )
     parser.add_argument(
+        "--etag",
+        choices=ETAG_KINDS,
+        default="md5",
+        help="the download host's ETag: the body's MD5 (an object uploaded in one part), "
+        'multipart ("<hex>-N") or none (default: %(default)s)',
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         dest="fault_texts",
@@ -125,10 +150,12 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     """Turn parsed ``serve`` options into a :class:`ServeConfig` (validating DI codes)."""
     codes = tuple(args.di_codes or (DEFAULT_DI_CODE,))
     for code in codes:
-        if not (len(code) == 4 and code.isdigit()):
+        if not is_di_code(code):
             raise ValueError(f"a DI code is 4 digits, got {code!r}")
     if args.reports < 0:
         raise ValueError("--reports must be >= 0")
+    if not (math.isfinite(args.url_ttl) and args.url_ttl >= 0):
+        raise ValueError(f"--url-ttl must be a number of seconds >= 0, got {args.url_ttl}")
     faults = [FaultSpec.parse(text) for text in getattr(args, "fault_texts", None) or ()]
     if getattr(args, "faults_file", None) is not None:
         faults += load_fault_specs(args.faults_file)
@@ -143,5 +170,6 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         url_ttl=args.url_ttl,
         file_size=getattr(args, "file_size", None),
         strict=getattr(args, "strict", False),
+        etag=getattr(args, "etag", "md5"),
         faults=tuple(faults),
     )

@@ -8,12 +8,19 @@ Streamed bodies are written chunk by chunk (chunked transfer encoding when their
 unknown), so serving a 1 GB file takes no more memory than serving a small one.
 The API port also answers the control endpoints under ``/_sandbox/`` (state and faults,
 :mod:`apscores.sandbox._control`).
+
+A request body larger than :data:`MAX_BODY` is answered 413, a ``Content-Length`` or chunk
+size that is not a number 400, and a connection silent for ``read_timeout`` seconds
+(:data:`READ_TIMEOUT` by default) is closed, so a stalled client cannot hold a thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import os
+import re
 import signal
 import socket
 import sys
@@ -25,6 +32,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from apscores.sandbox._control import handle_control, is_control
+from apscores.sandbox._replies import json_reply
 from apscores.sandbox._serve_options import (
     ServeConfig,
     add_serve_arguments,
@@ -36,7 +44,9 @@ from apscores.sandbox._wire import Failure, SandboxRequest, SandboxResponse, ite
 
 __all__ = [
     "LOOPBACK",
+    "MAX_BODY",
     "PORT_UNAVAILABLE",
+    "READ_TIMEOUT",
     "ListenError",
     "SandboxServer",
     "ServeConfig",
@@ -51,6 +61,20 @@ LOOPBACK = "127.0.0.1"
 #: ``run``'s exit status when a port cannot be listened on: 2, as for a bad option.
 PORT_UNAVAILABLE = 2
 API_PREFIX = "/aposrd-api-prod"
+#: The largest request body read, in bytes (the service's bodies are a few hundred bytes).
+MAX_BODY = 1 << 20
+#: Seconds a connection may stay silent before the server closes it.
+READ_TIMEOUT = 30.0
+_NUMBER = re.compile(rb"[0-9]{1,19}")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
+
+
+class _BadRequestError(Exception):
+    """A request the server answers itself, before the service sees it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
@@ -59,27 +83,58 @@ def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
         server_version = "apscores-sandbox"
         sys_version = ""
 
+        timeout = server.read_timeout  # per socket operation, from the first byte on
+
+        def _size(self, text: bytes, pattern: re.Pattern[bytes], base: int, what: str) -> int:
+            if pattern.fullmatch(text.strip()) is None:
+                shown = text.strip()[:40].decode("latin-1")
+                raise _BadRequestError(400, f"the {what} is not a number: {shown!r}")
+            size = int(text, base)
+            if size > MAX_BODY:
+                raise _BadRequestError(413, f"the request body is larger than {MAX_BODY} bytes")
+            return size
+
+        def _chunked(self) -> bytes:
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                line = self.rfile.readline(1024).split(b";")[0]
+                size = self._size(line, _HEX, 16, "chunk size")
+                total += size
+                if total > MAX_BODY:
+                    raise _BadRequestError(413, f"the request body is larger than {MAX_BODY} bytes")
+                if size == 0:
+                    self.rfile.readline(1024)
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+
         def _body(self) -> bytes:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                chunks: list[bytes] = []
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        self.rfile.readline()
-                        return b"".join(chunks)
-                    chunks.append(self.rfile.read(size))
-                    self.rfile.readline()
-            length = int(self.headers.get("Content-Length") or 0)
+                return self._chunked()
+            text = self.headers.get("Content-Length")
+            if text is None:
+                return b""
+            length = self._size(text.encode("latin-1"), _NUMBER, 10, "Content-Length")
             return self.rfile.read(length) if length else b""
 
         def _serve(self) -> None:
             base = server.base_url if role == "api" else server.storage_url
             origin = base.split("/", 3)
+            try:
+                body = self._body()
+            except _BadRequestError as bad:  # the body was not read: answer, then hang up
+                self.close_connection = True
+                self._send(json_reply(bad.status, {"error": str(bad)}, ("Connection", "close")))
+                return
+            except TimeoutError:  # a body that stopped arriving
+                self.close_connection = True
+                return
             request = SandboxRequest.build(
                 self.command,
                 f"{origin[0]}//{origin[2]}{self.path}",
                 list(self.headers.items()),
-                self._body(),
+                body,
             )
             service = server.service
             if role == "api" and is_control(request):
@@ -122,7 +177,7 @@ def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
                         self.wfile.write(b"0\r\n\r\n")
                     return
                 self.wfile.flush()
-            except ConnectionError:  # the client hung up mid-body: nothing left to do
+            except (ConnectionError, TimeoutError):  # the client hung up or stopped reading
                 self.close_connection = True
                 return
             self.close_connection = True
@@ -135,7 +190,7 @@ def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
             # Never log the query string: it holds the presigned URL's signature.
             if server.quiet:
                 return
-            line = self.requestline.split("?", 1)[0]
+            line = getattr(self, "requestline", "").split("?", 1)[0]
             sys.stderr.write(f"[sandbox {role}] {line} -> {args[1] if len(args) > 1 else ''}\n")
 
     return Handler
@@ -172,10 +227,17 @@ class SandboxServer:
     """A running sandbox: ``base_url``, ``storage_url``, ``service``; stop with ``shutdown()``."""
 
     def __init__(
-        self, service: SandboxService, *, port: int = 0, storage_port: int = 0, quiet: bool = True
+        self,
+        service: SandboxService,
+        *,
+        port: int = 0,
+        storage_port: int = 0,
+        quiet: bool = True,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.service = service
         self.quiet = quiet
+        self.read_timeout = read_timeout
         self._api = _listen(port, "--port", _handler(self, "api"))
         try:
             self._storage = _listen(storage_port, "--storage-port", _handler(self, "storage"))
@@ -255,6 +317,7 @@ def serve(
             url_ttl=config.url_ttl,
             api_base_url=f"http://{LOOPBACK}{API_PREFIX}",
             strict=config.strict,
+            etag=config.etag,
             **options,
         )
         for spec in config.faults:
@@ -293,6 +356,17 @@ def banner(server: SandboxServer, config: ServeConfig) -> str:
     )
 
 
+def _say(out: TextIO, text: str) -> None:
+    """Write to ``out``; a reader that left (``| head -3``) is no reason to stop serving."""
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        if out is sys.stdout:  # what is still buffered goes nowhere, not to an exit warning
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+
+
 def run(
     config: ServeConfig,
     *,
@@ -313,8 +387,7 @@ def run(
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        out.write(banner(server, config))
-        out.flush()
+        _say(out, banner(server, config))
         if ready is not None:
             ready(server)
         while not stop.is_set():
@@ -323,8 +396,7 @@ def run(
         server.shutdown()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    out.write("apscores sandbox stopped\n")
-    out.flush()
+    _say(out, "apscores sandbox stopped\n")
     return 0
 
 
@@ -337,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = config_from_args(args)
-    except ValueError as error:
-        parser.error(str(error))
+    except ValueError as error:  # one line naming the option, as `apscores sandbox serve`
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return PORT_UNAVAILABLE
     return run(config)

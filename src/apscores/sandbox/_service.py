@@ -1,7 +1,7 @@
 """A stateful fake of the AP HED score-report web service and its presigned download host.
 
-It follows ``web-service.md``: ``POST {prefix}/webServiceAuth`` (``u`` and base64 ``p``,
-``X-CB-Catapult-Authorization-Token: CBLogin``), ``POST {prefix}/fileGeneration``
+It follows ``docs/reference/web-service.md``: ``POST {prefix}/webServiceAuth`` (``u`` and
+base64 ``p``, ``X-CB-Catapult-Authorization-Token: CBLogin``), ``POST {prefix}/fileGeneration``
 (``diCode``/``format``/``downloadType``; answers ``url``/``fileName``/``downloadId``),
 a ``GET`` on the short-lived, signed URL of a separate storage host, and
 ``POST {prefix}/webServiceDownloaded`` (``downloadId``/``format``).
@@ -204,6 +204,12 @@ class SandboxService(Records):
                     response = reject.response
                 if early is not None:
                     response = self._fault_response(endpoint, early)
+            dropped = None
+            if request.method == "GET" and response.status == 200:
+                if isinstance(response.body, bytes):  # a body to cut at a record boundary
+                    dropped = faults._take(endpoint, (FaultKind.CUT_AT_RECORD,))
+                if dropped is not None:
+                    response = storage.drop_records(response, dropped.records)
             cut = None
             if response.failure is None:  # a body to cut short
                 cut = faults._take(endpoint, (FaultKind.DISCONNECT, FaultKind.TRUNCATE))
@@ -214,7 +220,7 @@ class SandboxService(Records):
                 response = attrs.evolve(response, cut=mode, cut_after=after)
             if wait:
                 response = attrs.evolve(response, delay=wait)
-            fired = early or cut or delay
+            fired = early or dropped or cut or delay
             return self._log(request, role, endpoint, response, fired, remarks)
 
     def _log(
@@ -296,7 +302,8 @@ class SandboxService(Records):
         download = self._downloads.get(key[0]) if key else None
         if key is None or download is None or download.file_name != key[1]:
             return s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        response = storage.file_response(request, download, self.file_body(download.download_id))
+        body = self.file_body(download.download_id)
+        response = storage.file_response(request, download, body, self.etag)
         if request.method == "GET" and response.status in (200, 206):
             download.fetches += 1
         return response

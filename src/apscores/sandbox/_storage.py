@@ -6,6 +6,9 @@ answers: 403 ``AccessDenied``/``SignatureDoesNotMatch`` for an expired or tamper
 400 ``InvalidArgument`` for a second authorisation next to the signed query, 206 with
 ``Content-Range`` for one satisfiable byte range, 416 ``InvalidRange`` for an unsatisfiable
 one, and the whole object when the ``Range`` header is malformed or asks for several ranges.
+
+Its ``ETag`` is S3's (:func:`etag`): the MD5 of the body for an object uploaded in one
+part, ``"<hex>-<parts>"`` for one uploaded in parts, as the service's ``etag`` option says.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import hashlib
 import hmac
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import attrs
+
 from apscores.sandbox._model import Download
 from apscores.sandbox._replies import http_date, iso, origin, s3_error
 from apscores.sandbox._wire import Body, SandboxRequest, SandboxResponse, body_size, slice_body
@@ -22,7 +27,11 @@ from apscores.sandbox._wire import Body, SandboxRequest, SandboxResponse, body_s
 __all__ = [
     "ACCESS_KEY",
     "BUCKET",
+    "ETAG_KINDS",
+    "PART_SIZE",
     "download_key",
+    "drop_records",
+    "etag",
     "file_response",
     "parse_range",
     "presign",
@@ -123,18 +132,63 @@ def parse_range(value: str | None, size: int | None) -> tuple[int, int] | None:
     return first, min(int(last_text), size - 1) if last_text else size - 1
 
 
-def file_response(request: SandboxRequest, download: Download, body: Body) -> SandboxResponse:
+#: The part size of a multipart upload (the AWS CLI's default, 8 MiB).
+PART_SIZE = 8 * 1024 * 1024
+#: What the ``etag`` option of the service may say: ``"md5"`` (an object uploaded in one
+#: part: the MD5 of the body), ``"multipart"`` (uploaded in parts) or ``"none"``.
+ETAG_KINDS = ("md5", "multipart", "none")
+
+
+def _md5(data: bytes) -> bytes:
+    return hashlib.md5(data, usedforsecurity=False).digest()
+
+
+def etag(body: Body, download: Download, kind: str = "md5") -> str | None:
+    """S3's ``ETag`` for ``body`` (quoted), or None for ``kind="none"``.
+
+    One part: the MD5 of the body. Several parts (``"multipart"``, and always for a
+    streamed body, as S3 has a 1 GB file uploaded in parts): the MD5 of the parts' MD5s
+    and ``-<parts>``; a streamed body's comes from its id and size instead, so a 1 GB
+    file is not read twice.
+    """
+    if kind == "none":
+        return None
+    size = body_size(body)
+    if not isinstance(body, bytes):
+        parts = max(1, -(-(size or 0) // PART_SIZE))
+        digest = _md5(f"{download.download_id}:{size}".encode()).hex()
+        return f'"{digest}-{parts}"'
+    if kind == "md5":
+        return f'"{_md5(body).hex()}"'
+    pieces = [body[at : at + PART_SIZE] for at in range(0, max(len(body), 1), PART_SIZE)]
+    digest = _md5(b"".join(map(_md5, pieces))).hex()
+    return f'"{digest}-{len(pieces)}"'
+
+
+def drop_records(response: SandboxResponse, records: int) -> SandboxResponse:
+    """The answer without the body's last ``records`` lines (the first line always stays):
+    cut just after a line ending, with a ``Content-Length`` that matches and the ``ETag``
+    of the whole object, so that only the ``ETag`` shows the cut."""
+    assert isinstance(response.body, bytes)
+    lines = response.body.splitlines(keepends=True)
+    kept = b"".join(lines[: max(len(lines) - records, 1)])
+    headers = tuple(
+        (name, str(len(kept)) if name.lower() == "content-length" else value)
+        for name, value in response.headers
+    )
+    return attrs.evolve(response, headers=headers, body=kept)
+
+
+def file_response(
+    request: SandboxRequest, download: Download, body: Body, etag_kind: str = "md5"
+) -> SandboxResponse:
     """The 200 (whole file), 206 (one range) or 416 answer for a good URL."""
     size = body_size(body)
-    # S3's ETag is the MD5 of the object; a streamed body gets one from its id and size
-    # instead, so a 1 GB file is not read twice.
-    digest = hashlib.md5(  # noqa: S324 - an ETag, not security
-        body if isinstance(body, bytes) else f"{download.download_id}:{size}".encode()
-    ).hexdigest()
+    tag = etag(body, download, etag_kind)
     common = (
         ("Content-Type", "text/plain" if download.format == "TXT" else "text/csv"),
         ("Accept-Ranges", "bytes"),
-        ("ETag", f'"{digest}"'),
+        *((("ETag", tag),) if tag is not None else ()),
         ("Last-Modified", http_date(download.created_at)),
         ("Content-Disposition", f'attachment; filename="{download.file_name}"'),
     )

@@ -42,6 +42,8 @@ from apscores.service._flow import (
 )
 from apscores.service._models import DownloadResult, GeneratedFile
 from apscores.service._settings import (
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
     Format,
     Kind,
     Secret,
@@ -69,8 +71,13 @@ class AsyncClient(BaseClient):
             ``APSCORES_PASSWORD``.
         base_url: The API's base URL; default ``APSCORES_BASE_URL``, else College Board's
             production gateway. Point it at ``apscores sandbox serve`` to rehearse.
-        timeout: Seconds to wait for each request (default 120, as long ``full`` files
-            can take).
+        timeout: Each attempt's timeouts: an ``httpx.Timeout``, or seconds to wait for an
+            answer (read), which also caps the others. Default: 10 s to connect, 120 s
+            between reads (``full`` files can take that long to prepare), 60 s to send,
+            10 s for a pooled connection.
+        deadline: Seconds one operation (a call, or a download, with their retries) may
+            take before it gives up (default 300; ``None``: only ``max_retries`` bounds
+            it). No retry starts after it; a file already arriving is not cut.
         max_retries: Further attempts after a failed call (default 3), with exponential
             backoff and jitter, honouring ``Retry-After``.
         retry_base_delay: The first wait in seconds (default 0.5); 0 retries at once.
@@ -93,7 +100,8 @@ class AsyncClient(BaseClient):
         email: str | None = None,
         password: str | None = None,
         base_url: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
         max_retries: int = 3,
         retry_base_delay: float = 0.5,
         retry_max_delay: float = 30.0,
@@ -104,12 +112,17 @@ class AsyncClient(BaseClient):
             password=password,
             base_url=base_url,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self._settings.timeout)
+        )
         self.session = AsyncSession(self)
         self.files = AsyncFiles(self)
 
@@ -139,9 +152,9 @@ class AsyncClient(BaseClient):
             await anyio.sleep(delay)
 
     async def _send(self, request: httpx.Request, endpoint: str) -> httpx.Response:
-        request.extensions["timeout"] = httpx.Timeout(self._settings.timeout).as_dict()
         backoff = _retry.Backoff(self._settings)
         while True:
+            request.extensions["timeout"] = backoff.timeout().as_dict()
             try:
                 response = await self._http.send(request, follow_redirects=False)
             except httpx.HTTPError as exc:
@@ -159,8 +172,11 @@ class AsyncClient(BaseClient):
         endpoint: str,
         build: Callable[[Secret], httpx.Request],
         parse: Callable[[httpx.Response], T],
+        *,
+        di_code: str | None = None,
     ) -> T:
-        """Log in if needed; if the token is refused, log in again once and repeat once."""
+        """Log in if needed; if the token is refused, log in again once and repeat once
+        (a second refusal of ``di_code``'s file is that code's, not the login's: G2b)."""
         if self._token is None:
             await self.session.login()
         assert self._token is not None
@@ -174,7 +190,7 @@ class AsyncClient(BaseClient):
         try:
             return parse(await self._send(build(self._token), endpoint))
         except wire.TokenRejected as again:
-            raise wire.refused_again(again) from None
+            raise wire.refused_again(again, di_code=di_code) from None
 
     async def _perform(self, step: Step, observer: AsyncObserver | None) -> object:
         """One step of the download flow (see :mod:`apscores.service._flow`)."""
@@ -202,7 +218,7 @@ class AsyncClient(BaseClient):
         while True:
             if dl.is_url_expired(generated.url, time.time()):
                 raise dl.expired_error("its Expires time has passed")
-            outcome = await self._fetch_once(generated, placement, check, progress)
+            outcome = await self._fetch_once(generated, placement, check, progress, backoff)
             if isinstance(outcome, Saved):
                 return outcome
             await self._wait(outcome, backoff, wire.DOWNLOAD)
@@ -213,10 +229,11 @@ class AsyncClient(BaseClient):
         placement: dl.Placement,
         check: bool,
         progress: Progress | None,
+        backoff: _retry.Backoff,
     ) -> Saved | _retry.Failure:
         request = wire.build_download_request(generated.url)
         for _hop in range(dl.MAX_REDIRECTS + 1):
-            request.extensions["timeout"] = httpx.Timeout(self._settings.timeout).as_dict()
+            request.extensions["timeout"] = backoff.timeout().as_dict()
             try:
                 response = await self._http.send(request, stream=True, follow_redirects=False)
             except httpx.HTTPError as exc:
@@ -244,7 +261,7 @@ class AsyncClient(BaseClient):
             with contextlib.suppress(httpx.HTTPError):
                 refusal = await response.aread()
             return dl.classify_download_status(response, body=refusal, now=time.time())
-        body = dl.BodyCheck(dl.content_length(response))
+        body = dl.BodyCheck(dl.content_length(response), dl.storage_md5(response))
         with AtomicFile(placement.path) as out:
             try:
                 async for chunk in response.aiter_bytes():
@@ -254,13 +271,15 @@ class AsyncClient(BaseClient):
                         progress(generated, body.size, body.expected)
             except httpx.HTTPError as exc:
                 return dl.body_broken(exc, body.size)
-            failure = body.finish(response.num_bytes_downloaded)
+            failure = body.finish(response.num_bytes_downloaded, generated)
             if failure is not None:
                 return failure
             if not check:
                 return Saved(_local.claim(out, placement), body)
             out.sync()  # the whole body on disk before it is checked
-            found = await anyio.to_thread.run_sync(_local.file_check, out.temp_path, generated)
+            found = await anyio.to_thread.run_sync(
+                _local.file_check, out.temp_path, generated, body.verified
+            )
             if isinstance(found, _retry.Failure):
                 return found
             return Saved(_local.claim(out, placement), body, found.records, found.exams)
@@ -301,6 +320,7 @@ class AsyncFiles:
             lambda response: wire.parse_generate_response(
                 response, di_code=di, format=fmt, kind=knd
             ),
+            di_code=di,
         )
 
     async def download(
@@ -313,8 +333,9 @@ class AsyncFiles:
 
         Raises:
             DownloadURLExpired: the URL is dead; generate again.
-            IncompleteFileError: ``check`` found the body is not a whole score file
-                (nothing is kept; do not record it).
+            IncompleteFileError: ``check`` found the body is not a whole score file,
+                or its MD5 is not the storage host's single-part ``ETag`` (nothing is
+                kept; do not record it).
         """
         placement = _local.placement(dest, generated, replace_named=True)
         saved = await self._client._fetch(generated, placement, check=check)
@@ -360,9 +381,11 @@ class AsyncInstitution:
             observer: Told each step as it happens (see ``DownloadObserver``).
             check: Check the file is a whole score file before recording it (default).
                 One that is not is deleted and fetched again; ``False`` skips the check.
+                The body's MD5 is checked against a single-part ``ETag`` either way.
 
         Raises:
-            IncompleteFileError: the file kept failing the check; nothing was recorded.
+            IncompleteFileError: the file kept failing the check (or the ``ETag``);
+                nothing was recorded.
             RecordError: the file is saved but recording failed; it names the file and id.
         """
         fmt, knd = check_format(format), check_kind(kind)

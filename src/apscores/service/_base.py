@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from apscores.service._local import install_redactor
 from apscores.service._settings import Secret, resolve_settings
 
@@ -17,7 +19,8 @@ class BaseClient:
         email: str | None,
         password: str | None,
         base_url: str | None,
-        timeout: float,
+        timeout: float | httpx.Timeout,
+        deadline: float | None,
         max_retries: int,
         retry_base_delay: float,
         retry_max_delay: float,
@@ -27,6 +30,7 @@ class BaseClient:
             password=password,
             base_url=base_url,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,

@@ -1,8 +1,10 @@
-"""The download step's rules: URL expiry, the storage host's answers, body integrity,
-safe file names that never replace a file, and logging without signatures. No I/O."""
+"""The download step's rules: URL expiry, the storage host's answers, body integrity
+(``Content-Length`` and the ``ETag``'s MD5), safe file names that never replace a file,
+and logging without signatures. No I/O."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import re
@@ -18,11 +20,17 @@ from apscores.errors import (
     DownloadURLExpired,
     IncompleteFileError,
     ParseError,
+    StorageError,
     status_error,
 )
 from apscores.service import _guesses as guess
 from apscores.service._models import DownloadResult, GeneratedFile
-from apscores.service._retry import Failure, is_retryable_status, parse_retry_after
+from apscores.service._retry import (
+    Failure,
+    is_retryable_status,
+    parse_retry_after,
+    translate_error,
+)
 from apscores.service._wire import DOWNLOAD, build_download_request
 
 __all__ = [
@@ -44,6 +52,7 @@ __all__ = [
     "place_file",
     "redact_url",
     "safe_file_name",
+    "storage_md5",
     "url_expires_at",
 ]
 
@@ -120,10 +129,14 @@ def download_redirect(response: httpx.Response) -> httpx.Request | None:
 
 
 def body_broken(exc: httpx.HTTPError, received: int) -> Failure:
-    error = DownloadError(
-        f"the download broke after {received} bytes ({type(exc).__name__}); nothing was saved"
+    """The connection broke while the body arrived: no (whole) answer came, as when it
+    breaks before the headers, so the same :class:`~apscores.errors.APIConnectionError`."""
+    base = translate_error(exc, DOWNLOAD)
+    error = type(base)(
+        f"{base.message}: it broke after {received} bytes of the file; nothing was saved",
+        endpoint=DOWNLOAD,
     )
-    return Failure(error=error, retryable=True, cause=exc)
+    return Failure(error=error, retryable=True)
 
 
 def content_length(response: httpx.Response) -> int | None:
@@ -134,27 +147,78 @@ def content_length(response: httpx.Response) -> int | None:
         return None
 
 
-class BodyCheck:
-    """Counts and hashes the body while it streams, then checks it against Content-Length."""
+_SINGLE_PART_ETAG = re.compile(r'^("?)([0-9a-fA-F]{32})\1$')
+_MULTIPART_ETAG = re.compile(r'^("?)[0-9a-fA-F]{32}-[0-9]+\1$')
+#: ``x-amz-server-side-encryption`` values whose ETag is not the body's MD5 (G9).
+_KMS = ("aws:kms", "aws:kms:dsse")
 
-    def __init__(self, expected: int | None) -> None:
+
+def storage_md5(response: httpx.Response) -> str | None:
+    """G9: the MD5 the body must have, from the storage host's single-part ``ETag``.
+
+    ``None`` when the answer proves nothing: no ``ETag``, a multipart one (``"<hex>-N"``,
+    not a hash of the body), any other form, a body sent with a ``Content-Encoding`` (the
+    ETag hashes the stored bytes, not the decoded ones), or an object encrypted with
+    SSE-KMS or SSE-C (whose ETag is not an MD5). Each is noted in the debug log.
+    """
+    etag = response.headers.get("etag")
+    if etag is None:
+        return None
+    etag = etag.strip()
+    match = _SINGLE_PART_ETAG.match(etag)
+    headers = response.headers
+    why = ""
+    if match is None:
+        multipart = _MULTIPART_ETAG.match(etag) is not None
+        why = "a multipart ETag" if multipart else "an ETag that is not an MD5"
+    elif headers.get("content-encoding", "identity").strip().lower() != "identity":
+        why = "a body sent with a Content-Encoding"
+    elif (
+        headers.get("x-amz-server-side-encryption", "").strip().lower() in _KMS
+        or "x-amz-server-side-encryption-customer-algorithm" in headers
+    ):
+        why = "an object encrypted with SSE-KMS or SSE-C"
+    if why:
+        logger.debug(
+            "%s: %s, so the body is not checked against its ETag",
+            describe_url(response.url),
+            why,
+        )
+        return None
+    assert match is not None
+    return match.group(2).lower()
+
+
+class BodyCheck:
+    """Counts and hashes the body while it streams, then checks it against Content-Length
+    and, when the storage host gave a single-part ``ETag`` (``md5``), against its MD5."""
+
+    def __init__(self, expected: int | None, md5: str | None = None) -> None:
         self.expected = expected
+        self.md5 = md5
         self.size = 0
+        #: True once the body's MD5 equals the storage host's ETag (see ``finish``).
+        self.verified = False
         self._hash = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False) if md5 is not None else None
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
         self._hash.update(chunk)
+        if self._md5 is not None:
+            self._md5.update(chunk)
 
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
-    def finish(self, wire_bytes: int) -> Failure | None:
+    def finish(self, wire_bytes: int, generated: GeneratedFile) -> Failure | None:
         """``wire_bytes`` is what arrived before decoding, which Content-Length counts.
 
         A response built in memory (mock transports) reports 0 wire bytes; then the
-        decoded size, which is the same for an unencoded body, is used.
+        decoded size, which is the same for an unencoded body, is used. A size that differs
+        is a broken transfer (tried again); an MD5 that differs from the ETag is a body cut
+        or changed on the way, handled like a file that is not whole (G9).
         """
         wire_bytes = wire_bytes or self.size
         if self.expected is not None and wire_bytes != self.expected:
@@ -163,6 +227,18 @@ class BodyCheck:
                 f"{self.expected}; nothing was saved"
             )
             return Failure(error=error, retryable=True)
+        if self._md5 is None:
+            return None
+        if self._md5.hexdigest() != self.md5:
+            return Failure(
+                error=IncompleteFileError(
+                    f"download {generated.download_id}: the body's MD5 is not the storage "
+                    f"host's ETag (the body was cut or changed on the way, {self.size} bytes "
+                    "received); it was neither kept nor recorded"
+                ),
+                retryable=False,
+            )
+        self.verified = True
         return None
 
 
@@ -218,7 +294,8 @@ def _shorten(name: str, limit: int) -> str:
 
 def safe_file_name(name: str) -> str:
     """The service's ``fileName`` as a plain name: no directories, no ``..``, no control
-    or reserved characters, and short enough for any file system (§12 row 12)."""
+    or reserved characters, and short enough for any file system
+    (``docs/reference/web-service.md`` §12 row 12)."""
     base = _UNSAFE_CHARS.sub("_", re.split(r"[/\\]", name)[-1]).strip()
     if base in ("", ".", ".."):
         raise DownloadError(f"refusing unusable file name {name!r} from the service")
@@ -273,7 +350,9 @@ def free_file_name(wanted: str, download_id: str | int, taken: Callable[[str], b
         candidate = f"{stem}-{tag}{suffix}" if number == 1 else f"{stem}-{tag}-{number}{suffix}"
         if not taken(candidate):
             return candidate
-    raise DownloadError(f"no free file name for {wanted!r}: {MAX_FREE_NAME_TRIES} are taken")
+    raise StorageError(
+        errno.EEXIST, f"no free file name for {wanted!r}: {MAX_FREE_NAME_TRIES} are taken"
+    )
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ that file.
 
 from __future__ import annotations
 
+import errno
 import inspect
 import logging
 import os
@@ -24,7 +25,7 @@ from typing import TypeVar
 import httpx
 
 from apscores._atomic import AtomicFile, fsync_directory
-from apscores.errors import DownloadError, ParseError
+from apscores.errors import ParseError, StorageError
 from apscores.files.check import FileCheck, check_file
 from apscores.service import _download as dl
 from apscores.service._models import GeneratedFile
@@ -76,7 +77,7 @@ def prepare_destination(dest: Dest) -> None:
 
     A directory that does not exist yet is created, parents too (as ``apscores fetch
     --dest`` does); so is the folder of a file path. A path that cannot be used is a
-    :class:`~apscores.errors.DownloadError` naming it and the reason.
+    :class:`~apscores.errors.StorageError` naming it and the reason.
     """
     path = Path(dest)
     if path.is_dir():
@@ -86,9 +87,13 @@ def prepare_destination(dest: Dest) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise DownloadError(f"cannot create the destination folder {folder}: {reason}") from error
+        raise StorageError(
+            error.errno, f"cannot create the destination folder ({reason})", str(folder)
+        ) from None
     if path.exists() and not path.is_file() and not path.is_dir():
-        raise DownloadError(f"the destination {path} is neither a directory nor a file")
+        raise StorageError(
+            errno.ENOTDIR, "the destination is neither a directory nor a file", str(path)
+        )
 
 
 def _taken(directory: Path) -> Callable[[str], bool]:
@@ -138,16 +143,21 @@ def claim(out: AtomicFile, where: dl.Placement) -> Path:
         directory = where.directory
         path = directory / dl.free_file_name(where.wanted, where.download_id, _taken(directory))
     else:
-        raise DownloadError(f"could not claim a free file name for {where.wanted!r}")
+        raise StorageError(
+            errno.EEXIST,
+            f"could not claim a free file name for {where.wanted!r}",
+            str(where.directory),
+        )
     out.committed = True
     fsync_directory(path.parent)
     return path
 
 
-def file_check(path: Path, generated: GeneratedFile) -> FileCheck | Failure:
-    """The saved body checked as a whole score file (see :mod:`apscores.files.check`)."""
+def file_check(path: Path, generated: GeneratedFile, verified: bool = False) -> FileCheck | Failure:
+    """The saved body checked as a whole score file (see :mod:`apscores.files.check`);
+    ``verified`` when its MD5 matched the storage host's ETag (the body is complete)."""
     try:
-        return check_file(path, generated.format, name=generated.file_name)
+        return check_file(path, generated.format, name=generated.file_name, verified=verified)
     except ParseError as problem:
         return dl.incomplete_file(problem, generated)
 

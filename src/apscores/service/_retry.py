@@ -3,7 +3,8 @@
 Exponential backoff with jitter, bounded by ``max_retries`` and ``retry_max_delay``; a
 ``Retry-After`` is obeyed as given, and one longer than ``retry_max_delay`` ends the
 retries (waiting that long inside a call is worse than failing clearly). Which statuses
-are retried is a guess of :mod:`apscores.service._guesses` (G3).
+are retried is a guess of :mod:`apscores.service._guesses` (G3, after
+``docs/reference/web-service.md`` §9 and §12 row 14).
 
 Tests make every wait instant with :func:`apscores.testing.instant_retries`, which switches
 :data:`WAITS` here instead of patching a client.
@@ -15,6 +16,7 @@ import contextlib
 import email.utils
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import timezone
 
@@ -57,12 +59,16 @@ WAITS = RetryWaits()
 
 @attrs.frozen
 class Failure:
-    """One failed attempt: the error to raise if we stop, and whether another try may help."""
+    """One failed attempt: the error to raise if we stop, and whether another try may help.
+
+    There is no ``cause``: an ``httpx`` exception holds its request, whose URL is a
+    presigned download URL (its query is the signature) and whose headers carry the token,
+    so it never travels with the error (the error's message says why, in plain words).
+    """
 
     error: Exception
     retryable: bool
     retry_after: float | None = None
-    cause: BaseException | None = None
 
 
 #: Words in an ``httpx`` (or socket) error that say why no answer came, as plain text.
@@ -93,7 +99,7 @@ def _reason(exc: httpx.HTTPError) -> str:
 
 
 def translate_error(exc: httpx.HTTPError, endpoint: str) -> APIConnectionError:
-    """The one place an ``httpx`` exception becomes ours (callers ``raise ... from exc``).
+    """The one place an ``httpx`` exception becomes ours; it is raised ``from None``.
 
     The message names the host and the reason once: ``cannot connect to
     api.example.org (connection refused)``; the endpoint is the error's prefix.
@@ -117,7 +123,6 @@ def classify_exception(exc: httpx.HTTPError, endpoint: str) -> Failure:
     return Failure(
         error=translate_error(exc, endpoint),
         retryable=isinstance(exc, httpx.TransportError),
-        cause=exc,
     )
 
 
@@ -159,12 +164,41 @@ def classify_response(response: httpx.Response, endpoint: str, now: float) -> Fa
 
 
 class Backoff:
-    """The waits of one call: ``next_delay`` until it says stop (``None``)."""
+    """The waits of one operation: ``next_delay`` until it says stop (``None``), and each
+    attempt's timeouts (:meth:`timeout`), both bounded by the settings' ``deadline``."""
 
-    def __init__(self, settings: Settings, rng: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rng: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._settings = settings
         self._rng = rng
+        self._clock = clock
+        self._started = clock()
         self.attempt = 0
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (``None``: no deadline)."""
+        deadline = self._settings.deadline
+        return None if deadline is None else deadline - (self._clock() - self._started)
+
+    def timeout(self) -> httpx.Timeout:
+        """This attempt's timeouts: connecting and waiting for a pooled connection end at
+        the deadline at the latest (a read keeps its own timeout, so a file that is
+        arriving is not cut)."""
+        chosen = self._settings.timeout
+        left = self.remaining()
+        if left is None:
+            return chosen
+        left = max(left, 0.001)
+        return httpx.Timeout(
+            connect=min(chosen.connect or left, left),
+            read=chosen.read,
+            write=chosen.write,
+            pool=min(chosen.pool or left, left),
+        )
 
     def next_delay(self, retry_after: float | None = None) -> float | None:
         """Seconds to sleep before the next attempt, or ``None`` to stop."""
@@ -175,8 +209,13 @@ class Backoff:
             return None
         backoff = min(s.retry_max_delay, s.retry_base_delay * 2.0**self.attempt)
         delay = backoff * (0.5 + self._rng() / 2)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        left = self.remaining()
+        if left is not None and delay >= left:  # the next attempt would start too late
+            return None
         self.attempt += 1
-        return max(delay, retry_after) if retry_after is not None else delay
+        return delay
 
 
 def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
@@ -186,7 +225,7 @@ def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
     """
     delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
     if delay is None:
-        raise failure.error from failure.cause
+        raise failure.error from None  # never an httpx cause: see Failure
     error = failure.error  # an APIError's text starts with its endpoint already
     what = str(error) if isinstance(error, APIError) else f"{endpoint}: {error}"
     logger.info("%s; retrying in %.2f s", what, delay)

@@ -7,17 +7,20 @@ Everything is checked before the first request, so a bad option is a
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
+from math import inf
 from typing import Literal
 
 import attrs
 import httpx
 
+from apscores.catalog import is_di_code
 from apscores.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_TIMEOUT",
     "ENV_BASE_URL",
     "ENV_EMAIL",
     "ENV_PASSWORD",
@@ -39,6 +42,14 @@ DEFAULT_BASE_URL = "https://aposrd-api-gw.collegeboard.org/aposrd-api-prod"
 ENV_EMAIL = "APSCORES_EMAIL"
 ENV_PASSWORD = "APSCORES_PASSWORD"  # noqa: S105 - the variable's name, not a password
 ENV_BASE_URL = "APSCORES_BASE_URL"
+
+#: Each attempt of a call: 10 s to connect (a host that drops packets fails fast, and the
+#: retries try again), 120 s between two reads of an answer (College Board may take that
+#: long to prepare a ``full`` file), 60 s to send, 10 s to get a pooled connection.
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0, write=60.0, pool=10.0)
+#: A whole operation (one call or one download, with its retries): no retry starts after
+#: this many seconds, and the connect and pool timeouts of the last attempt end with it.
+DEFAULT_DEADLINE = 300.0
 
 
 class Secret:
@@ -72,10 +83,11 @@ class Settings:
     email: str
     password: Secret
     base_url: str
-    timeout: float
+    timeout: httpx.Timeout
     max_retries: int
     retry_base_delay: float
     retry_max_delay: float
+    deadline: float | None = DEFAULT_DEADLINE
 
 
 def resolve_base_url(base_url: str | None, *, environ: Mapping[str, str] | None = None) -> str:
@@ -93,10 +105,11 @@ def resolve_settings(
     email: str | None,
     password: str | None,
     base_url: str | None,
-    timeout: float,
+    timeout: float | httpx.Timeout,
     max_retries: int,
     retry_base_delay: float,
     retry_max_delay: float,
+    deadline: float | None = DEFAULT_DEADLINE,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Apply the ``APSCORES_*`` fallbacks and reject unusable options before any call."""
@@ -116,28 +129,52 @@ def resolve_settings(
     assert email is not None
     assert password is not None
     url = resolve_base_url(base_url, environ=env)
-    if timeout <= 0:
-        raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
+    timeouts = _check_timeout(timeout)
+    if deadline is not None and not (isinstance(deadline, (int, float)) and 0 < deadline < inf):
+        raise ConfigurationError(
+            f"deadline must be a positive number of seconds or None, got {deadline!r}"
+        )
     if max_retries < 0 or retry_base_delay < 0 or retry_max_delay < 0:
         raise ConfigurationError("max_retries, retry_base_delay and retry_max_delay must be >= 0")
     return Settings(
         email=email,
         password=Secret(password),
         base_url=url,
-        timeout=float(timeout),
+        timeout=timeouts,
         max_retries=int(max_retries),
         retry_base_delay=float(retry_base_delay),
         retry_max_delay=float(retry_max_delay),
+        deadline=None if deadline is None else float(deadline),
     )
 
 
-_DI_CODE = re.compile(r"[0-9]{4}")
+def _check_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    """A number is the longest wait for an answer (read), and caps the others (connect,
+    write and pool keep their shorter defaults); an ``httpx.Timeout`` is taken as is.
+    Every part must be a positive, finite number."""
+    if isinstance(timeout, httpx.Timeout):
+        chosen = timeout
+    elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        chosen = httpx.Timeout(
+            timeout,
+            connect=min(float(timeout), DEFAULT_TIMEOUT.connect or 10.0),
+            write=min(float(timeout), DEFAULT_TIMEOUT.write or 60.0),
+            pool=min(float(timeout), DEFAULT_TIMEOUT.pool or 10.0),
+        )
+    else:
+        raise ConfigurationError(f"timeout must be seconds or an httpx.Timeout, got {timeout!r}")
+    parts = (chosen.connect, chosen.read, chosen.write, chosen.pool)
+    if any(part is None or not 0 < part < inf for part in parts):
+        raise ConfigurationError(
+            f"every part of timeout must be a positive, finite number of seconds, got {chosen!r}"
+        )
+    return chosen
 
 
 def check_di_code(di_code: str | int) -> str:
     """DI codes are 4 digits; a string keeps leading zeros, so an int must already have 4."""
     text = str(di_code).strip() if not isinstance(di_code, bool) else ""
-    if not _DI_CODE.fullmatch(text):
+    if not is_di_code(text):
         raise ConfigurationError(f"a DI code is 4 digits, got {di_code!r}")
     return text
 

@@ -39,6 +39,8 @@ from apscores.service._flow import (
 )
 from apscores.service._models import DownloadResult, GeneratedFile
 from apscores.service._settings import (
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
     Format,
     Kind,
     Secret,
@@ -66,8 +68,13 @@ class Client(BaseClient):
             ``APSCORES_PASSWORD``.
         base_url: The API's base URL; default ``APSCORES_BASE_URL``, else College Board's
             production gateway. Point it at ``apscores sandbox serve`` to rehearse.
-        timeout: Seconds to wait for each request (default 120, as long ``full`` files
-            can take).
+        timeout: Each attempt's timeouts: an ``httpx.Timeout``, or seconds to wait for an
+            answer (read), which also caps the others. Default: 10 s to connect, 120 s
+            between reads (``full`` files can take that long to prepare), 60 s to send,
+            10 s for a pooled connection.
+        deadline: Seconds one operation (a call, or a download, with their retries) may
+            take before it gives up (default 300; ``None``: only ``max_retries`` bounds
+            it). No retry starts after it; a file already arriving is not cut.
         max_retries: Further attempts after a failed call (default 3), with exponential
             backoff and jitter, honouring ``Retry-After``.
         retry_base_delay: The first wait in seconds (default 0.5); 0 retries at once.
@@ -90,7 +97,8 @@ class Client(BaseClient):
         email: str | None = None,
         password: str | None = None,
         base_url: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
         max_retries: int = 3,
         retry_base_delay: float = 0.5,
         retry_max_delay: float = 30.0,
@@ -101,12 +109,15 @@ class Client(BaseClient):
             password=password,
             base_url=base_url,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
+        self._http = (
+            http_client if http_client is not None else httpx.Client(timeout=self._settings.timeout)
+        )
         self.session = Session(self)
         self.files = Files(self)
 
@@ -136,9 +147,9 @@ class Client(BaseClient):
             time.sleep(delay)
 
     def _send(self, request: httpx.Request, endpoint: str) -> httpx.Response:
-        request.extensions["timeout"] = httpx.Timeout(self._settings.timeout).as_dict()
         backoff = _retry.Backoff(self._settings)
         while True:
+            request.extensions["timeout"] = backoff.timeout().as_dict()
             try:
                 response = self._http.send(request, follow_redirects=False)
             except httpx.HTTPError as exc:
@@ -156,8 +167,11 @@ class Client(BaseClient):
         endpoint: str,
         build: Callable[[Secret], httpx.Request],
         parse: Callable[[httpx.Response], T],
+        *,
+        di_code: str | None = None,
     ) -> T:
-        """Log in if needed; if the token is refused, log in again once and repeat once."""
+        """Log in if needed; if the token is refused, log in again once and repeat once
+        (a second refusal of ``di_code``'s file is that code's, not the login's: G2b)."""
         if self._token is None:
             self.session.login()
         assert self._token is not None
@@ -171,7 +185,7 @@ class Client(BaseClient):
         try:
             return parse(self._send(build(self._token), endpoint))
         except wire.TokenRejected as again:
-            raise wire.refused_again(again) from None
+            raise wire.refused_again(again, di_code=di_code) from None
 
     def _perform(self, step: Step, observer: SyncObserver | None) -> object:
         """One step of the download flow (see :mod:`apscores.service._flow`)."""
@@ -197,7 +211,7 @@ class Client(BaseClient):
         while True:
             if dl.is_url_expired(generated.url, time.time()):
                 raise dl.expired_error("its Expires time has passed")
-            outcome = self._fetch_once(generated, placement, check, progress)
+            outcome = self._fetch_once(generated, placement, check, progress, backoff)
             if isinstance(outcome, Saved):
                 return outcome
             self._wait(outcome, backoff, wire.DOWNLOAD)
@@ -208,10 +222,11 @@ class Client(BaseClient):
         placement: dl.Placement,
         check: bool,
         progress: Progress | None,
+        backoff: _retry.Backoff,
     ) -> Saved | _retry.Failure:
         request = wire.build_download_request(generated.url)
         for _hop in range(dl.MAX_REDIRECTS + 1):
-            request.extensions["timeout"] = httpx.Timeout(self._settings.timeout).as_dict()
+            request.extensions["timeout"] = backoff.timeout().as_dict()
             try:
                 response = self._http.send(request, stream=True, follow_redirects=False)
             except httpx.HTTPError as exc:
@@ -239,7 +254,7 @@ class Client(BaseClient):
             with contextlib.suppress(httpx.HTTPError):
                 refusal = response.read()
             return dl.classify_download_status(response, body=refusal, now=time.time())
-        body = dl.BodyCheck(dl.content_length(response))
+        body = dl.BodyCheck(dl.content_length(response), dl.storage_md5(response))
         with AtomicFile(placement.path) as out:
             try:
                 for chunk in response.iter_bytes():
@@ -249,13 +264,13 @@ class Client(BaseClient):
                         progress(generated, body.size, body.expected)
             except httpx.HTTPError as exc:
                 return dl.body_broken(exc, body.size)
-            failure = body.finish(response.num_bytes_downloaded)
+            failure = body.finish(response.num_bytes_downloaded, generated)
             if failure is not None:
                 return failure
             if not check:
                 return Saved(_local.claim(out, placement), body)
             out.sync()  # the whole body on disk before it is checked
-            found = _local.run_inline(_local.file_check, out.temp_path, generated)
+            found = _local.run_inline(_local.file_check, out.temp_path, generated, body.verified)
             if isinstance(found, _retry.Failure):
                 return found
             return Saved(_local.claim(out, placement), body, found.records, found.exams)
@@ -296,6 +311,7 @@ class Files:
             lambda response: wire.parse_generate_response(
                 response, di_code=di, format=fmt, kind=knd
             ),
+            di_code=di,
         )
 
     def download(self, generated: GeneratedFile, dest: _local.Dest, *, check: bool = True) -> Path:
@@ -306,8 +322,9 @@ class Files:
 
         Raises:
             DownloadURLExpired: the URL is dead; generate again.
-            IncompleteFileError: ``check`` found the body is not a whole score file
-                (nothing is kept; do not record it).
+            IncompleteFileError: ``check`` found the body is not a whole score file,
+                or its MD5 is not the storage host's single-part ``ETag`` (nothing is
+                kept; do not record it).
         """
         placement = _local.placement(dest, generated, replace_named=True)
         saved = self._client._fetch(generated, placement, check=check)
@@ -353,9 +370,11 @@ class Institution:
             observer: Told each step as it happens (see ``DownloadObserver``).
             check: Check the file is a whole score file before recording it (default).
                 One that is not is deleted and fetched again; ``False`` skips the check.
+                The body's MD5 is checked against a single-part ``ETag`` either way.
 
         Raises:
-            IncompleteFileError: the file kept failing the check; nothing was recorded.
+            IncompleteFileError: the file kept failing the check (or the ``ETag``);
+                nothing was recorded.
             RecordError: the file is saved but recording failed; it names the file and id.
         """
         fmt, knd = check_format(format), check_kind(kind)

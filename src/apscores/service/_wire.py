@@ -2,7 +2,7 @@
 
 Nothing here sends anything (the idea behind ``h11``): each builder returns an
 ``httpx.Request`` and each parser turns an ``httpx.Response`` into a value or raises one
-of :mod:`apscores.errors`. Facts come from ``web-service.md``; guesses from
+of :mod:`apscores.errors`. Facts come from ``docs/reference/web-service.md``; guesses from
 :mod:`apscores.service._guesses`.
 """
 
@@ -18,6 +18,7 @@ import httpx
 from apscores.errors import (
     APIError,
     APIRefusalError,
+    DiCodeRefusedError,
     LoginRefusedError,
     UnauthorizedError,
     status_error,
@@ -86,9 +87,18 @@ class TokenRejected(Exception):  # noqa: N818 - a signal between parser and clie
         self.status_code = status_code
 
 
-def refused_again(signal: TokenRejected) -> APIError:
-    """What the caller sees when a fresh token is refused too: an AuthenticationError."""
+def refused_again(signal: TokenRejected, *, di_code: str | None = None) -> APIError:
+    """What the caller sees when a fresh token is refused too: an AuthenticationError,
+    except on ``fileGeneration`` for ``di_code`` (G2b): the login just worked, so anything
+    but a 401 refuses that DI code (the role for that institution), not the account."""
     text = signal.message or "the service refused the token"
+    if di_code is not None and signal.endpoint == GENERATE and signal.status_code != 401:
+        return DiCodeRefusedError(
+            text if signal.status_code is None else f"HTTP {signal.status_code}: {text}",
+            endpoint=GENERATE,
+            di_code=di_code,
+            detail=guess.di_code_refused_advice(di_code),
+        )
     if signal.status_code is not None:
         return UnauthorizedError(
             text, status_code=signal.status_code, endpoint=signal.endpoint, detail=AUTH_CHECKLIST
@@ -100,7 +110,10 @@ def refused_again(signal: TokenRejected) -> APIError:
 
 
 def encode_password(password: str) -> str:
-    """Base64 of the UTF-8 bytes, standard alphabet with padding (P1; C1 and C2 agree)."""
+    """Base64 of the UTF-8 bytes, standard alphabet with padding.
+
+    ``docs/reference/web-service.md`` §2 (source P1; the scripts C1 and C2 agree).
+    """
     return base64.b64encode(password.encode("utf-8")).decode("ascii")
 
 

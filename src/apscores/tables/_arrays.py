@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from apscores._guard import guard
 from apscores.files.framing import BLANK
 from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field
 from apscores.tables._blocks import UnsafeBlockError
@@ -90,14 +91,18 @@ EXAM = {
         "class_section",
     )
 }
-assert set(EXAM) == {
-    "admin_year",
-    "exam_code",
-    "exam_grade",
-    "irregularity_code_1",
-    "irregularity_code_2",
-    "class_section_code",
-}
+guard(
+    set(EXAM)
+    == {
+        "admin_year",
+        "exam_code",
+        "exam_grade",
+        "irregularity_code_1",
+        "irregularity_code_2",
+        "class_section_code",
+    },
+    "the exam columns are the layout's exam fields",
+)
 
 
 class Block:

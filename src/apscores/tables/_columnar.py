@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores import catalog
+from apscores._guard import guard
 from apscores.errors import ParseError
 from apscores.files import txt
 from apscores.files.blocks import Block, Piece, blocks
@@ -98,7 +99,10 @@ _TEXT_FIELDS = {
 _DATE_FIELDS = {column: f.name for column, f in _FIELD_OF.items() if f.kind is Kind.DATE}
 _DI_FIELD = next(f.name for f in _FIELD_OF.values() if f.kind is Kind.DI)
 _SCHOOL_CODE_FIELD = _FIELD_OF["high_school_code"].name
-assert set(_FIELD_OF) == {*_TEXT_FIELDS, *_DATE_FIELDS, "di_code", "high_school_code"}
+guard(
+    set(_FIELD_OF) == {*_TEXT_FIELDS, *_DATE_FIELDS, "di_code", "high_school_code"},
+    "every long column is a text, a date, the DI code or the school code",
+)
 _WORDS = ("ap_id",)  # fields read as one int64 word
 _PAIR_FIELDS = (*_PREVIOUS_YEARS, *(name for pair in _AWARDS for name in pair))
 if any(  # pragma: no cover - layout guards, checked at import
