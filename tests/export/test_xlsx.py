@@ -108,6 +108,9 @@ def test_missing_xlsxwriter_names_the_extra(
         return real(name)
 
     monkeypatch.setattr(importlib, "import_module", without)
-    with pytest.raises(ConfigurationError, match=r"pip install 'apscores\[excel\]'"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"pip install xlsxwriter openpyxl \(the 'apscores\[excel\]' extra\)",
+    ):
         write_xlsx(reports(), tmp_path / "x.xlsx")
     assert list(tmp_path.iterdir()) == []

@@ -229,7 +229,9 @@ def test_xlsx_without_openpyxl_says_what_to_install(
     monkeypatch.setattr(importlib, "import_module", fake)
     path = tmp_path / "r.xlsx"
     path.write_bytes(b"PK\x03\x04")
-    with pytest.raises(ConfigurationError, match=r"pip install 'apscores\[excel\]'"):
+    with pytest.raises(
+        ConfigurationError, match=r"needs openpyxl: pip install xlsxwriter openpyxl"
+    ):
         read_roster(path)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import os
 import runpy
 import subprocess
@@ -16,6 +15,8 @@ import pytest
 
 import apscores.sandbox
 from apscores.sandbox import DEFAULT_EMAIL, FakeClock, SandboxServer, SandboxService
+
+_PLUGIN = "apscores.sandbox.pytest_plugin"
 
 
 def test_ap_sandbox_defaults(ap_sandbox: SandboxService, ap_sandbox_clock: FakeClock) -> None:
@@ -85,9 +86,52 @@ def test_plugin_import_is_cheap() -> None:
     assert out.strip() == "[]"
 
 
-def test_plugin_is_registered_for_pytest() -> None:
-    entry_points = importlib.metadata.entry_points(group="pytest11")
-    assert any(ep.value == "apscores.sandbox.pytest_plugin" for ep in entry_points)
+def test_the_wheel_does_not_register_the_plugin() -> None:
+    """A user's test run loads the plugin only when asked (``-p`` or ``pytest_plugins``)."""
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    assert "pytest11" not in text
+    assert f'"{_PLUGIN}"' not in text  # as the value of any entry point
+
+
+def test_a_project_opts_in_from_its_conftest(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(f"pytest_plugins = [{_PLUGIN!r}]\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nap_sandbox_strict = true\n")
+    (tmp_path / "test_strict.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+
+            def test_strict_from_the_ini(ap_sandbox):
+                assert ap_sandbox.strict
+
+
+            @pytest.mark.ap_sandbox(strict=False)
+            def test_the_marker_wins(ap_sandbox):
+                assert not ap_sandbox.strict
+            """
+        )
+    )
+    result = _pytest(tmp_path, "--strict-config")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_without_opting_in_there_is_no_fixture(tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_plain(ap_sandbox):\n    pass\n")
+    result = _pytest(tmp_path)
+    assert result.returncode == 1
+    assert "fixture 'ap_sandbox' not found" in result.stdout
+
+
+def _pytest(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    # Autoloading stays off: an install from an older checkout still has the entry point.
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, str(folder)],
+        capture_output=True, text=True, cwd=folder, env=env, check=False,
+    )  # fmt: skip
 
 
 def test_plugin_works_in_another_project_without_the_client(tmp_path: Path) -> None:
@@ -114,7 +158,7 @@ def test_plugin_works_in_another_project_without_the_client(tmp_path: Path) -> N
             """
         )
     )
-    # Only our plugin, loaded by name, keeps this quick; the entry point is checked below.
+    # Only our plugin, loaded by name, as a user opts in (and quick: no other plugin).
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "apscores.sandbox.pytest_plugin",

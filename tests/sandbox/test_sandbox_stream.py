@@ -34,7 +34,7 @@ from apscores.sandbox import (
 )
 from apscores.sandbox import _server as server_module
 from apscores.sandbox._server import banner, parse_size
-from apscores.sandbox._wire import body_size, iter_body
+from apscores.sandbox._values import body_size, iter_body
 
 
 def _piece() -> bytes:

@@ -10,8 +10,16 @@ It accepts what the real service accepts and records what a careful client shoul
 Bodies may stream (:class:`StreamedBody`): :func:`bulk_renderer` serves files of any size,
 1 GB included, in constant memory.
 
-Names are imported on first use, so loading the pytest plugin (which pytest does in every
-project where apscores is installed) costs next to nothing.
+Names are imported on first use, so importing the package (or the pytest plugin, which a
+test suite loads only when it asks for it: ``-p apscores.sandbox.pytest_plugin``) costs
+next to nothing.
+
+By concern: the state (:mod:`._service`, the one :class:`SandboxService`, with the values
+of :mod:`._values`, the call log of :mod:`._observe` and the reports of :mod:`._fake` and
+:mod:`._bulk`); the two hosts (:mod:`._api`, :mod:`._storage`); the faults (:mod:`._faults`
+declares and fires them, :mod:`._fault_spec` reads and lists them as data); and the
+carriers (:mod:`._transport` and :mod:`._clients` in process, :mod:`._server` and
+:mod:`._serve_options` on loopback, :mod:`.pytest_plugin` for pytest).
 """
 
 from __future__ import annotations
@@ -25,7 +33,11 @@ if TYPE_CHECKING:
     from apscores.sandbox._fake import fake_reports, iter_fake_reports
     from apscores.sandbox._fault_spec import FaultSpec
     from apscores.sandbox._faults import Fault, FaultKind, Faults
-    from apscores.sandbox._model import (
+    from apscores.sandbox._observe import Observation, Remark
+    from apscores.sandbox._server import SandboxServer, ServeConfig, serve
+    from apscores.sandbox._service import NO_SCORE_ORDERS, SandboxService
+    from apscores.sandbox._transport import SandboxTransport
+    from apscores.sandbox._values import (
         DEFAULT_DI_CODE,
         DEFAULT_EMAIL,
         DEFAULT_PASSWORD,
@@ -34,18 +46,12 @@ if TYPE_CHECKING:
         Account,
         Download,
         FakeClock,
-        Order,
-        render_reports,
-    )
-    from apscores.sandbox._observe import Observation, Remark
-    from apscores.sandbox._server import SandboxServer, ServeConfig, serve
-    from apscores.sandbox._service import NO_SCORE_ORDERS, SandboxService
-    from apscores.sandbox._transport import SandboxTransport
-    from apscores.sandbox._wire import (
         LoggedRequest,
+        Order,
         SandboxRequest,
         SandboxResponse,
         StreamedBody,
+        render_reports,
     )
 
 _HOMES = {
@@ -55,7 +61,10 @@ _HOMES = {
     "_faults": ("Fault", "FaultKind", "Faults"),
     "_server": ("SandboxServer", "ServeConfig", "serve"),
     "_fault_spec": ("FaultSpec",),
-    "_model": (
+    "_observe": ("Observation", "Remark"),
+    "_service": ("NO_SCORE_ORDERS", "SandboxService"),
+    "_transport": ("SandboxTransport",),
+    "_values": (
         "DEFAULT_DI_CODE",
         "DEFAULT_EMAIL",
         "DEFAULT_PASSWORD",
@@ -64,13 +73,13 @@ _HOMES = {
         "Account",
         "Download",
         "FakeClock",
+        "LoggedRequest",
         "Order",
+        "SandboxRequest",
+        "SandboxResponse",
+        "StreamedBody",
         "render_reports",
     ),
-    "_observe": ("Observation", "Remark"),
-    "_service": ("NO_SCORE_ORDERS", "SandboxService"),
-    "_transport": ("SandboxTransport",),
-    "_wire": ("LoggedRequest", "SandboxRequest", "SandboxResponse", "StreamedBody"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 

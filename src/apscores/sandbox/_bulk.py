@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from apscores.models import ScoreReport
-from apscores.sandbox._wire import StreamedBody
+from apscores.sandbox._values import StreamedBody
 
 __all__ = ["BulkRenderer", "bulk_renderer"]
 
@@ -83,7 +83,7 @@ class BulkRenderer:
     def __call__(self, reports: Sequence[ScoreReport], file_format: str) -> StreamedBody:
         reports = reports[: self.distinct]
         if self.render is None:
-            from apscores.sandbox._model import render_reports
+            from apscores.sandbox._values import render_reports
 
             rendered = render_reports(reports, file_format)
         else:

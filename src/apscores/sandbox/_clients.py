@@ -1,12 +1,12 @@
-"""Ready-made apscores clients wired to a sandbox (imported lazily: the client is optional)."""
+"""Ready-made apscores clients and transports wired to a sandbox, a default one when none is
+given (imported lazily: the client is optional)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from apscores.sandbox._connect import connect, connect_async
 from apscores.sandbox._service import SandboxService
-from apscores.sandbox._transport import SandboxTransport
+from apscores.sandbox._transport import SandboxTransport, connect, connect_async
 
 if TYPE_CHECKING:
     from apscores.service import AsyncClient, Client

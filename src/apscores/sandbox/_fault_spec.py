@@ -1,18 +1,20 @@
 """Faults as data: the one parser behind ``serve --fault``/``--faults`` and
-``POST /_sandbox/faults``.
+``POST /_sandbox/faults``, and the shape ``GET /_sandbox/faults`` lists them in.
 
 A fault spec is a JSON object naming a ``kind`` (the :class:`~apscores.sandbox.Faults`
-method of the same name) and its options, e.g. ``{"kind": "fail", "endpoint": "generate",
-"status": 504, "times": 2}``. On the command line the same spec reads
-``fail=generate,status=504,times=2``: the kind, then its first option without a name
-(the endpoint; for ``expire_url`` and ``fail_record`` the times, for ``cut_at_record``
-the records, for ``expire_token_after`` the calls), then ``name=value`` pairs. Text
-values are read as JSON where they can be (``504``, ``1.5``, ``true``, ``null``) and as
-plain text otherwise.
+method of the same name, whose signature says which options it takes) and its options,
+e.g. ``{"kind": "fail", "endpoint": "generate", "status": 504, "times": 2}``. On the
+command line the same spec reads ``fail=generate,status=504,times=2``: the kind, then
+its first option without a name (the endpoint; for ``expire_url`` and ``fail_record``
+the times, for ``cut_at_record`` the records, for ``expire_token_after`` the calls),
+then ``name=value`` pairs. Text values are read as JSON where they can be (``504``,
+``1.5``, ``true``, ``null``) and as plain text otherwise.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from apscores.sandbox._faults import Faults, check_seconds, endpoint_name
+from apscores.sandbox._faults import KINDS, Faults, check_seconds, endpoint_name
 
 __all__ = ["FaultChange", "FaultSpec", "load_fault_specs", "parse_fault_specs"]
 
@@ -84,70 +86,45 @@ def _text(name: str, value: Any) -> str:
     return value
 
 
-# kind: (the option a CLI spec may give without its name, required options, option checks)
-_KINDS: dict[str, tuple[str, tuple[str, ...], dict[str, Check]]] = {
-    "fail": (
-        "endpoint",
-        ("endpoint",),
-        {
-            "endpoint": _endpoint,
-            "status": _status,
-            "times": _times,
-            "message": _text,
-            "retry_after": _count,
-            "processed": _flag,
-        },
-    ),
-    "fail_record": ("times", (), {"times": _times, "status": _status, "message": _text}),
-    "disconnect": (
-        "endpoint",
-        (),
-        {"endpoint": _endpoint, "after_bytes": _count, "times": _times},
-    ),
-    "truncate": (
-        "endpoint",
-        (),
-        {"endpoint": _endpoint, "after_bytes": _count, "times": _times},
-    ),
-    "cut_at_record": ("records", (), {"records": _times_records, "times": _times}),
-    "refuse": ("endpoint", ("endpoint",), {"endpoint": _endpoint, "times": _times}),
-    "timeout": (
-        "endpoint",
-        ("endpoint",),
-        {"endpoint": _endpoint, "times": _times, "processed": _flag, "seconds": _seconds},
-    ),
-    "delay": (
-        "endpoint",
-        ("endpoint", "seconds"),
-        {"endpoint": _endpoint, "seconds": _seconds, "times": _times},
-    ),
-    "expire_url": ("times", (), {"times": _times}),
-    "expire_token_after": ("calls", ("calls",), {"calls": _calls}),
-}
-
-_ARM: dict[str, Callable[..., object]] = {
-    "fail": Faults.fail,
-    "fail_record": Faults.fail_record,
-    "disconnect": Faults.disconnect,
-    "truncate": Faults.truncate,
-    "cut_at_record": Faults.cut_at_record,
-    "refuse": Faults.refuse,
-    "timeout": Faults.timeout,
-    "delay": Faults.delay,
-    "expire_url": Faults.expire_url,
-    "expire_token_after": Faults.expire_token_after,
+# One check per option name, whichever kind takes it; which kinds take which options, which
+# are required and which one the command line may give without its name all come from the
+# signatures of the arming methods (KINDS). An option whose default is None also takes null.
+_CHECKS: dict[str, Check] = {
+    "endpoint": _endpoint,
+    "status": _status,
+    "times": _times,
+    "message": _text,
+    "retry_after": _count,
+    "processed": _flag,
+    "after_bytes": _count,
+    "records": _times_records,
+    "seconds": _seconds,
+    "calls": _calls,
 }
 
 _ALIASES = {"expired_url": "expire_url"}
 
 
+@functools.cache
+def _parameters(kind: str) -> dict[str, inspect.Parameter]:
+    """The options of ``kind``: its method's parameters after ``self``, in order."""
+    parameters = list(inspect.signature(KINDS[kind]).parameters.values())[1:]
+    return {parameter.name: parameter for parameter in parameters}
+
+
+def _check(kind: str, name: str, value: Any) -> Any:
+    if value is None and _parameters(kind)[name].default is None:
+        return None
+    return _CHECKS[name](name, value)
+
+
 def _kind(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"a fault needs a kind, one of {', '.join(_KINDS)}; got {value!r}")
+        raise ValueError(f"a fault needs a kind, one of {', '.join(KINDS)}; got {value!r}")
     kind = value.strip().lower().replace("-", "_")
     kind = _ALIASES.get(kind, kind)
-    if kind not in _KINDS:
-        raise ValueError(f"unknown fault kind {value!r}; use one of {', '.join(_KINDS)}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown fault kind {value!r}; use one of {', '.join(KINDS)}")
     return kind
 
 
@@ -173,19 +150,22 @@ class FaultSpec:
         if not isinstance(data, Mapping):
             raise ValueError(f"a fault is a JSON object with a kind, got {data!r}")
         kind = _kind(data.get("kind"))
-        _, required, checks = _KINDS[kind]
-        unknown = sorted(set(data) - set(checks) - {"kind"})
+        parameters = _parameters(kind)
+        unknown = sorted(set(data) - set(parameters) - {"kind"})
         if unknown:
             raise ValueError(
                 f"fault {kind}: unknown option(s) {', '.join(unknown)}; "
-                f"it takes {', '.join(checks)}"
+                f"it takes {', '.join(parameters)}"
             )
-        missing = [name for name in required if name not in data]
+        missing = [
+            name
+            for name, parameter in parameters.items()
+            if parameter.default is inspect.Parameter.empty and name not in data
+        ]
         if missing:
             raise ValueError(f"fault {kind}: missing option(s) {', '.join(missing)}")
-        options = tuple(
-            (name, check(name, data[name])) for name, check in checks.items() if name in data
-        )
+        given = [name for name in parameters if name in data]
+        options = tuple((name, _check(kind, name, data[name])) for name in given)
         return cls(kind, options)
 
     @classmethod
@@ -197,7 +177,7 @@ class FaultSpec:
         """
         cut = min((at for at in (text.find("="), text.find(",")) if at >= 0), default=len(text))
         kind, rest = _kind(text[:cut]), text[cut + 1 :]
-        positional = _KINDS[kind][0]
+        positional = next(iter(_parameters(kind)))
         data: dict[str, Any] = {"kind": kind}
         for index, item in enumerate(part for part in rest.split(",") if part.strip()):
             name, equals, value = item.partition("=")
@@ -214,7 +194,7 @@ class FaultSpec:
 
     def to_text(self) -> str:
         """The command-line form (``FaultSpec.parse(spec.to_text()) == spec``)."""
-        positional = _KINDS[self.kind][0]
+        positional = next(iter(_parameters(self.kind)))
         items = []
         for index, (name, value) in enumerate(self.options):
             shown = value if isinstance(value, str) and _text_value(value) == value else None
@@ -224,11 +204,13 @@ class FaultSpec:
 
     def arm(self, faults: Faults) -> None:
         """Arm the fault on ``faults``."""
-        _ARM[self.kind](faults, **dict(self.options))
+        getattr(faults, self.kind)(**dict(self.options))
 
 
 def parse_fault_specs(data: Any) -> list[FaultSpec]:
-    """One spec or a list of them, as decoded JSON."""
+    """One spec, a list of them, or a listing (``{"armed": [...]}``), as decoded JSON."""
+    if isinstance(data, Mapping) and set(data) == {"armed"}:
+        data = data["armed"]
     items = data if isinstance(data, list) else [data]
     return [FaultSpec.from_dict(item) for item in items]
 
@@ -255,16 +237,22 @@ class FaultChange:
 
     @classmethod
     def from_dict(cls, data: Any) -> FaultChange:
-        """Check ``{"add": [...]}``, ``{"set": [...]}`` (clear, then add) or
-        ``{"clear": true}`` (``clear`` and ``add`` go together too).
+        """Check ``{"add": [...]}``, ``{"set": [...]}`` (clear, then add), ``{"clear": true}``
+        (``clear`` and ``add`` go together too) or a listing, ``{"armed": [...]}`` as
+        ``GET /_sandbox/faults`` answers it (the same as ``set``).
         """
         if not isinstance(data, Mapping):
             raise ValueError(
-                'send a JSON object: {"add": [...]}, {"set": [...]} or {"clear": true}'
+                'send a JSON object: {"add": [...]}, {"set": [...]}, {"clear": true} '
+                'or a listing {"armed": [...]}'
             )
-        unknown = sorted(set(data) - {"add", "set", "clear"})
+        unknown = sorted(set(data) - {"add", "set", "clear", "armed"})
         if unknown:
-            raise ValueError(f"unknown key(s) {', '.join(unknown)}; use add, set or clear")
+            raise ValueError(f"unknown key(s) {', '.join(unknown)}; use add, set, clear or armed")
+        if "armed" in data:
+            if len(data) > 1:
+                raise ValueError("armed (a listing) means clear, then add: send it alone")
+            data = {"set": data["armed"]}
         if "set" in data and ("add" in data or "clear" in data):
             raise ValueError("set means clear, then add: send set alone")
         clear = data.get("clear", False)

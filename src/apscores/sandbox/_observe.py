@@ -1,7 +1,7 @@
 """What the sandbox records instead of refusing: every call, and what a careful client
 should not have done on it (a *remark*).
 
-The tolerance rule itself is written once, in :mod:`apscores.sandbox._service`: the checks
+The tolerance rule itself is written once, in :mod:`apscores.sandbox._api`: the checks
 here are the "record" half of it. By default a remark is only recorded; in strict mode the
 service turns it into a refusal. Nothing recorded here holds a secret: header *names* are
 kept, never their values, paths never carry the query string (a download URL's signature),
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from apscores.sandbox._faults import ENDPOINTS
-from apscores.sandbox._wire import SandboxRequest
+from apscores.sandbox._values import LoggedRequest, SandboxRequest
 
 __all__ = [
     "ACCEPT_NOT_JSON",
@@ -204,9 +204,11 @@ def _fingerprint(role: str, request: SandboxRequest) -> str:
 
 
 class Recorder:
-    """The list of observations and the counts derived from it (the caller holds the lock)."""
+    """The log of calls (``requests``, for tests in process), the observations made of them
+    and the counts derived from those (the caller holds the lock)."""
 
     def __init__(self) -> None:
+        self.requests: list[LoggedRequest] = []
         self.observations: list[Observation] = []
         self._first: dict[str, int] = {}
 
@@ -222,6 +224,11 @@ class Recorder:
         remarks: tuple[Remark, ...],
     ) -> Observation:
         """Record one call."""
+        logged = LoggedRequest(
+            time=time, method=request.method, url=request.url, endpoint=endpoint,
+            headers=dict(request.headers), body=request.body, status=status, fault=fault,
+        )  # fmt: skip
+        self.requests.append(logged)
         seq = len(self.observations) + 1
         print_ = _fingerprint(role, request)
         repeat_of = self._first.get(print_)
@@ -255,6 +262,23 @@ class Recorder:
             if observation.repeat_of is not None:
                 repeats[name] = repeats.get(name, 0) + 1
         return calls, repeats
+
+    def summary(self) -> dict[str, Any]:
+        """The calls part of the service's ``state()``: what was called, how often, with
+        which remarks."""
+        calls, repeats = self.counts()
+        return {
+            "calls": [o.to_dict() for o in self.observations],
+            "calls_per_endpoint": calls,
+            "repeats_per_endpoint": repeats,
+            "token_reached_storage": self.reached_storage(TOKEN_ON_STORAGE),
+            "catapult_header_reached_storage": self.reached_storage(CATAPULT_ON_STORAGE),
+            "remarks": [
+                {"seq": o.seq, "endpoint": o.endpoint, **remark.to_dict()}
+                for o in self.observations
+                for remark in o.remarks
+            ],
+        }
 
     def reached_storage(self, code: str) -> bool:
         """Whether any call to the storage host drew the remark ``code``."""

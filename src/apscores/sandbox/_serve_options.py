@@ -1,4 +1,5 @@
-"""What ``apscores sandbox serve`` sets up (:class:`ServeConfig`), and its options.
+"""What ``apscores sandbox serve`` sets up (:class:`ServeConfig`), its options, and what it
+prints when it starts (:func:`banner`).
 
 Shared by ``apscores sandbox serve`` and ``python -m apscores.sandbox``; the server itself
 is :mod:`apscores.sandbox._server`.
@@ -7,18 +8,32 @@ is :mod:`apscores.sandbox._server`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
 from apscores.catalog import is_di_code
 from apscores.sandbox._fault_spec import FaultSpec, load_fault_specs
-from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
 from apscores.sandbox._storage import ETAG_KINDS
+from apscores.sandbox._values import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
 
-__all__ = ["ServeConfig", "add_serve_arguments", "config_from_args", "parse_size"]
+if TYPE_CHECKING:
+    from apscores.sandbox._server import SandboxServer
+
+__all__ = [
+    "ServeConfig",
+    "add_serve_arguments",
+    "banner",
+    "config_from_args",
+    "parse_size",
+    "say",
+]
 
 
 def _port(option: str) -> Callable[[object, attrs.Attribute[int], int], None]:
@@ -129,7 +144,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         dest="faults_file",
         metavar="FILE.json",
-        help="arm the faults in a JSON file (one spec or a list of them)",
+        help="arm the faults in a JSON file (one spec, a list of them, or a listing "
+        "saved from GET /_sandbox/faults)",
     )
 
 
@@ -173,3 +189,45 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         etag=getattr(args, "etag", "md5"),
         faults=tuple(faults),
     )
+
+
+def banner(server: SandboxServer, config: ServeConfig) -> str:
+    """What ``serve`` prints: where to connect and with which (sandbox-only) credentials."""
+    control = server.base_url.rsplit("/", 1)[0] + "/_sandbox"
+    queued = ", ".join(
+        f"{code} ({len(server.service.di_codes.get(code, []))} score orders queued)"
+        for code in config.di_codes
+    )
+    return (
+        "apscores sandbox is running (loopback only; stop with Ctrl-C or SIGTERM)\n"
+        f"  base URL:     {server.base_url}\n"
+        f"  storage host: {server.storage_url}\n"
+        f"  email:        {config.email}\n"
+        f"  password:     {config.password}\n"
+        f"  DI codes:     {queued}\n"
+        + (
+            f"  file size:    about {config.file_size:,} bytes, streamed\n"
+            if config.file_size
+            else ""
+        )
+        + (
+            "  mode:         strict (refuses what a careful client should not send)\n"
+            if server.service.strict
+            else "  mode:         tolerant (records what strict mode would refuse)\n"
+        )
+        + "".join(f"  fault:        {spec.to_text()}\n" for spec in config.faults)
+        + f"  state:        GET {control}/state (faults: GET/POST {control}/faults)\n"
+        + f"  try: APSCORES_BASE_URL={server.base_url} APSCORES_EMAIL={config.email} "
+        "APSCORES_PASSWORD=... apscores ...\n"
+    )
+
+
+def say(out: TextIO, text: str) -> None:
+    """Write to ``out``; a reader that left (``| head -3``) is no reason to stop serving."""
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        if out is sys.stdout:  # what is still buffered goes nowhere, not to an exit warning
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())

@@ -6,8 +6,7 @@ same :class:`SandboxService` as the in-process transport. On a socket, a disconn
 truncation look alike: the server sends part of the body and closes the connection.
 Streamed bodies are written chunk by chunk (chunked transfer encoding when their size is
 unknown), so serving a 1 GB file takes no more memory than serving a small one.
-The API port also answers the control endpoints under ``/_sandbox/`` (state and faults,
-:mod:`apscores.sandbox._control`).
+The API port also answers the control endpoints under ``/_sandbox/`` (:func:`handle_control`).
 
 A request body larger than :data:`MAX_BODY` is answered 413, a ``Content-Length`` or chunk
 size that is not a number 400, and a connection silent for ``read_timeout`` seconds
@@ -17,9 +16,8 @@ size that is not a number 400, and a connection silent for ``read_timeout`` seco
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
-import os
+import json
 import re
 import signal
 import socket
@@ -30,17 +28,20 @@ from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
-from apscores.sandbox._control import handle_control, is_control
-from apscores.sandbox._replies import json_reply
+from apscores.sandbox._api import json_reply
+from apscores.sandbox._fault_spec import FaultChange
 from apscores.sandbox._serve_options import (
     ServeConfig,
     add_serve_arguments,
+    banner,
     config_from_args,
     parse_size,
+    say,
 )
 from apscores.sandbox._service import SandboxService
-from apscores.sandbox._wire import Failure, SandboxRequest, SandboxResponse, iter_body
+from apscores.sandbox._values import Failure, SandboxRequest, SandboxResponse, iter_body
 
 __all__ = [
     "LOOPBACK",
@@ -51,7 +52,9 @@ __all__ = [
     "SandboxServer",
     "ServeConfig",
     "add_serve_arguments",
+    "banner",
     "config_from_args",
+    "handle_control",
     "parse_size",
     "run",
     "serve",
@@ -75,6 +78,51 @@ class _BadRequestError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+# -- the control endpoints, under /_sandbox/ on the API port --------------------------------
+# GET /_sandbox/state is SandboxService.state() as JSON; GET /_sandbox/faults lists the armed
+# faults as {"armed": [spec, ...]}, which POST /_sandbox/faults takes back as it is, besides
+# {"add": [...]}, {"set": [...]} and {"clear": true} (apscores.sandbox._fault_spec). Only the
+# loopback server routes here, and only for a loopback Host header (no DNS rebinding).
+
+CONTROL_PREFIX = "/_sandbox/"
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+def _error(status: int, message: str, *extra: tuple[str, str]) -> SandboxResponse:
+    return json_reply(status, {"error": message}, *extra)
+
+
+def _host_name(request: SandboxRequest) -> str:
+    host = request.headers.get("host", "").strip().lower()
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def handle_control(service: SandboxService, request: SandboxRequest) -> SandboxResponse:
+    """Answer a ``/_sandbox/...`` request."""
+    if _host_name(request) not in _LOOPBACK_NAMES:
+        return _error(403, "the control endpoints answer only to a loopback Host")
+    path = urlsplit(request.url).path.rstrip("/")
+    if path == "/_sandbox/state":
+        if request.method != "GET":
+            return _error(405, "use GET /_sandbox/state", ("Allow", "GET"))
+        return json_reply(200, service.state())
+    if path == "/_sandbox/faults":
+        if request.method == "GET":
+            return json_reply(200, service.faults.to_dict())
+        if request.method != "POST":
+            return _error(405, "use GET or POST /_sandbox/faults", ("Allow", "GET, POST"))
+        try:
+            data: Any = json.loads(request.body or b"null")
+            change = FaultChange.from_dict(data)
+        except ValueError as error:  # bad JSON or a bad spec: nothing was changed
+            return _error(400, str(error))
+        except RecursionError:
+            return _error(400, "the request body is nested too deeply")
+        change.apply(service.faults)
+        return json_reply(200, service.faults.to_dict())
+    return _error(404, "unknown control endpoint; try GET /_sandbox/state or /_sandbox/faults")
 
 
 def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
@@ -137,7 +185,7 @@ def _handler(server: SandboxServer, role: str) -> type[BaseHTTPRequestHandler]:
                 body,
             )
             service = server.service
-            if role == "api" and is_control(request):
+            if role == "api" and urlsplit(request.url).path.startswith(CONTROL_PREFIX):
                 response = handle_control(service, request)
             elif role == "api":
                 response = service.handle_api(request)
@@ -325,48 +373,6 @@ def serve(
     return SandboxServer(service, port=config.port, storage_port=config.storage_port, quiet=quiet)
 
 
-def banner(server: SandboxServer, config: ServeConfig) -> str:
-    """What ``serve`` prints: where to connect and with which (sandbox-only) credentials."""
-    control = server.base_url.rsplit("/", 1)[0] + "/_sandbox"
-    queued = ", ".join(
-        f"{code} ({len(server.service.di_codes.get(code, []))} score orders queued)"
-        for code in config.di_codes
-    )
-    return (
-        "apscores sandbox is running (loopback only; stop with Ctrl-C or SIGTERM)\n"
-        f"  base URL:     {server.base_url}\n"
-        f"  storage host: {server.storage_url}\n"
-        f"  email:        {config.email}\n"
-        f"  password:     {config.password}\n"
-        f"  DI codes:     {queued}\n"
-        + (
-            f"  file size:    about {config.file_size:,} bytes, streamed\n"
-            if config.file_size
-            else ""
-        )
-        + (
-            "  mode:         strict (refuses what a careful client should not send)\n"
-            if server.service.strict
-            else "  mode:         tolerant (records what strict mode would refuse)\n"
-        )
-        + "".join(f"  fault:        {spec.to_text()}\n" for spec in config.faults)
-        + f"  state:        GET {control}/state (faults: GET/POST {control}/faults)\n"
-        + f"  try: APSCORES_BASE_URL={server.base_url} APSCORES_EMAIL={config.email} "
-        "APSCORES_PASSWORD=... apscores ...\n"
-    )
-
-
-def _say(out: TextIO, text: str) -> None:
-    """Write to ``out``; a reader that left (``| head -3``) is no reason to stop serving."""
-    try:
-        out.write(text)
-        out.flush()
-    except BrokenPipeError:
-        if out is sys.stdout:  # what is still buffered goes nowhere, not to an exit warning
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
-
-
 def run(
     config: ServeConfig,
     *,
@@ -387,7 +393,7 @@ def run(
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _say(out, banner(server, config))
+        say(out, banner(server, config))
         if ready is not None:
             ready(server)
         while not stop.is_set():
@@ -396,7 +402,7 @@ def run(
         server.shutdown()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    _say(out, "apscores sandbox stopped\n")
+    say(out, "apscores sandbox stopped\n")
     return 0
 
 

@@ -1,36 +1,10 @@
 """A stateful fake of the AP HED score-report web service and its presigned download host.
 
-It follows ``docs/reference/web-service.md``: ``POST {prefix}/webServiceAuth`` (``u`` and
-base64 ``p``, ``X-CB-Catapult-Authorization-Token: CBLogin``), ``POST {prefix}/fileGeneration``
-(``diCode``/``format``/``downloadType``; answers ``url``/``fileName``/``downloadId``),
-a ``GET`` on the short-lived, signed URL of a separate storage host, and
-``POST {prefix}/webServiceDownloaded`` (``downloadId``/``format``).
-
-**The tolerance rule.** The sandbox refuses only what the real service is known, or very
-likely, to refuse: missing or wrong ``X-CB-Catapult-*`` headers, bad credentials, unknown
-or expired tokens, a body that is not a JSON object, wrong field names or values, expired
-or tampered download URLs, and an ``Authorization`` header next to a presigned query (S3's
-400 ``InvalidArgument``). Everything else a real HTTP server takes, it takes: any
-``Accept`` (none, ``*/*``, ``application/*``, lists with q-values), a ``Content-Type``
-with a charset, extra or unknown headers on either host, keep-alive or not, and ``Range``
-on the storage host (206 for one byte range, 416 when unsatisfiable, the whole file when
-malformed, as S3 does). A missing or different ``Content-Type`` is accepted when the body
-is valid JSON: API Gateway hands the raw body to the backend, which parses it (a guess;
-curl's ``-d`` sends ``application/x-www-form-urlencoded``). What a careful client should
-not do is *recorded* instead, as remarks on each call (:mod:`apscores.sandbox._observe`):
-an ``Accept`` that does not name ``application/json``, a body not labelled
-``application/json``, and any Catapult header, token or credential sent to the storage
-host (the public scripts send them, and the real host ignores headers it did not sign).
-``SandboxService(strict=True)`` turns every remark into a refusal: 415 or 406 from the API
-and 400 ``InvalidArgument`` from the storage host, each saying what to send instead.
-
-Where the public record is silent the sandbox makes a documented guess, kept in one place
-here: a bad or expired token is HTTP 401 with an API-Gateway-style ``{"message": ...}``; a
-malformed body is HTTP 400 with ``success: false``; an unknown route is API Gateway's 403
-``Missing Authentication Token``; a DI code the account cannot use is HTTP 200 with
-``success: false``; "no score orders" is HTTP 200 with ``success: false`` for ``new`` and
-``full`` alike; recording the same download twice succeeds; recording a ``full`` download
-moves the ``new`` watermark too (``record_full_moves_watermark``).
+The service is the sandbox's one state object: accounts, queued orders, per-account
+watermarks, tokens, downloads, faults and the log of calls, changed only under its lock.
+The two hosts (:mod:`apscores.sandbox._api`, :mod:`apscores.sandbox._storage`) answer
+requests through its public methods; the carriers (transport, server) call :meth:`handle`.
+What the sandbox accepts, refuses and records (the tolerance rule) is written in the first.
 
 ``full`` delivers every order of the reporting year, every time. ``new`` delivers what this
 *account* has not recorded yet: the watermark is kept per (account, DI code) as the set of
@@ -41,30 +15,44 @@ generating and recording is not lost.
 
 from __future__ import annotations
 
-import http
+import datetime as dt
+import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import attrs
-
-from apscores.sandbox import _api
-from apscores.sandbox import _storage as storage
-from apscores.sandbox._api import NO_SCORE_ORDERS
-from apscores.sandbox._connect import connect, connect_async
-from apscores.sandbox._faults import Fault, FaultKind
-from apscores.sandbox._model import DEFAULT_DI_CODE, DEFAULT_EMAIL, DEFAULT_PASSWORD
-from apscores.sandbox._observe import Remark, api_remarks, storage_remarks
-from apscores.sandbox._records import Records
-from apscores.sandbox._replies import Reject, failure, gateway, origin, s3_error
-from apscores.sandbox._transport import SandboxTransport
-from apscores.sandbox._wire import (
-    Cut,
+from apscores.models import ScoreReport
+from apscores.sandbox._api import NO_SCORE_ORDERS, ApiHost, Handled
+from apscores.sandbox._faults import Faults
+from apscores.sandbox._observe import (
+    CATAPULT_ON_STORAGE,
+    TOKEN_ON_STORAGE,
+    Observation,
+    Recorder,
+    Remark,
+)
+from apscores.sandbox._storage import ETAG_KINDS, StorageHost
+from apscores.sandbox._transport import SandboxTransport, connect, connect_async
+from apscores.sandbox._values import (
+    DEFAULT_DI_CODE,
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
+    SANDBOX_BASE_URL,
+    SANDBOX_STORAGE_URL,
+    Account,
+    Body,
+    Download,
     Failure,
     LoggedRequest,
+    Order,
+    Renderer,
     SandboxRequest,
     SandboxResponse,
-    body_size,
+    Token,
+    origin,
+    render_reports,
 )
 
 if TYPE_CHECKING:
@@ -72,26 +60,60 @@ if TYPE_CHECKING:
 
 __all__ = ["NO_SCORE_ORDERS", "SandboxService"]
 
-_S3_CODES = {
-    400: ("InvalidRequest", "Bad Request"),
-    403: ("AccessDenied", "Request has expired"),
-    404: ("NoSuchKey", "The specified key does not exist."),
-    500: ("InternalError", "We encountered an internal error. Please try again."),
-    503: ("SlowDown", "Please reduce your request rate."),
-}
 
-Action = Callable[[SandboxRequest, tuple[Remark, ...]], SandboxResponse]
-
-
-class SandboxService(Records):
+class SandboxService:
     """The fake service: accounts, DI codes with queued score orders, downloads and faults.
 
-    Thread-safe (the loopback server calls it from several threads). ``clock`` returns Unix
-    time and drives token lifetime, URL expiry, file names and the reporting year.
-    ``strict=True`` refuses what the default only records (see the tolerance rule above).
-    Setting up and inspecting (``add_account``, ``pending``, ``state()``...) are methods it
-    inherits from its base class, which holds the records of the fake.
+    Thread-safe (the loopback server calls it from several threads): every change happens
+    under one lock. ``clock`` returns Unix time and drives token lifetime, URL expiry, file
+    names and the reporting year. ``strict=True`` refuses what the default only records
+    (see the tolerance rule above).
     """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        api_base_url: str = SANDBOX_BASE_URL,
+        storage_base_url: str = SANDBOX_STORAGE_URL,
+        url_ttl: float = 60.0,
+        token_ttl: float | None = 3600.0,
+        record_full_moves_watermark: bool = True,
+        string_download_ids: bool = False,
+        first_download_id: int = 700001,
+        renderer: Renderer = render_reports,
+        strict: bool = False,
+        etag: str = "md5",
+    ) -> None:
+        if etag not in ETAG_KINDS:
+            raise ValueError(f"etag must be one of {', '.join(ETAG_KINDS)}, got {etag!r}")
+        self.clock = clock
+        self.api_base_url = api_base_url.rstrip("/")
+        self.storage_base_url = storage_base_url.rstrip("/")
+        self.url_ttl = url_ttl
+        self.token_ttl = token_ttl
+        self.record_full_moves_watermark = record_full_moves_watermark
+        self.string_download_ids = string_download_ids
+        self.renderer = renderer
+        self.strict = strict
+        #: The storage host's ``ETag``: ``"md5"`` (one part, the body's MD5; a streamed
+        #: body is always multipart), ``"multipart"`` (``"<hex>-N"``) or ``"none"``.
+        self.etag = etag
+        self.faults = Faults()
+        self.accounts: dict[str, Account] = {}
+        self.di_codes: dict[str, list[Order]] = {}
+        self._recorder = Recorder()
+        self.requests: list[LoggedRequest] = self._recorder.requests
+        self._downloads: dict[str, Download] = {}
+        self._recorded: list[int | str] = []
+        self._delivered: dict[tuple[str, str], set[int]] = {}
+        self._tokens: dict[str, Token] = {}
+        self._next_order_id = 1
+        self._next_download_id = first_download_id
+        self._lock = threading.RLock()
+        self._clients: list[Client] = []
+        self._api = ApiHost(self)
+        self._storage = StorageHost(self)
 
     @classmethod
     def default(
@@ -108,7 +130,7 @@ class SandboxService(Records):
         synthetic score orders queued (DI code number *k* uses seed ``seed + k``).
         ``options`` go to the constructor (``strict=True``, ``clock=``...).
         """
-        from apscores.sandbox._fake import fake_reports
+        from apscores.sandbox._fake import fake_reports  # only when asked for
 
         service = cls(**options)
         codes = list(di_codes)
@@ -117,17 +139,14 @@ class SandboxService(Records):
             service.add_reports(di_code, fake_reports(reports, seed=seed + offset, di_code=di_code))
         return service
 
-    # -- clients ----------------------------------------------------------------------
-
+    # -- clients (see also apscores.sandbox.sandbox_client) --------------------------------
     def transport(self, **opts: Any) -> SandboxTransport:
         """An httpx transport (sync and async) answering from this service."""
         return SandboxTransport(self, **opts)
 
-    def client(
-        self, *, transport_options: dict[str, Any] | None = None, **client_opts: Any
-    ) -> Client:
+    def client(self, *, transport_options: dict[str, Any] | None = None, **opts: Any) -> Client:
         """An :class:`apscores.Client` wired to this service (see ``sandbox_client``)."""
-        client = connect(self, self.api_base_url, transport_options, **client_opts)
+        client = connect(self, self.api_base_url, transport_options, **opts)
         self._clients.append(client)
         return client
 
@@ -142,7 +161,7 @@ class SandboxService(Records):
         while self._clients:
             self._clients.pop().close()
 
-    # -- handling requests ------------------------------------------------------------
+    # -- answering (the carriers call these) -----------------------------------------------
 
     @property
     def api_prefix(self) -> str:
@@ -160,150 +179,246 @@ class SandboxService(Records):
 
     def handle_api(self, request: SandboxRequest) -> SandboxResponse:
         """Answer a request to the API host (routed by path only)."""
-        path = urlsplit(request.url).path
-        routes: dict[str, tuple[str, Action]] = {
-            f"{self.api_prefix}/webServiceAuth": ("login", self._login),
-            f"{self.api_prefix}/fileGeneration": ("generate", self._generate),
-            f"{self.api_prefix}/webServiceDownloaded": ("record", self._record),
-        }
-        route = routes.get(path)
-        if route is None or request.method != "POST":
-            # What API Gateway answers for a route or method it does not have.
-            response = gateway(403, "Missing Authentication Token")
-            return self._log(request, "api", None, response, None, ())
-        endpoint, action = route
         with self._lock:
-            remarks = api_remarks(request.headers, list(self._tokens))
-        return self._run(request, "api", endpoint, action, remarks)
+            return self._log(request, "api", self._api.answer(request))
 
     def handle_storage(self, request: SandboxRequest) -> SandboxResponse:
         """Answer a request to the storage host (a presigned-URL ``GET``)."""
         with self._lock:
-            remarks = storage_remarks(request.headers, list(self._tokens))
-        return self._run(request, "storage", "download", self._fetch, remarks)
+            return self._log(request, "storage", self._storage.answer(request))
 
-    def _run(
-        self,
-        request: SandboxRequest,
-        role: str,
-        endpoint: str,
-        action: Action,
-        remarks: tuple[Remark, ...],
-    ) -> SandboxResponse:
-        faults = self.faults
-        delay = faults._take(endpoint, (FaultKind.DELAY,))
-        wait = delay.seconds if delay else 0.0
-        early = faults._take(endpoint, (FaultKind.REFUSE, FaultKind.TIMEOUT, FaultKind.FAIL))
-        with self._lock:
-            if early is not None and not (early.processed and early.kind != FaultKind.REFUSE):
-                response = self._fault_response(endpoint, early)
-            else:
-                try:
-                    response = action(request, remarks)
-                except Reject as reject:
-                    response = reject.response
-                if early is not None:
-                    response = self._fault_response(endpoint, early)
-            dropped = None
-            if request.method == "GET" and response.status == 200:
-                if isinstance(response.body, bytes):  # a body to cut at a record boundary
-                    dropped = faults._take(endpoint, (FaultKind.CUT_AT_RECORD,))
-                if dropped is not None:
-                    response = storage.drop_records(response, dropped.records)
-            cut = None
-            if response.failure is None:  # a body to cut short
-                cut = faults._take(endpoint, (FaultKind.DISCONNECT, FaultKind.TRUNCATE))
-            if cut is not None:
-                mode = Cut.DISCONNECT if cut.kind == FaultKind.DISCONNECT else Cut.TRUNCATE
-                size = body_size(response.body)
-                after = cut.after_bytes if size is None else min(cut.after_bytes, size)
-                response = attrs.evolve(response, cut=mode, cut_after=after)
-            if wait:
-                response = attrs.evolve(response, delay=wait)
-            fired = early or dropped or cut or delay
-            return self._log(request, role, endpoint, response, fired, remarks)
-
-    def _log(
-        self,
-        request: SandboxRequest,
-        role: str,
-        endpoint: str | None,
-        response: SandboxResponse,
-        fault: Fault | None,
-        remarks: tuple[Remark, ...],
-    ) -> SandboxResponse:
+    def _log(self, request: SandboxRequest, role: str, handled: Handled) -> SandboxResponse:
+        endpoint, response, fault, remarks = handled
         status = None if response.failure else response.status
         kind = fault.kind.value if fault else None
-        now = self.clock()
-        entry = LoggedRequest(
-            time=now,
-            method=request.method,
-            url=request.url,
-            endpoint=endpoint,
-            headers=dict(request.headers),
-            body=request.body,
-            status=status,
-            fault=kind,
-        )
+        self._recorder.add(
+            request, time=self.clock(), role=role, endpoint=endpoint, status=status, fault=kind,
+            remarks=remarks,
+        )  # fmt: skip
+        return response
+
+    # -- what the hosts read and change ---------------------------------------------------
+
+    @property
+    def issued_tokens(self) -> list[str]:
+        """Every ``authToken`` handed out so far (to spot one sent where it should not go)."""
         with self._lock:
-            self.requests.append(entry)
-            self._recorder.add(
-                request,
-                time=now,
-                role=role,
-                endpoint=endpoint,
-                status=status,
-                fault=kind,
-                remarks=remarks,
-            )
-        return response
+            return list(self._tokens)
 
-    def _fault_response(self, endpoint: str, fault: Fault) -> SandboxResponse:
-        if fault.kind == FaultKind.REFUSE:
-            return SandboxResponse(0, failure=Failure.CONNECT)
-        if fault.kind == FaultKind.TIMEOUT:
-            return SandboxResponse(0, failure=Failure.TIMEOUT, hold=fault.seconds)
-        extra = (("Retry-After", str(fault.retry_after)),) if fault.retry_after is not None else ()
-        if endpoint == "download":
-            code, default = _S3_CODES.get(
-                fault.status, ("ServiceError", http.HTTPStatus(fault.status).phrase)
-            )
-            return s3_error(fault.status, code, fault.message or default, *extra)
-        if fault.status == 200:
-            return failure(200, fault.message or "Simulated failure (sandbox fault).")
-        return gateway(fault.status, fault.message, *extra)
+    def issue_token(self, email: str) -> str:
+        """A new ``authToken`` for the account, valid from now."""
+        with self._lock:
+            value = "sbx_" + secrets.token_urlsafe(24)
+            self._tokens[value] = Token(email.lower(), self.clock())
+            return value
 
-    # -- the endpoints --------------------------------------------------------------------
+    def token(self, value: str) -> Token | None:
+        """The bookkeeping of an issued token, or None for a value never issued."""
+        with self._lock:
+            return self._tokens.get(value)
 
-    def _login(self, request: SandboxRequest, remarks: tuple[Remark, ...]) -> SandboxResponse:
-        return _api.login(self, request, remarks)
+    def orders(self, email: str, di_code: str, kind: str) -> list[Order]:
+        """What a ``new`` or ``full`` file for this account and DI code holds right now."""
+        with self._lock:
+            if kind == "new":
+                return self._new_orders(email.lower(), di_code)
+            start = self.reporting_year_start().timestamp()
+            return [o for o in self.di_codes.get(di_code, []) if o.received_at >= start]
 
-    def _generate(self, request: SandboxRequest, remarks: tuple[Remark, ...]) -> SandboxResponse:
-        return _api.generate(self, request, remarks)
+    def new_download(
+        self, email: str, di_code: str, file_format: str, kind: str, orders: list[Order], *,
+        expired: bool = False,
+    ) -> Download:  # fmt: skip
+        """Generate a file of ``orders``: a new download id, file name and signed URL
+        (already expired with ``expired=True``)."""
+        with self._lock:
+            now = self.clock()
+            number = self._next_download_id
+            self._next_download_id += 1
+            download_id: int | str = str(number) if self.string_download_ids else number
+            stamp = dt.datetime.fromtimestamp(now, dt.timezone.utc)
+            file_name = f"AP_HED_Scores_{di_code}_{stamp:%m%d%Y_%H%M}.{file_format.lower()}"
+            expires = int(now) - 1 if expired else int(now + self.url_ttl)
+            url = self._storage.url(di_code, number, file_name, expires)
+            download = Download(
+                download_id, email, di_code, file_format, kind, tuple(orders), file_name, now,
+                float(expires), url,
+            )  # fmt: skip
+            self._downloads[str(download_id)] = download
+            return download
 
-    def _record(self, request: SandboxRequest, remarks: tuple[Remark, ...]) -> SandboxResponse:
-        return _api.record(self, request, remarks)
+    def find_download(self, download_id: int | str) -> Download | None:
+        """One download record by id, or None if unknown."""
+        with self._lock:
+            return self._downloads.get(str(download_id))
 
-    def _fetch(self, request: SandboxRequest, remarks: tuple[Remark, ...]) -> SandboxResponse:
-        """The storage host: a GET or HEAD on a presigned URL."""
-        if request.method not in ("GET", "HEAD"):
-            return s3_error(405, "MethodNotAllowed", "The specified method is not allowed.")
-        if self.strict and remarks:
-            # The real host ignores these headers; strict mode holds a client to not
-            # sending them, since they hand its token to a host that is not the API.
-            reasons = "; ".join(remark.message for remark in remarks)
-            return s3_error(400, "InvalidArgument", f"strict sandbox: {reasons}")
-        refusal = storage.second_authorisation(request) or storage.verify(
-            request, self._secret, self.clock()
-        )
-        if refusal is not None:
-            return refusal
-        key = storage.download_key(request)
-        download = self._downloads.get(key[0]) if key else None
-        if key is None or download is None or download.file_name != key[1]:
-            return s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        body = self.file_body(download.download_id)
-        response = storage.file_response(request, download, body, self.etag)
-        if request.method == "GET" and response.status in (200, 206):
-            download.fetches += 1
-        return response
+    def mark_recorded(self, download: Download) -> bool:
+        """Record a download as delivered (``webServiceDownloaded``); False if it was already.
+
+        Recording a ``new`` download (or a ``full`` one, with
+        ``record_full_moves_watermark``) moves the account's watermark past its orders.
+        """
+        with self._lock:
+            if download.recorded:
+                return False
+            download.recorded_at = self.clock()
+            self._recorded.append(download.download_id)
+            if download.kind == "new" or self.record_full_moves_watermark:
+                ids = (order.order_id for order in download.orders)
+                self.mark_delivered(download.email, download.di_code, ids)
+            return True
+
+    # -- setting up -------------------------------------------------------------------
+
+    def add_account(self, email: str, password: str, *, di_codes: Iterable[str] = ()) -> Account:
+        """Create (or replace) an account; it may use ``di_codes``."""
+        with self._lock:
+            account = Account(email, password, set(di_codes))
+            self.accounts[email.lower()] = account
+            for di_code in account.di_codes:
+                self.di_codes.setdefault(di_code, [])
+            return account
+
+    def grant(self, email: str, di_code: str) -> None:
+        """Let an existing account use ``di_code`` (the APOSRD HED Admin role)."""
+        with self._lock:
+            self.accounts[email.lower()].di_codes.add(di_code)
+            self.di_codes.setdefault(di_code, [])
+
+    def add_reports(
+        self, di_code: str, reports: Iterable[ScoreReport], *, received_at: float | None = None
+    ) -> list[int]:
+        """Queue score orders for ``di_code`` (received now, or at ``received_at``)."""
+        with self._lock:
+            when = self.clock() if received_at is None else received_at
+            added = []
+            for report in reports:
+                added.append(Order(self._next_order_id, di_code, report, when))
+                self._next_order_id += 1
+            self.di_codes.setdefault(di_code, []).extend(added)
+            return [order.order_id for order in added]
+
+    def add_orders(self, orders: Iterable[Order]) -> None:
+        """Queue orders that keep their ids (to restore a saved sandbox); later ids follow."""
+        with self._lock:
+            for order in orders:
+                self.di_codes.setdefault(order.di_code, []).append(order)
+                self._next_order_id = max(self._next_order_id, order.order_id + 1)
+
+    def delivered(self, email: str, di_code: str) -> set[int]:
+        """The order ids this account has recorded for ``di_code`` (its ``new`` watermark)."""
+        with self._lock:
+            return set(self._delivered.get((email.lower(), di_code), ()))
+
+    def mark_delivered(self, email: str, di_code: str, order_ids: Iterable[int]) -> None:
+        """Move one account's watermark by hand; no other account's changes."""
+        with self._lock:
+            self._delivered.setdefault((email.lower(), di_code), set()).update(order_ids)
+
+    def portal_download(self, email: str, di_code: str) -> list[ScoreReport]:
+        """What a download through the portal (or another script) with this account does:
+        everything ``new`` for it is marked delivered, so its next ``new`` file skips it.
+        """
+        with self._lock:
+            orders = self._new_orders(email.lower(), di_code)
+            self.mark_delivered(email, di_code, (order.order_id for order in orders))
+            return [order.report for order in orders]
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every token issued so far (as if they all expired)."""
+        with self._lock:
+            for token in self._tokens.values():
+                token.revoked = True
+
+    # -- inspecting -------------------------------------------------------------------
+
+    @property
+    def downloads(self) -> list[Download]:
+        """Every download record, oldest first."""
+        with self._lock:
+            return list(self._downloads.values())
+
+    def download(self, download_id: int | str) -> Download:
+        """One download record by id (``KeyError`` if unknown)."""
+        with self._lock:
+            return self._downloads[str(download_id)]
+
+    @property
+    def recorded_ids(self) -> list[int | str]:
+        """Download ids recorded by ``webServiceDownloaded``, in order (first time only)."""
+        with self._lock:
+            return list(self._recorded)
+
+    def calls(self, endpoint: str | None = None) -> list[LoggedRequest]:
+        """Logged requests, optionally only those to one endpoint (``"generate"``...)."""
+        with self._lock:
+            return [r for r in self.requests if endpoint is None or r.endpoint == endpoint]
+
+    @property
+    def observations(self) -> list[Observation]:
+        """Every call as recorded for :meth:`state`: names of headers, never their values."""
+        with self._lock:
+            return list(self._recorder.observations)
+
+    @property
+    def remarks(self) -> list[tuple[int, Remark]]:
+        """(call seq, remark) for everything a careful client should not have done."""
+        with self._lock:
+            return [(o.seq, remark) for o in self._recorder.observations for remark in o.remarks]
+
+    @property
+    def token_reached_storage(self) -> bool:
+        """Whether an authToken was sent to the storage host, in any header."""
+        with self._lock:
+            return self._recorder.reached_storage(TOKEN_ON_STORAGE)
+
+    @property
+    def catapult_header_reached_storage(self) -> bool:
+        """Whether any ``X-CB-Catapult-*`` header was sent to the storage host."""
+        with self._lock:
+            return self._recorder.reached_storage(CATAPULT_ON_STORAGE)
+
+    def state(self) -> dict[str, Any]:
+        """Everything a test may assert on, as JSON-able data without a secret in it."""
+        with self._lock:
+            return {
+                "strict": self.strict,
+                **self._recorder.summary(),
+                "downloads": [d.to_dict() for d in self._downloads.values()],
+                "recorded_ids": list(self._recorded),
+                "pending": {
+                    email: {di: len(self._new_orders(email, di)) for di in sorted(account.di_codes)}
+                    for email, account in sorted(self.accounts.items())
+                },
+                "faults": self.faults.to_dict(),
+            }
+
+    def pending(
+        self, di_code: str = DEFAULT_DI_CODE, email: str = DEFAULT_EMAIL
+    ) -> list[ScoreReport]:
+        """What a ``new`` file would hold for this account and DI code right now."""
+        with self._lock:
+            return [order.report for order in self._new_orders(email.lower(), di_code)]
+
+    def reporting_year_start(self) -> dt.datetime:
+        """July 1 (UTC) that opened the current reporting year."""
+        now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
+        year = now.year if now.month >= 7 else now.year - 1
+        return dt.datetime(year, 7, 1, tzinfo=dt.timezone.utc)
+
+    def file_body(self, download_id: int | str) -> Body:
+        """The body of a download as rendered (once, then kept): bytes or a StreamedBody."""
+        with self._lock:
+            download = self._downloads[str(download_id)]
+            if download.body is None:
+                download.body = self.renderer(download.reports, download.format)
+            return download.body
+
+    def file_bytes(self, download_id: int | str) -> bytes:
+        """The whole body of a download in memory (a streamed body is joined: tests only)."""
+        body = self.file_body(download_id)
+        return body if isinstance(body, bytes) else body.read()
+
+    def _new_orders(self, email: str, di_code: str) -> list[Order]:
+        delivered = self._delivered.get((email, di_code), set())
+        return [o for o in self.di_codes.get(di_code, []) if o.order_id not in delivered]

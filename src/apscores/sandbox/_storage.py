@@ -1,9 +1,10 @@
-"""The presigned download host, S3 style (signature version 2): signing URLs, checking them,
-and answering a GET or HEAD on one, ``Range`` included.
+"""The storage host: presigned download URLs, S3 style (signature version 2): signing them,
+checking them, and answering a GET or HEAD on one, ``Range`` included, in S3's XML shapes,
+with the faults armed for ``"download"``.
 
-The service decides *whether* to answer (strict mode, faults); this module knows what S3
-answers: 403 ``AccessDenied``/``SignatureDoesNotMatch`` for an expired or tampered URL,
-400 ``InvalidArgument`` for a second authorisation next to the signed query, 206 with
+Strict mode and the faults decide *whether* to answer; this module knows what S3 answers:
+403 ``AccessDenied``/``SignatureDoesNotMatch`` for an expired or tampered URL, 400
+``InvalidArgument`` for a second authorisation next to the signed query, 206 with
 ``Content-Range`` for one satisfiable byte range, 416 ``InvalidRange`` for an unsatisfiable
 one, and the whole object when the ``Range`` header is malformed or asks for several ranges.
 
@@ -14,27 +15,45 @@ part, ``"<hex>-<parts>"`` for one uploaded in parts, as the service's ``etag`` o
 from __future__ import annotations
 
 import base64
+import calendar
+import datetime as dt
 import hashlib
 import hmac
+import http
+import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-import attrs
+from apscores.sandbox._faults import Fault
+from apscores.sandbox._observe import Remark, storage_remarks
+from apscores.sandbox._values import (
+    Body,
+    Download,
+    SandboxRequest,
+    SandboxResponse,
+    body_size,
+    origin,
+    slice_body,
+)
 
-from apscores.sandbox._model import Download
-from apscores.sandbox._replies import http_date, iso, origin, s3_error
-from apscores.sandbox._wire import Body, SandboxRequest, SandboxResponse, body_size, slice_body
+if TYPE_CHECKING:
+    from apscores.sandbox._api import Handled
+    from apscores.sandbox._service import SandboxService
 
 __all__ = [
     "ACCESS_KEY",
     "BUCKET",
     "ETAG_KINDS",
     "PART_SIZE",
+    "StorageHost",
     "download_key",
-    "drop_records",
     "etag",
     "file_response",
+    "http_date",
+    "iso",
     "parse_range",
     "presign",
+    "s3_error",
     "second_authorisation",
     "verify",
 ]
@@ -165,20 +184,6 @@ def etag(body: Body, download: Download, kind: str = "md5") -> str | None:
     return f'"{digest}-{len(pieces)}"'
 
 
-def drop_records(response: SandboxResponse, records: int) -> SandboxResponse:
-    """The answer without the body's last ``records`` lines (the first line always stays):
-    cut just after a line ending, with a ``Content-Length`` that matches and the ``ETag``
-    of the whole object, so that only the ``ETag`` shows the cut."""
-    assert isinstance(response.body, bytes)
-    lines = response.body.splitlines(keepends=True)
-    kept = b"".join(lines[: max(len(lines) - records, 1)])
-    headers = tuple(
-        (name, str(len(kept)) if name.lower() == "content-length" else value)
-        for name, value in response.headers
-    )
-    return attrs.evolve(response, headers=headers, body=kept)
-
-
 def file_response(
     request: SandboxRequest, download: Download, body: Body, etag_kind: str = "md5"
 ) -> SandboxResponse:
@@ -219,3 +224,92 @@ def file_response(
     if request.method == "HEAD":
         return SandboxResponse(status, headers, b"")
     return SandboxResponse(status, headers, part)
+
+
+_S3_CODES = {
+    400: ("InvalidRequest", "Bad Request"),
+    403: ("AccessDenied", "Request has expired"),
+    404: ("NoSuchKey", "The specified key does not exist."),
+    500: ("InternalError", "We encountered an internal error. Please try again."),
+    503: ("SlowDown", "Please reduce your request rate."),
+}
+
+
+def _fail(fault: Fault) -> SandboxResponse:
+    """A ``fail`` fault's answer, as S3 gives it (403 reads as an expired URL)."""
+    extra = (("Retry-After", str(fault.retry_after)),) if fault.retry_after is not None else ()
+    code, default = _S3_CODES.get(
+        fault.status, ("ServiceError", http.HTTPStatus(fault.status).phrase)
+    )
+    return s3_error(fault.status, code, fault.message or default, *extra)
+
+
+class StorageHost:
+    """The storage host of one :class:`~apscores.sandbox.SandboxService`; it holds the key
+    that signs the download URLs, which no one else sees."""
+
+    def __init__(self, service: SandboxService) -> None:
+        self.service = service
+        self._secret = secrets.token_bytes(32)
+
+    def url(self, di_code: str, number: int, file_name: str, expires: int) -> str:
+        """The presigned URL of a download's file, good until ``expires``."""
+        path = f"/{BUCKET}/{di_code}/{number}/{file_name}"
+        return presign(self._secret, self.service.storage_base_url, path, expires)
+
+    def answer(self, request: SandboxRequest) -> Handled:
+        """Answer a presigned-URL request with the ``"download"`` faults applied."""
+        remarks = storage_remarks(request.headers, self.service.issued_tokens)
+        response, fault = self.service.faults.answer(
+            "download", request.method, lambda: self._fetch(request, remarks), _fail
+        )
+        return "download", response, fault, remarks
+
+    def _fetch(self, request: SandboxRequest, remarks: tuple[Remark, ...]) -> SandboxResponse:
+        if request.method not in ("GET", "HEAD"):
+            return s3_error(405, "MethodNotAllowed", "The specified method is not allowed.")
+        service = self.service
+        if service.strict and remarks:
+            # The real host ignores these headers; strict mode holds a client to not
+            # sending them, since they hand its token to a host that is not the API.
+            reasons = "; ".join(remark.message for remark in remarks)
+            return s3_error(400, "InvalidArgument", f"strict sandbox: {reasons}")
+        refusal = second_authorisation(request) or verify(request, self._secret, service.clock())
+        if refusal is not None:
+            return refusal
+        key = download_key(request)
+        download = service.find_download(key[0]) if key else None
+        if key is None or download is None or download.file_name != key[1]:
+            return s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        body = service.file_body(download.download_id)
+        response = file_response(request, download, body, service.etag)
+        if request.method == "GET" and response.status in (200, 206):
+            download.fetches += 1
+        return response
+
+
+def iso(when: float) -> str:
+    """A Unix time as S3 writes it in error bodies."""
+    return dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def http_date(when: float) -> str:
+    """A Unix time as an HTTP date (``Last-Modified``), independent of the locale."""
+    stamp = dt.datetime.fromtimestamp(when, dt.timezone.utc)
+    day = calendar.day_abbr[stamp.weekday()]
+    month = calendar.month_abbr[stamp.month]
+    return f"{day}, {stamp.day:02d} {month} {stamp.year} {stamp:%H:%M:%S} GMT"
+
+
+def s3_error(
+    status: int, code: str, message: str, *extra: tuple[str, str], **details: str
+) -> SandboxResponse:
+    """An S3-style XML error body; ``details`` become extra elements."""
+    fields = "".join(f"<{key}>{value}</{key}>" for key, value in details.items())
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>{fields}"
+        f"<RequestId>{secrets.token_hex(8).upper()}</RequestId></Error>"
+    ).encode()
+    headers = (("Content-Type", "application/xml"), ("Content-Length", str(len(body))), *extra)
+    return SandboxResponse(status, headers, body)

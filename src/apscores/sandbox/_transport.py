@@ -1,4 +1,5 @@
-"""An httpx transport (sync and async in one object) that answers from a sandbox service.
+"""An httpx transport (sync and async in one object) that answers from a sandbox service,
+and apscores clients wired to one through it, in process (no sockets).
 
 No sockets: requests go straight to the service, and bodies are streamed in chunks so a
 disconnect fault raises ``httpx.ReadError`` mid-body, the way a broken connection does. A
@@ -9,14 +10,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import httpx
 
-from apscores.sandbox._wire import Cut, Failure, SandboxRequest, SandboxResponse, iter_body
+from apscores.sandbox._values import (
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
+    Cut,
+    Failure,
+    SandboxRequest,
+    SandboxResponse,
+    iter_body,
+)
 
-__all__ = ["Handler", "SandboxTransport"]
+if TYPE_CHECKING:
+    from apscores.service import AsyncClient, Client
+
+__all__ = ["Handler", "SandboxTransport", "connect", "connect_async", "options_for"]
 
 
 class Handler(Protocol):
@@ -130,3 +142,35 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             stream=_AsyncStream(body),
             request=request,
         )
+
+
+def options_for(base_url: str, client_opts: dict[str, Any]) -> dict[str, Any]:
+    """The sandbox's account and base URL, instant retries, then the caller's options."""
+    options: dict[str, Any] = {
+        "email": DEFAULT_EMAIL,
+        "password": DEFAULT_PASSWORD,
+        "base_url": base_url,
+        "retry_base_delay": 0.0,  # retries against the sandbox need not wait
+    }
+    options.update(client_opts)
+    return options
+
+
+def connect(
+    service: Handler, base_url: str, transport_options: dict[str, Any] | None, **client_opts: Any
+) -> Client:
+    """A :class:`apscores.Client` whose every request ``service`` answers."""
+    from apscores.service import Client  # the client is optional for sandbox users
+
+    http = httpx.Client(transport=SandboxTransport(service, **(transport_options or {})))
+    return Client(http_client=http, **options_for(base_url, client_opts))
+
+
+def connect_async(
+    service: Handler, base_url: str, transport_options: dict[str, Any] | None, **client_opts: Any
+) -> AsyncClient:
+    """The :class:`apscores.AsyncClient` twin of :func:`connect`."""
+    from apscores.service import AsyncClient
+
+    http = httpx.AsyncClient(transport=SandboxTransport(service, **(transport_options or {})))
+    return AsyncClient(http_client=http, **options_for(base_url, client_opts))

@@ -1,6 +1,9 @@
 """pytest fixtures for testing an integration against the apscores sandbox.
 
-Registered through the ``pytest11`` entry point, so installing apscores is enough::
+Opt-in: pytest loads it only in a test suite that asks for it, with
+``pytest_plugins = ["apscores.sandbox.pytest_plugin"]`` in the top ``conftest.py`` or
+``-p apscores.sandbox.pytest_plugin`` (also in ``addopts``); installing apscores loads
+nothing into anyone's test run::
 
     def test_nightly_job(ap_sandbox):
         with ap_sandbox.client() as client:

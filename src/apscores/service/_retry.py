@@ -7,12 +7,14 @@ are retried is a guess of :mod:`apscores.service._guesses` (G3, after
 ``docs/reference/web-service.md`` §9 and §12 row 14).
 
 Tests make every wait instant with :func:`apscores.testing.instant_retries`, which switches
-:data:`WAITS` here instead of patching a client.
+:data:`INSTANT_RETRIES` here (a context variable: one thread or asyncio task at a time)
+instead of patching a client.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import email.utils
 import logging
 import random
@@ -29,10 +31,9 @@ from apscores.service._settings import Settings
 from apscores.service._wire import GENERATE, response_status_error
 
 __all__ = [
-    "WAITS",
+    "INSTANT_RETRIES",
     "Backoff",
     "Failure",
-    "RetryWaits",
     "classify_exception",
     "classify_response",
     "is_retryable_status",
@@ -44,17 +45,12 @@ __all__ = [
 logger = logging.getLogger("apscores")
 
 
-@attrs.define
-class RetryWaits:
-    """The switch behind :func:`apscores.testing.instant_retries`: when ``instant``, clients
-    do not sleep between attempts but note each wait in ``taken``."""
-
-    instant: bool = False
-    taken: list[float] = attrs.Factory(list)
-
-
-#: The one switch, shared by every client in the process.
-WAITS = RetryWaits()
+#: The switch behind :func:`apscores.testing.instant_retries`: while it holds a list, the
+#: clients called from this context (thread or asyncio task) do not sleep between attempts
+#: but note each wait in it. Other threads and tasks keep their own setting.
+INSTANT_RETRIES: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "apscores_instant_retries", default=None
+)
 
 
 @attrs.frozen
@@ -229,7 +225,8 @@ def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
     error = failure.error  # an APIError's text starts with its endpoint already
     what = str(error) if isinstance(error, APIError) else f"{endpoint}: {error}"
     logger.info("%s; retrying in %.2f s", what, delay)
-    if WAITS.instant:
-        WAITS.taken.append(delay)
+    taken = INSTANT_RETRIES.get()
+    if taken is not None:
+        taken.append(delay)
         return 0.0
     return delay

@@ -21,6 +21,7 @@ from apscores.cli import sandbox_cmd
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
+    Faults,
     FaultSpec,
     SandboxServer,
     SandboxService,
@@ -117,9 +118,10 @@ def test_504_twice_then_success(api: Api) -> None:
     listed = api.faults(
         {"add": {"kind": "fail", "endpoint": "generate", "status": 504, "times": 2}}
     )
-    assert [(f["kind"], f["endpoint"], f["remaining"]) for f in listed["armed"]] == [
-        ("fail", "generate", 2)
-    ]
+    assert listed["armed"] == [
+        {"kind": "fail", "endpoint": "generate", "status": 504, "times": 2, "message": None,
+         "retry_after": None, "processed": False},
+    ]  # fmt: skip
     for _ in range(2):
         assert api.generate() == (504, {"message": "Endpoint request timed out"})
     status, body = api.generate()
@@ -161,10 +163,7 @@ def test_token_that_dies_after_one_call(api: Api) -> None:
     assert api.generate() == (401, {"message": "The incoming token has expired"})
     api.login()
     assert api.generate()[0] == 200
-    assert (
-        api.faults({"add": {"kind": "expire_token_after", "calls": None}})["expire_token_after"]
-        is None
-    )
+    assert api.faults({"add": {"kind": "expire_token_after", "calls": None}}) == {"armed": []}
 
 
 def test_record_call_failing_once(api: Api, server: SandboxServer) -> None:
@@ -215,10 +214,10 @@ def test_set_add_and_clear(api: Api) -> None:
     assert len(api.faults({"add": [spec, spec]})["armed"]) == 2
     assert len(api.faults({"set": [spec]})["armed"]) == 1
     cleared = api.faults({"clear": True, "add": {"kind": "expire_token_after", "calls": 4}})
-    assert cleared == {"armed": [], "expire_token_after": 4}
-    assert api.faults({"clear": True}) == {"armed": [], "expire_token_after": None}
+    assert cleared == {"armed": [{"kind": "expire_token_after", "calls": 4}]}
+    assert api.faults({"clear": True}) == {"armed": []}
     status, listed = send(api.control("faults"))
-    assert (status, listed) == (200, {"armed": [], "expire_token_after": None})
+    assert (status, listed) == (200, {"armed": []})
 
 
 # -- the control endpoints ----------------------------------------------------------------------
@@ -317,8 +316,8 @@ def test_serve_fault_options_arm_the_server(tmp_path: Path) -> None:
         assert api.generate() == (401, {"message": "The incoming token has expired"})
         status, body = send(api.control("state"))
         assert status == 200
-        assert body["faults"]["expire_token_after"] == 1
-        assert [f["kind"] for f in body["faults"]["armed"]] == ["truncate"]
+        assert [f["kind"] for f in body["faults"]["armed"]] == ["truncate", "expire_token_after"]
+        assert body["faults"]["armed"][-1] == {"kind": "expire_token_after", "calls": 1}
 
 
 def test_default_banner_says_tolerant() -> None:
@@ -417,4 +416,103 @@ def test_a_change_applies_to_the_in_process_service_too() -> None:
     assert service.faults.token_call_limit == 2
     assert [f.endpoint for f in service.faults.armed] == ["generate"]
     FaultChange.from_dict({"set": []}).apply(service.faults)
-    assert service.faults.to_dict() == {"armed": [], "expire_token_after": None}
+    assert service.faults.to_dict() == {"armed": []}
+
+
+# -- a listing is a change: posted back as it is ------------------------------------------------
+
+EVERY_KIND = [
+    {"kind": "fail", "endpoint": "webServiceAuth", "status": 503, "times": 2, "retry_after": 1},
+    {"kind": "fail_record", "times": None, "message": "Could not record."},
+    {"kind": "disconnect", "endpoint": "generate", "after_bytes": 5},
+    {"kind": "truncate"},
+    {"kind": "cut_at_record", "records": 2},
+    {"kind": "refuse", "endpoint": "record", "times": 3},
+    {"kind": "timeout", "endpoint": "login", "seconds": 0.5, "processed": True},
+    {"kind": "delay", "endpoint": "storage", "seconds": 1.5},
+    {"kind": "expired-url", "times": 2},
+    {"kind": "expire_token_after", "calls": 3},
+]
+
+
+def test_the_listing_names_every_kind_as_it_was_posted(api: Api) -> None:
+    listed = api.faults({"set": EVERY_KIND})["armed"]
+    assert [spec["kind"] for spec in listed] == [
+        "fail", "fail_record", "disconnect", "truncate", "cut_at_record", "refuse", "timeout",
+        "delay", "expire_url", "expire_token_after",
+    ]  # fmt: skip
+    assert listed[0] == {
+        "kind": "fail", "endpoint": "login", "status": 503, "times": 2, "message": None,
+        "retry_after": 1, "processed": False,
+    }  # fmt: skip
+    assert listed[1] == {
+        "kind": "fail_record", "times": None, "status": 200, "message": "Could not record.",
+    }  # fmt: skip
+    assert listed[7] == {"kind": "delay", "endpoint": "download", "seconds": 1.5, "times": None}
+
+
+def test_a_listing_posted_back_as_it_is_arms_the_same_faults(api: Api) -> None:
+    listing = api.faults({"set": EVERY_KIND})
+    assert api.faults({"clear": True}) == {"armed": []}
+    assert api.faults(listing) == listing  # GET's answer is a valid POST body
+    status, state = send(api.control("state"))
+    assert (status, state["faults"]) == (200, listing)
+    assert api.faults(listing) == listing  # posting it twice replaces, not adds
+
+
+def test_a_listing_counts_down_and_posts_back_what_is_left(api: Api) -> None:
+    listing = api.faults({"set": [{"kind": "fail", "endpoint": "generate", "times": 2}]})
+    assert api.generate()[0] == 504
+    left = send(api.control("faults"))[1]
+    assert left["armed"][0]["times"] == 1
+    api.faults({"clear": True})
+    api.faults(left)
+    assert [api.generate()[0] for _ in range(2)] == [504, 200]
+    assert listing["armed"][0]["times"] == 2
+
+
+def test_a_listing_with_anything_else_is_refused(api: Api) -> None:
+    status, body = send(api.control("faults"), {"armed": [], "add": []})
+    assert status == 400
+    assert "send it alone" in body["error"]
+
+
+def test_a_saved_listing_is_a_faults_file(api: Api, tmp_path: Path) -> None:
+    listing = api.faults({"set": EVERY_KIND})
+    saved = tmp_path / "faults.json"
+    saved.write_text(json.dumps(listing), encoding="utf-8")
+    specs = load_fault_specs(saved)
+    service = SandboxService.default()
+    for spec in specs:
+        spec.arm(service.faults)
+    assert service.faults.to_dict() == listing
+
+
+def test_in_process_listing_round_trips_through_a_change() -> None:
+    service = SandboxService.default()
+    for spec in parse_fault_specs(EVERY_KIND):
+        spec.arm(service.faults)
+    listing = service.faults.to_dict()
+    again = SandboxService.default()
+    FaultChange.from_dict(json.loads(json.dumps(listing))).apply(again.faults)
+    assert again.faults.to_dict() == listing
+    assert [fault.kind for fault in again.faults.armed] == [
+        fault.kind for fault in service.faults.armed
+    ]
+
+
+def test_the_kinds_are_the_arming_methods_and_all_are_listed_above() -> None:
+    from apscores.sandbox._faults import KINDS
+
+    assert set(KINDS) == {FaultSpec.from_dict(spec).kind for spec in EVERY_KIND}
+    for kind, method in KINDS.items():
+        assert getattr(Faults, kind).__doc__ == method.__doc__
+
+
+def test_an_isolated_fault_never_fires_on_the_loopback_server(
+    api: Api, server: SandboxServer
+) -> None:
+    with server.service.faults.isolated() as faults:
+        faults.fail("generate", times=None)
+        assert api.generate()[0] == 200  # the server answers on threads of its own
+    assert server.service.faults.armed == []
