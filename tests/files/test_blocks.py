@@ -163,3 +163,45 @@ def test_collected_errors_keep_no_frames() -> None:
     reader = read_txt(line + b"x" * 900 + b"\n" + line, errors="collect")
     list(reader)
     assert [e.__traceback__ for e in reader.errors] == [None]
+
+
+def test_a_txt_record_holding_a_comma_and_apid_is_a_record() -> None:
+    import datetime as dt
+
+    from apscores import read, write_txt
+    from apscores.models import Address, Organization, ScoreReport, Student
+
+    school = Organization("", "", address=Address(state=",", zip_code="APID"))
+    report = ScoreReport(
+        "0", Student("", ""), "", high_school=school, report_date=dt.date(2024, 7, 1)
+    )
+    out = io.BytesIO()
+    write_txt([report], out)
+    assert list(read(out.getvalue())) == [report]
+
+
+def test_a_csv_header_as_long_as_a_txt_record_is_still_a_header() -> None:
+    from apscores import read
+    from apscores.files.detect import format_of
+
+    header = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01"'
+    extra = 0
+    while len(header) < 890:
+        header += f',"Extra {extra:03d}"'
+        extra += 1
+    assert 886 <= len(header) <= 950
+    data = header + "\r\n" + '"X1","24","07","5"' + ',""' * extra + "\r\n"
+    assert format_of(io.BytesIO(data.encode())) == "csv"
+    assert [r.ap_id for r in read(data.encode())] == ["X1"]
+    assert format_of(io.BytesIO(b"hello\n")) is None
+
+
+def test_the_check_refuses_a_csv_line_too_long_to_hold() -> None:
+    from apscores.files.check import check_file
+
+    header = b'"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01"\r\n'
+    data = header + b'"X1","24","07","5"\r\n' + b"y" * (1 << 20) + b"\r\n"
+    with pytest.raises(ParseError, match="line 3: the line is 1048576 bytes long"):
+        check_file(io.BytesIO(data))
+    with pytest.raises(ParseError, match="line 3"):
+        list(read_csv(data))
