@@ -4,8 +4,9 @@ All three take several files and stream them. ``read`` summarises (students, exa
 scores) and stops at a file's first problem; ``check`` validates every record of every
 file without converting anything and lists the problems by line (the step to run before
 loading a file into a student system); ``convert --to csv|jsonl|xlsx`` writes row by row
-(``--wide`` CSV reads the files twice, first to size its header), while a Parquet file
-needs the whole table in memory; ``--partition`` streams a partitioned Parquet dataset.
+(``--wide`` CSV reads the files twice, first to size its header); long Parquet from TXT
+files goes through the columnar path a block at a time (the same rows and errors), other
+Parquet needs the whole table in memory; ``--partition`` streams a partitioned dataset.
 A file that is not a score file, or is damaged, is one line on stderr (``apscores: FILE:
 line 4 is 300 columns: ...``) and exit status 2, never a traceback. ``--json`` gives each
 command's result as one JSON document on stdout (shapes in ``docs/command-line.md``).
