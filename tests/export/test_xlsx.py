@@ -110,7 +110,8 @@ def test_missing_xlsxwriter_names_the_extra(
     monkeypatch.setattr(importlib, "import_module", without)
     with pytest.raises(
         ConfigurationError,
-        match=r"pip install xlsxwriter openpyxl \(the 'apscores\[excel\]' extra\)",
+        match=r"xlsxwriter is not installed; install it with: pip install xlsxwriter openpyxl "
+        r"\(the 'apscores\[excel\]' extra\)",
     ):
         write_xlsx(reports(), tmp_path / "x.xlsx")
     assert list(tmp_path.iterdir()) == []

@@ -230,7 +230,8 @@ def test_xlsx_without_openpyxl_says_what_to_install(
     path = tmp_path / "r.xlsx"
     path.write_bytes(b"PK\x03\x04")
     with pytest.raises(
-        ConfigurationError, match=r"needs openpyxl: pip install xlsxwriter openpyxl"
+        ConfigurationError,
+        match=r"reading an XLSX roster needs openpyxl; install it with: pip install xlsxwriter",
     ):
         read_roster(path)
 

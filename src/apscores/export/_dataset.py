@@ -12,7 +12,6 @@ partitioning schema, Spark ``partitionColumnTypeInference.enabled=false``.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from apscores._atomic import fsync_directory
-from apscores._extras import install_hint
+from apscores._extras import optional_module
 from apscores.errors import ConfigurationError
 from apscores.models import ScoreReport
 from apscores.tables import to_arrow
@@ -35,12 +34,7 @@ BATCH_REPORTS = 20_000
 
 
 def _dataset_module() -> Any:
-    try:
-        return importlib.import_module("pyarrow.dataset")
-    except ImportError:
-        raise ConfigurationError(
-            f"pyarrow is not installed; install it with: {install_hint('arrow')}"
-        ) from None
+    return optional_module("pyarrow.dataset", "arrow")
 
 
 def _batches(reports: Iterable[ScoreReport], size: int) -> Iterator[Any]:

@@ -8,14 +8,13 @@ text, scores and years are numbers, dates are date cells.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
 from apscores._atomic import atomic_write
-from apscores._extras import install_hint
+from apscores._extras import optional_module
 from apscores.errors import ConfigurationError
 from apscores.models import ScoreReport
 from apscores.tables import column_names, to_rows
@@ -27,12 +26,7 @@ MAX_SHEET_ROWS = 1_048_576
 
 
 def _xlsxwriter() -> ModuleType:
-    try:
-        return importlib.import_module("xlsxwriter")
-    except ImportError:
-        raise ConfigurationError(
-            f"XlsxWriter is not installed; install it with: {install_hint('excel')}"
-        ) from None
+    return optional_module("xlsxwriter", "excel")
 
 
 class _Sheet:

@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import functools
 import gc
-import importlib
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,7 +22,7 @@ from typing import TypeVar
 
 from typing_extensions import ParamSpec
 
-from apscores._extras import install_hint
+from apscores._extras import optional_module
 from apscores.errors import ConfigurationError, RosterError
 
 __all__ = ["Cell", "Row", "bulk", "decode", "rows_from_mappings", "rows_from_path"]
@@ -136,13 +135,9 @@ def _csv_rows(text: str, name: str) -> Iterator[Row]:
 
 
 def _openpyxl() -> ModuleType:
-    try:
-        return importlib.import_module("openpyxl")
-    except ImportError:
-        raise ConfigurationError(
-            f"reading an XLSX roster needs openpyxl: {install_hint('excel')}, or save the "
-            "roster as CSV"
-        ) from None
+    return optional_module(
+        "openpyxl", "excel", needed_for="reading an XLSX roster", otherwise="or save it as CSV"
+    )
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
