@@ -4,7 +4,9 @@
     python scripts/unasync.py --check  # fails if the file on disk is not what it would write
 
 The async client is the only hand-written copy; each substitution below turns one async
-spelling into its sync twin, line by line, whole words only.
+spelling into its sync twin, line by line, whole words only. A substitution (or a dropped
+line) that the async client never uses is an error, as in httpcore's script: a rule left
+behind after a rename would otherwise hide that the rename was missed.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
     (r"await anyio\.to_thread\.run_sync\(", "_local.run_inline("),
     (r"\banyio\.sleep\(", "time.sleep("),
     (r"\basync def\b", "def"),
-    (r"\basync with\b", "with"),
     (r"\basync for\b", "for"),
     (r"\bawait ", ""),
     (r"\bAsyncClient\b", "Client"),
@@ -69,18 +70,37 @@ def _tidy(text: str) -> str:
     return text
 
 
-def render(source: str) -> str:
-    """The sync client for the async client's source text."""
+class UnusedRuleError(Exception):
+    """A substitution or a dropped line that the async client never uses."""
+
+
+def render(
+    source: str,
+    substitutions: tuple[tuple[str, str], ...] = SUBSTITUTIONS,
+    dropped: frozenset[str] | set[str] = DROPPED,
+) -> str:
+    """The sync client for the async client's source text.
+
+    Raises:
+        UnusedRuleError: a rule matched no line (remove it, or fix the async client).
+    """
     docstring_end = source.index('"""', source.index('"""') + 3) + 3
     body = source[docstring_end:].lstrip("\n")
     out = [HEADER, "\n"]
-    compiled = [(re.compile(pattern), replacement) for pattern, replacement in SUBSTITUTIONS]
+    compiled = [(re.compile(pattern), replacement) for pattern, replacement in substitutions]
+    used: set[str] = set()
     for line in body.splitlines(keepends=True):
-        if line in DROPPED:
+        if line in dropped:
+            used.add(line)
             continue
         for pattern, replacement in compiled:
-            line = pattern.sub(replacement, line)
+            line, count = pattern.subn(replacement, line)
+            if count:
+                used.add(pattern.pattern)
         out.append(line)
+    unused = [p for p, _ in substitutions if p not in used] + sorted(set(dropped) - used)
+    if unused:
+        raise UnusedRuleError("rules that match nothing: " + ", ".join(map(repr, unused)))
     return _tidy("".join(out))
 
 
@@ -88,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the file would change")
     args = parser.parse_args(argv)
-    wanted = render(SOURCE.read_text(encoding="utf-8"))
+    try:
+        wanted = render(SOURCE.read_text(encoding="utf-8"))
+    except UnusedRuleError as error:
+        print(f"scripts/unasync.py: {error}")
+        return 1
     if args.check:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
         if current != wanted:

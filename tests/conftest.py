@@ -15,6 +15,8 @@ from importlib.metadata import entry_points
 import pytest
 from hypothesis import settings
 
+from _keyrings import keyrings
+
 _PLUGIN = "apscores.sandbox.pytest_plugin"
 # An install made from an older checkout still declares the plugin as a pytest11 entry point,
 # which pytest has loaded already (loading it twice is an error); until it is reinstalled.
@@ -22,6 +24,8 @@ _AUTOLOADED = not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") and any(
     entry.value == _PLUGIN for entry in entry_points(group="pytest11")
 )
 pytest_plugins = [] if _AUTOLOADED else [_PLUGIN]
+
+__all__ = ["keyrings"]  # a fixture for every test (tests/_keyrings.py)
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -214,7 +214,7 @@ def test_digits_that_are_not_ascii_or_not_four_are_no_di_code_anywhere(
     from apscores.cli import main
     from apscores.errors import ConfigurationError
     from apscores.sandbox import fake_reports
-    from apscores.service._settings import check_di_code
+    from apscores.service import check_di_code
 
     assert not catalog.is_di_code(code)
     with pytest.raises(ConfigurationError, match="a DI code is 4 digits"):

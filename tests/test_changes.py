@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from apscores import merging
 from apscores.catalog import ExamStatus
-from apscores.changes import EXAM_CHANGES, Change, ChangeKind, classify, compare, describe
-from apscores.merging import merge
+from apscores.changes import EXAM_CHANGES, Change, ChangeKind, classify, compare, describe, merge
 from apscores.models import ExamScore, ScoreReport, Student
 
 JUL, AUG, SEP = dt.date(2024, 7, 8), dt.date(2024, 8, 12), dt.date(2024, 9, 16)
@@ -114,8 +113,12 @@ class TestThreeFiles:
         assert exam_kinds(fresh) == [k for k in EXPECTED if k[2] in ("new_student", "new_exam")]
 
     def test_old_names_still_import_from_merging(self) -> None:
-        assert merging.ChangeKind is ChangeKind
-        assert merging.Change is Change
+        with pytest.deprecated_call(match=r"apscores\.merging\.ChangeKind is deprecated"):
+            assert merging.ChangeKind is ChangeKind
+        with pytest.deprecated_call(match=r"use apscores\.changes\.merge"):
+            assert merging.merge is merge
+        with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+            merging.nothing  # noqa: B018
         assert ChangeKind("score_changed") is ChangeKind.SCORE_CHANGED
 
 

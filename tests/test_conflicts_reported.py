@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from apscores.changes import merge
 from apscores.cli import main
-from apscores.credit import CreditPolicy, Outcome
+from apscores.credit import CreditOutcome, CreditPolicy
 from apscores.export import export, load_map
 from apscores.files import write_csv, write_txt
-from apscores.merging import merge
 from apscores.models import ExamScore, ScoreReport, Student
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
@@ -70,6 +70,7 @@ def check_private(text: str) -> None:
         assert private not in text
 
 
+@pytest.mark.slow
 class TestExport:
     def test_command(
         self, two_files: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -103,6 +104,7 @@ class TestExport:
         )
 
 
+@pytest.mark.slow
 class TestCredit:
     def test_command(
         self, two_files: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -135,7 +137,7 @@ class TestCredit:
         assert len(done.conflicts) == STUDENTS
         english = [r for r in done.results if r.exam.code == "36"]
         assert len(english) == STUDENTS
-        assert {r.outcome for r in english} <= {Outcome.AWARDED, Outcome.BELOW_MINIMUM}
+        assert {r.outcome for r in english} <= {CreditOutcome.AWARDED, CreditOutcome.BELOW_MINIMUM}
         assert len({r.ap_id for r in english}) == STUDENTS
         assert repr(done).endswith(f"{STUDENTS} conflict(s)>")
         check_private(repr(done))

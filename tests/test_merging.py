@@ -13,9 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apscores.catalog import ExamStatus
-from apscores.cli import main
-from apscores.files import read_csv, write_csv, write_txt
-from apscores.merging import (
+from apscores.changes import (
     CHANGE_COLUMNS,
     Change,
     ChangeKind,
@@ -23,6 +21,8 @@ from apscores.merging import (
     merge,
     write_changes_csv,
 )
+from apscores.cli import main
+from apscores.files import read_csv, write_csv, write_txt
 from apscores.models import ExamScore, ScoreReport, Student
 
 JUL = dt.date(2021, 7, 8)

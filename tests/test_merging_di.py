@@ -12,13 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apscores.changes import ChangeKind, compare, student_key
+from apscores.changes import ChangeKind, compare, merge, student_key
 from apscores.cli import main
 from apscores.credit import CreditPolicy, DeltaKind
 from apscores.errors import ConfigurationError
 from apscores.export import export, export_rows, load_map
 from apscores.files import read_csv, write_txt
-from apscores.merging import merge
 from apscores.models import ExamScore, Organization, ScoreReport, Student
 
 JUL, AUG = dt.date(2024, 7, 8), dt.date(2024, 8, 12)

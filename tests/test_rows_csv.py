@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from _golden import reports, text
 from apscores._rows_csv import FORMULA_TRIGGERS, neutralise, write_rows_csv
+from apscores.changes import merge, write_changes_csv
 from apscores.cli import main
 from apscores.credit import CREDIT_COLUMNS, CreditPolicy, write_credit_csv, write_delta_csv
 from apscores.export import export_rows, load_map, write_export_csv
 from apscores.files import read_csv, write_csv, write_txt
-from apscores.merging import merge, write_changes_csv
 from apscores.models import ExamScore, ScoreReport, Student
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
@@ -115,6 +115,7 @@ WRITERS: dict[str, Writer] = {
 }
 
 
+@pytest.mark.slow
 @SLOW
 @given(_records())
 def test_no_output_cell_begins_with_a_trigger_unless_raw(items: list[ScoreReport]) -> None:

@@ -4,6 +4,7 @@ The names below are the everyday surface; each lives in its own layer (``service
 ``files``, ``tables``...) and is imported on first use (PEP 562), so ``import apscores``
 and the pytest plugin cost next to nothing. Everything else is in the submodules:
 ``apscores.errors`` (the whole exception tree), ``apscores.sandbox``, ``apscores.jobs``...
+What is public is written in ``docs/api.md`` ("What is public").
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from apscores.changes import merge
     from apscores.credit import CreditPolicy
     from apscores.errors import (
         APIConnectionError,
@@ -27,46 +29,36 @@ if TYPE_CHECKING:
     )
     from apscores.files import check_file, read, read_csv, read_txt, write_csv, write_txt
     from apscores.matching import MatchResult, match
-    from apscores.merging import merge
     from apscores.models import ExamScore, ScoreReport, Student
     from apscores.service import AsyncClient, Client, DownloadResult, GeneratedFile
     from apscores.tables import to_arrow, to_pandas, to_polars, to_rows
 
-__version__ = "0.1.0.dev0"
-
-#: Public name -> the module that defines it.
+#: Public name -> the public package that exports it. ``tests/test_exported_members.py``
+#: checks that this, ``__all__`` and the ``TYPE_CHECKING`` imports above name the same things.
 _HOMES: dict[str, str] = {
-    "Client": "apscores.service",
-    "AsyncClient": "apscores.service",
-    "DownloadResult": "apscores.service",
-    "GeneratedFile": "apscores.service",
-    "read": "apscores.files",
-    "read_txt": "apscores.files",
-    "read_csv": "apscores.files",
-    "write_txt": "apscores.files",
-    "write_csv": "apscores.files",
-    "check_file": "apscores.files",
-    "ScoreReport": "apscores.models",
-    "ExamScore": "apscores.models",
-    "Student": "apscores.models",
-    "to_rows": "apscores.tables",
-    "to_pandas": "apscores.tables",
-    "to_polars": "apscores.tables",
-    "to_arrow": "apscores.tables",
-    "merge": "apscores.merging",
-    "match": "apscores.matching",
-    "MatchResult": "apscores.matching",
-    "CreditPolicy": "apscores.credit",
-    "APScoresError": "apscores.errors",
-    "APIError": "apscores.errors",
-    "APIConnectionError": "apscores.errors",
-    "APIStatusError": "apscores.errors",
-    "AuthenticationError": "apscores.errors",
-    "ConfigurationError": "apscores.errors",
-    "ParseError": "apscores.errors",
-    "DownloadError": "apscores.errors",
-    "RecordError": "apscores.errors",
-    "RosterError": "apscores.errors",
+    name: home
+    for home, names in {
+        "apscores.service": ("Client", "AsyncClient", "DownloadResult", "GeneratedFile"),
+        "apscores.files": ("read", "read_txt", "read_csv", "write_txt", "write_csv", "check_file"),
+        "apscores.models": ("ScoreReport", "ExamScore", "Student"),
+        "apscores.tables": ("to_rows", "to_pandas", "to_polars", "to_arrow"),
+        "apscores.changes": ("merge",),
+        "apscores.matching": ("match", "MatchResult"),
+        "apscores.credit": ("CreditPolicy",),
+        "apscores.errors": (
+            "APScoresError",
+            "APIError",
+            "APIConnectionError",
+            "APIStatusError",
+            "AuthenticationError",
+            "ConfigurationError",
+            "ParseError",
+            "DownloadError",
+            "RecordError",
+            "RosterError",
+        ),
+    }.items()
+    for name in names
 }
 
 __all__ = [
@@ -106,13 +98,26 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'apscores' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
+    if name == "__version__":
+        value: Any = _version()
+    else:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'apscores' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
 
 
+def _version() -> str:
+    """The installed distribution's version (written once, in ``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("apscores")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+        return "0+unknown"
+
+
 def __dir__() -> list[str]:
-    return sorted(set(__all__) | set(globals()))
+    return sorted(__all__)

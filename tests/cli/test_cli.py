@@ -9,54 +9,27 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from _keyrings import FakeKeyring, Keyrings
 from apscores.cli import build_parser, main
-from apscores.cli import credentials as creds
+from apscores.cli._credentials import Credentials, find_credentials
+from apscores.cli._doctor import PREREQUISITES
 from apscores.cli._output import JsonFormatter
-from apscores.cli.credentials import Credentials, find_credentials
-from apscores.cli.doctor import PREREQUISITES
+from apscores.cli._progress import FetchProgress
 from apscores.cli.exitcodes import ExitCode, worst
-from apscores.cli.progress import FetchProgress
-from apscores.jobs import DiResult, Outcome
-from apscores.jobs.lock import DiLock, lock_path
+from apscores.jobs import DiResult, FetchOutcome
 from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, transport
-from apscores.service import AsyncClient
-
-
-class FakeCredential:
-    def __init__(self, username: str, password: str) -> None:
-        self.username = username
-        self.password = password
-
-
-class FakeKeyring:
-    """Stands in for the ``keyring`` module."""
-
-    def __init__(self, entries: dict[str, str] | None = None, fail: bool = False) -> None:
-        self.entries = entries or {}
-        self.fail = fail
-
-    def get_password(self, service: str, user: str) -> str | None:
-        assert service == "apscores"
-        return self.entries.get(user)
-
-    def get_credential(self, service: str, user: str | None) -> FakeCredential | None:
-        if self.fail:
-            raise RuntimeError("no backend")
-        for name, password in self.entries.items():
-            return FakeCredential(name, password)
-        return None
+from apscores.testing import instant_retries
 
 
 @pytest.fixture
-def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_credentials(monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings) -> None:
     monkeypatch.delenv("APSCORES_EMAIL", raising=False)
     monkeypatch.delenv("APSCORES_PASSWORD", raising=False)
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    keyrings.use(FakeKeyring())
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
 
@@ -187,8 +160,8 @@ def test_credentials_from_env() -> None:
     assert notes == ["environment variables"]
 
 
-def test_credentials_from_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring({"k@x.edu": "kpw"}))
+def test_credentials_from_keyring(monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings) -> None:
+    keyrings.use(FakeKeyring({"k@x.edu": "kpw"}))
     found, _ = find_credentials(environ={}, interactive=False)
     assert found == Credentials("k@x.edu", "kpw", "keyring")
     found, _ = find_credentials(environ={"APSCORES_EMAIL": "k@x.edu"}, interactive=False)
@@ -199,26 +172,22 @@ def test_credentials_from_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     assert any("no keyring entry" in note and "z@x.edu" in note for note in notes)
 
 
-def test_keyring_missing_or_broken(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(creds, "_keyring", lambda: None)
+def test_keyring_missing_or_broken(monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings) -> None:
+    keyrings.missing()
     found, notes = find_credentials(environ={}, interactive=False)
     assert found is None
     assert any("pip install keyring (the 'apscores[keyring]' extra)" in note for note in notes)
     assert notes[-1] == "no terminal to ask on"
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring(fail=True))
+    keyrings.use(FakeKeyring(fail=True))
     _, notes = find_credentials(environ={}, interactive=False)
     assert any("not usable" in note for note in notes)
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    keyrings.use(FakeKeyring())
     _, notes = find_credentials(environ={}, interactive=False)
     assert any("set APSCORES_EMAIL?" in note for note in notes)
 
 
-def test_real_keyring_module_is_found() -> None:
-    assert creds._keyring() is not None  # installed with the test extra
-
-
-def test_credentials_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+def test_credentials_prompt(monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings) -> None:
+    keyrings.use(FakeKeyring())
     asked: list[str] = []
 
     def ask(prompt: str) -> str:
@@ -237,8 +206,10 @@ def test_credentials_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     assert notes[-1] == "nothing was typed"
 
 
-def test_no_password_is_asked_for_an_empty_email(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+def test_no_password_is_asked_for_an_empty_email(
+    monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings
+) -> None:
+    keyrings.use(FakeKeyring())
 
     def never(prompt: str) -> str:
         raise AssertionError(f"asked {prompt!r}")
@@ -250,8 +221,10 @@ def test_no_password_is_asked_for_an_empty_email(monkeypatch: pytest.MonkeyPatch
     assert notes[-1] == "no email was typed"
 
 
-def test_end_of_input_at_the_prompt_is_nothing_typed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+def test_end_of_input_at_the_prompt_is_nothing_typed(
+    monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings
+) -> None:
+    keyrings.use(FakeKeyring())
 
     def eof(prompt: str) -> str:
         raise EOFError
@@ -262,13 +235,13 @@ def test_end_of_input_at_the_prompt_is_nothing_typed(monkeypatch: pytest.MonkeyP
 
 
 def test_ctrl_c_at_the_prompt_stops_fetch_at_once(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, keyrings: Keyrings
 ) -> None:
     """The prompt runs before the event loop and the progress bar: one Ctrl-C ends it."""
     import asyncio
     import builtins
 
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+    keyrings.use(FakeKeyring())
     for name in ("APSCORES_EMAIL", "APSCORES_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
 
@@ -287,8 +260,8 @@ def test_ctrl_c_at_the_prompt_stops_fetch_at_once(
     assert code == ExitCode.INTERRUPTED
 
 
-def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(creds, "_keyring", lambda: FakeKeyring())
+def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings) -> None:
+    keyrings.use(FakeKeyring())
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -301,19 +274,6 @@ def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- locks, output --------------------------------------------------------------------
-
-
-def test_lock_is_exclusive(tmp_path: Path) -> None:
-    path = lock_path(tmp_path, "1234")
-    assert path.name == ".apscores-1234.lock"
-    with DiLock(path) as first:
-        assert first.acquire(wait=False)
-        assert path.read_text().strip().isdigit()
-        assert not DiLock(path).acquire(wait=False)
-    second = DiLock(path)
-    assert second.acquire(wait=True)
-    second.release()
-    second.release()  # twice is harmless
 
 
 class Terminal(io.StringIO):
@@ -334,8 +294,8 @@ def test_fetch_progress_shows_steps_bytes_and_outcomes() -> None:
         assert "DI 5678" in drawn
         assert "downloading" in drawn
         assert "0.5/2.1 MB" in drawn
-        bar.finished(DiResult("1234", Outcome.OK))
-        bar.finished(DiResult("5678", Outcome.NOTHING_NEW))
+        bar.finished(DiResult("1234", FetchOutcome.OK))
+        bar.finished(DiResult("5678", FetchOutcome.NOTHING_NEW))
         bar._progress.refresh()
         assert "nothing new" in stream.getvalue()
         assert "done" in stream.getvalue()
@@ -374,28 +334,23 @@ def test_doctor_without_credentials(capsys: pytest.CaptureFixture[str]) -> None:
     assert "APSCORES_EMAIL/APSCORES_PASSWORD are not set" in out
 
 
-def sandbox_factory(service: SandboxService) -> Any:
-    """Stands in for ``AsyncClient``: the real class, wired to the sandbox's transport."""
-    real = AsyncClient
-
-    def factory(**options: Any) -> AsyncClient:
-        http = httpx.AsyncClient(transport=transport(service))
-        return real(base_url=service.api_base_url, retry_base_delay=0, http_client=http, **options)
-
-    return factory
+def with_sandbox(
+    monkeypatch: pytest.MonkeyPatch, service: SandboxService
+) -> httpx.AsyncBaseTransport:
+    """The commands' client on the sandbox: its base URL, and its transport for ``main``."""
+    monkeypatch.setenv("APSCORES_BASE_URL", service.api_base_url)
+    return transport(service)
 
 
 def test_doctor_refused_login_prints_the_checklist(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import apscores.service
 
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", "wrong")
-    monkeypatch.setattr(
-        apscores.service, "AsyncClient", sandbox_factory(SandboxService.default(strict=True))
-    )
-    assert main(["doctor"]) == ExitCode.AUTH
+    sandbox = with_sandbox(monkeypatch, SandboxService.default(strict=True))
+    with instant_retries():
+        assert main(["doctor"], transport=sandbox) == ExitCode.AUTH
     out = capsys.readouterr().out
     assert f"[ok] credentials: {DEFAULT_EMAIL} (from env)" in out
     assert "[!!] login refused" in out
@@ -407,23 +362,13 @@ def test_doctor_refused_login_prints_the_checklist(
 def test_doctor_good_login_and_unreachable_service(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import apscores.service
 
     service = SandboxService.default(strict=True)
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", DEFAULT_PASSWORD)
-    monkeypatch.setattr(apscores.service, "AsyncClient", sandbox_factory(service))
-    assert main(["doctor"]) == ExitCode.OK
-    service.faults.refuse("login", times=None)
-    assert main(["doctor"]) == ExitCode.PARTIAL
+    sandbox = with_sandbox(monkeypatch, service)
+    with instant_retries():
+        assert main(["doctor"], transport=sandbox) == ExitCode.OK
+        service.faults.refuse("login", times=None)
+        assert main(["doctor"], transport=sandbox) == ExitCode.PARTIAL
     assert "[!!] login failed" in capsys.readouterr().out
-
-
-def test_keyring_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-
-    def missing(name: str) -> Any:
-        raise ImportError(name)
-
-    monkeypatch.setattr(importlib, "import_module", missing)
-    assert creds._keyring() is None

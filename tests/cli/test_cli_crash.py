@@ -3,7 +3,7 @@
 The sandbox runs as a loopback server in this test process, so its state (which orders
 were delivered, which downloads recorded) outlives the killed subprocess, exactly as
 College Board's would. The subprocess dies through the ``APSCORES_TEST_KILL_AT`` hook
-(see :func:`apscores.jobs.fetch.checkpoint`). After the next, unhindered run every score
+(see :func:`apscores.jobs._fetch.checkpoint`). After the next, unhindered run every score
 order must be saved exactly once, every saved file recorded, and nothing left half-done.
 """
 
@@ -20,8 +20,8 @@ import pytest
 
 from apscores.cli.exitcodes import ExitCode
 from apscores.files.detect import read
+from apscores.jobs import Ledger, State, default_ledger_path
 from apscores.jobs._observer import KILL_AT_ENV  # a test seam, not public API
-from apscores.jobs.ledger import Ledger, State, default_ledger_path
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
@@ -66,6 +66,7 @@ def run_fetch(server: SandboxServer, dest: Path, kill_at: str | None, *extra: st
     return done.returncode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", STEPS)
 def test_killed_run_is_finished_by_the_next(
     server: SandboxServer, tmp_path: Path, step: str
@@ -120,6 +121,7 @@ if os.environ.get("KILL") and not os.path.exists(flag):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["deliver", "delivered", "in-hook"])
 def test_a_kill_around_the_hand_off_means_one_more_delivery_never_none(
     server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill_at: str

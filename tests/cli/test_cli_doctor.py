@@ -5,15 +5,14 @@ from __future__ import annotations
 import io
 import json
 import sys
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-import apscores.service
-from apscores.cli import credentials as creds
-from apscores.cli import main
-from apscores.cli.doctor import (
+from _keyrings import FakeKeyring, Keyrings
+from apscores.cli import main as cli_main
+from apscores.cli._doctor import (
     CANNOT_CHECK,
     DOWNLOADS_PER_ACCOUNT,
     PREREQUISITES,
@@ -30,38 +29,36 @@ from apscores.sandbox import (
     transport,
 )
 from apscores.service import DEFAULT_BASE_URL
+from apscores.testing import instant_retries
 
-REAL_CLIENT = apscores.service.AsyncClient
+#: The transport ``main`` gives ``doctor`` (the ``service`` fixture sets it; None: network).
+TRANSPORT: httpx.AsyncBaseTransport | None = None
 
 
-class NoKeyring:
-    def get_credential(self, service: str, user: str | None) -> None:
-        return None
+def main(argv: list[str]) -> int:
+    """``apscores`` with this test's transport (``main``'s public switch for tests)."""
+    return cli_main(argv, transport=TRANSPORT)
 
 
 @pytest.fixture
-def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_credentials(monkeypatch: pytest.MonkeyPatch, keyrings: Keyrings) -> None:
     for name in ("APSCORES_EMAIL", "APSCORES_PASSWORD", "APSCORES_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(creds, "_keyring", lambda: NoKeyring())
+    keyrings.use(FakeKeyring())
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
 
 @pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> SandboxService:
+def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxService]:
     """``doctor`` with env credentials, its real client on a strict sandbox."""
     sandbox = SandboxService.default(strict=True)
 
-    def factory(**options: Any) -> apscores.service.AsyncClient:
-        http = httpx.AsyncClient(transport=transport(sandbox))
-        return REAL_CLIENT(
-            base_url=sandbox.api_base_url, retry_base_delay=0, http_client=http, **options
-        )
-
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", DEFAULT_PASSWORD)
-    monkeypatch.setattr(apscores.service, "AsyncClient", factory)
-    return sandbox
+    monkeypatch.setenv("APSCORES_BASE_URL", sandbox.api_base_url)
+    monkeypatch.setattr(sys.modules[__name__], "TRANSPORT", transport(sandbox))
+    with instant_retries():
+        yield sandbox
 
 
 def test_the_sandbox_check_lists_what_cannot_be_checked(capsys: pytest.CaptureFixture[str]) -> None:

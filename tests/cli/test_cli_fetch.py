@@ -5,18 +5,18 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-import apscores.cli.fetch as fetch_module
-from apscores.cli import main
+from _keyrings import Keyrings
+from apscores.cli import main as cli_main
 from apscores.cli.exitcodes import ExitCode
 from apscores.files.detect import read
-from apscores.jobs.ledger import Ledger, State, default_ledger_path
-from apscores.jobs.lock import DiLock, lock_path
+from apscores.jobs import DiLock, Ledger, State, default_ledger_path, lock_paths
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
@@ -25,8 +25,8 @@ from apscores.sandbox import (
     sandbox_client,
     transport,
 )
-from apscores.service import AsyncClient
 from apscores.service._guesses import MAX_REGENERATIONS
+from apscores.testing import instant_retries
 
 DIS = ("1234", "5678")
 
@@ -36,20 +36,28 @@ def service() -> SandboxService:
     return SandboxService.default(di_codes=DIS, reports=5, strict=True)
 
 
+#: The transport ``main`` gives the command (the ``real`` fixture sets it; None: network).
+TRANSPORT: httpx.AsyncBaseTransport | None = None
+
+
+def main(argv: list[str]) -> int:
+    """``apscores`` with this test's transport (``main``'s public switch for tests)."""
+    return cli_main(argv, transport=TRANSPORT)
+
+
+def use_transport(monkeypatch: pytest.MonkeyPatch, chosen: httpx.AsyncBaseTransport) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "TRANSPORT", chosen)
+
+
 @pytest.fixture
-def real(monkeypatch: pytest.MonkeyPatch, service: SandboxService) -> SandboxService:
+def real(monkeypatch: pytest.MonkeyPatch, service: SandboxService) -> Iterator[SandboxService]:
     """``fetch`` without --sandbox: env credentials, the real client on the sandbox transport."""
     monkeypatch.setenv("APSCORES_EMAIL", DEFAULT_EMAIL)
     monkeypatch.setenv("APSCORES_PASSWORD", DEFAULT_PASSWORD)
-
-    def factory(**options: Any) -> AsyncClient:
-        http = httpx.AsyncClient(transport=transport(service))
-        return AsyncClient(
-            base_url=service.api_base_url, retry_base_delay=0, http_client=http, **options
-        )
-
-    monkeypatch.setattr(fetch_module, "AsyncClient", factory)
-    return service
+    monkeypatch.setenv("APSCORES_BASE_URL", service.api_base_url)
+    use_transport(monkeypatch, transport(service))
+    with instant_retries():
+        yield service
 
 
 def fetch(dest: Path, *extra: str) -> int:
@@ -164,13 +172,14 @@ def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_credentials_is_a_usage_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keyrings: Keyrings,
 ) -> None:
-    import apscores.cli.credentials as creds
-
     monkeypatch.delenv("APSCORES_EMAIL", raising=False)
     monkeypatch.delenv("APSCORES_PASSWORD", raising=False)
-    monkeypatch.setattr(creds, "_keyring", lambda: None)
+    keyrings.missing()
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert fetch(tmp_path) == ExitCode.USAGE
     err = capsys.readouterr().err
@@ -201,7 +210,7 @@ def test_one_failing_di_code_does_not_stop_the_other(
 
 
 def test_locked_di_code_is_skipped(real: SandboxService, tmp_path: Path) -> None:
-    with DiLock(lock_path(tmp_path, "5678")) as held:
+    with DiLock(lock_paths(default_ledger_path(tmp_path), tmp_path, "5678")[-1]) as held:
         assert held.acquire(wait=False)
         assert fetch(tmp_path) == ExitCode.LOCKED
     assert [d.di_code for d in real.downloads] == ["1234"]
@@ -469,13 +478,7 @@ def test_empty_file_is_removed_and_asked_for_again(
 ) -> None:
     empty_first = EmptyFirstDownload(transport(real))
 
-    def factory(**options: Any) -> AsyncClient:
-        http = httpx.AsyncClient(transport=empty_first)
-        return AsyncClient(
-            base_url=real.api_base_url, retry_base_delay=0, http_client=http, **options
-        )
-
-    monkeypatch.setattr(fetch_module, "AsyncClient", factory)
+    use_transport(monkeypatch, empty_first)
     # Checked (the default): the empty body fails the check and is fetched again at once.
     assert main(["fetch", "--di", "1234", "--dest", str(tmp_path)]) == ExitCode.OK
     assert [e.state for e in entries(tmp_path)] == [State.ABANDONED, State.RECORDED]
@@ -488,13 +491,7 @@ def test_empty_file_unchecked_is_removed_and_asked_for_next_run(
 ) -> None:
     empty_first = EmptyFirstDownload(transport(real))
 
-    def factory(**options: Any) -> AsyncClient:
-        http = httpx.AsyncClient(transport=empty_first)
-        return AsyncClient(
-            base_url=real.api_base_url, retry_base_delay=0, http_client=http, **options
-        )
-
-    monkeypatch.setattr(fetch_module, "AsyncClient", factory)
+    use_transport(monkeypatch, empty_first)
     args = ["fetch", "--di", "1234", "--dest", str(tmp_path), "--no-check"]
     assert main(args) == ExitCode.PARTIAL
     assert [e.state for e in entries(tmp_path)] == [State.ABANDONED]

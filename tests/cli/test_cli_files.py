@@ -148,7 +148,7 @@ def test_convert_needs_a_format(
 
 
 def test_convert_broken_pipe(txt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import apscores.cli.files as files
+    import apscores.cli._files as files
 
     def closed(*args: object) -> int:
         raise BrokenPipeError
@@ -161,7 +161,7 @@ def test_convert_broken_pipe(txt: Path, monkeypatch: pytest.MonkeyPatch) -> None
 def test_unexpected_errors_are_logged(
     txt: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import apscores.cli.files as files
+    import apscores.cli._files as files
 
     def bug(*args: object) -> int:
         raise RuntimeError("a bug")

@@ -93,7 +93,7 @@ def test_sigterm_in_process_is_a_terminated_interrupt(
         signal.raise_signal(signal.SIGTERM)  # the handler main() installed raises here
         raise AssertionError("SIGTERM did not stop the command")
 
-    monkeypatch.setattr("apscores.cli.files.run_read", deliver)
+    monkeypatch.setattr("apscores.cli._files.run_read", deliver)
     before = signal.getsignal(signal.SIGTERM)
     assert main(["read", "x.txt"]) == 143
     assert "stopped by SIGTERM; re-running is safe" in capsys.readouterr().err
@@ -106,7 +106,7 @@ def test_ctrl_c_keeps_its_own_status(
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("apscores.cli.files.run_read", interrupted)
+    monkeypatch.setattr("apscores.cli._files.run_read", interrupted)
     assert main(["read", "x.txt"]) == 130
     assert "interrupted; re-running is safe" in capsys.readouterr().err
 

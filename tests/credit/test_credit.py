@@ -14,10 +14,10 @@ import pytest
 from apscores.cli import main
 from apscores.credit import (
     CREDIT_COLUMNS,
+    CreditOutcome,
     CreditPolicy,
     CreditResult,
     CreditRule,
-    Outcome,
     write_credit_csv,
 )
 from apscores.errors import MissingColumnsError, ParseError, PolicyError
@@ -54,13 +54,13 @@ class TestExamplePolicy:
     @pytest.mark.parametrize(
         ("year", "score", "outcome", "name"),
         [
-            (2024, 3, Outcome.BELOW_MINIMUM, "Physics C: Mechanics"),
-            (2024, 4, Outcome.AWARDED, "Physics C: Mechanics"),
-            (2025, 3, Outcome.AWARDED, "Physics C: Mechanics"),  # the revised exam
+            (2024, 3, CreditOutcome.BELOW_MINIMUM, "Physics C: Mechanics"),
+            (2024, 4, CreditOutcome.AWARDED, "Physics C: Mechanics"),
+            (2025, 3, CreditOutcome.AWARDED, "Physics C: Mechanics"),  # the revised exam
         ],
     )
     def test_physics_before_and_after_the_2025_revision(
-        self, example: CreditPolicy, year: int, score: int, outcome: Outcome, name: str
+        self, example: CreditPolicy, year: int, score: int, outcome: CreditOutcome, name: str
     ) -> None:
         result = decide(example, "80", year, score)
         assert (result.outcome, result.exam.name) == (outcome, name)
@@ -75,7 +75,7 @@ class TestExamplePolicy:
         modern = student(ExamScore("93", 2021, 4))
         (old_result,) = example.evaluate(old)
         (modern_result,) = example.evaluate(modern)
-        assert old_result.outcome is modern_result.outcome is Outcome.AWARDED
+        assert old_result.outcome is modern_result.outcome is CreditOutcome.AWARDED
         assert old_result.course == "HIST 110 World Civilizations"
         assert modern_result.course == "HIST 112 The Modern World"
         assert old_result.exam.name == "World History"
@@ -99,16 +99,16 @@ class TestExamplePolicy:
     @pytest.mark.parametrize(("year", "score"), [(2019, 3), (2020, 3), (2021, 1)])
     def test_below_minimum(self, example: CreditPolicy, year: int, score: int) -> None:
         (result,) = example.evaluate(student(ExamScore("93", year, score)))
-        assert result.outcome is Outcome.BELOW_MINIMUM
+        assert result.outcome is CreditOutcome.BELOW_MINIMUM
         assert result.rule is None
         assert result.credit_hours == 0
         assert result.detail == f"score {score} is below the minimum 4"
 
     def test_renamed_art_exams(self, example: CreditPolicy) -> None:
         before, after = student(ExamScore("14", 2019, 3)), student(ExamScore("14", 2020, 3))
-        assert example.evaluate(before)[0].outcome is Outcome.BELOW_MINIMUM
+        assert example.evaluate(before)[0].outcome is CreditOutcome.BELOW_MINIMUM
         (result,) = example.evaluate(after)
-        assert result.outcome is Outcome.AWARDED
+        assert result.outcome is CreditOutcome.AWARDED
         assert result.exam.name == "Drawing"
         for code in ("15", "16"):
             for year in (2019, 2020):
@@ -124,8 +124,12 @@ class TestExamplePolicy:
         assert (four.course, four.credit_hours) == ("MATH 151 Calculus I", Decimal(4))
 
     def test_year_bounds_are_inclusive(self, example: CreditPolicy) -> None:
-        assert example.evaluate(student(ExamScore("65", 2024, 4)))[0].outcome is Outcome.AWARDED
-        assert example.evaluate(student(ExamScore("65", 2023, 4)))[0].outcome is Outcome.NO_RULE
+        assert (
+            example.evaluate(student(ExamScore("65", 2024, 4)))[0].outcome is CreditOutcome.AWARDED
+        )
+        assert (
+            example.evaluate(student(ExamScore("65", 2023, 4)))[0].outcome is CreditOutcome.NO_RULE
+        )
 
     @pytest.mark.parametrize(
         ("score", "codes", "status"),
@@ -142,7 +146,7 @@ class TestExamplePolicy:
         self, example: CreditPolicy, score: int | None, codes: tuple[str, ...], status: str
     ) -> None:
         (result,) = example.evaluate(student(ExamScore("93", 2021, score, codes)))
-        assert result.outcome is Outcome.NOT_ELIGIBLE
+        assert result.outcome is CreditOutcome.NOT_ELIGIBLE
         assert result.status.value == status
         assert result.rule is None
         assert result.detail == f"{status}: never earns credit"
@@ -150,13 +154,13 @@ class TestExamplePolicy:
     def test_score_with_a_note_still_earns_credit(self, example: CreditPolicy) -> None:
         (result,) = example.evaluate(student(ExamScore("93", 2021, 5, ("20",))))
         assert result.status.value == "scored_with_note"
-        assert result.outcome is Outcome.AWARDED
+        assert result.outcome is CreditOutcome.AWARDED
 
     def test_no_rule(self, example: CreditPolicy) -> None:
         (biology, unknown) = example.evaluate(
             student(ExamScore("20", 2021, 5), ExamScore("XY", 2021, 5))
         )
-        assert biology.outcome is unknown.outcome is Outcome.NO_RULE
+        assert biology.outcome is unknown.outcome is CreditOutcome.NO_RULE
         assert biology.detail == "no rule for exam 20 (Biology) taken in 2021"
         assert "Unknown exam XY" in unknown.detail
 

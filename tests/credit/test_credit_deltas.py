@@ -11,11 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apscores.changes import ChangeKind
+from apscores.changes import ChangeKind, merge
 from apscores.cli import main
-from apscores.credit import DELTA_COLUMNS, CreditPolicy, DeltaKind, Outcome, write_delta_csv
+from apscores.credit import DELTA_COLUMNS, CreditOutcome, CreditPolicy, DeltaKind, write_delta_csv
 from apscores.files import write_csv, write_txt
-from apscores.merging import merge
 from apscores.models import ExamScore, ScoreReport, Student
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "credit-policy.csv"
@@ -41,7 +40,7 @@ class TestDelta:
         assert delta.change is ChangeKind.SCORE_LOWERED
         assert delta.before is not None
         assert delta.before.course == "HIST 112 The Modern World"
-        assert delta.after.outcome is Outcome.BELOW_MINIMUM
+        assert delta.after.outcome is CreditOutcome.BELOW_MINIMUM
         assert delta.detail == (
             "score 4 -> 2; revoked HIST 112 The Modern World (rule line 4: min score 4, "
             "3 hour(s)): score 2 is below the minimum 4"
@@ -149,7 +148,7 @@ def test_previous_grants_plus_delta_are_the_current_grants(
         return {
             (r.exam.admin_year, r.exam.code): r.course
             for r in policy.evaluate_many(reports)
-            if r.outcome is Outcome.AWARDED
+            if r.outcome is CreditOutcome.AWARDED
         }
 
     expected = grants(before)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from apscores.catalog import ExamStatus
+from apscores.changes import merge
 from apscores.cli import main
 from apscores.errors import ConfigurationError, MapError, ParseError, UnmappedExamError
 from apscores.export import (
@@ -22,7 +23,6 @@ from apscores.export import (
     write_export_csv,
 )
 from apscores.files import write_csv, write_txt
-from apscores.merging import merge
 from apscores.models import ExamScore, ScoreReport, Student
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"

@@ -265,6 +265,7 @@ def _reference(text: str) -> list[ScoreReport]:
     return [_parse_row_slowly(row, columns, n) for n, row in enumerate(rows[1:], 2)]
 
 
+@pytest.mark.slow
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(reports(), min_size=1, max_size=3))
 def test_fast_path_agrees_with_the_slow_reference(written: list[ScoreReport]) -> None:

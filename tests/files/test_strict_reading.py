@@ -300,6 +300,7 @@ def test_a_record_may_begin_with_the_bytes_of_a_utf16_mark() -> None:
 # --- fuzzing ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fuzzed_input_only_ever_raises_apscores_errors() -> None:
     """A fixed-seed round of tests/fuzz_readers.py (seconds; the script runs longer)."""
     findings = [

@@ -237,6 +237,7 @@ def test_caches_are_bounded_and_still_correct(monkeypatch: pytest.MonkeyPatch) -
     assert expected[3].student.date_of_birth == dt.date(2005, 1, 4)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(reports())
 def test_fast_path_agrees_with_the_slow_reference(report: ScoreReport) -> None:

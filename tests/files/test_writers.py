@@ -37,6 +37,7 @@ def csv_round_trip(items: list[ScoreReport]) -> list[ScoreReport]:
     return list(read_csv(io.BytesIO(out.getvalue())))
 
 
+@pytest.mark.slow
 @SLOW
 @given(st.lists(reports(), max_size=4))
 def test_txt_and_csv_round_trips_agree(items: list[ScoreReport]) -> None:
@@ -44,6 +45,7 @@ def test_txt_and_csv_round_trips_agree(items: list[ScoreReport]) -> None:
     assert csv_round_trip(items) == items
 
 
+@pytest.mark.slow
 @SLOW
 @given(reports())
 def test_read_sniffs_what_the_writers_wrote(report: ScoreReport) -> None:
@@ -53,6 +55,7 @@ def test_read_sniffs_what_the_writers_wrote(report: ScoreReport) -> None:
         assert list(read(io.BytesIO(out.getvalue()))) == [report]
 
 
+@pytest.mark.slow
 @SLOW
 @given(reports())
 def test_converter_round_trip(report: ScoreReport) -> None:

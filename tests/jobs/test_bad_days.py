@@ -43,7 +43,7 @@ CHILD = textwrap.dedent(
 
     async def run():
         async with sandbox_async_client(service, retry_base_delay=0) as client:
-            return await fetch(client, ["1234", "5678"], dest, account="a@b.edu", ledger=ledger)
+            return await fetch(client, ["1234", "5678"], dest, ledger=ledger)
 
     summary = asyncio.run(run())
     print(json.dumps({

@@ -16,11 +16,11 @@ from apscores.jobs import (
     Delivery,
     Entry,
     FetchOptions,
+    FetchOutcome,
     FetchSummary,
     Ledger,
     NewFile,
     OnNew,
-    Outcome,
     default_ledger_path,
     fetch,
 )
@@ -38,7 +38,7 @@ def service() -> SandboxService:
 async def run(service: SandboxService, dest: Path, on_new: OnNew | None = None) -> FetchSummary:
     options = FetchOptions(on_new=on_new)
     async with sandbox_async_client(service, retry_base_delay=0) as client:
-        return await fetch(client, [DI], dest, account="a@x.edu", options=options)
+        return await fetch(client, [DI], dest, options=options)
 
 
 def ledger_entries(dest: Path) -> list[Entry]:
@@ -65,19 +65,19 @@ async def test_a_failed_hand_off_is_retried_by_every_run_until_it_succeeds(
     receiver = Receiver()
     first = await run(service, tmp_path, receiver)
     (result,) = first.results
-    assert result.outcome is Outcome.FAILED  # exit 5: someone must look
+    assert result.outcome is FetchOutcome.FAILED  # exit 5: someone must look
     assert result.undelivered == 1
     assert "every run retries" in result.message
     assert service.pending(DI) == []  # recorded with the service all the same
 
     again = await run(service, tmp_path, receiver)  # nothing new, still not delivered
-    assert again.results[0].outcome is Outcome.FAILED
+    assert again.results[0].outcome is FetchOutcome.FAILED
     assert again.results[0].undelivered == 1
 
     receiver.broken = False
     fixed = await run(service, tmp_path, receiver)
     (result,) = fixed.results
-    assert result.outcome is Outcome.OK  # an earlier file reached the student system
+    assert result.outcome is FetchOutcome.OK  # an earlier file reached the student system
     assert (result.delivered, result.redelivered, result.undelivered) == (1, 1, 0)
     assert len(receiver.got) == 1
     (entry,) = ledger_entries(tmp_path)
@@ -85,7 +85,7 @@ async def test_a_failed_hand_off_is_retried_by_every_run_until_it_succeeds(
     assert entry.delivery_attempts == 3
 
     done = await run(service, tmp_path, receiver)
-    assert done.results[0].outcome is Outcome.NOTHING_NEW
+    assert done.results[0].outcome is FetchOutcome.NOTHING_NEW
     assert len(receiver.got) == 1  # never handed off twice once it succeeded
 
 
@@ -121,9 +121,9 @@ async def test_a_retry_gets_the_values_of_the_first_hand_off(
     )
     dest = tmp_path / "d"
     command = f"{sys.executable} {script}"
-    assert (await run(service, dest, command)).results[0].outcome is Outcome.FAILED
+    assert (await run(service, dest, command)).results[0].outcome is FetchOutcome.FAILED
     (tmp_path / "up").touch()
-    assert (await run(service, dest, command)).results[0].outcome is Outcome.OK
+    assert (await run(service, dest, command)).results[0].outcome is FetchOutcome.OK
     first, second = (json.loads(line) for line in out.read_text().splitlines())
     assert first == second
     env = first["env"]
@@ -140,7 +140,7 @@ async def test_an_async_callable_is_awaited(service: SandboxService, tmp_path: P
         got.append(new_file)
 
     summary = await run(service, tmp_path, receive)
-    assert summary.results[0].outcome is Outcome.OK
+    assert summary.results[0].outcome is FetchOutcome.OK
     (new_file,) = got
     assert new_file.students == 3
     assert new_file.di_code == DI
@@ -153,7 +153,7 @@ async def test_a_run_without_a_hand_off_reports_what_earlier_runs_left(
     await run(service, tmp_path, Receiver())
     summary = await run(service, tmp_path, None)
     (result,) = summary.results
-    assert result.outcome is Outcome.FAILED
+    assert result.outcome is FetchOutcome.FAILED
     assert "no --on-new" in result.message
     assert result.undelivered == 1
 
@@ -162,7 +162,7 @@ async def test_a_run_without_a_hand_off_promises_none(
     service: SandboxService, tmp_path: Path
 ) -> None:
     summary = await run(service, tmp_path, None)
-    assert summary.results[0].outcome is Outcome.OK
+    assert summary.results[0].outcome is FetchOutcome.OK
     (entry,) = ledger_entries(tmp_path)
     assert entry.delivery is None
 
@@ -181,7 +181,7 @@ async def test_a_file_that_is_gone_or_changed_is_never_handed_off(
     receiver.broken = False
     summary = await run(service, tmp_path, receiver)
     (result,) = summary.results
-    assert result.outcome is Outcome.FAILED
+    assert result.outcome is FetchOutcome.FAILED
     assert ("missing" if damage == "removed" else "changed after it was saved") in result.message
     assert receiver.got == []
     (entry,) = ledger_entries(tmp_path)

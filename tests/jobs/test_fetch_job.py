@@ -12,9 +12,17 @@ import anyio
 import pytest
 
 from apscores.errors import StorageError
-from apscores.jobs import DiResult, FetchOptions, FetchSummary, Ledger, Outcome, fetch
-from apscores.jobs.lock import DiLock, lock_paths
-from apscores.sandbox import DEFAULT_PASSWORD, SandboxService, sandbox_async_client
+from apscores.jobs import (
+    DiLock,
+    DiResult,
+    FetchOptions,
+    FetchOutcome,
+    FetchSummary,
+    Ledger,
+    fetch,
+    lock_paths,
+)
+from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, SandboxService, sandbox_async_client
 
 pytestmark = pytest.mark.anyio
 DIS = ("1234", "5678")
@@ -46,10 +54,9 @@ async def run(
     options: FetchOptions | None = None,
     events: FailingEvents | None = None,
 ) -> FetchSummary:
-    async with sandbox_async_client(service, retry_base_delay=0) as client:
-        return await fetch(
-            client, DIS, dest, account="A@X.edu", ledger=ledger, options=options, events=events
-        )
+    client = sandbox_async_client(service, retry_base_delay=0, email=DEFAULT_EMAIL.upper())
+    async with client:
+        return await fetch(client, DIS, dest, ledger=ledger, options=options, events=events)
 
 
 @pytest.fixture
@@ -60,18 +67,18 @@ def service() -> SandboxService:
 @pytest.mark.parametrize(
     ("error", "outcome"),
     [
-        (OSError(28, "No space left on device", "/srv/scores/x.txt"), Outcome.STORAGE),
-        (sqlite3.OperationalError("database is locked"), Outcome.STORAGE),
-        (RuntimeError("a bug"), Outcome.FAILED),
+        (OSError(28, "No space left on device", "/srv/scores/x.txt"), FetchOutcome.STORAGE),
+        (sqlite3.OperationalError("database is locked"), FetchOutcome.STORAGE),
+        (RuntimeError("a bug"), FetchOutcome.FAILED),
     ],
     ids=["oserror", "sqlite3", "bug"],
 )
 async def test_one_codes_failure_of_any_kind_is_that_codes_alone(
-    service: SandboxService, tmp_path: Path, error: BaseException, outcome: Outcome
+    service: SandboxService, tmp_path: Path, error: BaseException, outcome: FetchOutcome
 ) -> None:
     summary = await run(service, tmp_path, events=FailingEvents("5678", error))
     first, second = summary.results
-    assert (first.di_code, first.outcome) == ("1234", Outcome.OK)
+    assert (first.di_code, first.outcome) == ("1234", FetchOutcome.OK)
     assert len(first.files) == 1
     assert (second.di_code, second.outcome) == ("5678", outcome)
     assert summary.outcome is outcome
@@ -84,9 +91,11 @@ async def test_the_account_is_kept_in_the_ledger_in_lower_case(
     service: SandboxService, tmp_path: Path
 ) -> None:
     summary = await run(service, tmp_path)
-    assert {saved.account for result in summary.results for saved in result.files} == {"a@x.edu"}
+    assert {saved.account for result in summary.results for saved in result.files} == {
+        DEFAULT_EMAIL
+    }
     with Ledger(tmp_path / ".apscores-ledger.sqlite3") as ledger:
-        assert {entry.account for entry in ledger.entries()} == {"a@x.edu"}
+        assert {entry.account for entry in ledger.entries()} == {DEFAULT_EMAIL}
 
 
 async def test_runs_sharing_a_ledger_are_kept_apart_whatever_their_dest(
@@ -102,7 +111,7 @@ async def test_runs_sharing_a_ledger_are_kept_apart_whatever_their_dest(
     finally:
         held.release()
     outcomes = {result.di_code: result.outcome for result in summary.results}
-    assert outcomes == {"1234": Outcome.LOCKED, "5678": Outcome.OK}
+    assert outcomes == {"1234": FetchOutcome.LOCKED, "5678": FetchOutcome.OK}
     assert len(service.pending("1234")) == 3
 
 
@@ -121,7 +130,7 @@ async def test_the_hook_gets_the_file_but_never_a_secret(
     )
     options = FetchOptions(on_new=f"{sys.executable} {script}")
     summary = await run(service, tmp_path / "d", options=options)
-    assert [result.outcome for result in summary.results] == [Outcome.OK, Outcome.OK]
+    assert [result.outcome for result in summary.results] == [FetchOutcome.OK, FetchOutcome.OK]
     calls = [json.loads(line) for line in (await anyio.Path(out).read_text()).splitlines()]
     assert len(calls) == 2
     for call in calls:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from apscores.jobs.ledger import DEFAULT_LEDGER_NAME, Ledger, State, default_ledger_path
+from apscores.jobs import DEFAULT_LEDGER_NAME, Ledger, State, default_ledger_path
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from apscores.jobs.ledger import default_ledger_path
-from apscores.jobs.lock import DiLock, lock_paths
+from apscores.jobs import DiLock, default_ledger_path, lock_paths
 
 
 def test_the_lock_beside_the_default_ledger_has_one_leading_dot(tmp_path: Path) -> None:
@@ -48,3 +47,16 @@ def test_a_waiter_whose_file_was_removed_locks_the_new_one(tmp_path: Path) -> No
     assert path.exists()
     assert not DiLock(path).acquire(wait=False)
     waiter.release()
+
+
+def test_lock_is_exclusive(tmp_path: Path) -> None:
+    path = lock_paths(default_ledger_path(tmp_path), tmp_path, "1234")[-1]
+    assert path.name == ".apscores-1234.lock"
+    with DiLock(path) as first:
+        assert first.acquire(wait=False)
+        assert path.read_text().strip().isdigit()
+        assert not DiLock(path).acquire(wait=False)
+    second = DiLock(path)
+    assert second.acquire(wait=True)
+    second.release()
+    second.release()  # twice is harmless

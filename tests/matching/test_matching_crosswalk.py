@@ -11,7 +11,7 @@ import pytest
 
 from _students import report, row
 from apscores.errors import ConfigurationError, RosterError
-from apscores.matching import Crosswalk, Outcome, accept, match, read_answers
+from apscores.matching import Crosswalk, MatchOutcome, accept, match, read_answers
 
 ROSTER = [row("S1", "Smith", "John"), row("S2", "Nguyen", "Anna"), row("S3", "Nguyen", "Emma")]
 
@@ -122,13 +122,13 @@ def test_accepted_decisions_are_honoured_next_run(tmp_path: Path) -> None:
     result = match(reports, ROSTER, crosswalk=crosswalk)
     lily, zed = result.students
     assert (lily.outcome, lily.sis_id, lily.tier, lily.made_by) == (
-        Outcome.MATCHED,
+        MatchOutcome.MATCHED,
         "S3",
         1,
         "person",
     )
     assert (zed.outcome, zed.reason, zed.made_by) == (
-        Outcome.UNMATCHED,
+        MatchOutcome.UNMATCHED,
         "a person said: new student",
         "person",
     )
@@ -140,7 +140,7 @@ def test_new_student_rejects_the_candidates_but_not_a_later_roster_row(tmp_path:
     crosswalk = tmp_path / "cw.sqlite3"
     accept(review, crosswalk)
     again = match([report("A1", "NGUYEN", "LILY")], ROSTER, crosswalk=crosswalk)
-    assert again.students[0].outcome is Outcome.UNMATCHED
+    assert again.students[0].outcome is MatchOutcome.UNMATCHED
     registered = [*ROSTER, row("S4", "Nguyen", "Lily")]
     later = match([report("A1", "NGUYEN", "LILY")], registered, crosswalk=crosswalk)
     assert later.students[0].sis_id == "S4"

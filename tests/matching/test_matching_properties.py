@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _students import report
-from apscores.matching import Outcome, match
+from apscores.matching import MatchOutcome, match
 from apscores.matching._tiers import FULL, first_level, person
 from apscores.models import ScoreReport
 
@@ -80,7 +80,7 @@ def test_the_never_rules(rows: list[dict[str, str]], reports: list[ScoreReport])
     by_sis: dict[str, list[str]] = defaultdict(list)
     for decided in result:
         ap = by_ap[decided.ap_id]
-        if decided.outcome is Outcome.MATCHED:
+        if decided.outcome is MatchOutcome.MATCHED:
             assert decided.sis_id is not None
             assert decided.candidates == ()
             by_sis[decided.sis_id].append(decided.ap_id)
@@ -96,7 +96,7 @@ def test_the_never_rules(rows: list[dict[str, str]], reports: list[ScoreReport])
                 )
         else:
             assert decided.sis_id is None
-            if decided.outcome is Outcome.REVIEW:
+            if decided.outcome is MatchOutcome.REVIEW:
                 assert decided.candidates
     # two AP students on one SIS ID by rule only when they are the same person
     for ap_ids in by_sis.values():

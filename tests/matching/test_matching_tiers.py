@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import apscores
 from _students import BORN, report, row
-from apscores.matching import MatchResult, Outcome, StudentMatch, fold, match
+from apscores.matching import MatchOutcome, MatchResult, StudentMatch, fold, match
 from apscores.matching._tiers import FULL, INITIAL, first_level, person, slips
 
 
@@ -29,14 +29,14 @@ def test_match_is_exported_at_the_top_level() -> None:
 def test_tier_1_an_ap_id_the_roster_knows_wins_over_names() -> None:
     roster = [row("S1", "Other", "Name", "2001-01-01", ap_id="A1")]
     decided = one(match([report("A1", "SMITH", "JOHN", None)], roster))
-    assert (decided.outcome, decided.sis_id, decided.tier) == (Outcome.MATCHED, "S1", 1)
+    assert (decided.outcome, decided.sis_id, decided.tier) == (MatchOutcome.MATCHED, "S1", 1)
     assert decided.reason == "AP ID known: the roster"
 
 
 def test_tier_1_an_ap_id_given_to_two_students_goes_to_review() -> None:
     roster = [row("S1", "Smith", "John", ap_id="A1"), row("S2", "Smith", "Jon", ap_id="A1")]
     decided = one(match([report("A1", "SMITH", "JOHN")], roster))
-    assert decided.outcome is Outcome.REVIEW
+    assert decided.outcome is MatchOutcome.REVIEW
     assert decided.candidates == ("S1", "S2")
     assert decided.sis_id is None
 
@@ -44,7 +44,7 @@ def test_tier_1_an_ap_id_given_to_two_students_goes_to_review() -> None:
 def test_tier_2_birth_date_and_surname_folded_like_college_boards_ascii() -> None:
     roster = [row("S1", "Østergård-Straße", "Łukasz"), row("S2", "Ostergard", "Anna")]
     decided = one(match([report("A1", "OSTERGARD STRAS", "LUKASZ")], roster))
-    assert (decided.outcome, decided.sis_id, decided.tier) == (Outcome.MATCHED, "S1", 2)
+    assert (decided.outcome, decided.sis_id, decided.tier) == (MatchOutcome.MATCHED, "S1", 2)
 
 
 def test_tier_2_a_cut_txt_name_begins_the_roster_name() -> None:
@@ -55,13 +55,13 @@ def test_tier_2_a_cut_txt_name_begins_the_roster_name() -> None:
 
 def test_a_name_shorter_than_the_field_is_not_taken_as_cut() -> None:
     roster = [row("S1", "Smithson", "Anna")]
-    assert one(match([report("A1", "SMITH", "ANNA")], roster)).outcome is not Outcome.MATCHED
+    assert one(match([report("A1", "SMITH", "ANNA")], roster)).outcome is not MatchOutcome.MATCHED
 
 
 def test_tier_3_a_surname_word_and_the_first_name() -> None:
     roster = [row("S1", "Garcia Lopez", "Maria", zip="07030")]
     decided = one(match([report("A1", "GARCIA", "MARIA", zip_code="07030")], roster))
-    assert (decided.outcome, decided.sis_id, decided.tier) == (Outcome.MATCHED, "S1", 3)
+    assert (decided.outcome, decided.sis_id, decided.tier) == (MatchOutcome.MATCHED, "S1", 3)
 
 
 def test_suffixes_do_not_count() -> None:
@@ -72,7 +72,7 @@ def test_suffixes_do_not_count() -> None:
 def test_tier_3_needs_something_else_to_agree() -> None:
     roster = [row("S1", "Garcia Lopez", "Maria", zip="07030")]
     decided = one(match([report("A1", "GARCIA", "MARIA", zip_code="99999")], roster))
-    assert decided.outcome is Outcome.REVIEW
+    assert decided.outcome is MatchOutcome.REVIEW
     assert decided.candidates == ("S1",)
     assert "nothing else agrees" in decided.reason
 
@@ -81,7 +81,7 @@ def test_tier_4_day_and_month_swapped() -> None:
     roster = [row("S1", "Nguyen", "Linh", "2007-04-06", hs_code="123456")]
     born = dt.date(2007, 6, 4)
     decided = one(match([report("A1", "NGUYEN", "LINH", born, school="123456")], roster))
-    assert (decided.outcome, decided.sis_id, decided.tier) == (Outcome.MATCHED, "S1", 4)
+    assert (decided.outcome, decided.sis_id, decided.tier) == (MatchOutcome.MATCHED, "S1", 4)
 
 
 def test_tier_4_year_off_by_one() -> None:
@@ -105,7 +105,7 @@ def test_twins_are_told_apart_by_the_first_name() -> None:
 def test_one_twin_absent_from_the_roster_is_never_given_the_other() -> None:
     roster = [row("S1", "Nguyen", "Anna")]
     decided = one(match([report("A1", "NGUYEN", "EMMA")], roster))
-    assert decided.outcome is Outcome.REVIEW
+    assert decided.outcome is MatchOutcome.REVIEW
     assert decided.sis_id is None
     assert decided.candidates == ("S1",)
 
@@ -113,7 +113,7 @@ def test_one_twin_absent_from_the_roster_is_never_given_the_other() -> None:
 def test_never_a_match_without_a_birth_date() -> None:
     roster = [row("S1", "Smith", "John", "")]
     decided = one(match([report("A1", "SMITH", "JOHN", None)], roster))
-    assert decided.outcome is Outcome.UNMATCHED
+    assert decided.outcome is MatchOutcome.UNMATCHED
     assert "no birth date" in decided.reason
 
 
@@ -141,7 +141,7 @@ def test_the_exact_first_name_breaks_a_tie_first() -> None:
 def test_a_tie_nothing_breaks_goes_to_review_with_both() -> None:
     roster = [row("S1", "Smith", "John"), row("S2", "Smith", "John")]
     decided = one(match([report("A1", "SMITH", "JOHN")], roster))
-    assert decided.outcome is Outcome.REVIEW
+    assert decided.outcome is MatchOutcome.REVIEW
     assert set(decided.candidates) == {"S1", "S2"}
 
 
@@ -159,14 +159,14 @@ def test_a_conflict_sends_a_single_candidate_to_review(
     decided = one(
         match([report("A1", "SMITH", "JOHN", **ap)], [row("S1", "Smith", "John", **extra)])
     )
-    assert decided.outcome is Outcome.REVIEW
+    assert decided.outcome is MatchOutcome.REVIEW
     assert decided.candidates == ("S1",)
     assert why in decided.reason
 
 
 def test_same_first_name_and_birth_date_with_a_close_surname_is_offered_for_review() -> None:
     decided = one(match([report("A1", "SMYTH", "JOHN")], [row("S1", "Smith", "John")]))
-    assert decided.outcome is Outcome.REVIEW
+    assert decided.outcome is MatchOutcome.REVIEW
     assert decided.tier is None
     assert decided.candidates == ("S1",)
 
@@ -174,7 +174,7 @@ def test_same_first_name_and_birth_date_with_a_close_surname_is_offered_for_revi
 def test_no_candidate_at_all_is_unmatched() -> None:
     decided = one(match([report("A1", "ZED", "ANNA")], [row("S1", "Smith", "John")]))
     assert (decided.outcome, decided.reason) == (
-        Outcome.UNMATCHED,
+        MatchOutcome.UNMATCHED,
         "no student of the roster agrees",
     )
 
@@ -183,7 +183,7 @@ def test_two_different_students_never_share_a_sis_id_silently() -> None:
     roster = [row("S1", "Smith", "John", middle_name="")]
     reports = [report("A1", "SMITH", "JOHN"), report("A2", "SMITH JR", "JOHN", middle="Q")]
     result = match(reports, roster)
-    assert [s.outcome for s in result] == [Outcome.REVIEW, Outcome.REVIEW]
+    assert [s.outcome for s in result] == [MatchOutcome.REVIEW, MatchOutcome.REVIEW]
     assert all("matched the same SIS ID" in s.reason for s in result)
 
 
@@ -211,7 +211,7 @@ def test_the_newest_report_of_an_ap_id_is_the_one_matched() -> None:
 
 def test_reports_without_ap_id_each_get_a_row() -> None:
     result = match([report("", "ZED", "A"), report("", "ZED", "B")], [row("S1", "Smith", "J")])
-    assert [s.outcome for s in result] == [Outcome.UNMATCHED, Outcome.UNMATCHED]
+    assert [s.outcome for s in result] == [MatchOutcome.UNMATCHED, MatchOutcome.UNMATCHED]
 
 
 def test_first_name_levels() -> None:
@@ -254,7 +254,7 @@ def test_reports_can_be_score_files(tmp_path: object) -> None:
 def test_a_blank_name_never_matches_on_the_rest() -> None:
     roster = [row("S1", "", "John"), row("S2", "Smith", "")]
     result = match([report("A1", "", "JOHN"), report("A2", "SMITH", "")], roster)
-    assert [s.outcome for s in result] == [Outcome.UNMATCHED, Outcome.UNMATCHED]
+    assert [s.outcome for s in result] == [MatchOutcome.UNMATCHED, MatchOutcome.UNMATCHED]
 
 
 def test_a_sibling_at_one_tier_does_not_hide_the_student_at_a_later_one() -> None:
@@ -264,13 +264,13 @@ def test_a_sibling_at_one_tier_does_not_hide_the_student_at_a_later_one() -> Non
     ]
     born = dt.date(2007, 6, 4)
     decided = one(match([report("A1", "NGUYEN", "LINH", born, zip_code="07030")], roster))
-    assert (decided.outcome, decided.sis_id, decided.tier) == (Outcome.MATCHED, "S2", 4)
+    assert (decided.outcome, decided.sis_id, decided.tier) == (MatchOutcome.MATCHED, "S2", 4)
 
 
 def test_only_siblings_at_every_tier_go_to_review_with_the_first_ones() -> None:
     roster = [row("S1", "Nguyen", "Emma"), row("S2", "Nguyen", "Lan", "2006-03-15")]
     decided = one(match([report("A1", "NGUYEN", "LINH")], roster))
-    assert (decided.outcome, decided.tier, decided.candidates) == (Outcome.REVIEW, 2, ("S1",))
+    assert (decided.outcome, decided.tier, decided.candidates) == (MatchOutcome.REVIEW, 2, ("S1",))
 
 
 @given(st.text(max_size=30))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from apscores.cli import main
-from apscores.cli.demo import DEMO_REPORTS, load_service, save_service
+from apscores.cli._demo import DEMO_REPORTS, load_service, save_service
 from apscores.cli.exitcodes import ExitCode
 from apscores.sandbox import DEFAULT_EMAIL, DEFAULT_PASSWORD, fake_reports
 from apscores.serialize import to_dict

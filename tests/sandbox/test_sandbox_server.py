@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from apscores.cli import sandbox_cmd
+from apscores.cli import _sandbox_cmd as sandbox_cmd
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,

@@ -317,7 +317,7 @@ def test_serve_with_a_cut_at_a_record_over_http(etag: str, recorded: bool, tmp_p
 def test_serve_takes_the_etag_option() -> None:
     import argparse
 
-    from apscores.cli import sandbox_cmd
+    from apscores.cli import _sandbox_cmd as sandbox_cmd
     from apscores.sandbox import _server as server_module
 
     parser = argparse.ArgumentParser(prog="apscores")

@@ -351,6 +351,7 @@ def test_bulk_renderer_with_a_custom_writer_keeps_unknown_ids() -> None:
     assert few.read() == b"HEADER\n" + b"row 0\nrow 1\n" * 7 + b"row 0\n"
 
 
+@pytest.mark.slow
 def test_bulk_file_downloads_through_the_client_without_being_held(tmp_path: Path) -> None:
     size = 20 * 2**20
     renderer = bulk_renderer(size)

@@ -204,6 +204,7 @@ def test_control_bytes_are_refused_naming_line_and_field(field: str, value: str,
     assert f"control byte ({byte})" in str(fast.value)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(reports(), max_size=6),

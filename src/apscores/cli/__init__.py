@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
@@ -29,6 +30,9 @@ from apscores.errors import (
     ParseError,
     UnwritableRecordError,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
@@ -47,17 +51,15 @@ or a prompt; never from the command line.
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, including the ones other modules register."""
     from apscores import __version__
-    from apscores.cli import (
-        credit_cmd,
-        doctor,
-        export_cmd,
-        fetch,
-        files,
-        ledger_cmd,
-        match_cmd,
-        merge_cmd,
-        sandbox_cmd,
-    )
+    from apscores.cli import _credit_cmd as credit_cmd
+    from apscores.cli import _doctor as doctor
+    from apscores.cli import _export_cmd as export_cmd
+    from apscores.cli import _fetch as fetch
+    from apscores.cli import _files as files
+    from apscores.cli import _ledger_cmd as ledger_cmd
+    from apscores.cli import _match_cmd as match_cmd
+    from apscores.cli import _merge_cmd as merge_cmd
+    from apscores.cli import _sandbox_cmd as sandbox_cmd
 
     parser = argparse.ArgumentParser(
         prog="apscores",
@@ -196,13 +198,22 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``apscores``; returns the exit status (see :mod:`apscores.cli.exitcodes`)."""
+def main(
+    argv: Sequence[str] | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> int:
+    """Run ``apscores``; returns the exit status (see :mod:`apscores.cli.exitcodes`).
+
+    ``transport`` is a switch for tests: the httpx transport every request to the service
+    goes through (``fetch`` and ``doctor``), for example
+    ``apscores.sandbox.transport(service)`` with ``APSCORES_BASE_URL`` set to the sandbox's
+    ``api_base_url``. By default the commands talk to the network.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return int(exit_.code) if isinstance(exit_.code, int) else ExitCode.USAGE
+    args.transport = transport
     quiet = getattr(args, "quiet", False)
     level = logging.WARNING
     if getattr(args, "verbose", False) or not (quiet or sys.stderr.isatty()):

@@ -1,7 +1,7 @@
 """Where the command's words go: log lines (plain or JSON) and a progress bar on stderr.
 
 Log lines go to stderr so stdout carries only the summary, which scripts can parse
-(``--json``). The fetch progress display (:mod:`apscores.cli.progress`) is drawn only when
+(``--json``). The fetch progress display (:mod:`apscores.cli._progress`) is drawn only when
 stderr is a terminal and never in ``--quiet`` mode, so cron mail stays empty unless
 something went wrong.
 """

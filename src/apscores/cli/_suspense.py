@@ -54,7 +54,7 @@ class Identities:
 def identify(args: argparse.Namespace, current: Sequence[ScoreReport]) -> Identities:
     """SIS IDs by matching against ``--roster`` (recording rule matches in the crosswalk),
     or by looking AP IDs up in ``--crosswalk`` alone."""
-    from apscores.cli.match_cmd import crosswalk_path, load_roster
+    from apscores.cli._match_cmd import crosswalk_path, load_roster
     from apscores.matching import Crosswalk, Roster, match
 
     path = crosswalk_path(args)

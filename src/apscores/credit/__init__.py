@@ -34,6 +34,7 @@ Between two runs, :meth:`CreditPolicy.delta` lists the credit granted, revoked a
 
 from __future__ import annotations
 
+from apscores._public import deprecated_alias, publish
 from apscores.credit._delta import (
     DELTA_COLUMNS,
     CreditDelta,
@@ -43,9 +44,9 @@ from apscores.credit._delta import (
 from apscores.credit._policy import CreditPolicy
 from apscores.credit._results import (
     CREDIT_COLUMNS,
+    CreditOutcome,
     CreditResult,
     CreditRun,
-    Outcome,
     write_credit_csv,
 )
 from apscores.credit._rules import POLICY_COLUMNS, REQUIRED_POLICY_COLUMNS, CreditRule
@@ -56,12 +57,15 @@ __all__ = [
     "POLICY_COLUMNS",
     "REQUIRED_POLICY_COLUMNS",
     "CreditDelta",
+    "CreditOutcome",
     "CreditPolicy",
     "CreditResult",
     "CreditRule",
     "CreditRun",
     "DeltaKind",
-    "Outcome",
     "write_credit_csv",
     "write_delta_csv",
 ]
+
+publish(__name__, globals())
+__getattr__ = deprecated_alias(__name__, {"Outcome": (__name__, "CreditOutcome")})

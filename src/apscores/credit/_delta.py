@@ -17,7 +17,7 @@ import attrs
 
 from apscores._rows_csv import write_rows_csv
 from apscores.changes import ChangeKind, classify, describe, score_text, student_key
-from apscores.credit._results import CreditResult, Outcome
+from apscores.credit._results import CreditOutcome, CreditResult
 from apscores.models import ExamScore, ScoreReport
 
 __all__ = ["DELTA_COLUMNS", "CreditDelta", "DeltaKind", "deltas", "write_delta_csv"]
@@ -147,8 +147,8 @@ def _keyed(report: ScoreReport) -> dict[tuple[int, str], ExamScore]:
 
 
 def _kind(before: CreditResult | None, after: CreditResult) -> DeltaKind | None:
-    had = before is not None and before.outcome is Outcome.AWARDED
-    has = after.outcome is Outcome.AWARDED
+    had = before is not None and before.outcome is CreditOutcome.AWARDED
+    has = after.outcome is CreditOutcome.AWARDED
     if has and not had:
         return DeltaKind.GRANTED
     if had and not has:

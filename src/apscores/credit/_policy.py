@@ -9,11 +9,11 @@ from pathlib import Path
 import attrs
 
 from apscores.catalog import exam_name
+from apscores.changes import MergeSource, merge
 from apscores.credit._delta import CreditDelta, deltas
-from apscores.credit._results import CreditResult, CreditRun, Outcome
+from apscores.credit._results import CreditOutcome, CreditResult, CreditRun
 from apscores.credit._rules import CreditRule, check_overlaps, read_rules
 from apscores.errors import ParseError, PolicyError
-from apscores.merging import MergeSource, merge
 from apscores.models import ExamScore, ScoreReport
 
 __all__ = ["CreditPolicy"]
@@ -65,7 +65,10 @@ class CreditPolicy:
         status = exam.status
         if not status.earns_credit or exam.score is None:
             return CreditResult(
-                report, exam, Outcome.NOT_ELIGIBLE, detail=f"{status.value}: never earns credit"
+                report,
+                exam,
+                CreditOutcome.NOT_ELIGIBLE,
+                detail=f"{status.value}: never earns credit",
             )
         year = exam.admin_year
         rules = [r for r in self._by_code.get(exam.code, ()) if r.covers_year(year)]
@@ -74,17 +77,17 @@ class CreditPolicy:
             return CreditResult(
                 report,
                 exam,
-                Outcome.NO_RULE,
+                CreditOutcome.NO_RULE,
                 detail=f"no rule for exam {exam.code} ({name}) taken in {exam.admin_year}",
             )
         for rule in rules:
             if exam.score >= rule.min_score:
-                return CreditResult(report, exam, Outcome.AWARDED, rule)
+                return CreditResult(report, exam, CreditOutcome.AWARDED, rule)
         lowest = rules[-1].min_score
         return CreditResult(
             report,
             exam,
-            Outcome.BELOW_MINIMUM,
+            CreditOutcome.BELOW_MINIMUM,
             detail=f"score {exam.score} is below the minimum {lowest}",
         )
 

@@ -12,15 +12,14 @@ import attrs
 
 from apscores._rows_csv import write_rows_csv
 from apscores.catalog import ExamStatus
-from apscores.changes import Change
+from apscores.changes import Change, MergeResult
 from apscores.credit._rules import CreditRule
-from apscores.merging import MergeResult
 from apscores.models import ExamScore, ScoreReport
 
-__all__ = ["CREDIT_COLUMNS", "CreditResult", "CreditRun", "Outcome", "write_credit_csv"]
+__all__ = ["CREDIT_COLUMNS", "CreditOutcome", "CreditResult", "CreditRun", "write_credit_csv"]
 
 
-class Outcome(str, enum.Enum):
+class CreditOutcome(str, enum.Enum):
     """What a policy decided for one exam."""
 
     AWARDED = "awarded"  # a rule matched: credit or placement granted
@@ -35,7 +34,7 @@ class CreditResult:
 
     report: ScoreReport = attrs.field(repr=False)
     exam: ExamScore
-    outcome: Outcome
+    outcome: CreditOutcome
     rule: CreditRule | None = None  # the rule that matched (only when awarded)
     detail: str = ""
 

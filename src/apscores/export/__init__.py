@@ -16,6 +16,7 @@ Every file is written atomically: complete under its name, or absent (mode 0600)
 
 from __future__ import annotations
 
+from apscores._public import publish
 from apscores.export._dataset import PARTITION_COLUMNS, write_partitioned
 from apscores.export._map import (
     CHANGE_FILTERS,
@@ -46,3 +47,5 @@ __all__ = [
     "write_partitioned",
     "write_xlsx",
 ]
+
+publish(__name__, globals())

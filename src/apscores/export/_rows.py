@@ -9,10 +9,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 from apscores._rows_csv import neutralise, write_rows_csv
-from apscores.changes import compare, student_key
+from apscores.changes import MergeResult, compare, student_key
 from apscores.errors import ConfigurationError, UnmappedExamError
 from apscores.export._map import SisMap
-from apscores.merging import MergeResult
 from apscores.models import ExamScore, ScoreReport
 
 __all__ = ["export_rows", "write_export_csv"]

@@ -8,10 +8,9 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from apscores.changes import Change
+from apscores.changes import Change, MergeResult, MergeSource, merge
 from apscores.export._map import SisMap
 from apscores.export._rows import export_rows, write_export_csv
-from apscores.merging import MergeResult, MergeSource, merge
 from apscores.models import ScoreReport
 
 __all__ = ["ExportResult", "export"]

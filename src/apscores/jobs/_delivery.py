@@ -19,8 +19,8 @@ from pathlib import Path
 from apscores.errors import APScoresError
 from apscores.files import read
 from apscores.jobs._hook import HookOutcome, NewFile, OnNew, hand_off
+from apscores.jobs._ledger import Entry, Ledger
 from apscores.jobs._observer import checkpoint, in_thread, log
-from apscores.jobs.ledger import Entry, Ledger
 
 __all__ = ["Counts", "Deliveries", "count_file", "sha256_of"]
 

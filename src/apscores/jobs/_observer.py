@@ -17,8 +17,8 @@ from typing import Any
 import anyio.to_thread
 
 from apscores.errors import APScoresError, DownloadURLExpired
+from apscores.jobs._ledger import Entry, Ledger
 from apscores.jobs._results import FetchEvents
-from apscores.jobs.ledger import Entry, Ledger
 from apscores.service import DownloadResult, GeneratedFile
 
 __all__ = ["KILL_AT_ENV", "LedgerObserver", "checkpoint"]

@@ -8,10 +8,10 @@ from typing import Any, Protocol
 
 import attrs
 
-__all__ = ["DiResult", "FetchEvents", "FetchSummary", "Outcome", "SavedFile"]
+__all__ = ["DiResult", "FetchEvents", "FetchOutcome", "FetchSummary", "SavedFile"]
 
 
-class Outcome(str, enum.Enum):
+class FetchOutcome(str, enum.Enum):
     """How one DI code ended."""
 
     OK = "ok"  # at least one file saved and recorded, or handed off
@@ -24,12 +24,12 @@ class Outcome(str, enum.Enum):
 
 #: The most serious outcome wins the run's: STORAGE, AUTH, FAILED, LOCKED, OK, NOTHING_NEW.
 _SEVERITY = (
-    Outcome.NOTHING_NEW,
-    Outcome.OK,
-    Outcome.LOCKED,
-    Outcome.FAILED,
-    Outcome.AUTH,
-    Outcome.STORAGE,
+    FetchOutcome.NOTHING_NEW,
+    FetchOutcome.OK,
+    FetchOutcome.LOCKED,
+    FetchOutcome.FAILED,
+    FetchOutcome.AUTH,
+    FetchOutcome.STORAGE,
 )
 
 
@@ -72,7 +72,7 @@ class DiResult:
     """How one DI code ended, the files it saved and, on failure, why (one line)."""
 
     di_code: str
-    outcome: Outcome = Outcome.NOTHING_NEW
+    outcome: FetchOutcome = FetchOutcome.NOTHING_NEW
     files: list[SavedFile] = attrs.Factory(list)
     message: str = ""
     #: Files this run handed to ``on_new`` (this run's and earlier runs').
@@ -92,7 +92,7 @@ class DiResult:
         """Exams in this run's files."""
         return sum(f.exams for f in self.files)
 
-    def fail(self, outcome: Outcome, message: str) -> None:
+    def fail(self, outcome: FetchOutcome, message: str) -> None:
         """Note a failure (the more serious of two failures stays)."""
         if _SEVERITY.index(outcome) >= _SEVERITY.index(self.outcome):
             self.outcome = outcome
@@ -120,10 +120,10 @@ class FetchSummary:
     results: tuple[DiResult, ...]
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> FetchOutcome:
         """The most serious outcome of any DI code (nothing new when there were none)."""
         return max(
-            (r.outcome for r in self.results), key=_SEVERITY.index, default=Outcome.NOTHING_NEW
+            (r.outcome for r in self.results), key=_SEVERITY.index, default=FetchOutcome.NOTHING_NEW
         )
 
     @property

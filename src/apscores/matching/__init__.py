@@ -22,14 +22,15 @@ both at tier 1.
 
 from __future__ import annotations
 
+from apscores._public import deprecated_alias, publish
 from apscores.matching._crosswalk import DEFAULT_CROSSWALK_NAME, Crosswalk, Link
 from apscores.matching._engine import accept, match
 from apscores.matching._fold import fold
 from apscores.matching._result import (
     MATCH_COLUMNS,
     Answer,
+    MatchOutcome,
     MatchResult,
-    Outcome,
     StudentMatch,
     read_answers,
 )
@@ -48,8 +49,8 @@ __all__ = [
     "Answer",
     "Crosswalk",
     "Link",
+    "MatchOutcome",
     "MatchResult",
-    "Outcome",
     "Roster",
     "RosterEntry",
     "StudentMatch",
@@ -60,3 +61,6 @@ __all__ = [
     "read_answers",
     "read_roster",
 ]
+
+publish(__name__, globals())
+__getattr__ = deprecated_alias(__name__, {"Outcome": (__name__, "MatchOutcome")})

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from apscores.matching._crosswalk import Crosswalk, Link
-from apscores.matching._result import MatchResult, Outcome, StudentMatch, read_answers
+from apscores.matching._result import MatchOutcome, MatchResult, StudentMatch, read_answers
 from apscores.matching._roster import Roster, read_roster
 from apscores.matching._sources import bulk
 from apscores.matching._tiers import Decision, Index, Person, clear_caches, decide, person
@@ -22,7 +22,7 @@ from apscores.models import ScoreReport
 
 __all__ = ["Reports", "accept", "match"]
 
-_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+_OUTCOMES = {outcome.value: outcome for outcome in MatchOutcome}
 
 #: What ``match`` reads: score reports, or paths of score files (TXT or CSV).
 Reports = Iterable[ScoreReport | str | os.PathLike[str]] | str | os.PathLike[str]

@@ -25,7 +25,7 @@ from apscores._rows_csv import write_rows_csv
 from apscores.errors import RosterError
 from apscores.matching._sources import decode
 
-__all__ = ["MATCH_COLUMNS", "Answer", "MatchResult", "Outcome", "StudentMatch", "read_answers"]
+__all__ = ["MATCH_COLUMNS", "Answer", "MatchOutcome", "MatchResult", "StudentMatch", "read_answers"]
 
 #: The columns of the match file, in order.
 MATCH_COLUMNS = (
@@ -43,7 +43,7 @@ MATCH_COLUMNS = (
 _NEW = frozenset({"new", "new student"})
 
 
-class Outcome(str, enum.Enum):
+class MatchOutcome(str, enum.Enum):
     """``matched`` (a SIS ID), ``review`` (a person decides) or ``unmatched`` (none)."""
 
     MATCHED = "matched"
@@ -72,7 +72,7 @@ class StudentMatch:
     last_name: str
     first_name: str
     birth_date: dt.date | None
-    outcome: Outcome
+    outcome: MatchOutcome
     sis_id: str | None = None
     tier: int | None = None
     candidates: tuple[str, ...] = ()
@@ -115,18 +115,18 @@ class MatchResult:
 
     def __repr__(self) -> str:
         counts = self.counts()
-        parts = ", ".join(f"{counts[outcome]} {outcome.value}" for outcome in Outcome)
+        parts = ", ".join(f"{counts[outcome]} {outcome.value}" for outcome in MatchOutcome)
         return f"<MatchResult {len(self.students)} student(s): {parts}>"
 
-    def counts(self) -> Counter[Outcome]:
+    def counts(self) -> Counter[MatchOutcome]:
         """Students by outcome (every outcome present, zero or not)."""
-        found = Counter(dict.fromkeys(Outcome, 0))
+        found = Counter(dict.fromkeys(MatchOutcome, 0))
         found.update(student.outcome for student in self.students)
         return found
 
     def by_tier(self) -> dict[int, int]:
         """Matched students by the tier that matched them."""
-        found = Counter(s.tier for s in self.students if s.outcome is Outcome.MATCHED)
+        found = Counter(s.tier for s in self.students if s.outcome is MatchOutcome.MATCHED)
         return {tier: found[tier] for tier in sorted(t for t in found if t is not None)}
 
     @property
@@ -139,8 +139,8 @@ class MatchResult:
         """True when nothing waits for a person: every student is matched, or a person
         said "new student" (held until the student system has the student)."""
         return all(
-            s.outcome is Outcome.MATCHED
-            or (s.outcome is Outcome.UNMATCHED and s.made_by == "person")
+            s.outcome is MatchOutcome.MATCHED
+            or (s.outcome is MatchOutcome.UNMATCHED and s.made_by == "person")
             for s in self.students
         )
 
@@ -153,7 +153,7 @@ class MatchResult:
         counts = self.counts()
         return {
             "students": len(self.students),
-            **{outcome.value: counts[outcome] for outcome in Outcome},
+            **{outcome.value: counts[outcome] for outcome in MatchOutcome},
             "by_tier": {str(tier): n for tier, n in self.by_tier().items()},
             "recorded": self.recorded,
         }

@@ -23,6 +23,7 @@ mode 0600 (they hold student data).
 
 from __future__ import annotations
 
+from apscores._public import publish
 from apscores.service._async_client import AsyncClient, AsyncFiles, AsyncInstitution, AsyncSession
 from apscores.service._flow import (
     AsyncBaseDownloadObserver,
@@ -31,11 +32,21 @@ from apscores.service._flow import (
     DownloadObserver,
 )
 from apscores.service._models import DownloadResult, GeneratedFile
-from apscores.service._settings import DEFAULT_BASE_URL
+from apscores.service._settings import (
+    DEFAULT_BASE_URL,
+    ENV_BASE_URL,
+    DownloadKind,
+    Format,
+    check_di_code,
+    check_format,
+    check_kind,
+    resolve_base_url,
+)
 from apscores.service._sync_client import Client, Files, Institution, Session
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "ENV_BASE_URL",
     "AsyncBaseDownloadObserver",
     "AsyncClient",
     "AsyncDownloadObserver",
@@ -44,10 +55,18 @@ __all__ = [
     "AsyncSession",
     "BaseDownloadObserver",
     "Client",
+    "DownloadKind",
     "DownloadObserver",
     "DownloadResult",
     "Files",
+    "Format",
     "GeneratedFile",
     "Institution",
     "Session",
+    "check_di_code",
+    "check_format",
+    "check_kind",
+    "resolve_base_url",
 ]
+
+publish(__name__, globals())

@@ -44,8 +44,8 @@ from apscores.service._models import DownloadResult, GeneratedFile
 from apscores.service._settings import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
+    DownloadKind,
     Format,
-    Kind,
     Secret,
     check_di_code,
     check_format,
@@ -146,7 +146,9 @@ class AsyncClient(BaseClient):
     ) -> None:
         await self.aclose()
 
-    async def _wait(self, failure: _retry.Failure, backoff: _retry.Backoff, endpoint: str) -> None:
+    async def _wait(
+        self, failure: _retry.FailedAttempt, backoff: _retry.Backoff, endpoint: str
+    ) -> None:
         delay = _retry.retry_delay(backoff, failure, endpoint)
         if delay:
             await anyio.sleep(delay)
@@ -230,7 +232,7 @@ class AsyncClient(BaseClient):
         check: bool,
         progress: Progress | None,
         backoff: _retry.Backoff,
-    ) -> Saved | _retry.Failure:
+    ) -> Saved | _retry.FailedAttempt:
         request = wire.build_download_request(generated.url)
         for _hop in range(dl.MAX_REDIRECTS + 1):
             request.extensions["timeout"] = backoff.timeout().as_dict()
@@ -246,7 +248,9 @@ class AsyncClient(BaseClient):
             finally:
                 await response.aclose()
             request = next_request
-        return _retry.Failure(DownloadError("the download was redirected too many times"), False)
+        return _retry.FailedAttempt(
+            DownloadError("the download was redirected too many times"), False
+        )
 
     async def _save(
         self,
@@ -255,7 +259,7 @@ class AsyncClient(BaseClient):
         generated: GeneratedFile,
         check: bool,
         progress: Progress | None,
-    ) -> Saved | _retry.Failure:
+    ) -> Saved | _retry.FailedAttempt:
         if not response.is_success:
             refusal = b""
             with contextlib.suppress(httpx.HTTPError):
@@ -280,7 +284,7 @@ class AsyncClient(BaseClient):
             found = await anyio.to_thread.run_sync(
                 _local.file_check, out.temp_path, generated, body.verified
             )
-            if isinstance(found, _retry.Failure):
+            if isinstance(found, _retry.FailedAttempt):
                 return found
             return Saved(_local.claim(out, placement), body, found.records, found.exams)
 
@@ -309,7 +313,7 @@ class AsyncFiles:
         self._client = client
 
     async def generate(
-        self, di_code: str | int, *, format: Format = "txt", kind: Kind = "new"
+        self, di_code: str | int, *, format: Format = "txt", kind: DownloadKind = "new"
     ) -> GeneratedFile | None:
         """Ask for a file; ``None`` when the service has no score orders for it."""
         di, fmt, knd = check_di_code(di_code), check_format(format), check_kind(kind)
@@ -364,7 +368,7 @@ class AsyncInstitution:
     async def download(
         self,
         *,
-        kind: Kind = "new",
+        kind: DownloadKind = "new",
         format: Format = "txt",
         dest: _local.Dest = ".",
         observer: AsyncObserver | None = None,

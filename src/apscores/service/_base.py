@@ -39,6 +39,15 @@ class BaseClient:
         install_redactor()
 
     @property
+    def account(self) -> str:
+        """The email of the College Board account this client logs in with (read-only).
+
+        College Board tracks downloads per account, so the fetch job's ledger keys its
+        entries by it (:func:`apscores.jobs.fetch` reads it from here).
+        """
+        return self._settings.email
+
+    @property
     def base_url(self) -> str:
         """The API's base URL (``https://.../aposrd-api-prod``)."""
         return self._settings.base_url

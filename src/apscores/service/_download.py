@@ -26,7 +26,7 @@ from apscores.errors import (
 from apscores.service import _guesses as guess
 from apscores.service._models import DownloadResult, GeneratedFile
 from apscores.service._retry import (
-    Failure,
+    FailedAttempt,
     is_retryable_status,
     parse_retry_after,
     translate_error,
@@ -97,7 +97,7 @@ def expired_error(reason: str) -> DownloadURLExpired:
 _XML_CODE = re.compile(rb"<Code>\s*([A-Za-z0-9_.-]{1,64})\s*</Code>")
 
 
-def classify_download_status(response: httpx.Response, *, body: bytes, now: float) -> Failure:
+def classify_download_status(response: httpx.Response, *, body: bytes, now: float) -> FailedAttempt:
     """Why a non-2xx download failed: 403 (or an S3 ``*Expired*`` code) means expired (G4).
 
     ``body`` is what could be read of the error reply; it is never quoted, because S3 error
@@ -107,15 +107,15 @@ def classify_download_status(response: httpx.Response, *, body: bytes, now: floa
     code = match.group(1).decode("ascii") if match else ""
     if response.status_code == 403 or "expired" in code.lower():
         detail = f"HTTP {response.status_code}" + (f", {code}" if code else "")
-        return Failure(
+        return FailedAttempt(
             error=expired_error(f"the storage host refused it ({detail})"), retryable=False
         )
     text = code or response.reason_phrase or "error"
     error = status_error(text, status_code=response.status_code, endpoint=DOWNLOAD)
     if is_retryable_status(DOWNLOAD, response.status_code):
         after = parse_retry_after(response.headers.get("retry-after"), now)
-        return Failure(error=error, retryable=True, retry_after=after)
-    return Failure(error=error, retryable=False)
+        return FailedAttempt(error=error, retryable=True, retry_after=after)
+    return FailedAttempt(error=error, retryable=False)
 
 
 def download_redirect(response: httpx.Response) -> httpx.Request | None:
@@ -128,7 +128,7 @@ def download_redirect(response: httpx.Response) -> httpx.Request | None:
     return build_download_request(target)
 
 
-def body_broken(exc: httpx.HTTPError, received: int) -> Failure:
+def body_broken(exc: httpx.HTTPError, received: int) -> FailedAttempt:
     """The connection broke while the body arrived: no (whole) answer came, as when it
     breaks before the headers, so the same :class:`~apscores.errors.APIConnectionError`."""
     base = translate_error(exc, DOWNLOAD)
@@ -136,7 +136,7 @@ def body_broken(exc: httpx.HTTPError, received: int) -> Failure:
         f"{base.message}: it broke after {received} bytes of the file; nothing was saved",
         endpoint=DOWNLOAD,
     )
-    return Failure(error=error, retryable=True)
+    return FailedAttempt(error=error, retryable=True)
 
 
 def content_length(response: httpx.Response) -> int | None:
@@ -212,7 +212,7 @@ class BodyCheck:
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
-    def finish(self, wire_bytes: int, generated: GeneratedFile) -> Failure | None:
+    def finish(self, wire_bytes: int, generated: GeneratedFile) -> FailedAttempt | None:
         """``wire_bytes`` is what arrived before decoding, which Content-Length counts.
 
         A response built in memory (mock transports) reports 0 wire bytes; then the
@@ -226,11 +226,11 @@ class BodyCheck:
                 f"the download was {wire_bytes} bytes but the server announced "
                 f"{self.expected}; nothing was saved"
             )
-            return Failure(error=error, retryable=True)
+            return FailedAttempt(error=error, retryable=True)
         if self._md5 is None:
             return None
         if self._md5.hexdigest() != self.md5:
-            return Failure(
+            return FailedAttempt(
                 error=IncompleteFileError(
                     f"download {generated.download_id}: the body's MD5 is not the storage "
                     f"host's ETag (the body was cut or changed on the way, {self.size} bytes "
@@ -242,14 +242,14 @@ class BodyCheck:
         return None
 
 
-def incomplete_file(problem: ParseError, generated: GeneratedFile) -> Failure:
+def incomplete_file(problem: ParseError, generated: GeneratedFile) -> FailedAttempt:
     """A saved body that failed the file check: not kept, not recorded, generated again."""
     error = IncompleteFileError(
         f"download {generated.download_id} is not a whole {generated.format.upper()} score "
         f"file ({problem}); it was neither kept nor recorded",
         problem=problem,
     )
-    return Failure(error=error, retryable=False)
+    return FailedAttempt(error=error, retryable=False)
 
 
 def make_result(

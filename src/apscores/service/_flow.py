@@ -19,7 +19,7 @@ from apscores.errors import APScoresError, DownloadURLExpired, IncompleteFileErr
 from apscores.service import _guesses as guess
 from apscores.service._download import BodyCheck, Placement, make_result
 from apscores.service._models import DownloadResult, GeneratedFile
-from apscores.service._settings import Format, Kind
+from apscores.service._settings import DownloadKind, Format
 
 __all__ = [
     "AsyncBaseDownloadObserver",
@@ -130,7 +130,7 @@ class Generate:
 
     di_code: str
     format: Format
-    kind: Kind
+    kind: DownloadKind
 
 
 @attrs.frozen
@@ -184,7 +184,7 @@ DownloadFlow = Generator[Step, object, DownloadResult | None]
 def download_flow(
     di_code: str,
     format: Format,
-    kind: Kind,
+    kind: DownloadKind,
     *,
     place: Callable[[GeneratedFile], Placement],
     check: bool = True,

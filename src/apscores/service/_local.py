@@ -29,7 +29,7 @@ from apscores.errors import ParseError, StorageError
 from apscores.files.check import FileCheck, check_file
 from apscores.service import _download as dl
 from apscores.service._models import GeneratedFile
-from apscores.service._retry import Failure
+from apscores.service._retry import FailedAttempt
 
 __all__ = [
     "Dest",
@@ -153,7 +153,9 @@ def claim(out: AtomicFile, where: dl.Placement) -> Path:
     return path
 
 
-def file_check(path: Path, generated: GeneratedFile, verified: bool = False) -> FileCheck | Failure:
+def file_check(
+    path: Path, generated: GeneratedFile, verified: bool = False
+) -> FileCheck | FailedAttempt:
     """The saved body checked as a whole score file (see :mod:`apscores.files.check`);
     ``verified`` when its MD5 matched the storage host's ETag (the body is complete)."""
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import attrs
 
-from apscores.service._settings import Format, Kind
+from apscores.service._settings import DownloadKind, Format
 
 __all__ = ["DownloadResult", "GeneratedFile"]
 
@@ -29,7 +29,7 @@ class GeneratedFile:
     file_name: str
     download_id: str | int
     format: Format
-    kind: Kind
+    kind: DownloadKind
 
 
 @attrs.frozen
@@ -55,7 +55,7 @@ class DownloadResult:
     file_name: str
     download_id: str | int
     format: Format
-    kind: Kind
+    kind: DownloadKind
     size: int
     sha256: str
     recorded: bool = True

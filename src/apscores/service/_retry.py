@@ -33,7 +33,7 @@ from apscores.service._wire import GENERATE, response_status_error
 __all__ = [
     "INSTANT_RETRIES",
     "Backoff",
-    "Failure",
+    "FailedAttempt",
     "classify_exception",
     "classify_response",
     "is_retryable_status",
@@ -54,7 +54,7 @@ INSTANT_RETRIES: contextvars.ContextVar[list[float] | None] = contextvars.Contex
 
 
 @attrs.frozen
-class Failure:
+class FailedAttempt:
     """One failed attempt: the error to raise if we stop, and whether another try may help.
 
     There is no ``cause``: an ``httpx`` exception holds its request, whose URL is a
@@ -114,9 +114,9 @@ def translate_error(exc: httpx.HTTPError, endpoint: str) -> APIConnectionError:
     return APIConnectionError(f"the connection to {host} failed ({reason})", endpoint=endpoint)
 
 
-def classify_exception(exc: httpx.HTTPError, endpoint: str) -> Failure:
+def classify_exception(exc: httpx.HTTPError, endpoint: str) -> FailedAttempt:
     """Every transport error means no answer arrived, so a retry is safe (G3)."""
-    return Failure(
+    return FailedAttempt(
         error=translate_error(exc, endpoint),
         retryable=isinstance(exc, httpx.TransportError),
     )
@@ -148,11 +148,11 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def classify_response(response: httpx.Response, endpoint: str, now: float) -> Failure | None:
-    """A retryable status as a :class:`Failure`; ``None`` when the parser should decide."""
+def classify_response(response: httpx.Response, endpoint: str, now: float) -> FailedAttempt | None:
+    """A retryable status as a :class:`FailedAttempt`; ``None`` when the parser should decide."""
     if not is_retryable_status(endpoint, response.status_code):
         return None
-    return Failure(
+    return FailedAttempt(
         error=response_status_error(response, endpoint),
         retryable=True,
         retry_after=parse_retry_after(response.headers.get("retry-after"), now),
@@ -214,14 +214,14 @@ class Backoff:
         return delay
 
 
-def retry_delay(backoff: Backoff, failure: Failure, endpoint: str) -> float:
+def retry_delay(backoff: Backoff, failure: FailedAttempt, endpoint: str) -> float:
     """How long to wait before trying again; raises the failure's error when it may not.
 
     Under :func:`apscores.testing.instant_retries` the wait is noted and 0 is returned.
     """
     delay = backoff.next_delay(failure.retry_after) if failure.retryable else None
     if delay is None:
-        raise failure.error from None  # never an httpx cause: see Failure
+        raise failure.error from None  # never an httpx cause: see FailedAttempt
     error = failure.error  # an APIError's text starts with its endpoint already
     what = str(error) if isinstance(error, APIError) else f"{endpoint}: {error}"
     logger.info("%s; retrying in %.2f s", what, delay)

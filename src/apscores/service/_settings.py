@@ -24,8 +24,8 @@ __all__ = [
     "ENV_BASE_URL",
     "ENV_EMAIL",
     "ENV_PASSWORD",
+    "DownloadKind",
     "Format",
-    "Kind",
     "Secret",
     "Settings",
     "check_di_code",
@@ -35,12 +35,17 @@ __all__ = [
     "resolve_settings",
 ]
 
+#: A score file's format: ``"txt"`` (the fixed-width layout) or ``"csv"``.
 Format = Literal["txt", "csv"]
-Kind = Literal["new", "full"]
+#: What to download: ``"new"`` (what this account has not recorded yet) or ``"full"``
+#: (everything since July 1). Not a field kind (``apscores.files``) nor a column kind.
+DownloadKind = Literal["new", "full"]
 
+#: College Board's production API.
 DEFAULT_BASE_URL = "https://aposrd-api-gw.collegeboard.org/aposrd-api-prod"
 ENV_EMAIL = "APSCORES_EMAIL"
 ENV_PASSWORD = "APSCORES_PASSWORD"  # noqa: S105 - the variable's name, not a password
+#: The environment variable that overrides the base URL (the sandbox, a test server).
 ENV_BASE_URL = "APSCORES_BASE_URL"
 
 #: Each attempt of a call: 10 s to connect (a host that drops packets fails fast, and the
@@ -189,7 +194,7 @@ def check_format(value: str) -> Format:
     raise ConfigurationError(f"format must be 'txt' or 'csv', got {value!r}")
 
 
-def check_kind(value: str) -> Kind:
+def check_kind(value: str) -> DownloadKind:
     """``"new"`` or ``"full"``, in any case."""
     low = str(value).lower()
     if low == "new":

@@ -41,8 +41,8 @@ from apscores.service._models import DownloadResult, GeneratedFile
 from apscores.service._settings import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
+    DownloadKind,
     Format,
-    Kind,
     Secret,
     check_di_code,
     check_format,
@@ -141,7 +141,7 @@ class Client(BaseClient):
     ) -> None:
         self.close()
 
-    def _wait(self, failure: _retry.Failure, backoff: _retry.Backoff, endpoint: str) -> None:
+    def _wait(self, failure: _retry.FailedAttempt, backoff: _retry.Backoff, endpoint: str) -> None:
         delay = _retry.retry_delay(backoff, failure, endpoint)
         if delay:
             time.sleep(delay)
@@ -223,7 +223,7 @@ class Client(BaseClient):
         check: bool,
         progress: Progress | None,
         backoff: _retry.Backoff,
-    ) -> Saved | _retry.Failure:
+    ) -> Saved | _retry.FailedAttempt:
         request = wire.build_download_request(generated.url)
         for _hop in range(dl.MAX_REDIRECTS + 1):
             request.extensions["timeout"] = backoff.timeout().as_dict()
@@ -239,7 +239,9 @@ class Client(BaseClient):
             finally:
                 response.close()
             request = next_request
-        return _retry.Failure(DownloadError("the download was redirected too many times"), False)
+        return _retry.FailedAttempt(
+            DownloadError("the download was redirected too many times"), False
+        )
 
     def _save(
         self,
@@ -248,7 +250,7 @@ class Client(BaseClient):
         generated: GeneratedFile,
         check: bool,
         progress: Progress | None,
-    ) -> Saved | _retry.Failure:
+    ) -> Saved | _retry.FailedAttempt:
         if not response.is_success:
             refusal = b""
             with contextlib.suppress(httpx.HTTPError):
@@ -271,7 +273,7 @@ class Client(BaseClient):
                 return Saved(_local.claim(out, placement), body)
             out.sync()  # the whole body on disk before it is checked
             found = _local.run_inline(_local.file_check, out.temp_path, generated, body.verified)
-            if isinstance(found, _retry.Failure):
+            if isinstance(found, _retry.FailedAttempt):
                 return found
             return Saved(_local.claim(out, placement), body, found.records, found.exams)
 
@@ -300,7 +302,7 @@ class Files:
         self._client = client
 
     def generate(
-        self, di_code: str | int, *, format: Format = "txt", kind: Kind = "new"
+        self, di_code: str | int, *, format: Format = "txt", kind: DownloadKind = "new"
     ) -> GeneratedFile | None:
         """Ask for a file; ``None`` when the service has no score orders for it."""
         di, fmt, knd = check_di_code(di_code), check_format(format), check_kind(kind)
@@ -353,7 +355,7 @@ class Institution:
     def download(
         self,
         *,
-        kind: Kind = "new",
+        kind: DownloadKind = "new",
         format: Format = "txt",
         dest: _local.Dest = ".",
         observer: SyncObserver | None = None,

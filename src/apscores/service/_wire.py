@@ -25,7 +25,7 @@ from apscores.errors import (
 )
 from apscores.service import _guesses as guess
 from apscores.service._models import GeneratedFile
-from apscores.service._settings import Format, Kind, Secret, Settings
+from apscores.service._settings import DownloadKind, Format, Secret, Settings
 
 __all__ = [
     "AUTHENTICATION_HEADER",
@@ -140,7 +140,7 @@ def build_login_request(settings: Settings) -> httpx.Request:
 
 
 def build_generate_request(
-    settings: Settings, token: Secret, di_code: str, format: Format, kind: Kind
+    settings: Settings, token: Secret, di_code: str, format: Format, kind: DownloadKind
 ) -> httpx.Request:
     """``POST fileGeneration`` for one DI code (G6: exactly what the public scripts send)."""
     body = {"diCode": di_code, "format": format.upper(), "downloadType": kind}
@@ -239,7 +239,7 @@ def parse_login_response(response: httpx.Response) -> Secret:
 
 
 def parse_generate_response(
-    response: httpx.Response, *, di_code: str, format: Format, kind: Kind
+    response: httpx.Response, *, di_code: str, format: Format, kind: DownloadKind
 ) -> GeneratedFile | None:
     """A :class:`GeneratedFile`, or ``None`` when the service says there is nothing (G1)."""
     data = _envelope(response, GENERATE)

@@ -33,9 +33,9 @@ from apscores.cli._common import (
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
 from apscores.credit import (
+    CreditOutcome,
     CreditPolicy,
     DeltaKind,
-    Outcome,
     write_delta_csv,
 )
 
@@ -85,19 +85,19 @@ def _evaluate(policy: CreditPolicy, args: argparse.Namespace) -> _Outcome:
     done.write_csv(args.output, raw=args.raw_csv)
     outcomes = Counter(result.outcome for result in done.results)
     hours = sum((result.credit_hours for result in done.results), start=Decimal(0))
-    parts = ", ".join(f"{outcome.value}: {outcomes[outcome]}" for outcome in Outcome)
+    parts = ", ".join(f"{outcome.value}: {outcomes[outcome]}" for outcome in CreditOutcome)
     line = f"{len(done.results)} exam(s) evaluated, {hours} credit hour(s) awarded; {parts}"
     summary = {
         "students": len(done.merged.current),
         "exams": len(done.results),
         "credit_hours": str(hours),
-        "outcomes": {outcome.value: outcomes[outcome] for outcome in Outcome},
+        "outcomes": {outcome.value: outcomes[outcome] for outcome in CreditOutcome},
     }
     return line, summary, done.conflicts
 
 
 def _delta(policy: CreditPolicy, args: argparse.Namespace) -> _Outcome:
-    from apscores.merging import merge
+    from apscores.changes import merge
 
     previous = read_previous(args.since)
     merged = merge(previous, *args.files, across_di=args.across_di)

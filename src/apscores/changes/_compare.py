@@ -45,6 +45,7 @@ __all__ = [
     "classify",
     "compare",
     "describe",
+    "score_text",
     "student_key",
     "write_changes_csv",
 ]
@@ -242,7 +243,7 @@ def compare(
     student ``previous`` lacks; otherwise a :func:`classify` kind per exam that differs, a
     ``new_exam`` per exam ``previous`` lacked and an ``exam_missing`` per exam that is gone.
     A student absent from ``current`` is no news, not a change: pass whole views (a
-    :func:`~apscores.merging.merge` of the old state and the new files is one).
+    :func:`~apscores.changes.merge` of the old state and the new files is one).
     """
     before = {student_key(report, across_di=across_di): report for report in previous}
     for report in current:

@@ -20,12 +20,13 @@ import asyncio
 import json
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
 from apscores._extras import install_hint
-from apscores.cli.credentials import Credentials, find_credentials
+from apscores.cli._client import service_client
+from apscores.cli._credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import (
     APScoresError,
@@ -33,12 +34,15 @@ from apscores.errors import (
     ConfigurationError,
     DiCodeRefusedError,
 )
-from apscores.service._settings import (
+from apscores.service import (
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
     check_di_code,
     resolve_base_url,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CANNOT_CHECK",
@@ -179,7 +183,9 @@ class DoctorReport:
                 out.write(f"  [?] {item}\n")
 
 
-async def _login(report: DoctorReport, di_codes: tuple[str, ...]) -> None:
+async def _login(
+    report: DoctorReport, di_codes: tuple[str, ...], transport: httpx.AsyncBaseTransport | None
+) -> None:
     """Log in once, to the in-process sandbox or with the credentials found, then try each
     DI code.
 
@@ -195,9 +201,7 @@ async def _login(report: DoctorReport, di_codes: tuple[str, ...]) -> None:
             await sandbox.session.login()
             await _try_di_codes(sandbox, report, di_codes)
         return
-    from apscores.service import AsyncClient
-
-    async with AsyncClient(email=credentials.email, password=credentials.password) as client:
+    async with service_client(credentials, transport) as client:
         report.base_url = client.base_url
         report.service = _label(client.base_url, sandbox=False)
         await client.session.login()
@@ -226,7 +230,11 @@ def _label(base_url: str, sandbox: bool) -> str:
     return "production" if base_url == DEFAULT_BASE_URL else "custom"
 
 
-def diagnose(sandbox: bool, di_codes: tuple[str, ...] = ()) -> DoctorReport:
+def diagnose(
+    sandbox: bool,
+    di_codes: tuple[str, ...] = (),
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> DoctorReport:
     """Check the base URL, the credentials, a login and each DI code; never raises for what
     it checks."""
     if sandbox:
@@ -246,7 +254,7 @@ def diagnose(sandbox: bool, di_codes: tuple[str, ...] = ()) -> DoctorReport:
             report.exit_code = ExitCode.USAGE
             return report
     try:
-        asyncio.run(_login(report, di_codes))
+        asyncio.run(_login(report, di_codes, transport))
     except AuthenticationError as error:
         report.login, report.message = "refused", error.message
         report.checklist = PREREQUISITES  # MFA and the terms of use are on it already
@@ -272,7 +280,7 @@ def _one_line(error: BaseException) -> str:
 def run_doctor(args: argparse.Namespace) -> int:
     """Check credentials and login; 0 when all is well, else the matching exit code."""
     di_codes = tuple(dict.fromkeys(check_di_code(code) for code in args.di))
-    report = diagnose(args.sandbox, di_codes)
+    report = diagnose(args.sandbox, di_codes, args.transport)
     if args.json:
         sys.stdout.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:

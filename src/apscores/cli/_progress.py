@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from apscores.jobs import DiResult, Outcome
+from apscores.jobs import DiResult, FetchOutcome
 
 __all__ = ["FetchProgress"]
 
@@ -60,7 +60,7 @@ class FetchProgress:
 
     def finished(self, result: DiResult) -> None:
         """The DI code is done: its outcome, bar full."""
-        labels = {Outcome.OK: "done", Outcome.NOTHING_NEW: "nothing new"}
+        labels = {FetchOutcome.OK: "done", FetchOutcome.NOTHING_NEW: "nothing new"}
         task = self._tasks[result.di_code]
         total = self._progress.tasks[task].total or 1
         label = labels.get(result.outcome, result.outcome.value)

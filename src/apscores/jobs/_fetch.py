@@ -1,9 +1,9 @@
 """The scheduled job as a Python API: fetch new score files for several DI codes, exactly once.
 
     async with AsyncClient() as client:
-        summary = await fetch(client, ["1234", "5678"], "/srv/ap-scores", account=email)
+        summary = await fetch(client, ["1234", "5678"], "/srv/ap-scores")
 
-For each DI code, concurrently, under that code's locks (:func:`~apscores.jobs.lock.lock_paths`):
+For each DI code, concurrently, under that code's locks (:func:`~apscores.jobs._lock.lock_paths`):
 
 1. finish what an earlier run left: a file that was saved but never recorded is recorded
    (never downloaded again); a generated file that never reached the disk is abandoned and
@@ -29,6 +29,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from apscores._atomic import PART_MARKER, describe_os_error
 from apscores.errors import (
     APScoresError,
     AuthenticationError,
+    ConfigurationError,
     ParseError,
     RecordError,
     StorageError,
@@ -45,19 +47,26 @@ from apscores.errors import (
 from apscores.files import check_file
 from apscores.jobs._delivery import Counts, Deliveries, count_file, sha256_of
 from apscores.jobs._hook import OnNew
+from apscores.jobs._ledger import Entry, Ledger, State, default_ledger_path
+from apscores.jobs._lock import DiLock, lock_paths
 from apscores.jobs._observer import LedgerObserver, checkpoint, in_thread, log
 from apscores.jobs._results import (
     DiResult,
     FetchEvents,
+    FetchOutcome,
     FetchSummary,
     NoEvents,
-    Outcome,
     SavedFile,
 )
-from apscores.jobs.ledger import Entry, Ledger, State, default_ledger_path
-from apscores.jobs.lock import DiLock, lock_paths
-from apscores.service import AsyncClient, GeneratedFile
-from apscores.service._settings import Format, Kind, check_di_code, check_format, check_kind
+from apscores.service import (
+    AsyncClient,
+    DownloadKind,
+    Format,
+    GeneratedFile,
+    check_di_code,
+    check_format,
+    check_kind,
+)
 
 __all__ = ["FetchOptions", "fetch"]
 
@@ -68,7 +77,7 @@ LOGGER = logging.getLogger("apscores.jobs")
 class FetchOptions:
     """What a run does for every DI code (checked when the job starts)."""
 
-    kind: Kind = "new"
+    kind: DownloadKind = "new"
     format: Format = "txt"
     wait_lock: bool = False
     on_new: OnNew | None = None
@@ -80,10 +89,10 @@ async def fetch(
     di_codes: Iterable[str],
     dest: str | os.PathLike[str],
     *,
-    account: str,
     ledger: Ledger | None = None,
     options: FetchOptions | None = None,
     events: FetchEvents | None = None,
+    account: str | None = None,
 ) -> FetchSummary:
     """Fetch, save, check and record the next file of each DI code, exactly once.
 
@@ -91,11 +100,23 @@ async def fetch(
     :class:`DiResult`); a file is recorded with the service only once it is on disk and
     checked, and the ledger lets an interrupted run resume without fetching twice.
 
-    ``account`` is the email the client logs in with (the ledger keys entries by it, as
-    College Board tracks downloads per account). ``ledger`` defaults to
+    The ledger keys entries by the account the client logs in with
+    (:attr:`AsyncClient.account <apscores.service.AsyncClient.account>`), as College Board
+    tracks downloads per account. ``account=`` is deprecated (the client knows it): it
+    warns, and one that is not the client's is refused. ``ledger`` defaults to
     ``<dest>/.apscores-ledger.sqlite3``, opened and closed here. The destination folder is
     created if it is missing.
     """
+    if account is not None:
+        warnings.warn(
+            "fetch(account=...) is deprecated: the client's own account is used",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if account.lower() != client.account.lower():
+            raise ConfigurationError(
+                f"account={account!r} is not the account the client logs in with"
+            )
     codes = tuple(dict.fromkeys(check_di_code(code) for code in di_codes))
     chosen = options or FetchOptions()
     chosen = attrs.evolve(chosen, kind=check_kind(chosen.kind), format=check_format(chosen.format))
@@ -110,7 +131,7 @@ async def fetch(
     owned = ledger is None
     book = Ledger(default_ledger_path(folder)) if ledger is None else ledger
     try:
-        job = _Job(client, account.lower(), book, folder, chosen, events or NoEvents())
+        job = _Job(client, client.account.lower(), book, folder, chosen, events or NoEvents())
         results = await asyncio.gather(*(job.run(code) for code in codes))
     finally:
         if owned:
@@ -155,30 +176,31 @@ class _Job:
                     await in_thread(lambda lock=lock: lock.acquire(wait=True))
                 elif not lock.acquire(wait=False):
                     result.fail(
-                        Outcome.LOCKED, "another apscores run is fetching this DI code; skipped"
+                        FetchOutcome.LOCKED,
+                        "another apscores run is fetching this DI code; skipped",
                     )
                     LOGGER.warning("%s: %s", di_code, result.message, extra={"di_code": di_code})
                     return result
                 held.append(lock)
             await self._fetch(result)
         except AuthenticationError as error:
-            result.fail(Outcome.AUTH, str(error))
+            result.fail(FetchOutcome.AUTH, str(error))
         except OSError as error:  # StorageError too: a disk or folder problem, not the service
-            result.fail(Outcome.STORAGE, f"cannot write {describe_os_error(error)}")
+            result.fail(FetchOutcome.STORAGE, f"cannot write {describe_os_error(error)}")
         except sqlite3.Error as error:
-            result.fail(Outcome.STORAGE, f"the ledger {self.ledger.path} failed: {error}")
+            result.fail(FetchOutcome.STORAGE, f"the ledger {self.ledger.path} failed: {error}")
         except RecordError as error:
-            result.fail(Outcome.FAILED, str(error))
+            result.fail(FetchOutcome.FAILED, str(error))
         except APScoresError as error:
-            result.fail(Outcome.FAILED, f"{type(error).__name__}: {error}")
+            result.fail(FetchOutcome.FAILED, f"{type(error).__name__}: {error}")
         except Exception as error:  # a bug must not stop the other DI codes either
             LOGGER.debug("%s: unexpected error", di_code, exc_info=True)
-            result.fail(Outcome.FAILED, f"unexpected {type(error).__name__}: {error}")
+            result.fail(FetchOutcome.FAILED, f"unexpected {type(error).__name__}: {error}")
         finally:
             for lock in reversed(held):
                 lock.release()
             self.events.finished(result)
-        if result.outcome in (Outcome.AUTH, Outcome.FAILED, Outcome.STORAGE):
+        if result.outcome in (FetchOutcome.AUTH, FetchOutcome.FAILED, FetchOutcome.STORAGE):
             LOGGER.error("%s: %s", di_code, result.message, extra={"di_code": di_code})
         return result
 
@@ -213,7 +235,7 @@ class _Job:
             self.events.step(di_code, "nothing new")
         elif not downloaded.recorded:  # an empty file, unchecked: removed, asked again next run
             result.fail(
-                Outcome.FAILED,
+                FetchOutcome.FAILED,
                 f"download {downloaded.download_id} was empty; not recorded, re-run to fetch it",
             )
         else:
@@ -235,10 +257,10 @@ class _Job:
         result.delivered = len(handed)
         result.redelivered = sum(download_id not in mine for download_id in handed)
         result.undelivered = len(await deliveries.pending())
-        if handed and result.outcome is Outcome.NOTHING_NEW:
-            result.outcome = Outcome.OK  # earlier files reached the student system
+        if handed and result.outcome is FetchOutcome.NOTHING_NEW:
+            result.outcome = FetchOutcome.OK  # earlier files reached the student system
         if stuck:
-            result.fail(Outcome.FAILED, stuck)
+            result.fail(FetchOutcome.FAILED, stuck)
 
     def _not_whole(self, target: Path, entry: Entry) -> str:
         """Why a file a crashed run left is not a whole score file (``""`` when it is)."""
@@ -333,8 +355,8 @@ class _Job:
 
     async def _after_save(self, result: DiResult, saved: SavedFile, counts: Counts) -> None:
         """A file is saved and recorded: count it for the summary and the hand-off."""
-        if result.outcome is Outcome.NOTHING_NEW:
-            result.outcome = Outcome.OK
+        if result.outcome is FetchOutcome.NOTHING_NEW:
+            result.outcome = FetchOutcome.OK
         result.files.append(saved)
         if saved.path.exists() and not saved.counted:
             try:

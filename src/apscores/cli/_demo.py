@@ -178,12 +178,12 @@ def save_service(service: SandboxService, path: Path, *, next_download_id: int) 
 @contextlib.asynccontextmanager
 async def sandbox_session(
     state_path: Path, di_codes: tuple[str, ...]
-) -> AsyncIterator[tuple[AsyncClient, str]]:
-    """A sandbox client and its account email; the sandbox state is saved on the way out."""
+) -> AsyncIterator[AsyncClient]:
+    """A sandbox client; the sandbox state is saved on the way out."""
     service, next_id = load_service(state_path, di_codes)
     try:
         async with sandbox_async_client(service, retry_base_delay=0) as client:
-            yield client, DEFAULT_EMAIL
+            yield client
     except BaseException:
         with contextlib.suppress(OSError):  # the run's own error is the one to report
             save_service(service, state_path, next_download_id=next_id)

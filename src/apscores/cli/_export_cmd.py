@@ -28,9 +28,9 @@ from apscores.cli._common import (
     require_files,
     warn_conflicts,
 )
+from apscores.cli._match_cmd import add_roster_arguments
 from apscores.cli._previous import read_previous
 from apscores.cli.exitcodes import ExitCode
-from apscores.cli.match_cmd import add_roster_arguments
 from apscores.export import export, load_map
 from apscores.models import ScoreReport
 

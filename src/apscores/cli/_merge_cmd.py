@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from apscores._atomic import atomic_write
+from apscores.changes import ChangeKind, merge, write_changes_csv
 from apscores.cli._common import (
     add_across_di_argument,
     add_json_argument,
@@ -22,7 +23,6 @@ from apscores.cli._common import (
     warn_conflicts,
 )
 from apscores.cli.exitcodes import ExitCode
-from apscores.merging import ChangeKind, merge, write_changes_csv
 
 __all__ = ["register", "run"]
 

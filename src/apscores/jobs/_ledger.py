@@ -3,7 +3,7 @@
 Every download moves through ``generated -> saved -> recorded`` (or ``abandoned`` when a
 generated file was never saved and a fresh one replaces it). Each transition is one SQLite
 statement, hence one transaction: a process killed at any point leaves the ledger at the
-last finished step, and the next run picks up from there (see :mod:`apscores.jobs.fetch`).
+last finished step, and the next run picks up from there (see :mod:`apscores.jobs._fetch`).
 
 A file fetched by a run with an ``on_new`` hand-off also has a delivery state: ``pending``
 from the moment it is generated until the hand-off to the student system succeeded, then

@@ -14,36 +14,39 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from apscores.catalog import is_di_code
+from apscores.cli._client import service_client
+from apscores.cli._credentials import Credentials, find_credentials
 from apscores.cli._output import LOGGER
-from apscores.cli.credentials import Credentials, find_credentials
 from apscores.cli.exitcodes import ExitCode, worst
 from apscores.errors import APIError, AuthenticationError, ConfigurationError, StorageError
 from apscores.jobs import (
     DiResult,
     FetchEvents,
     FetchOptions,
+    FetchOutcome,
     FetchSummary,
     Ledger,
-    Outcome,
     default_ledger_path,
     fetch,
 )
-from apscores.service import AsyncClient
-from apscores.service._settings import check_format, check_kind
+from apscores.service import AsyncClient, check_format, check_kind
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["EXIT_CODES", "add_arguments", "exit_code", "run_fetch"]
 
 #: A DI code's outcome -> the process's exit status.
 EXIT_CODES = {
-    Outcome.OK: ExitCode.OK,
-    Outcome.NOTHING_NEW: ExitCode.NOTHING_NEW,
-    Outcome.FAILED: ExitCode.PARTIAL,
-    Outcome.AUTH: ExitCode.AUTH,
-    Outcome.LOCKED: ExitCode.LOCKED,
-    Outcome.STORAGE: ExitCode.STORAGE,
+    FetchOutcome.OK: ExitCode.OK,
+    FetchOutcome.NOTHING_NEW: ExitCode.NOTHING_NEW,
+    FetchOutcome.FAILED: ExitCode.PARTIAL,
+    FetchOutcome.AUTH: ExitCode.AUTH,
+    FetchOutcome.LOCKED: ExitCode.LOCKED,
+    FetchOutcome.STORAGE: ExitCode.STORAGE,
 }
 
 
@@ -66,9 +69,11 @@ def _credentials() -> Credentials:
 
 
 @contextlib.asynccontextmanager
-async def _real_session(credentials: Credentials) -> AsyncIterator[tuple[AsyncClient, str]]:
-    async with AsyncClient(email=credentials.email, password=credentials.password) as client:
-        yield client, credentials.email
+async def _real_session(
+    credentials: Credentials, transport: httpx.AsyncBaseTransport | None
+) -> AsyncIterator[AsyncClient]:
+    async with service_client(credentials, transport) as client:
+        yield client
 
 
 async def _fetch_all(
@@ -80,28 +85,27 @@ async def _fetch_all(
 ) -> FetchSummary:
     dest = Path(args.dest)
     if credentials is None:
-        from apscores.cli.demo import default_state_path, sandbox_session
+        from apscores.cli._demo import default_state_path, sandbox_session
 
         state = args.sandbox_state or default_state_path(dest)
         session = sandbox_session(state, di_codes)
     else:
-        session = _real_session(credentials)
-    async with session as (client, account):
+        session = _real_session(credentials, args.transport)
+    async with session as client:
         try:
             await client.session.login()
         except AuthenticationError as error:
-            refused = (DiResult(code, Outcome.AUTH, message=str(error)) for code in di_codes)
+            refused = (DiResult(code, FetchOutcome.AUTH, message=str(error)) for code in di_codes)
             return FetchSummary(tuple(refused))
         except APIError as error:  # no answer (network, DNS, a 5xx): every code failed
             LOGGER.error("cannot log in: %s", error)
-            failed = (DiResult(code, Outcome.FAILED, message=str(error)) for code in di_codes)
+            failed = (DiResult(code, FetchOutcome.FAILED, message=str(error)) for code in di_codes)
             return FetchSummary(tuple(failed))
         with Ledger(args.ledger or default_ledger_path(dest)) as ledger:
             return await fetch(
                 client,
                 di_codes,
                 dest,
-                account=account,
                 ledger=ledger,
                 options=options,
                 events=events,
@@ -122,7 +126,7 @@ def _print_summary(summary: FetchSummary, out: TextIO) -> None:
             out.write(line + "\n")
             for saved in result.files:
                 out.write(f"  {saved.path}\n")
-        elif result.outcome is Outcome.NOTHING_NEW:
+        elif result.outcome is FetchOutcome.NOTHING_NEW:
             out.write(f"DI {result.di_code}: nothing new\n")
         if result.redelivered:
             out.write(
@@ -157,7 +161,7 @@ def _di_codes(args: argparse.Namespace) -> tuple[str, ...]:
     if not codes:
         if not args.sandbox:
             raise ConfigurationError("give at least one --di CODE (a 4-digit DI code)")
-        from apscores.cli.demo import DEMO_DI_CODES
+        from apscores.cli._demo import DEMO_DI_CODES
 
         codes = DEMO_DI_CODES
     bad = [code for code in codes if not is_di_code(code)]
@@ -185,7 +189,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     credentials = None if args.sandbox else _credentials()
     show_bar = not args.quiet and not args.json and sys.stderr.isatty()
     if show_bar:
-        from apscores.cli.progress import FetchProgress
+        from apscores.cli._progress import FetchProgress
 
         with FetchProgress(sys.stderr, di_codes) as bar:
             summary = asyncio.run(_fetch_all(args, di_codes, options, bar, credentials))
