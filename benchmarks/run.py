@@ -5,7 +5,8 @@
     python benchmarks/run.py --update-readme # also paste the output into benchmarks/README.md
 
 Writes the data first (``make_data.py``, cached in ``benchmarks/data/``), then runs
-``bench_read.py``, ``bench_breakdown.py`` and ``bench_memory.py``, each in its own
+``bench_read.py``, ``bench_breakdown.py``, ``bench_memory.py`` and ``bench_convert.py``,
+each in its own
 interpreter, and saves their combined output to ``benchmarks/data/latest.md``
 (``latest-quick.md`` with ``--quick``).
 """
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = [run("bench_read.py", "--cases", QUICK_CASES, "--rounds", "1")]
         outputs.append(run("bench_breakdown.py", "--records", "10000", "--rounds", "2"))
         outputs.append(run("bench_memory.py", "--records", "100k", "--download-mb", "128"))
+        outputs.append(run("bench_convert.py", "--records", "100k", "--rounds", "1"))
     else:
         run("make_data.py", "--sizes", "10k,100k")
         run("make_data.py", "--cases", "real:1M:lf")
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             run("bench_read.py", "--sizes", "10k,100k", "--rounds", "10k=7,100k=3", "--csv"),
             run("bench_breakdown.py"),
             run("bench_memory.py", "--records", "1M"),
+            run("bench_convert.py", "--records", "100k,1M", "--rounds", "2", "--pathological"),
         ]
     text = "\n\n".join(_markdown(out) for out in outputs)
     DATA_DIR.mkdir(exist_ok=True)

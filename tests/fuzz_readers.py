@@ -10,7 +10,10 @@ and applies a few mutations: lines cut at any length, bytes dropped or inserted 
 LF, BOMs, non-ASCII digits such as ``²`` and ``١``), huge cells, changed line endings, a
 file cut anywhere, or plain random bytes. Every case is read by ``read``, ``read_txt`` and
 ``read_csv`` in both error modes. A failure is any exception that is not an
-``APScoresError``, or a TXT line cut below column 886 that is read without a word.
+``APScoresError``, a TXT line cut below column 886 that is read without a word, or (issue
+23) a TXT case where the columnar path (``txt_to_arrow``) and the typed path differ: a
+table where the other raises, another table, or another error (line, field, message),
+in either error mode.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -185,7 +189,47 @@ def check_case(case: Case) -> list[Finding]:
                 for line in case.truncated_lines:
                     if line not in reported and not failed_whole:
                         findings.append(Finding(case, name, f"line {line} was cut but read"))
+    if case.name.startswith("txt"):
+        findings.extend(Finding(case, "txt_to_arrow", found) for found in differences(case.data))
     return findings
+
+
+def _outcome(run: Callable[[], object]) -> tuple[str, object]:
+    try:
+        return "ok", run()
+    except APScoresError as error:
+        where = (getattr(error, "line", None), getattr(error, "field", None), str(error))
+        return type(error).__name__, where
+
+
+def differences(data: bytes) -> list[str]:
+    """How ``txt_to_arrow`` and ``to_arrow(read_txt(...))`` disagree on ``data``."""
+    from apscores.tables import to_arrow, txt_to_arrow
+
+    found = []
+    for mode in ("raise", "collect"):
+
+        def typed(mode: str = mode) -> tuple[object, list[tuple[object, ...]]]:
+            with read_txt(io.BytesIO(data), errors=mode) as reader:  # type: ignore[arg-type]
+                table = to_arrow(reader)
+                return table, [(e.line, e.field, str(e)) for e in reader.errors]
+
+        def columnar(mode: str = mode) -> tuple[object, list[tuple[object, ...]]]:
+            problems: list[ParseError] = []
+            table = txt_to_arrow(data, errors=mode, problems=problems, chunk_lines=3)  # type: ignore[arg-type]
+            return table, [(e.line, e.field, str(e)) for e in problems]
+
+        one, other = _outcome(typed), _outcome(columnar)
+        if one[0] != other[0]:
+            found.append(f"{mode}: typed {one[0]}, columnar {other[0]}")
+        elif one[0] == "ok":
+            mine: Any = one[1]
+            theirs: Any = other[1]
+            if not mine[0].equals(theirs[0]) or mine[1] != theirs[1]:
+                found.append(f"{mode}: different tables or errors")
+        elif one[1] != other[1]:
+            found.append(f"{mode}: typed {one[1]}, columnar {other[1]}")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

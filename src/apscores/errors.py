@@ -103,6 +103,10 @@ class ConfigurationError(APScoresError, ValueError):
     """An option is missing or invalid (credentials, DI code, file format...)."""
 
 
+#: The most of a bad line a :class:`ParseError` keeps in ``raw`` (a record is 950 columns).
+MAX_RAW = 1024
+
+
 class ParseError(APScoresError, ValueError):
     """A line or field of a score file could not be read.
 
@@ -122,7 +126,7 @@ class ParseError(APScoresError, ValueError):
         self.reason = reason
         self.line = line
         self.field = field
-        self.raw = raw
+        self.raw = raw if len(raw) <= MAX_RAW else raw[:MAX_RAW]  # never a 200 MB line
         self.file = file
         super().__init__(self._message())
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
+from apscores.errors import ParseError
 from apscores.files import write_csv, write_txt
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
+from apscores.tables import _columnar, write_parquet
 
 REPORTS = [
     ScoreReport(
@@ -272,3 +278,83 @@ def test_check_names_a_foreign_file_once(
     line = capsys.readouterr().out.strip()
     assert line.startswith(f"{path}: INVALID: line 1")
     assert line.count(str(path)) == 1
+
+
+# --- convert --to parquet on the columnar path (issue 23) ---------------------------------
+
+
+def _object_path_parquet(paths: list[Path], out: Path) -> None:
+    """What convert wrote before issue 23: the typed records, then write_parquet."""
+    from apscores.files.detect import read
+
+    def reports() -> Iterator[ScoreReport]:
+        for path in paths:
+            with read(path) as reader:
+                yield from reader
+
+    write_parquet(reports(), out)
+
+
+def _comparable(path: Path) -> Any:
+    table = pq.read_table(path)
+    return table.cast(
+        pa.schema(
+            [
+                pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
+                for f in table.schema
+            ]
+        )
+    )
+
+
+def test_convert_to_parquet_runs_the_columnar_path_with_the_same_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = []
+    for seed, newline in ((3, "\n"), (4, "\r\n")):
+        path = tmp_path / f"f{seed}.txt"
+        write_txt(fake_reports(120, seed=seed), path, newline=newline)
+        paths.append(path)
+    fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
+    with mock.patch.object(_columnar, "long_parts", wraps=_columnar.long_parts) as spy:
+        assert main(["convert", *map(str, paths), "-o", str(fast)]) == ExitCode.OK
+    assert spy.call_count == 2  # a file at a time, a block at a time
+    _object_path_parquet(paths, slow)
+    assert _comparable(fast).equals(_comparable(slow))
+    assert pq.read_table(fast).schema == pq.read_table(slow).schema
+    assert f"wrote {pq.read_table(slow).num_rows} rows" in capsys.readouterr().err
+
+
+def test_convert_to_parquet_reports_the_object_paths_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.txt"
+    write_txt(fake_reports(30, seed=8), good)
+    lines = good.read_bytes().splitlines(keepends=True)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"".join(lines[:20]) + lines[20][:100] + b"\r" + lines[20][101:] + lines[21])
+    out = tmp_path / "out.parquet"
+    assert main(["convert", str(good), str(bad), "-o", str(out)]) == ExitCode.USAGE
+    fast_error = capsys.readouterr().err
+    with pytest.raises(ParseError) as slow:
+        _object_path_parquet([good, bad], tmp_path / "slow.parquet")
+    assert fast_error == f"apscores: {slow.value}\n"
+    assert "line 21" in fast_error
+    assert not out.exists()
+
+
+def test_parquet_written_a_block_at_a_time_reads_back_the_same(tmp_path: Path) -> None:
+    from apscores.tables.frames import txt_files_to_parquet
+
+    paths = []
+    for seed in (9, 10):
+        path = tmp_path / f"f{seed}.txt"
+        write_txt(fake_reports(60, seed=seed), path)
+        paths.append(path)
+    fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
+    rows = txt_files_to_parquet(paths, fast, chunk_lines=7)  # dictionaries grow by block
+    _object_path_parquet(paths, slow)
+    assert rows == pq.read_table(slow).num_rows
+    assert pq.ParquetFile(fast).metadata.num_row_groups > 10
+    assert _comparable(fast).equals(_comparable(slow))
+    assert (fast.stat().st_mode & 0o777) == 0o600

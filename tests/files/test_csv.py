@@ -215,13 +215,19 @@ def test_bad_values_and_collect_mode() -> None:
     ]
 
 
-def test_multiline_quoted_value_keeps_line_numbers() -> None:
+def test_multiline_quoted_value_is_refused_and_keeps_line_numbers() -> None:
+    # A line break is a control character: no score-file value holds one (issue 23).
     text = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","DI Street Address 1"\r\n'
     text += '"X1","24","07","5","line one\nline two"\r\n"X2","2x","07","5",""\r\n'
+    text += '"X3","24","07","5","ok"\r\n'
     reader = read_csv(io.BytesIO(text.encode()), errors="collect")
     (report,) = list(reader)
-    assert report.college.address.street_1 == "line one\nline two"
-    assert [(e.line, e.field) for e in reader.errors] == [(4, "admin_year_01")]
+    assert report.ap_id == "X3"
+    assert [(e.line, e.field) for e in reader.errors] == [
+        (2, "college_street_address_1"),
+        (4, "admin_year_01"),
+    ]
+    assert "U+000A" in str(reader.errors[0])
 
 
 def test_header_normalisation() -> None:

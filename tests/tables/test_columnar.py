@@ -6,7 +6,6 @@ import builtins
 import datetime as dt
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from unittest import mock
@@ -23,6 +22,7 @@ from polars.testing import assert_frame_equal
 from _golden import ANA, exam, reports, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
 from apscores.files import read_txt, write_txt
+from apscores.files.blocks import Block, LongLine, blocks
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
 from apscores.files.values import college_code_to_di, parse_date
 from apscores.models import ExamScore, ScoreReport, Student
@@ -56,7 +56,11 @@ def assert_same(data: bytes, *, chunk_lines: int = 7, typed_blocks: int = 0) -> 
     way (only blocks of blank lines, unless a test says otherwise)."""
     with mock.patch.object(_columnar, "_slow_part", wraps=_columnar._slow_part) as spy:
         fast = txt_to_arrow(data, chunk_lines=chunk_lines)
-    blank = sum(not bytes(call.args[0]).strip() for call in spy.call_args_list)
+    blank = sum(
+        isinstance(call.args[0], Block)
+        and not any(line[:900].strip(b" \t\x1a\x0c") for line in call.args[0].contents())
+        for call in spy.call_args_list
+    )
     assert spy.call_count - blank == typed_blocks
     slow = reference(data)
     assert fast.schema == slow.schema
@@ -71,9 +75,9 @@ def slow_blocks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seen: list[int] = []
     real = _columnar._slow_part
 
-    def spy(block: bytes, line_no: int, *args: Any) -> Any:
-        seen.append(line_no)
-        return real(block, line_no, *args)
+    def spy(piece: Any, *args: Any) -> Any:
+        seen.append(piece.line if isinstance(piece, LongLine) else piece.first)
+        return real(piece, *args)
 
     monkeypatch.setattr(_columnar, "_slow_part", spy)
     return seen
@@ -165,17 +169,39 @@ def test_exams_end_at_the_first_blank_code() -> None:
 def test_text_is_right_stripped_like_str_rstrip() -> None:
     odd = {
         **ANA,
-        "last_name": "Nuñez\xa0\x85\x1c",  # Latin-1 and control whitespace, stripped
-        "first_name": "\tAna\x00",  # a leading tab stays, NUL is not whitespace
-        "hs_institution_name": "École\t",
+        "last_name": "Nuñez\xa0",  # Latin-1 whitespace (no-break space), stripped
+        "hs_institution_name": "École\xa0\xa0",
         "gender": "\xa0",
     }
     table = assert_same(txt_line(odd) + txt_line(ANA))
     row = table.to_pylist()[0]
     assert row["last_name"] == "Nuñez"
-    assert row["first_name"] == "\tAna\x00"
     assert row["high_school_name"] == "École"
     assert row["gender"] == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "byte"),
+    [
+        ("last_name", "Nuñez\x85", "0x85"),
+        ("first_name", "\tAna", "0x09"),
+        ("first_name", "Ana\x00", "0x00"),
+        ("hs_institution_name", "École\x1c", "0x1C"),
+        ("street_address_1", "1 Main\rSt", "0x0D"),
+        ("filler_912", "\x7f", "0x7F"),
+    ],
+)
+def test_control_bytes_are_refused_naming_line_and_field(field: str, value: str, byte: str) -> None:
+    data = txt_line(ANA) + txt_line({**ANA, field: value} if field != "filler_912" else ANA)
+    if field == "filler_912":
+        data = data[:-30] + b"\x7f" + data[-29:]
+    with pytest.raises(ParseError) as fast:
+        txt_to_arrow(data)
+    with pytest.raises(ParseError) as slow:
+        reference(data)
+    assert str(fast.value) == str(slow.value)
+    assert (fast.value.line, fast.value.field) == (2, field)
+    assert f"control byte ({byte})" in str(fast.value)
 
 
 @pytest.mark.slow
@@ -280,7 +306,7 @@ def test_an_ap_id_of_tabs_on_a_blank_line_is_skipped_by_the_typed_reader(
 
 def test_an_ap_id_of_tabs_on_a_line_with_data_raises() -> None:
     data = txt_line(ANA) + txt_line({**ANA, "ap_id": "\t\t"})
-    with pytest.raises(ParseError, match="line 2, field 'ap_id': the AP ID is blank"):
+    with pytest.raises(ParseError, match=r"line 2, field 'ap_id': a control byte \(0x09\)"):
         txt_to_arrow(data)
 
 
@@ -419,10 +445,13 @@ def test_di_codes_agree_with_college_code_to_di(values: list[bytes]) -> None:
 
 
 def test_blocks_survive_a_stream_that_ends_in_the_middle_of_a_line() -> None:
-    def blocks(data: bytes, chunk_lines: int) -> Iterator[tuple[bytes, int]]:
-        for block, lines in _blocks.read_blocks(io.BytesIO(data), chunk_lines):
-            yield bytes(block), lines
+    def pieces(data: bytes, size: int) -> list[tuple[bytes, int]]:
+        return [
+            (piece.data, piece.lines)
+            for piece in blocks(io.BytesIO(data).read, size)
+            if isinstance(piece, Block)
+        ]
 
-    assert list(blocks(b"ab\ncd", 1)) == [(b"ab\n", 1), (b"cd\n", 1)]
-    assert list(blocks(b"\xef\xbb\xbfab\n", 1)) == [(b"ab\n", 1)]
-    assert list(blocks(b"x" * 3000 + b"\n", 1)) == [(b"x" * 3000 + b"\n", 1)]
+    assert pieces(b"ab\ncd", 1) == [(b"ab\n", 1), (b"cd", 1)]
+    assert pieces(b"\xef\xbb\xbfab\n", 1) == [(b"ab\n", 1)]
+    assert pieces(b"x" * 3000 + b"\n", 1) == [(b"x" * 3000 + b"\n", 1)]

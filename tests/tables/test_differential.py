@@ -1,5 +1,7 @@
 """The typed reader and the columnar path agree on damaged files: the same table, the same
-errors (line, field, message), in both error modes (issue 15)."""
+errors (line, field, message), in both error modes (issues 15 and 23): the audit's cases
+(a stray CR in line 1, ``\\r\\r\\n``, two records joined by a CR on the last line, LF and CR
+mixed in collect mode), control bytes, grades of other blanks."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def _good_lines() -> list[bytes]:
 
 LINES = _good_lines()
 FIELDS = [f for f in LAYOUT_950.fields if f.kind.name != "FILLER"]
-BAD_VALUES = ["X", "99", "0231", "AB", "7", "\xa0", "13", "  1", "2X"]
+BAD_VALUES = ["X", "99", "0231", "AB", "7", "\xa0", "13", "  1", "2X", "\x00", "\t", "\x92", "\x85"]
 
 
 def _put(line: bytes, start: int, value: bytes) -> bytes:
@@ -40,7 +42,11 @@ def damaged_files(draw: st.DrawFn) -> bytes:
     picked = [LINES[draw(st.integers(0, len(LINES) - 1))] for _ in range(count)]
     out: list[bytes] = []
     for line in picked:
-        damage = draw(st.sampled_from(["none", "none", "cut", "field", "long", "trim", "blank"]))
+        damage = draw(
+            st.sampled_from(
+                ["none", "none", "cut", "field", "long", "trim", "blank", "cr", "rrn", "join"]
+            )
+        )
         if damage == "cut":
             line = line[: draw(st.integers(1, len(line) - 1))]
         elif damage == "field":
@@ -53,9 +59,17 @@ def damaged_files(draw: st.DrawFn) -> bytes:
             line = line.rstrip(b" ")
         elif damage == "blank":
             out.append(b"   ")
+        elif damage == "cr":  # a stray CR anywhere
+            at = draw(st.integers(0, len(line)))
+            line = line[:at] + b"\r" + line[at:]
+        elif damage == "rrn":
+            line = line + b"\r\r"
+        elif damage == "join":  # two records joined by a CR
+            line = line + b"\r" + LINES[draw(st.integers(0, len(LINES) - 1))]
         out.append(line)
-    newline = draw(st.sampled_from([b"\n", b"\r\n"]))
-    return newline.join(out) + newline
+    newline = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
+    last = draw(st.sampled_from([newline, b""]))
+    return newline.join(out) + last
 
 
 def _outcome(run: Any) -> tuple[str, Any]:
@@ -112,3 +126,80 @@ def test_the_damage_is_seen() -> None:
         txt_to_arrow(data)
     assert (typed.value.line, str(typed.value)) == (columnar.value.line, str(columnar.value))
     assert typed.value.line == 2
+
+
+def _both(data: bytes, mode: str) -> tuple[Any, Any]:
+    def typed() -> tuple[Any, list[tuple[Any, ...]]]:
+        with read_txt(data, errors=mode) as reader:  # type: ignore[arg-type]
+            return to_arrow(reader), _errors(reader.errors)
+
+    def columnar() -> tuple[Any, list[tuple[Any, ...]]]:
+        problems: list[ParseError] = []
+        table = txt_to_arrow(data, chunk_lines=7, errors=mode, problems=problems)  # type: ignore[arg-type]
+        return table, _errors(problems)
+
+    return _outcome(typed), _outcome(columnar)
+
+
+def _agree(data: bytes, mode: str) -> Any:
+    typed, columnar = _both(data, mode)
+    assert typed[0] == columnar[0]
+    if typed[0] == "ok":
+        assert columnar[1][0].equals(typed[1][0])
+        assert columnar[1][1] == typed[1][1]
+    else:
+        assert columnar[1] == typed[1]
+    return typed
+
+
+MANY = b"\n".join(LINES[i % len(LINES)] for i in range(30)) + b"\n"
+
+
+def test_a_stray_cr_in_line_1_is_data_not_the_line_ending() -> None:
+    data = LINES[0][:100] + b"\r" + LINES[0][101:] + b"\n" + MANY
+    for mode in ("raise", "collect"):
+        outcome = _agree(data, mode)
+        error = outcome[1] if mode == "raise" else outcome[1][1][0]
+        assert error[0] == 1  # column 101
+        assert "field 'street_address_3': a control byte (0x0D)" in error[-1]
+
+
+def test_cr_cr_lf_is_refused() -> None:
+    data = MANY[:-1] + b"\r\r\n"
+    for mode in ("raise", "collect"):
+        outcome = _agree(data, mode)
+        error = outcome[1] if mode == "raise" else outcome[1][1][0]
+        assert error[0] == 30
+
+
+def test_two_records_joined_by_a_cr_on_the_last_line() -> None:
+    data = MANY + LINES[0] + b"\r" + LINES[1]
+    for mode in ("raise", "collect"):
+        outcome = _agree(data, mode)
+        error = outcome[1] if mode == "raise" else outcome[1][1][0]
+        assert error[0] == 31
+        assert "1901 columns" in error[-1]
+
+
+def test_lf_and_cr_mixed_in_collect_mode() -> None:
+    data = MANY + LINES[2] + b"\r" + LINES[3] + b"\n" + LINES[4] + b"\n"
+    table, errors = _agree(data, "collect")[1]
+    assert [line for line, _, _ in errors] == [31]
+    assert table.num_rows > 0
+
+
+def test_a_cr_only_file_reads_the_same() -> None:
+    data = b"\r".join(LINES) + b"\r"
+    typed, _ = _both(data, "raise")
+    assert typed[0] == "ok"
+    _agree(data, "raise")
+
+
+def test_errors_of_a_path_name_the_file(tmp_path: Any) -> None:
+    path = tmp_path / "scores.txt"
+    path.write_bytes(LINES[0] + b"\n" + LINES[1][:500] + b"\n")
+    with pytest.raises(ParseError, match=r"scores\.txt: line 2"):
+        txt_to_arrow(path)
+    problems: list[ParseError] = []
+    txt_to_arrow(path, errors="collect", problems=problems)
+    assert [e.file for e in problems] == [str(path)]

@@ -66,6 +66,8 @@ class Builders:
         self.previous: dict[bytes, tuple[PreviousSchool, ...]] = {}
         self.awards: dict[bytes, tuple[Award, ...]] = {}
         self.texts: dict[bytes, str] = {}
+        self.exam_codes: dict[bytes, str] = {}  # small parts of exam blocks (PART_LIMIT)
+        self.irregular_pairs: dict[bytes, tuple[str, ...]] = {b"    ": ()}
         self._limits: dict[int, int] = {}  # id(cache) -> its limit now
         self._emptied: dict[int, int] = {}  # id(cache) -> the line it was last emptied at
 
@@ -119,7 +121,7 @@ class Builders:
         for block in blocks:
             made = cache.get(block)
             if made is None:
-                made = exam(block)
+                made = exam(block, self.exam_codes, self.irregular_pairs)
                 if made is None:
                     break
                 cache[block] = made

@@ -27,13 +27,16 @@ from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from apscores.errors import EmptyFileError, ParseError, TruncatedRecordError
-from apscores.files.csv import _check_row, _csv_error, _decode
+from apscores.files.blocks import Block, Piece
 from apscores.files.csv_columns import delimiter, map_columns
+from apscores.files.csv_rows import check_row as _check_row
+from apscores.files.csv_rows import csv_error as _csv_error
+from apscores.files.csv_rows import decode as _decode
 from apscores.files.framing import BLANK, LENGTH
 from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950
 from apscores.files.sources import Line, peek
 
-__all__ = ["Tail", "frame_rows", "refuse_cut_line"]
+__all__ = ["LastPiece", "Tail", "frame_rows", "refuse_cut_line"]
 
 L = TypeVar("L", bytes, str)
 
@@ -65,6 +68,32 @@ class Tail(Generic[L]):
         if last is None or last[-1:] in ("\n", "\r", b"\n", b"\r"):
             return None
         return last
+
+
+class LastPiece:
+    """The block reader's pieces passing through, unchanged; remembers the last one, to
+    tell the file's last line (:meth:`tail`)."""
+
+    def __init__(self, pieces: Iterator[Piece]) -> None:
+        self._pieces = pieces
+        self.last: Piece | None = None
+
+    def __iter__(self) -> LastPiece:
+        return self
+
+    def __next__(self) -> Piece:
+        self.last = next(self._pieces)
+        return self.last
+
+    def tail(self) -> Tail[bytes]:
+        """The file's last line (with its ending, if it has one) and its number."""
+        tail: Tail[bytes] = Tail(iter(()))
+        last = self.last
+        if isinstance(last, Block):
+            data = last.data
+            start = data.rfind(last.ending, 0, len(data) - 1) + 1
+            tail.count, tail.last = last.first + last.lines - 1, data[start:]
+        return tail
 
 
 def refuse_cut_line(tail: Tail[bytes], name: str | None) -> None:
@@ -122,7 +151,8 @@ def frame_rows(
     """Check the header and that every row is complete (no value is read); returns
     (records, exams). The check a download gets before it is recorded; unless
     ``verified``, the cuts of the module docstring are refused too."""
-    tail = Tail(_decode(raw_lines))
+    long_lines: list[ParseError] = []
+    tail = Tail(_decode(raw_lines, long_lines))
     first, lines = peek(tail)
     if first is None:
         raise EmptyFileError(file=name)
@@ -144,6 +174,9 @@ def frame_rows(
         except csv.Error as error:
             problem = _csv_error(error, line_no)
             raise problem.in_file(name) if name else problem from None
+        if long_lines:
+            problem = long_lines.pop(0)
+            raise problem.in_file(name) if name else problem
         if not any(cell.strip() for cell in cells):
             continue
         row, row_line = cells, line_no

@@ -42,7 +42,7 @@ from apscores.models import (
     Student,
 )
 
-__all__ = ["PIECES", "Bad", "row_struct"]
+__all__ = ["BY_STRIDE", "PIECES", "RECORD", "Bad", "row_struct"]
 
 #: The student's own fields, one piece each.
 _OWN = (
@@ -179,31 +179,35 @@ def _irregularities(pair: bytes) -> tuple[str, ...]:
     return tuple(code for code in (first, second) if code)
 
 
-#: Small parts of an exam block, decoded once each (few distinct values in any file).
-_EXAM_CODES: dict[bytes, str] = {}
-_IRREGULARITIES: dict[bytes, tuple[str, ...]] = {b"    ": ()}
-_PART_LIMIT = 4096
+#: Entries the small-part caches of one read keep (few distinct values in any file).
+PART_LIMIT = 4096
 
 
-def exam(block: bytes) -> ExamScore | None:
-    """One exam block's 11 bytes; ``None`` when its code is blank (the exams end there)."""
+def exam(
+    block: bytes, codes_seen: dict[bytes, str], pairs_seen: dict[bytes, tuple[str, ...]]
+) -> ExamScore | None:
+    """One exam block's 11 bytes; ``None`` when its code is blank (the exams end there).
+
+    ``codes_seen`` and ``pairs_seen`` are the read's caches of exam codes and irregularity
+    pairs (:class:`apscores.files._caches.Builders` owns them: one per read, never shared).
+    """
     year_piece, code_piece, grade_piece, pair, flag, section = _EXAM_PIECES.unpack(block)
-    code = _EXAM_CODES.get(code_piece)
+    code = codes_seen.get(code_piece)
     if code is None:
         code = code_piece.decode("latin-1").rstrip()
-        if len(_EXAM_CODES) < _PART_LIMIT:
-            _EXAM_CODES[code_piece] = code
+        if len(codes_seen) < PART_LIMIT:
+            codes_seen[code_piece] = code
     if not code.strip():
         return None
     year = YEAR_OF.get(year_piece)
     grade = _GRADES.get(grade_piece, -1)
     if year is None or grade == -1:
         raise Bad
-    codes = _IRREGULARITIES.get(pair)
+    codes = pairs_seen.get(pair)
     if codes is None:
         codes = _irregularities(pair)
-        if len(_IRREGULARITIES) < _PART_LIMIT:
-            _IRREGULARITIES[pair] = codes
+        if len(pairs_seen) < PART_LIMIT:
+            pairs_seen[pair] = codes
     made = _new(_EXAM)
     made.code = code
     made.admin_year = year
@@ -332,15 +336,6 @@ def blank_exams_at(exams: bytes, blank: bytes = b" " * EXAM_BLOCK_WIDTH) -> int:
     return at // EXAM_BLOCK_WIDTH if at >= 0 else EXAM_BLOCK_COUNT
 
 
-def exam_count(exams: bytes) -> int:
-    """How many exams the reader finds: blocks up to the first whose exam code is blank."""
-    code = _BLOCK[1]
-    for number, where in enumerate(_SLICES):
-        if not exams[where][code].decode("latin-1").strip():
-            return number
-    return EXAM_BLOCK_COUNT
-
-
 Rows = Iterator[tuple[bytes, ...]]
 #: The hot loop's view of the pieces, checked against :data:`PIECES` at import.
 LOOP_ORDER = (
@@ -352,3 +347,6 @@ LOOP_ORDER = (
 )  # fmt: skip
 guard(tuple(name for name, _, _ in PIECES) == LOOP_ORDER, "the hot loop reads the pieces in order")
 TWINS = (_ADDRESS, _STUDENT, _REPORT)
+#: A framed record's pieces, and a uniform block's by its stride (950 + LF or CRLF).
+RECORD = row_struct(0)
+BY_STRIDE = {LAYOUT_950.length + 1: row_struct(1), LAYOUT_950.length + 2: row_struct(2)}

@@ -36,9 +36,10 @@ import attrs
 
 from apscores.errors import UnknownFormatError
 from apscores.files import txt
-from apscores.files._cuts import Tail, frame_rows, refuse_cut_line
+from apscores.files._cuts import LastPiece, frame_rows, refuse_cut_line
+from apscores.files.blocks import blocks
 from apscores.files.detect import detect
-from apscores.files.sources import first_line, source_name, split_lines
+from apscores.files.sources import Opened, look_ahead, source_name
 
 __all__ = ["FileCheck", "check_file"]
 
@@ -83,8 +84,9 @@ def check_file(
 
 
 def _check(handle: BinaryIO, format: str | None, name: str | None, verified: bool) -> FileCheck:
-    tail = Tail(split_lines(handle.read, _BLOCK))
-    first, lines = first_line(tail, _nothing, name, txt.plausible_record)
+    last = LastPiece(blocks(handle.read, _BLOCK))
+    opened = Opened(None, None, _nothing, name, last)
+    first = look_ahead(opened, txt.plausible_record)
     found = detect(first, file=name)
     if format is not None and found != format.lower():
         raise UnknownFormatError(
@@ -92,9 +94,9 @@ def _check(handle: BinaryIO, format: str | None, name: str | None, verified: boo
             file=name,
         )
     if found == "csv":
-        records, exams = frame_rows(lines, name, verified=verified)
+        records, exams = frame_rows(opened.as_lines(), name, verified=verified)
         return FileCheck("csv", records, exams)
-    records, exams = txt.frame_lines(lines, name)
+    records, exams = txt.frame_lines(opened.blocks(), name)
     if not verified:
-        refuse_cut_line(tail, name)
+        refuse_cut_line(last.tail(), name)
     return FileCheck("txt", records, exams)

@@ -6,6 +6,9 @@ Rows are strict (a reader never guesses): a row with fewer cells than the header
 cells with text in them, an unterminated quote at the end of the file, a CR inside an
 unquoted cell, a cell longer than :data:`MAX_CELL` characters or anything else the ``csv``
 module cannot parse is a :class:`~apscores.errors.ParseError` naming the row's first line.
+A control character in any cell (C0 such as NUL or a line break, DEL, C1) is one too,
+naming the cell, on every Python version; so is a code a spreadsheet turned into a number
+(``1.23E+08``, ``90.0``).
 
 Values are right-stripped and read leniently (see :mod:`apscores.files.records`): codes get
 their leading zeros back (``7`` -> ``07``), the college code may be ``1234`` or ``001234``,
@@ -41,11 +44,18 @@ from apscores.files.csv_columns import (
     map_columns,
     normalise_header,
 )
+from apscores.files.csv_rows import (
+    MAX_CELL,
+    NUL,
+    check_cells,
+    check_row,
+    csv_error,
+    decode,
+)
 from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_FIELDS
 from apscores.files.sources import (
     Destination,
     ErrorMode,
-    Line,
     Opened,
     Reader,
     Source,
@@ -57,7 +67,7 @@ from apscores.files.sources import (
     peek,
     write_lines,
 )
-from apscores.files.values import pad_codes, parse_date
+from apscores.files.values import pad_codes, parse_date, refuse_spreadsheet_numbers
 from apscores.files.writing import report_values
 from apscores.models import Award, ExamScore, Organization, PreviousSchool, ScoreReport
 
@@ -65,35 +75,6 @@ if TYPE_CHECKING:
     from _csv import Reader as CsvReader
 
 __all__ = ["CANONICAL_HEADERS", "MAX_CELL", "normalise_header", "read_csv", "write_csv"]
-
-#: The longest cell a score file may hold. Real values are at most 50 characters (a
-#: 2020+ K-12 last name); anything this long is a damaged or foreign file.
-MAX_CELL = 4096
-
-
-def _decode(lines: Iterable[Line]) -> Iterator[str]:
-    """Text lines: UTF-8 (BOM dropped), or Latin-1 for a line that is not valid UTF-8."""
-    lines = iter(lines)
-    for raw in lines:
-        yield _text(raw).removeprefix("\ufeff")
-        break
-    for raw in lines:
-        if isinstance(raw, bytes):
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield raw.decode("latin-1")
-        else:
-            yield raw
-
-
-def _text(raw: Line) -> str:
-    if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def read_csv(source: Source, *, errors: ErrorMode = "raise") -> Reader:
@@ -106,36 +87,24 @@ def read_csv(source: Source, *, errors: ErrorMode = "raise") -> Reader:
     return open_reader(opened, collect)
 
 
-def _csv_error(error: csv.Error, line: int) -> ParseError:
-    text = str(error)
-    if "new-line character" in text:
-        reason = "a line break (CR) inside an unquoted cell"
-    elif "unexpected end of data" in text:
-        reason = "a quoted cell is not closed before the end of the file"
-    elif "field larger than field limit" in text:
-        reason = f"a cell longer than {MAX_CELL} characters"
-    else:
-        reason = f"not valid CSV ({text})"
-    return ParseError(reason, line=line, field=None, raw="")
-
-
 def open_reader(opened: Opened, collect: bool) -> Reader:
     """The CSV :class:`Reader` over a source already opened; reads the header now."""
     raw_lines, close, name = opened.as_lines(), opened.close, opened.name
+    long_lines: list[ParseError] = []
     try:
-        first, lines = peek(_decode(raw_lines))
+        first, lines = peek(decode(raw_lines, long_lines))
         found: list[ParseError] = []
         if first is None:
             raise EmptyFileError(file=name)
         assert isinstance(first, str)
-        if is_binary(first):
+        if is_binary(first.replace(NUL, "\x00")) or long_lines:
             raise binary_error(name)
         reader = csv.reader(lines, delimiter=delimiter(first), strict=True)  # type: ignore[arg-type]
         try:
             header = next((row for row in reader if any(cell.strip() for cell in row)), None)
         except csv.Error as error:
             raise UnknownFormatError(
-                f"line {reader.line_num} is not a CSV header: {_csv_error(error, 1).reason}",
+                f"line {reader.line_num} is not a CSV header: {csv_error(error, 1).reason}",
                 file=name,
             ) from None
         if header is None:  # only blank cells: no header, no records
@@ -144,7 +113,7 @@ def open_reader(opened: Opened, collect: bool) -> Reader:
     except BaseException:
         close()
         raise
-    records = _parse(reader, columns, len(header), collect, found, close, name)
+    records = _parse(reader, columns, len(header), collect, found, close, name, long_lines)
     return Reader(records, format="csv", errors=found, close=close)
 
 
@@ -158,9 +127,17 @@ def _run(first: str, last: str) -> tuple[str, ...]:
     return names[names.index(first) : names.index(last) + 1]
 
 
-def _stripped(names: tuple[str, ...], cells: tuple[str, ...]) -> dict[str, str]:
-    """Field name -> right-stripped cell, with spreadsheet-shortened codes padded back."""
-    values = dict(zip(names, map(str.rstrip, cells), strict=True))
+def _stripped(
+    names: tuple[str, ...], cells: tuple[str, ...], line: int | None = None
+) -> dict[str, str]:
+    """Field name -> right-stripped cell, with spreadsheet-shortened codes padded back;
+    a code a spreadsheet made a number of is refused. A grade keeps any blank but a space
+    (``str.rstrip`` would strip a no-break space), so it is refused too."""
+    values = {
+        name: cell.rstrip(" " if name.startswith("exam_grade") else None)
+        for name, cell in zip(names, cells, strict=True)
+    }
+    refuse_spreadsheet_numbers(values, line)
     pad_codes(values)
     return values
 
@@ -181,11 +158,11 @@ _SERVICE_FIELDS = _run("service_type", "order_institution_key")
 
 
 def _awards(cells: tuple[str, ...], line: int | None) -> tuple[Award, ...]:
-    return rec.build_awards(_stripped(_AWARD_FIELDS, cells), line, True)
+    return rec.build_awards(_stripped(_AWARD_FIELDS, cells, line), line, True)
 
 
 def _previous(cells: tuple[str, ...], line: int | None) -> tuple[PreviousSchool, ...]:
-    return rec.build_previous(_stripped(_PREVIOUS_FIELDS, cells), line, True)
+    return rec.build_previous(_stripped(_PREVIOUS_FIELDS, cells, line), line, True)
 
 
 def _strip_all(cells: tuple[str, ...], line: int | None) -> tuple[str, ...]:
@@ -193,7 +170,7 @@ def _strip_all(cells: tuple[str, ...], line: int | None) -> tuple[str, ...]:
 
 
 def _schools(cells: tuple[str, ...], line: int | None) -> tuple[Organization, str, Organization]:
-    values = _stripped(_SCHOOL_FIELDS, cells)
+    values = _stripped(_SCHOOL_FIELDS, cells, line)
     return (rec.build_high_school(values), *rec.build_college(values, True))
 
 
@@ -219,32 +196,6 @@ _BLOCK_NAMES = tuple(
 )
 
 
-def _check_row(row: list[str], cells: int, line: int) -> None:
-    """Refuse a row that does not fit the header, or holds a cell no score file holds."""
-    if len(row) != cells:
-        if len(row) < cells:
-            raise ParseError(
-                f"the row has {len(row)} cells, the header {cells}: a row cut short",
-                line=line,
-                field=None,
-                raw="",
-            )
-        if any(cell.strip() for cell in row[cells:]):
-            raise ParseError(
-                f"the row has {len(row)} cells, the header {cells}: text beyond the last column",
-                line=line,
-                field=None,
-                raw="",
-            )
-    if max(map(len, row)) > MAX_CELL:
-        raise ParseError(
-            f"a cell longer than {MAX_CELL} characters: not a score-file value",
-            line=line,
-            field=None,
-            raw="",
-        )
-
-
 def _parse(
     reader: CsvReader,
     columns: dict[str, int],
@@ -253,6 +204,7 @@ def _parse(
     errors: list[ParseError],
     close: Callable[[], None],
     name: str | None = None,
+    long_lines: list[ParseError] | None = None,
 ) -> Iterator[ScoreReport]:
     """The reading loop: each row's cells are pulled in a few ``itemgetter`` calls, and
     the parts that repeat between rows are looked up by their raw cells in bounded caches
@@ -278,6 +230,8 @@ def _parse(
     )
     rstrip = str.rstrip
     strip = str.strip
+    names_at = {index: field for field, index in columns.items()}
+    pending = long_lines if long_lines is not None else []
     try:
         start = reader.line_num + 1
         while True:
@@ -288,18 +242,23 @@ def _parse(
                 except StopIteration:
                     return
                 except csv.Error as error:
-                    raise _csv_error(error, line_no) from None
+                    raise csv_error(error, line_no) from None
                 finally:
                     start = reader.line_num + 1
+                if pending:
+                    raise pending.pop(0)
                 if not any(map(strip, row)):
                     continue
-                _check_row(row, cells, line_no)
+                check_row(row, cells, line_no)
+                check_cells(row, line_no, names_at)
                 if blank is not None:
                     row.append("")
                 student = tuple(map(rstrip, head(row)))
                 ap_id = student[0]
                 if not ap_id.strip():
                     raise ParseError("the AP ID is blank", line=line_no, field="ap_id", raw=ap_id)
+                if "." in ap_id or "+" in ap_id:
+                    refuse_spreadsheet_numbers({"ap_id": ap_id}, line_no)
                 exams: list[ExamScore] = []
                 for block, names, code_at, block_cells in blocks:
                     if not row[code_at].strip():
@@ -309,7 +268,7 @@ def _parse(
                     key = block_cells(row)
                     exam = exam_cache.get(key)
                     if exam is None:
-                        exam = rec.build_exam(_stripped(names, key), block, line_no, True)
+                        exam = rec.build_exam(_stripped(names, key, line_no), block, line_no, True)
                         if len(exam_cache) >= limit:
                             exam_cache.clear()
                         exam_cache[key] = exam
@@ -320,7 +279,7 @@ def _parse(
                 if name is not None:
                     error.in_file(name)
                 if collect:
-                    errors.append(error)
+                    errors.append(error.with_traceback(None))  # frames would keep rows
                     continue
                 raise
             yield report
@@ -333,6 +292,7 @@ def _parse_row_slowly(row: list[str], columns: dict[str, int], line: int | None)
     values = {
         field: (row[index] if index < len(row) else "").rstrip() for field, index in columns.items()
     }
+    refuse_spreadsheet_numbers(values, line)
     pad_codes(values)
     return rec.build_report(values, line=line, lenient=True)
 

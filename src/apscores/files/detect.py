@@ -18,10 +18,11 @@ reading still streams):
 
 from __future__ import annotations
 
-from apscores.errors import UnknownFormatError
+from apscores.errors import APScoresError, ParseError, UnknownFormatError
 from apscores.files import csv as csvfile
 from apscores.files import csv_columns as columns
 from apscores.files import txt
+from apscores.files.blocks import LongHead
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
 from apscores.files.sources import (
     ErrorMode,
@@ -35,7 +36,7 @@ from apscores.files.sources import (
     open_source,
 )
 
-__all__ = ["Reader", "Source", "detect", "read", "sniff"]
+__all__ = ["Reader", "Source", "detect", "format_of", "read", "sniff"]
 
 
 def _text(line: Line) -> str:
@@ -63,8 +64,6 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     """
     text = _text(first).removeprefix("\ufeff")
     body = text.rstrip("\r\n")
-    if columns.looks_like_header(body):
-        return "csv"
     if _semicolon_header(body):
         raise UnknownFormatError(
             f"line {line} is a CSV header separated by semicolons (as Excel saves CSV where "
@@ -74,7 +73,18 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
         )
     raw = first if isinstance(first, bytes) else first.encode("latin-1", "replace")
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
-    if LAYOUT_950.min_length <= length <= LAYOUT_950.length:
+    if isinstance(first, LongHead):  # a line too long to hold: its first bytes only
+        length = first.length
+    fits_txt = LAYOUT_950.min_length <= length <= LAYOUT_950.length
+    if columns.looks_like_header(body):
+        if not fits_txt:
+            return "csv"
+        try:  # a TXT record whose text holds a comma and "AP ID" is still a record
+            columns.map_columns(columns.header_cells(body) or [], file)
+        except (UnknownFormatError, ParseError):  # MissingColumnsError is a ParseError
+            return "txt"
+        return "csv"
+    if fits_txt:
         return "txt"
     if is_binary(first):
         raise binary_error(file)
@@ -88,6 +98,18 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
         line=line,
         file=file,
     )
+
+
+def format_of(source: Source) -> str | None:
+    """``"txt"`` or ``"csv"`` as :func:`read` would decide from the first line; ``None``
+    for anything :func:`read` would refuse (it says why)."""
+    opened = open_source(source)
+    try:
+        return detect(look_ahead(opened, txt.plausible_record), file=opened.name)
+    except (APScoresError, OSError):
+        return None
+    finally:
+        opened.close()
 
 
 def sniff(first_line: Line | None) -> str:

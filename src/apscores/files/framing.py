@@ -8,19 +8,25 @@ padded back (its trailing blanks were trimmed). A shorter line is a
 :class:`~apscores.errors.ParseError`. A line of exactly 910 columns is the pre-2016 layout.
 
 The reader and the download check (:func:`frame_lines`) share this module, so a file that
-passes the check is one the reader frames the same way.
+passes the check is one the reader frames the same way. Lines come from the one block
+reader (:mod:`apscores.files.blocks`), which decides the line endings.
+
+A framed record holds no control byte (C0, DEL, or C1: Latin-1 text never means
+``0x80``-``0x9F``): :func:`control_error` names the line and the field that holds one,
+with a hint when the bytes look like Windows-1252 or UTF-8 rather than Latin-1.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterator
+import itertools
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from apscores.errors import ParseError, TruncatedRecordError
-from apscores.files import _txt_fast as fast
-from apscores.files.layout import LAYOUT_910, LAYOUT_950
-from apscores.files.sources import BLOCK, Line, split_lines
+from apscores.files.blocks import CONTROL, Block, LongLine, Piece
+from apscores.files.layout import LAYOUT_910, LAYOUT_950, exams_in
+from apscores.files.sources import Line
 
 __all__ = [
     "BLANK",
@@ -28,11 +34,15 @@ __all__ = [
     "MIN_LENGTH",
     "Framed",
     "bulk",
+    "clean",
+    "control_error",
     "frame",
     "frame_lines",
     "framed",
     "numbered",
     "plausible_record",
+    "strip_ending",
+    "too_long",
     "truncated_record",
 ]
 
@@ -46,8 +56,6 @@ _SHARED = next(
     for mine, theirs in zip(LAYOUT_950.fields, LAYOUT_910.fields, strict=False)
     if mine != theirs
 )
-_LF, _CRLF = fast.row_struct(1), fast.row_struct(2)
-_RECORD = fast.row_struct(0)
 _NL = b"\n"
 
 
@@ -72,6 +80,55 @@ def truncated_record(length: int, line_no: int | None, raw: str = "") -> Truncat
     )
 
 
+def too_long(size: int, line_no: int | None, raw: bytes) -> ParseError:
+    """The error for a line of ``size`` columns, more than the layout's."""
+    return ParseError(
+        f"the line has {size} columns, more than the {LENGTH} of the layout",
+        line=line_no,
+        field=None,
+        raw=raw.decode("latin-1"),
+    )
+
+
+_CONTROL_AT = re.compile(b"[" + re.escape(CONTROL) + b"]")
+#: C1 bytes Windows-1252 prints (0x92 is its apostrophe); 81, 8D, 8F, 90, 9D it does not.
+_CP1252 = frozenset(set(range(0x80, 0xA0)) - {0x81, 0x8D, 0x8F, 0x90, 0x9D})
+#: A UTF-8 sequence of a character past ASCII (``’`` is ``E2 80 99``): told in the hint.
+_UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def clean(data: bytes, endings: int) -> bool:
+    """Whether ``data`` holds no control byte but ``endings`` bytes of line endings (one
+    C-level pass over the block)."""
+    return len(data) - len(data.translate(None, CONTROL)) == endings
+
+
+def _hint(line: bytes, at: int) -> str:
+    """Why a text holds a C1 byte: it is UTF-8, or Windows-1252, not Latin-1."""
+    if any(m.start() <= at < m.end() for m in _UTF8.finditer(line)):
+        return "; the text looks UTF-8 encoded, and a TXT score file is Latin-1"
+    if line[at] in _CP1252:
+        return "; the text looks Windows-1252 encoded, and a TXT score file is Latin-1"
+    return ""
+
+
+def control_error(line: bytes, line_no: int | None) -> ParseError | None:
+    """The error for the first control byte of a framed line, naming its field; None if
+    the line holds none."""
+    found = _CONTROL_AT.search(line)
+    if found is None:
+        return None
+    at = found.start()
+    reason = (
+        f"a control byte (0x{line[at]:02X}) inside the field: not text a score file "
+        f"holds{_hint(line, at)}"
+    )
+    field = next(f for f in LAYOUT_950.fields if f.end > at)
+    return ParseError(
+        reason, line=line_no, field=field.name, raw=line[field.slice].decode("latin-1")
+    )
+
+
 def frame(raw: bytes, line_no: int | None) -> bytes | None:
     """One line without its ending, made 950 columns long by the framing rule.
 
@@ -84,13 +141,7 @@ def frame(raw: bytes, line_no: int | None) -> bytes | None:
     if not raw.strip(_BLANK_BYTES):
         return None
     if size > LENGTH:
-        text = raw.decode("latin-1")
-        raise ParseError(
-            f"the line has {size} columns, more than the {LENGTH} of the layout",
-            line=line_no,
-            field=None,
-            raw=text,
-        )
+        raise too_long(size, line_no, raw)
     if size == LAYOUT_910.length:
         return raw[:_SHARED].ljust(LENGTH)
     if size < MIN_LENGTH:
@@ -102,112 +153,96 @@ def frame(raw: bytes, line_no: int | None) -> bytes | None:
 Framed = tuple[int, bytes | ParseError]
 
 
-def numbered(lines: Iterator[Line], first: int = 1) -> Iterator[tuple[int, bytes]]:
-    """Lines as bytes without their endings, numbered; a BOM is dropped from line 1."""
+def strip_ending(line: bytes) -> bytes:
+    """A line without its ending: LF, CRLF or CR (only one CR: ``\\r\\r\\n`` keeps one)."""
+    if line[-1:] == b"\n":
+        line = line[:-1]
+    return line[:-1] if line[-1:] == b"\r" else line
+
+
+def numbered(lines: Iterable[Line], first: int = 1) -> Iterator[tuple[int, bytes]]:
+    """Lines (given as lines: an iterable, a text file) as bytes without their endings,
+    numbered; a BOM is dropped from line 1."""
     for number, line in enumerate(lines, start=first):
-        raw = line.encode("latin-1", "replace") if isinstance(line, str) else line
-        if number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-            if isinstance(line, str):
-                raw = line.removeprefix("\ufeff").encode("latin-1", "replace")
-        yield number, raw.rstrip(b"\r\n")
+        if isinstance(line, str):
+            text = line.removeprefix("\ufeff") if number == first else line
+            raw = text.encode("latin-1", "replace")
+        else:
+            raw = line.removeprefix(b"\xef\xbb\xbf") if number == first else line
+        yield number, strip_ending(raw)
 
 
-def framed(lines: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:
-    """Line by line: each non-blank line's pieces, or its framing error."""
-    unpack = _RECORD.unpack
+def framed(lines: Iterable[tuple[int, bytes]], values: bool = True) -> Iterator[tuple[int, Any]]:
+    """Line by line: each non-blank line's 950 columns, or its framing or control-byte
+    error (the latter only with ``values``: the download check frames, it reads no value)."""
     for number, raw in lines:
         try:
             line = frame(raw, number)
         except ParseError as error:
             yield number, error
             continue
-        if line is not None:
-            yield number, (line, unpack(line))
+        if line is None:
+            continue
+        if values and not clean(line, 0):
+            if line.strip(_BLANK_BYTES):  # a blank line may hold tabs (and form feeds)
+                yield number, control_error(line, number)
+            continue
+        yield number, line
 
 
-def bulk(read: Callable[[int], bytes]) -> Iterator[tuple[int, Any]]:
-    """Whole blocks of uniform lines through ``iter_unpack``; the others line by line.
+def bulk(pieces: Iterable[Piece], values: bool = True) -> Iterator[tuple[int, Any]]:
+    """Whole blocks of uniform clean lines as they are; the others line by line.
 
-    Once the first line shows the file's stride (950 columns and LF or CRLF), blocks are
-    read as a whole number of lines, so a block is never copied to carry a cut line over:
-    on a uniform file the only work per block is a few C-level checks.
+    A block of 950-column lines with one ending (LF or CRLF) and no control byte is
+    checked with a few C-level calls and given whole, ``(its bytes, its stride)``, for the
+    reader to cut into records uncopied; any other block is framed line by line.
     """
-    head = read(BLOCK)
-    if head.startswith(b"\xef\xbb\xbf") or _ending(head) == b"\r":
-        # A BOM or CR-only endings: frame every line (rare files; correct, not fast).
-        stream = io.BytesIO(head)
-        lines = split_lines(lambda size: stream.read(size) or read(size))
-        yield from framed(numbered(lines))
-        return
-    stride = _stride(head)
-    size = stride * (BLOCK // stride) if stride else BLOCK
-    number = 1
-    rest = b""
-    data = head
-    while data:
-        chunk = rest + data if rest else data
-        cut = chunk.rfind(_NL) + 1
-        if cut == len(chunk):
-            whole, rest = chunk, b""
+    for piece in pieces:
+        if isinstance(piece, LongLine):
+            yield piece.line, too_long(piece.length, piece.line, piece.head)
+            continue
+        uniform = uniform_stride(piece)
+        if uniform:
+            yield piece.first, (piece.data, uniform)
         else:
-            whole, rest = chunk[:cut], chunk[cut:]
-        if whole:
-            count = len(whole) - len(whole.replace(_NL, b""))
-            yield from _block(whole, number, count)
-            number += count
-        # Finish a cut line with a small read, so that every later block is whole lines.
-        data = read(stride - len(rest)) if stride and 0 < len(rest) < stride else read(size)
-    if rest:
-        yield from framed(iter(((number, rest.rstrip(b"\r")),)))
+            yield from framed(zip(itertools.count(piece.first), piece.contents()), values)
 
 
-def _stride(head: bytes) -> int:
-    """Bytes per line if the first line is a full record (950 columns + LF or CRLF), else 0."""
-    if head[LENGTH : LENGTH + 1] == _NL:
-        return LENGTH + 1
-    if head[LENGTH : LENGTH + 2] == b"\r\n":
-        return LENGTH + 2
-    return 0
+def uniform_stride(block: Block) -> int:
+    """The bytes per line of a block of clean 950-column lines with one ending; else 0."""
+    whole, lines = block.data, block.lines
+    if block.ending != _NL or len(whole) not in (lines * (LENGTH + 1), lines * (LENGTH + 2)):
+        return 0
+    stride = len(whole) // lines
+    if block.controls != (_NL if stride == LENGTH + 1 else b"\r\n") * lines:
+        return 0  # a control byte, or an ending out of place (none but these endings)
+    if whole[stride - 1 :: stride] != _NL * lines:
+        return 0
+    if stride == LENGTH + 2 and whole[LENGTH::stride] != b"\r" * lines:
+        return 0
+    return stride
 
 
-def _ending(head: bytes) -> bytes:
-    cr, lf = head.find(b"\r"), head.find(b"\n")
-    return b"\r" if cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] != b"\n" else b"\n"
-
-
-def _block(whole: bytes, first: int, lines: int) -> Iterator[tuple[int, Any]]:
-    """The records of ``lines`` whole lines starting at line ``first``."""
-    size = len(whole)
-    for stride, layout in ((LENGTH + 1, _LF), (LENGTH + 2, _CRLF)):
-        if size == stride * lines and whole[stride - 1 :: stride] == _NL * lines:
-            if stride == LENGTH + 2 and whole[LENGTH::stride] != b"\r" * lines:
-                break
-            yield first, (whole, stride, layout.iter_unpack(whole))
-            return
-    yield from framed(
-        (number, raw.rstrip(b"\r")) for number, raw in enumerate(whole.split(_NL)[:-1], first)
-    )
-
-
-def frame_lines(lines: Iterator[Line], name: str | None = None) -> tuple[int, int]:
+def frame_lines(pieces: Iterable[Piece], name: str | None = None) -> tuple[int, int]:
     """Check every line against the framing rule only; returns (records, exams).
 
     The check a download gets before it is recorded: it raises the reader's own
-    ParseError for a line too long or cut short, and reads no value, so a file that
-    passes is whole (its values are the reader's business). A line of blanks, even at
-    full width, is no record here either, as for the reader: the counts are the reader's.
+    ParseError for a line too long or cut short, and reads no value (a control byte
+    included), so a file that passes is whole (its values are the reader's business, and
+    downloading again would not change them). A line of blanks, even at full width, is no
+    record here either, as for the reader: the counts are the reader's.
     """
     records = exams = 0
-    for _number, item in framed(numbered(lines)):
+    for _number, item in bulk(pieces, values=False):
         if isinstance(item, ParseError):
             raise item.in_file(name) if name else item
-        line, pieces = item
-        if not pieces[0].strip() and not line.strip(_BLANK_BYTES):
-            continue  # a full-width line of blanks: the reader skips it too
-        records += 1
-        exams += fast.exam_count(pieces[_EXAMS_AT])
+        if isinstance(item, bytes):
+            lines: Iterable[bytes] = (item,)
+        else:
+            whole, stride = item
+            lines = (whole[at : at + LENGTH] for at in range(0, len(whole), stride))
+        for line in lines:
+            if line.strip(_BLANK_BYTES):  # a line of blanks: the reader skips it too
+                records += 1
+                exams += exams_in(line)
     return records, exams
-
-
-_EXAMS_AT = fast.LOOP_ORDER.index("exams")

@@ -47,6 +47,7 @@ __all__ = [
     "attribute_type",
     "check_layout",
     "exam_block_start",
+    "exams_in",
     "layout_for_length",
 ]
 
@@ -337,6 +338,18 @@ def exam_block_start(block: int) -> int:
     return EXAM_BLOCK_START + EXAM_BLOCK_WIDTH * (block - 1)
 
 
+def exams_in(record: bytes, layout: Layout = LAYOUT_950) -> int:
+    """How many exams a framed record holds: the exam blocks up to the first whose exam
+    code is blank (``docs/reference/file-layout.md`` §1.3). The one exam-end rule: the readers, the
+    check and the columnar path all end the exams there."""
+    first = layout.field("exam_code_01").start - 1
+    for block in range(EXAM_BLOCK_COUNT):
+        at = first + EXAM_BLOCK_WIDTH * block
+        if not record[at : at + 2].decode("latin-1").strip():
+            return block
+    return EXAM_BLOCK_COUNT
+
+
 def layout_for_length(length: int) -> Layout:
     """Choose the layout for a record of ``length`` bytes (line ending removed).
 
@@ -367,3 +380,9 @@ guard(  # Date of this report, 881-886
     LAYOUT_950.min_length == LAYOUT_910.min_length == 886,
     "the shortest complete record ends at column 886 in both layouts",
 )
+guard(
+    LAYOUT_950.field("exam_code_02").start - LAYOUT_950.field("exam_code_01").start
+    == EXAM_BLOCK_WIDTH,
+    "exam codes are an exam block apart (exams_in reads them so)",
+)
+guard(LAYOUT_950.field("exam_code_01").width == 2, "an exam code is two columns")

@@ -5,10 +5,10 @@ caller owns it), raw ``bytes`` (treated as file content), or any iterable of ``b
 ``str`` lines (an iterable of lines, not of arbitrary chunks). Byte sources are read in
 blocks of :data:`BLOCK` bytes, so memory stays constant whatever the file size.
 
-Line endings. A path, a file object and the same ``bytes`` give the same lines: LF and CRLF
-end a line, and so does a lone CR when the file's first line ends with one (old Mac
-exports, "CSV (Macintosh)"); in an LF or CRLF file a lone CR is data, which the readers
-then refuse where it does not belong (a CR in an unquoted CSV cell).
+Line endings. A path, a file object and the same ``bytes`` give the same lines, cut by the
+one block reader of :mod:`apscores.files.blocks` (its docstring states the rule: LF and
+CRLF end a line; a lone CR does only in a CR-only file, decided once from the file's
+first bytes; elsewhere it is data, which the readers refuse).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import attrs
 from apscores._atomic import atomic_write
 from apscores._closing import Closing
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError, UnknownFormatError
+from apscores.files.blocks import BLOCK, Block, LongHead, LongLine, Piece, blocks
 from apscores.models import ScoreReport
 
 __all__ = [
@@ -39,12 +40,11 @@ __all__ = [
     "check_mode",
     "first_line",
     "is_binary",
+    "lines_of",
     "look_ahead",
-    "open_lines",
     "open_source",
     "peek",
     "source_name",
-    "split_lines",
     "write_lines",
 ]
 
@@ -65,46 +65,15 @@ def check_mode(errors: str) -> bool:
     return errors == "collect"
 
 
-#: Bytes read from a file at a time.
-BLOCK = 1 << 20
-#: Bytes read to look at the first line (then given back to the reader).
-HEAD_BLOCK = 1 << 16
-
-
-def _ending(head: bytes) -> bytes:
-    """The file's line ending: a lone CR only if the first line ends with one."""
-    cr, lf = head.find(b"\r"), head.find(b"\n")
-    if cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] != b"\n":
-        return b"\r"
-    return b"\n"
-
-
-def split_lines(read: Callable[[int], bytes], block: int = BLOCK) -> Iterator[bytes]:
-    """The lines of a binary stream, each with its line ending (the last may lack one).
-
-    ``block`` bytes are read at a time; memory holds about two blocks.
-    """
-    data = read(block)
-    if not data:
-        return
-    ending = _ending(data)
-    rest = b""
-    while data:
-        chunk = rest + data if rest else data
-        rest = b""
-        if ending == b"\n":
-            for line in io.BytesIO(chunk):  # readline in C: fast, and LF only
-                if line[-1:] == b"\n":
-                    yield line
-                else:
-                    rest = line
+def lines_of(pieces: Iterator[Piece]) -> Iterator[Line]:
+    """The lines of the block reader's pieces, each with its ending; a
+    :class:`~apscores.files.blocks.LongLine` is passed on as it is (typed ``Line`` for
+    brevity: every consumer checks for it)."""
+    for piece in pieces:
+        if isinstance(piece, LongLine):
+            yield piece  # type: ignore[misc]
         else:
-            pieces = chunk.split(ending)
-            rest = pieces.pop()
-            yield from (piece + ending for piece in pieces)
-        data = read(block)
-    if rest:
-        yield rest
+            yield from piece.with_endings()
 
 
 def source_name(source: Source) -> str | None:
@@ -124,12 +93,19 @@ class Opened:
     lines: Iterator[Line] | None
     close: Callable[[], None]
     name: str | None
+    pieces: Iterator[Piece] | None = None
+
+    def blocks(self) -> Iterator[Piece]:
+        """The byte source's pieces (:func:`apscores.files.blocks.blocks`), once."""
+        if self.pieces is None:
+            assert self.read is not None
+            self.pieces = blocks(self.read)
+        return self.pieces
 
     def as_lines(self) -> Iterator[Line]:
-        """Every line, each with its ending (see :func:`split_lines`)."""
-        if self.read is not None:
-            return split_lines(self.read)
-        assert self.lines is not None
+        """Every line, each with its ending (see :func:`lines_of`)."""
+        if self.lines is None:
+            return lines_of(self.blocks())
         return self.lines
 
 
@@ -148,52 +124,38 @@ def open_source(source: Source) -> Opened:
     return Opened(None, iter(lines), _nothing, name)  # lines already (a text file too)
 
 
-def _replay(head: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
-    """A ``read`` that gives ``head`` first, then the rest of the stream."""
-    pending = [head] if head else []
-
-    def again(size: int) -> bytes:
-        return pending.pop() if pending else read(size)
-
-    return again
-
-
 def look_ahead(opened: Opened, plausible: Callable[[Line], bool] = lambda line: False) -> Line:
     """The first non-blank line, checked as :func:`first_line` does; ``opened`` still
-    yields everything afterwards. Reads only as far as that line (a block or two)."""
-    if opened.read is None:
-        assert opened.lines is not None
+    yields everything afterwards. Reads only as far as that line (a block or two); a first
+    line too long to hold is judged by its first bytes."""
+    if opened.lines is not None:
         first, opened.lines = first_line(opened.lines, opened.close, opened.name, plausible)
         return first
-    read = opened.read
-    head = b""
+    pieces = opened.blocks()
+    seen: list[Piece] = []
     found: bytes | None = None
-    while True:
-        data = read(HEAD_BLOCK)
-        head += data
-        found = next(
-            (ln for ln in split_lines(io.BytesIO(head).read) if ln.strip(_BLANK_BYTES)), None
-        )
-        if not data or (found is not None and found.endswith((b"\n", b"\r"))):
+    for piece in pieces:
+        seen.append(piece)
+        found = LongHead.of(piece) if isinstance(piece, LongLine) else first_filled(piece)
+        if found is not None:
             break
-    opened.read = _replay(head, read)
+    opened.pieces = itertools.chain(seen, pieces)
     first, _ = first_line(
         iter(() if found is None else (found,)), opened.close, opened.name, plausible
     )
     return first
 
 
-def open_lines(source: Source) -> tuple[Iterator[Line], Callable[[], None]]:
-    """An iterator over the source's lines, and how to close what we opened."""
-    if isinstance(source, (str, os.PathLike)):
-        handle = open(source, "rb")  # noqa: SIM115 - closed by the Reader
-        return split_lines(handle.read), handle.close
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return split_lines(io.BytesIO(bytes(source)).read), _nothing
-    read = getattr(source, "read", None)
-    if callable(read) and not isinstance(source, io.TextIOBase):
-        return split_lines(read), _nothing
-    return iter(source), _nothing  # lines already (a text file yields them itself)
+def first_filled(block: Block) -> bytes | None:
+    """The first non-blank line of a block, with its ending; None if all are blank."""
+    data, ending, start = block.data, block.ending, 0
+    while start < len(data):
+        end = data.find(ending, start)
+        end = len(data) if end < 0 else end + 1
+        if data[start:end].strip(_BLANK_BYTES):
+            return data[start:end]
+        start = end
+    return None
 
 
 def peek(lines: Iterator[Line]) -> tuple[Line | None, Iterator[Line]]:
@@ -201,6 +163,8 @@ def peek(lines: Iterator[Line]) -> tuple[Line | None, Iterator[Line]]:
     seen: list[Line] = []
     for line in lines:
         seen.append(line)
+        if isinstance(line, LongLine):  # too long to hold: judged by its first bytes
+            return LongHead.of(line), itertools.chain(seen, lines)
         blank = not (
             line.strip(_BLANK_BYTES) if isinstance(line, bytes) else line.strip(_BLANK_TEXT)
         )

@@ -19,26 +19,28 @@ vouch for, asks :func:`parse_line`, so records and errors are always the referen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from apscores.errors import ParseError
 from apscores.files import _txt_fast as fast
 from apscores.files._caches import Builders
+from apscores.files.blocks import Piece
 from apscores.files.framing import (
     BLANK,
     bulk,
+    control_error,
     frame,
     frame_lines,
     framed,
     numbered,
     plausible_record,
+    strip_ending,
 )
 from apscores.files.layout import LAYOUT_950, Kind
 from apscores.files.records import build_report
 from apscores.files.sources import (
     ErrorMode,
-    Line,
     Opened,
     Reader,
     Source,
@@ -54,7 +56,7 @@ __all__ = [
     "open_reader",
     "parse_line",
     "plausible_record",
-    "read_lines",
+    "read_pieces",
     "read_txt",
 ]
 
@@ -85,21 +87,19 @@ def read_txt(source: Source, *, errors: ErrorMode = "raise") -> Reader:
 def open_reader(opened: Opened, collect: bool) -> Reader:
     """The TXT :class:`Reader` over a source already opened (``apscores.read`` looks first)."""
     found: list[ParseError] = []
-    if opened.read is not None:
-        records = _read(bulk(opened.read), collect, found, opened.close, opened.name)
+    if opened.lines is None:
+        records = _read(bulk(opened.blocks()), collect, found, opened.close, opened.name)
     else:
-        assert opened.lines is not None
         records = _read(framed(numbered(opened.lines)), collect, found, opened.close, opened.name)
     return Reader(records, format="txt", errors=found, close=opened.close)
 
 
-def read_lines(
-    lines: Iterator[Line], *, first_line_no: int, collect: bool, problems: list[ParseError]
+def read_pieces(
+    pieces: Iterable[Piece], *, collect: bool, problems: list[ParseError], name: str | None
 ) -> Iterator[ScoreReport]:
-    """The records of lines from the middle of a file (the columnar path's slow blocks):
-    numbered from ``first_line_no``, errors collected into ``problems`` or raised."""
-    items = framed(numbered(lines, first_line_no))
-    return _read(items, collect, problems, _nothing, None)
+    """The records of the block reader's pieces from the middle of a file (the columnar
+    path's slow blocks); errors collected into ``problems`` or raised."""
+    return _read(bulk(pieces), collect, problems, _nothing, name)
 
 
 def _nothing() -> None:
@@ -116,12 +116,17 @@ def parse_line(line: bytes | str, line_no: int | None = None) -> ScoreReport:
     it does not vouch for. Useful to explain a line too. A blank line is a ParseError.
     """
     raw = line.encode("latin-1", "replace") if isinstance(line, str) else line
-    record = frame(raw.rstrip(b"\r\n"), line_no)
+    record = frame(strip_ending(raw), line_no)
     if record is None:
         raise ParseError("the line is blank", line=line_no, field=None, raw="")
+    problem = control_error(record, line_no)
+    if problem is not None:
+        raise problem
     text = record.decode("latin-1")
-    values = {
-        f.name: text[f.slice].rstrip() for f in LAYOUT_950.fields if f.kind is not Kind.FILLER
+    values = {  # a grade is a digit or a space, never whitespace of another kind
+        f.name: text[f.slice].rstrip(" " if f.kind is Kind.GRADE else None)
+        for f in LAYOUT_950.fields
+        if f.kind is not Kind.FILLER
     }
     return build_report(values, line=line_no, lenient=False)
 
@@ -139,16 +144,17 @@ def _read(
 ) -> Iterator[ScoreReport]:
     """Records from framed items: whole uniform blocks, single lines, or framing errors."""
     build = Builders(CACHE_LIMIT)
+    unpack = fast.RECORD.unpack
     try:
         for number, item in items:
             if isinstance(item, ParseError):
                 made: Iterator[Any] = iter(((number, item),))
-            elif len(item) == 3:  # a uniform block: (its bytes, line stride, its rows)
-                whole, stride, rows = item
+            elif isinstance(item, bytes):  # one framed line: its 950 columns
+                made = _records(iter((unpack(item),)), number, _same(item), build)
+            else:  # a uniform block: (its bytes, line stride)
+                whole, stride = item
+                rows = fast.BY_STRIDE[stride].iter_unpack(whole)
                 made = _records(rows, number, _cutter(whole, stride, number), build)
-            else:  # one framed line: (its 950 columns, its pieces)
-                line, pieces = item
-                made = _records(iter((pieces,)), number, _same(line), build)
             for report in made:
                 if report.__class__ is tuple:  # (line number, a ParseError)
                     error = report[1]
@@ -156,7 +162,7 @@ def _read(
                         error.in_file(name)
                     if not collect:
                         raise error
-                    errors.append(error)
+                    errors.append(error.with_traceback(None))  # frames would keep blocks
                     continue
                 yield report
     finally:

@@ -26,6 +26,7 @@ __all__ = [
     "parse_date",
     "parse_score",
     "parse_year",
+    "refuse_spreadsheet_numbers",
 ]
 
 #: Every two-digit year text and its four-digit year (the pivot rule lives in years.py).
@@ -56,6 +57,29 @@ def pad_codes(values: dict[str, str]) -> None:
         width = PAD_WIDTHS.get(name)
         if width and value and len(value) < width and ascii_digits(value):
             values[name] = value.zfill(width)
+
+
+#: What a spreadsheet makes of a code it took for a number: ``1.23E+08``, ``1E+05``, ``90.0``.
+_AS_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?[Ee][+-][0-9]+|[0-9]+\.[0-9]+")
+#: The fields a spreadsheet may turn into numbers: every code, year and grade (not text).
+CODE_FIELDS = frozenset(
+    f.name for f in LAYOUT_950.fields if f.kind not in (Kind.TEXT, Kind.FILLER, Kind.DATE)
+)
+
+
+def refuse_spreadsheet_numbers(values: dict[str, str], line: int | None) -> None:
+    """Refuse a code a spreadsheet turned into a number (``1.23E+08``, ``90.0``): its
+    digits are lost or changed, so reading it as it is would be silently wrong."""
+    for name, value in values.items():
+        suspect = "." in value or "E" in value or "e" in value
+        if suspect and name in CODE_FIELDS and _AS_NUMBER.fullmatch(value.strip()):
+            raise ParseError(
+                "a spreadsheet turned this code into a number (scientific notation or "
+                "a decimal point): format the column as text and export the file again",
+                line=line,
+                field=name,
+                raw=value,
+            )
 
 
 def parse_year(name: str, text: str, line: int | None, lenient: bool) -> int | None:

@@ -30,8 +30,7 @@ fast and equal, or it is the reference.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -41,11 +40,12 @@ import pyarrow.compute as pc
 
 from apscores import catalog
 from apscores._guard import guard
-from apscores.errors import EmptyFileError, ParseError
+from apscores.errors import ParseError
 from apscores.files import txt
+from apscores.files.blocks import Block, Piece, blocks
 from apscores.files.framing import LENGTH
 from apscores.files.layout import LAYOUT_950, Kind
-from apscores.files.sources import first_line, peek, split_lines
+from apscores.files.sources import Opened, look_ahead
 from apscores.tables._arrays import (
     BLANK_BYTES,
     BLANK_PAIR,
@@ -54,7 +54,6 @@ from apscores.tables._arrays import (
     SPACES,
     TWO_DIGITS,
     YEARS,
-    Block,
     as_text,
     di_codes,
     distinct,
@@ -64,7 +63,8 @@ from apscores.tables._arrays import (
     to_days,
     unkey,
 )
-from apscores.tables._blocks import UnsafeBlockError, as_matrix, read_blocks
+from apscores.tables._arrays import Block as Matrix
+from apscores.tables._blocks import UnsafeBlockError, as_matrix
 from apscores.tables.rows import columns_of
 from apscores.tables.schema import (
     DATE_COLUMNS,
@@ -73,7 +73,7 @@ from apscores.tables.schema import (
     column_kind,
 )
 
-__all__ = ["read_long_table"]
+__all__ = ["Dictionaries", "long_parts", "read_long_table"]
 
 Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
@@ -137,7 +137,7 @@ class _Dictionary:
 def _drop_blank_lines(matrix: Array) -> Array:
     """Drop blank lines (950 columns of blanks, or a 910 line blank up to column 900);
     a blank AP ID on any other line is the typed reader's to report."""
-    keys = Block(matrix).word("ap_id")
+    keys = Matrix(matrix).word("ap_id")
     blank_id = keys == SPACES & ((1 << (8 * layout_field("ap_id").width)) - 1)
     if blank_id.any():
         if not BLANK_BYTES[matrix[blank_id, :LENGTH]].all():
@@ -146,7 +146,7 @@ def _drop_blank_lines(matrix: Array) -> Array:
     return matrix
 
 
-def _check(block: Block) -> None:
+def _check(block: Matrix) -> None:
     """Refuse what the typed reader refuses in fields the long table does not show."""
     for name in _PREVIOUS_YEARS:
         pair = block.pair(name)
@@ -158,9 +158,9 @@ def _check(block: Block) -> None:
             raise UnsafeBlockError
 
 
-def _fast_part(raw: memoryview, lines: int, names: _Dictionary, statuses: _Dictionary) -> Part:
+def _fast_part(raw: Block, names: _Dictionary, statuses: _Dictionary) -> Part:
     """Read a block with numpy; refuses it when the typed reader must decide."""
-    block = Block(_drop_blank_lines(as_matrix(raw, lines)))
+    block = Matrix(_drop_blank_lines(as_matrix(raw)))
     if not block.rows:
         raise UnsafeBlockError  # only blank lines: nothing to gain, and no rows to view
     _check(block)
@@ -218,53 +218,83 @@ def _fast_part(raw: memoryview, lines: int, names: _Dictionary, statuses: _Dicti
 
 
 def _slow_part(
-    block: bytes,
-    line_no: int,
+    piece: Piece,
     names: _Dictionary,
     statuses: _Dictionary,
     collect: bool,
     problems: list[ParseError],
+    name: str | None,
 ) -> Part:
     """Read a block with the typed reader (the reference): the same records, and the same
     errors, raised or collected."""
-    lines = split_lines(io.BytesIO(block).read)
-    records = txt.read_lines(lines, first_line_no=line_no, collect=collect, problems=problems)
+    records = txt.read_pieces((piece,), collect=collect, problems=problems, name=name)
     _, columns = columns_of(list(records), True)
     types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
     part: Part = {}
-    for name, values in columns.items():
-        kind = column_kind(name)
+    for column, values in columns.items():
+        kind = column_kind(column)
         if kind == "category":
-            part[name] = (names if name == "exam_name" else statuses).indices(values)
+            part[column] = (names if column == "exam_name" else statuses).indices(values)
         else:
-            part[name] = pa.array(values, types[kind])
+            part[column] = pa.array(values, types[kind])
     return part
 
 
 def _nothing() -> None:
-    """Close nothing: the block is ours."""
+    """Close nothing: the caller owns the stream."""
 
 
-def _reader(block: memoryview) -> Callable[[int], bytes]:
-    """``read(size)`` over a block, copying only what is read (the first line, usually)."""
-    position = 0
+class Dictionaries:
+    """The category columns' dictionaries, shared by every block (and file) of a table."""
 
-    def read(size: int) -> bytes:
-        nonlocal position
-        chunk = bytes(block[position : position + size])
-        position += len(chunk)
-        return chunk
+    def __init__(self) -> None:
+        self.names, self.statuses = _Dictionary(), _Dictionary()
 
-    return read
+    def batch(self, part: Part, schema: Any) -> Any:
+        """A block's record batch, its categories over the dictionaries as they are now
+        (the final ones, or a prefix of them while streaming: the same values)."""
+        dictionaries = {
+            "exam_name": pa.array(self.names.values, pa.string()),
+            "status": pa.array(self.statuses.values, pa.string()),
+        }
+        arrays = []
+        for field in schema:
+            values = part[field.name]
+            if field.name in dictionaries:
+                indices = pa.array(values, pa.int32())
+                values = pa.DictionaryArray.from_arrays(indices, dictionaries[field.name])
+            arrays.append(values)
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _check_first_line(block: memoryview) -> bool:
-    """Apply the typed reader's first-line checks to a block; True once a line was seen."""
-    first, _ = peek(split_lines(_reader(block)))
-    if first is None:
-        return False
-    first_line(iter((first,)), _nothing, None, txt.plausible_record)
-    return True
+def long_parts(
+    stream: BinaryIO,
+    dictionaries: Dictionaries,
+    *,
+    chunk_lines: int,
+    collect: bool = False,
+    problems: list[ParseError] | None = None,
+    name: str | None = None,
+) -> Iterator[Part]:
+    """The long table of a TXT stream, a block at a time (its columns, categories as
+    indices into ``dictionaries``). The first-line checks run before the first block.
+
+    Blocks of about ``chunk_lines`` lines (about 950 bytes a line) come from the one block
+    reader, :func:`apscores.files.blocks.blocks`. With ``collect``, bad lines are skipped
+    and their errors appended to ``problems``; errors name the file ``name``.
+    """
+    found: list[ParseError] = problems if problems is not None else []
+    names, statuses = dictionaries.names, dictionaries.statuses
+    opened = Opened(None, None, _nothing, name, blocks(stream.read, chunk_lines * (LENGTH + 1)))
+    look_ahead(opened, txt.plausible_record)  # the typed reader's first-line checks
+    for piece in opened.blocks():
+        if isinstance(piece, Block):
+            try:
+                yield _fast_part(piece, names, statuses)
+                continue
+            except UnsafeBlockError:
+                pass
+        yield _slow_part(piece, names, statuses, collect, found, name)
 
 
 def read_long_table(
@@ -274,38 +304,20 @@ def read_long_table(
     chunk_lines: int,
     collect: bool = False,
     problems: list[ParseError] | None = None,
+    name: str | None = None,
 ) -> Any:
-    """The long table of a TXT stream, with ``schema`` (the reference path's).
-
-    ``chunk_lines`` lines are read at a time into one buffer (about 950 bytes a line).
-    With ``collect``, bad lines are skipped and their errors appended to ``problems``.
-    """
-    found: list[ParseError] = problems if problems is not None else []
-    names, statuses = _Dictionary(), _Dictionary()
-    parts: list[Part] = []
-    line_no = 1
-    seen = False
-    for block, lines in read_blocks(stream, chunk_lines):
-        seen = seen or _check_first_line(block)
-        try:
-            parts.append(_fast_part(block, lines, names, statuses))
-        except UnsafeBlockError:
-            parts.append(_slow_part(bytes(block), line_no, names, statuses, collect, found))
-        line_no += lines
-    if not seen:
-        raise EmptyFileError()
-    dictionaries = {
-        "exam_name": pa.array(names.values, pa.string()),
-        "status": pa.array(statuses.values, pa.string()),
-    }
-    batches = []
-    for part in parts:
-        arrays = []
-        for field in schema:
-            values = part[field.name]
-            if field.name in dictionaries:
-                indices = pa.array(values, pa.int32())
-                values = pa.DictionaryArray.from_arrays(indices, dictionaries[field.name])
-            arrays.append(values)
-        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    """The long table of a TXT stream, with ``schema`` (the reference path's); see
+    :func:`long_parts`."""
+    dictionaries = Dictionaries()
+    parts = list(
+        long_parts(
+            stream,
+            dictionaries,
+            chunk_lines=chunk_lines,
+            collect=collect,
+            problems=problems,
+            name=name,
+        )
+    )
+    batches = [dictionaries.batch(part, schema) for part in parts]
     return pa.Table.from_batches(batches, schema=schema)
