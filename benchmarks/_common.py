@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 try:
-    from apscores.files.layout import LAYOUT_950, Kind
+    from apscores.files.layout import LAYOUT_950
+    from apscores.files.layout import FieldKind as Kind
 except ImportError:  # before the package restructure
     from apscores.layout import LAYOUT_950, Kind
 

@@ -67,7 +67,7 @@ PATHOLOGICAL = """
 import sys, io
 from apscores import read
 from apscores.files import read_txt
-from apscores.files.check import check_file
+from apscores.files._check import check_file
 from apscores.tables import txt_to_arrow
 import apscores.tables._columnar  # every child imports the same: one baseline
 how, path = sys.argv[1:3]

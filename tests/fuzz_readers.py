@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from apscores.errors import APScoresError, ParseError, TruncatedRecordError
 from apscores.files import read_csv, read_txt, write_csv, write_txt
-from apscores.files.detect import read
+from apscores.files._detect import read
+from apscores.files._sources import Reader
 from apscores.files.layout import LAYOUT_950
-from apscores.files.sources import Reader
 from apscores.sandbox import fake_reports
 
 __all__ = ["Case", "Finding", "cases", "check_case", "main", "seed_files"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from apscores.cli.exitcodes import ExitCode
-from apscores.files.detect import read
+from apscores.files._detect import read
 from apscores.jobs import Ledger, State, default_ledger_path
 from apscores.jobs._observer import KILL_AT_ENV  # a test seam, not public API
 from apscores.sandbox import (

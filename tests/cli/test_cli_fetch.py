@@ -15,7 +15,7 @@ import pytest
 from _keyrings import Keyrings
 from apscores.cli import main as cli_main
 from apscores.cli.exitcodes import ExitCode
-from apscores.files.detect import read
+from apscores.files._detect import read
 from apscores.jobs import DiLock, Ledger, State, default_ledger_path, lock_paths
 from apscores.sandbox import (
     DEFAULT_EMAIL,

@@ -285,7 +285,7 @@ def test_check_names_a_foreign_file_once(
 
 def _object_path_parquet(paths: list[Path], out: Path) -> None:
     """What convert wrote before issue 23: the typed records, then write_parquet."""
-    from apscores.files.detect import read
+    from apscores.files._detect import read
 
     def reports() -> Iterator[ScoreReport]:
         for path in paths:
@@ -344,7 +344,7 @@ def test_convert_to_parquet_reports_the_object_paths_error(
 
 
 def test_parquet_written_a_block_at_a_time_reads_back_the_same(tmp_path: Path) -> None:
-    from apscores.tables.frames import txt_files_to_parquet
+    from apscores.tables._frames import txt_files_to_parquet
 
     paths = []
     for seed in (9, 10):

@@ -182,7 +182,7 @@ def test_a_txt_record_holding_a_comma_and_apid_is_a_record() -> None:
 
 def test_a_csv_header_as_long_as_a_txt_record_is_still_a_header() -> None:
     from apscores import read
-    from apscores.files.detect import format_of
+    from apscores.files._detect import format_of
 
     header = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01"'
     extra = 0
@@ -197,7 +197,7 @@ def test_a_csv_header_as_long_as_a_txt_record_is_still_a_header() -> None:
 
 
 def test_the_check_refuses_a_csv_line_too_long_to_hold() -> None:
-    from apscores.files.check import check_file
+    from apscores.files._check import check_file
 
     header = b'"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01"\r\n'
     data = header + b'"X1","24","07","5"\r\n' + b"y" * (1 << 20) + b"\r\n"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from _golden import ANA_REPORT, BEN_REPORT
 from apscores.errors import EmptyFileError, ParseError, TruncatedRecordError
 from apscores.files import read, write_csv, write_txt
-from apscores.files.check import FileCheck, check_file
+from apscores.files._check import FileCheck, check_file
 from apscores.models import ScoreReport
 from apscores.sandbox import fake_reports
 

@@ -28,8 +28,8 @@ from _golden import (
 )
 from apscores.errors import EmptyFileError, MissingColumnsError, ParseError
 from apscores.files import read_txt
-from apscores.files.csv import _parse_row_slowly, read_csv, write_csv
-from apscores.files.csv_columns import CANONICAL_HEADERS, map_columns, normalise_header
+from apscores.files._csv import _parse_row_slowly, read_csv, write_csv
+from apscores.files._csv_columns import CANONICAL_HEADERS, map_columns, normalise_header
 from apscores.models import ExamScore, ScoreReport
 
 PEOPLE = [ANA, BEN, CARLA]
@@ -276,9 +276,9 @@ def test_fast_path_agrees_with_the_slow_reference(written: list[ScoreReport]) ->
 
 
 def test_caches_are_bounded_and_still_correct(monkeypatch: pytest.MonkeyPatch) -> None:
-    import apscores.files.csv
+    import apscores.files._csv
 
-    monkeypatch.setattr(apscores.files.csv, "_CACHE_LIMIT", 2)
+    monkeypatch.setattr(apscores.files._csv, "_CACHE_LIMIT", 2)
     rows = []
     for n in range(6):
         day = f"{n + 1:02d}"

@@ -12,7 +12,7 @@ from apscores.files.layout import (
     LAYOUT_950,
     LAYOUTS,
     Field,
-    Kind,
+    FieldKind,
     Layout,
     attribute_type,
     check_layout,
@@ -58,7 +58,7 @@ def test_layout_for_length() -> None:
 
 
 def layout(*fields: tuple[str, int, int], length: int = 5) -> Layout:
-    return Layout("test", length, tuple(Field(n, s, w, Kind.FILLER) for n, s, w in fields))
+    return Layout("test", length, tuple(Field(n, s, w, FieldKind.FILLER) for n, s, w in fields))
 
 
 @pytest.mark.parametrize(
@@ -86,25 +86,25 @@ def test_every_field_names_the_attribute_it_fills() -> None:
     assert LAYOUT_950.field("last_name").attribute == "student.last_name"
     assert LAYOUT_950.field("exam_grade_04").attribute == "exams[3].score"
     assert LAYOUT_950.field("irregularity_code_2_30").attribute == "exams[29].irregularity_codes[1]"
-    assert LAYOUT_950.field("college_code").kind is Kind.DI
+    assert LAYOUT_950.field("college_code").kind is FieldKind.DI
     assert LAYOUT_950.by_attribute("report_date").name == "date_of_this_report"
     assert attribute_type("exams[0].score") == int | None
     assert attribute_type("student.address.zip_code") is str
-    fillers = [f for f in LAYOUT_950.fields if f.kind is Kind.FILLER]
+    fillers = [f for f in LAYOUT_950.fields if f.kind is FieldKind.FILLER]
     assert [f.name for f in fillers] == ["ssn_filler", "filler_165", "filler_912", "filler_936"]
-    assert all(f.attribute for f in LAYOUT_950.fields if f.kind is not Kind.FILLER)
+    assert all(f.attribute for f in LAYOUT_950.fields if f.kind is not FieldKind.FILLER)
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ((Field("a", 1, 5, Kind.TEXT, "student.no_such"),), "has no attribute 'no_such'"),
-        ((Field("a", 1, 5, Kind.TEXT, "student[0].last_name"),), "not a tuple of records"),
-        ((Field("a", 1, 5, Kind.TEXT, "ap_id.x"),), "not an attribute path"),
-        ((Field("a", 1, 5, Kind.TEXT),), "only fillers"),
-        ((Field("a", 1, 5, Kind.FILLER, "ap_id"),), "only fillers"),
+        ((Field("a", 1, 5, FieldKind.TEXT, "student.no_such"),), "has no attribute 'no_such'"),
+        ((Field("a", 1, 5, FieldKind.TEXT, "student[0].last_name"),), "not a tuple of records"),
+        ((Field("a", 1, 5, FieldKind.TEXT, "ap_id.x"),), "not an attribute path"),
+        ((Field("a", 1, 5, FieldKind.TEXT),), "only fillers"),
+        ((Field("a", 1, 5, FieldKind.FILLER, "ap_id"),), "only fillers"),
         (
-            (Field("a", 1, 2, Kind.CODE, "ap_id"), Field("b", 3, 3, Kind.CODE, "ap_id")),
+            (Field("a", 1, 2, FieldKind.CODE, "ap_id"), Field("b", 3, 3, FieldKind.CODE, "ap_id")),
             "two fields fill 'ap_id'",
         ),
     ],

@@ -1,4 +1,4 @@
-"""``apscores.files.detect.read``: format sniffing, sources, the Reader object."""
+"""``apscores.files._detect.read``: format sniffing, sources, the Reader object."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from _golden import ANA, ANA_REPORT, BEN, BEN_REPORT, K12_HEADER, k12_csv, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
-from apscores.files.detect import Reader, read, sniff
+from apscores.files._detect import Reader, read, sniff
 
 TXT = txt_line(ANA) + txt_line(BEN)
 CSV = k12_csv([ANA, BEN]).encode("utf-8")

@@ -28,9 +28,9 @@ from apscores.errors import (
     UnknownFormatError,
 )
 from apscores.files import read_csv, read_txt, write_csv, write_txt
-from apscores.files.check import FileCheck, check_file
-from apscores.files.csv import MAX_CELL
-from apscores.files.detect import read
+from apscores.files._check import FileCheck, check_file
+from apscores.files._csv import MAX_CELL
+from apscores.files._detect import read
 from apscores.tables import txt_to_arrow
 from fuzz_readers import cases, check_case
 
@@ -311,9 +311,9 @@ def test_fuzzed_input_only_ever_raises_apscores_errors() -> None:
 
 def test_the_fuzzer_would_see_the_old_padding(monkeypatch: pytest.MonkeyPatch) -> None:
     """The oracle is not blind: with short lines padded again, it reports them."""
-    import apscores.files.framing
+    import apscores.files._framing
 
-    monkeypatch.setattr(apscores.files.framing, "MIN_LENGTH", 0)
+    monkeypatch.setattr(apscores.files._framing, "MIN_LENGTH", 0)
     truncated = [case for case in itertools.islice(cases(5), 2000) if case.truncated_lines]
     assert truncated
     assert any(check_case(case) for case in truncated)

@@ -11,7 +11,7 @@ import pytest
 from _golden import ANA, ANA_REPORT, txt_line
 from apscores.errors import ParseError
 from apscores.files import read_csv, read_txt, write_csv
-from apscores.files.check import check_file
+from apscores.files._check import check_file
 
 HEADER = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","DI Code","Last Name"\r\n'
 

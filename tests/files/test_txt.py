@@ -31,8 +31,8 @@ from apscores.errors import (
     UnwritableRecordError,
 )
 from apscores.files import read_txt, write_txt
+from apscores.files._txt import parse_line
 from apscores.files.layout import LAYOUT_910
-from apscores.files.txt import parse_line
 from apscores.models import ExamScore, ScoreReport
 
 
@@ -211,9 +211,9 @@ def test_errors_must_be_raise_or_collect() -> None:
 
 
 def test_caches_are_bounded_and_still_correct(monkeypatch: pytest.MonkeyPatch) -> None:
-    import apscores.files.txt
+    import apscores.files._txt
 
-    monkeypatch.setattr(apscores.files.txt, "CACHE_LIMIT", 2)
+    monkeypatch.setattr(apscores.files._txt, "CACHE_LIMIT", 2)
     lines = []
     expected = []
     for n in range(6):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from _golden import ANA_REPORT, BEN_REPORT, reports
 from apscores.errors import EmptyFileError, UnwritableRecordError
 from apscores.files import read_csv, read_txt, write_csv, write_txt
-from apscores.files.detect import read
+from apscores.files._detect import read
 from apscores.models import Address, Award, ExamScore, Organization, PreviousSchool, ScoreReport
 from apscores.serialize import from_json, to_json
 

@@ -260,7 +260,12 @@ def test_roster_errors_pickle_and_are_parse_errors() -> None:
 @given(
     st.lists(
         st.lists(
-            st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12),
+            # no NUL: the csv writer of Python 3.10 cannot write it (the reader meets it
+            # in test_any_bytes_are_a_roster_or_one_error)
+            st.text(
+                alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+                max_size=12,
+            ),
             min_size=1,
             max_size=5,
         ),

@@ -10,7 +10,7 @@ from typing import Literal
 import pytest
 
 from apscores import merge
-from apscores.files.detect import read
+from apscores.files._detect import read
 from apscores.sandbox import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,

@@ -22,9 +22,9 @@ from polars.testing import assert_frame_equal
 from _golden import ANA, exam, reports, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
 from apscores.files import read_txt, write_txt
+from apscores.files._values import college_code_to_di, parse_date
 from apscores.files.blocks import Block, LongLine, blocks
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
-from apscores.files.values import college_code_to_di, parse_date
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
 from apscores.tables import (

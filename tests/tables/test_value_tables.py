@@ -7,7 +7,7 @@ import numpy as np
 
 from apscores.errors import ParseError
 from apscores.files import _txt_fast
-from apscores.files.values import parse_score, parse_year
+from apscores.files._values import parse_score, parse_year
 from apscores.tables import _arrays
 
 

@@ -324,7 +324,7 @@ def _current(
 
 def _records(source: MergeSource) -> Iterator[ScoreReport]:
     if isinstance(source, (str, os.PathLike)):
-        from apscores.files.detect import read  # late: the readers are optional for in-memory use
+        from apscores.files import read  # late: the readers are optional for in-memory use
 
         with read(source) as reader:
             yield from reader
@@ -342,7 +342,7 @@ def merge(*sources: MergeSource, across_di: bool = False) -> MergeResult:
     AP ID alone.
 
     Each source is an iterable of :class:`~apscores.models.ScoreReport` (a list, a reader)
-    or the path of a TXT/CSV score file (read with :func:`apscores.files.detect.read`). Sources
+    or the path of a TXT/CSV score file (read with :func:`apscores.files._detect.read`). Sources
     are consumed one record at a time. See the module docstring for the rules.
 
     >>> from apscores.models import ExamScore, ScoreReport, Student

@@ -34,8 +34,7 @@ from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import ConfigurationError, ParseError
 from apscores.models import ScoreReport
-from apscores.tables import column_names, jsonable, to_rows, write_parquet
-from apscores.tables.frames import txt_files_to_parquet
+from apscores.tables import column_names, jsonable, to_rows, txt_files_to_parquet, write_parquet
 
 __all__ = [
     "FileCheckReport",
@@ -126,7 +125,7 @@ class FileSummary:
 
 def summarise(path: Path) -> FileSummary:
     """Count what a score file holds; its first problem raises (a ParseError)."""
-    from apscores.files.detect import read
+    from apscores.files import read
 
     summary = FileSummary()
     with read(path) as reader:
@@ -205,7 +204,7 @@ class FileCheckReport:
 
 def check(path: Path) -> FileCheckReport:
     """Read every record of ``path`` with every rule, collecting what is wrong."""
-    from apscores.files.detect import read
+    from apscores.files import read
 
     found = FileCheckReport(str(path))
     if not path.is_file():
@@ -265,13 +264,13 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _all_txt(paths: Sequence[Path]) -> bool:
     """Whether every file reads as TXT; a problem is the object path's to report."""
-    from apscores.files.detect import format_of
+    from apscores.files import format_of
 
     return all(format_of(path) == "txt" for path in paths)
 
 
 def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:
-    from apscores.files.detect import read
+    from apscores.files import read
 
     for path in paths:
         with read(path) as reader:

@@ -1,31 +1,37 @@
 """Score files: the layout as data, the readers and writers, and the check before record.
 
-- ``layout``: the TXT layouts, with the one mapping from fields to record attributes;
-- ``sources``: where bytes and lines come from, and the :class:`Reader` every read returns;
-- ``values`` and ``records``: field texts to values and to records (the reference reading);
-- ``txt`` (with ``_txt_fast``, ``_construct``) and ``csv``: the two readers;
-- ``writing``: records back to field texts, and ``write_txt`` (``write_csv`` is in ``csv``);
-- ``detect``: ``read()``, which tells TXT from CSV from neither;
-- ``check``: ``check_file()``, what a download passes before it is recorded.
+Public: the names below, and two modules, ``layout`` (the TXT layouts, with the one
+mapping from fields to record attributes) and ``blocks`` (the one block reader and its
+line rule). The rest is private (``_x.py``): ``_sources`` (where bytes come from, the
+:class:`Reader` every read returns), ``_values`` and ``_records`` (the reference reading),
+``_txt`` (with ``_txt_fast``, ``_construct``) and ``_csv`` (the readers), ``_writing``,
+``_detect`` (``read()``) and ``_check`` (``check_file()``, what a download passes before
+it is recorded).
 """
 
 from __future__ import annotations
 
-from apscores.files.check import FileCheck, check_file
-from apscores.files.csv import read_csv, write_csv
-from apscores.files.detect import detect, read
-from apscores.files.sources import Reader
-from apscores.files.txt import read_txt
-from apscores.files.writing import write_txt
+from apscores._public import publish
+from apscores.files._check import FileCheck, check_file
+from apscores.files._csv import read_csv, write_csv
+from apscores.files._csv_columns import normalise_header
+from apscores.files._detect import detect, format_of, read
+from apscores.files._sources import Reader
+from apscores.files._txt import read_txt
+from apscores.files._writing import write_txt
 
 __all__ = [
     "FileCheck",
     "Reader",
     "check_file",
     "detect",
+    "format_of",
+    "normalise_header",
     "read",
     "read_csv",
     "read_txt",
     "write_csv",
     "write_txt",
 ]
+
+publish(__name__, globals())

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeAlias, cast
 
 from apscores.files._construct import twin
-from apscores.files.values import MISSING
+from apscores.files._values import MISSING
 from apscores.models import Address, ExamScore, ScoreReport, Student
 
 __all__ = ["HEAD_FIELDS", "Assembler", "fill", "make_assembler"]

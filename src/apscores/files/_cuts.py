@@ -27,14 +27,14 @@ from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from apscores.errors import EmptyFileError, ParseError, TruncatedRecordError
+from apscores.files._csv_columns import delimiter, map_columns
+from apscores.files._csv_rows import check_row as _check_row
+from apscores.files._csv_rows import csv_error as _csv_error
+from apscores.files._csv_rows import decode as _decode
+from apscores.files._framing import BLANK, LENGTH
+from apscores.files._sources import Line, peek
 from apscores.files.blocks import Block, Piece
-from apscores.files.csv_columns import delimiter, map_columns
-from apscores.files.csv_rows import check_row as _check_row
-from apscores.files.csv_rows import csv_error as _csv_error
-from apscores.files.csv_rows import decode as _decode
-from apscores.files.framing import BLANK, LENGTH
 from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950
-from apscores.files.sources import Line, peek
 
 __all__ = ["LastPiece", "Tail", "frame_rows", "refuse_cut_line"]
 

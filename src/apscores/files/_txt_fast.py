@@ -5,7 +5,7 @@ all 950 columns with one ending (LF or CRLF) is checked with a few C-level calls
 length, every ending in place, no other line break) and cut into records by
 ``struct.Struct.iter_unpack``; any other block (trimmed, 910-column, blank or damaged
 lines, a BOM, a last line without its ending) is framed line by line with the rule of
-:mod:`apscores.files.framing`. Either way each record arrives as the ~25 ``bytes`` pieces
+:mod:`apscores.files._framing`. Either way each record arrives as the ~25 ``bytes`` pieces
 of :data:`PIECES`: the student's own fields, and the parts that repeat between students.
 
 Values. Repeating parts (dates, exam blocks, the high school and college blocks, codes,
@@ -13,7 +13,7 @@ awards, previous schools, short texts) are looked up by their raw bytes in the b
 caches of :mod:`apscores.files._caches`; a piece not seen before goes to a small exact
 builder for that part, here. A builder that finds
 a bad value does not explain it: the line goes to the reference reading
-(:func:`apscores.files.txt.parse_line`), which raises the precise ``ParseError``. So the
+(:func:`apscores.files._txt.parse_line`), which raises the precise ``ParseError``. So the
 records and errors are always the reference's; only their cost differs.
 
 Records are built with the twins of :mod:`apscores.files._construct` (plain attribute
@@ -30,8 +30,8 @@ from typing import cast
 
 from apscores._guard import guard
 from apscores.files._construct import twin
-from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_WIDTH, LAYOUT_950, Kind
-from apscores.files.values import GRADES, YEARS, college_code_to_di
+from apscores.files._values import GRADES, YEARS, college_code_to_di
+from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_WIDTH, LAYOUT_950, FieldKind
 from apscores.models import (
     Address,
     Award,
@@ -52,7 +52,7 @@ _OWN = (
 )  # fmt: skip
 
 #: The pieces of a record, in file order: (name, first field, last field). Fields between
-#: pieces are fillers. The hot loop of :mod:`apscores.files.txt` unpacks them in this order.
+#: pieces are fillers. The hot loop of :mod:`apscores.files._txt` unpacks them in this order.
 PIECES: tuple[tuple[str, str, str], ...] = (
     *((name, name, name) for name in _OWN),
     ("codes", "education_level", "apply_sophomore_standing"),
@@ -82,14 +82,14 @@ def row_struct(ending: int) -> struct.Struct:
     for _, first, last in PIECES:
         start, stop = index[first], index[last]
         skipped = fields[at:start]
-        if any(f.kind is not Kind.FILLER for f in skipped):  # pragma: no cover - layout guard
+        if any(f.kind is not FieldKind.FILLER for f in skipped):  # pragma: no cover - layout guard
             raise AssertionError(f"fields before {first!r} belong to no piece")
         if skipped:
             parts.append(f"{sum(f.width for f in skipped)}x")
         parts.append(f"{sum(f.width for f in fields[start : stop + 1])}s")
         at = stop + 1
     tail = fields[at:]
-    if any(f.kind is not Kind.FILLER for f in tail):  # pragma: no cover - layout guard
+    if any(f.kind is not FieldKind.FILLER for f in tail):  # pragma: no cover - layout guard
         raise AssertionError("fields after the last piece belong to no piece")
     parts.append(f"{sum(f.width for f in tail) + ending}x")
     made = struct.Struct("".join(parts))

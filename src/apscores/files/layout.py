@@ -1,6 +1,6 @@
 """The fixed-width TXT layouts, declared once as data and checked at import.
 
-A :class:`Layout` is a tuple of :class:`Field`: name, 1-based start, width, :class:`Kind`
+A :class:`Layout` is a tuple of :class:`Field`: name, 1-based start, width, :class:`FieldKind`
 (how its text becomes a value), the model attribute it fills (``student.last_name``,
 ``exams[3].score``: the one mapping between the file and the records) and whether every
 record carries it. The readers, the writers, the CSV column map and the columnar path are
@@ -32,6 +32,7 @@ import attrs
 
 from apscores import models
 from apscores._guard import guard
+from apscores._public import deprecated_alias
 
 __all__ = [
     "EXAM_BLOCK_COUNT",
@@ -42,7 +43,7 @@ __all__ = [
     "LAYOUT_950",
     "REQUIRED_FIELDS",
     "Field",
-    "Kind",
+    "FieldKind",
     "Layout",
     "attribute_type",
     "check_layout",
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 
-class Kind(enum.Enum):
+class FieldKind(enum.Enum):
     """How a field's text becomes a value (and back)."""
 
     TEXT = "text"  # free text, trailing blanks stripped
@@ -82,7 +83,7 @@ class Field:
     name: str
     start: int
     width: int
-    kind: Kind
+    kind: FieldKind
     attribute: str = ""
     required: bool = False
 
@@ -144,18 +145,18 @@ EXAM_BLOCK_START = 539
 EXAM_BLOCK_WIDTH = 11
 
 T, C, D9, Y, D, G, F = (
-    Kind.TEXT,
-    Kind.CODE,
-    Kind.DIGITS,
-    Kind.YEAR,
-    Kind.DATE,
-    Kind.GRADE,
-    Kind.FILLER,
+    FieldKind.TEXT,
+    FieldKind.CODE,
+    FieldKind.DIGITS,
+    FieldKind.YEAR,
+    FieldKind.DATE,
+    FieldKind.GRADE,
+    FieldKind.FILLER,
 )
 
 #: The seven fields of one exam block: (name, width, kind, attribute of the exam); the
 #: suffix ``_NN`` is added to the name, and ``exams[NN-1].`` to the attribute.
-EXAM_BLOCK_FIELDS: tuple[tuple[str, int, Kind, str], ...] = (
+EXAM_BLOCK_FIELDS: tuple[tuple[str, int, FieldKind, str], ...] = (
     ("admin_year", 2, Y, "admin_year"),
     ("exam_code", 2, D9, "code"),
     ("exam_grade", 1, G, "score"),
@@ -165,7 +166,7 @@ EXAM_BLOCK_FIELDS: tuple[tuple[str, int, Kind, str], ...] = (
     ("class_section_code", 1, C, "class_section"),
 )
 
-_Spec = tuple[str, int, Kind, str]
+_Spec = tuple[str, int, FieldKind, str]
 
 
 def _address(prefix: str, owner: str) -> tuple[_Spec, ...]:
@@ -213,7 +214,7 @@ _HEAD: tuple[_Spec, ...] = (
     ("hs_institution_name", 30, T, "high_school.name"),
     *_address("hs_", "high_school"),
     ("hs_zip_code", 5, C, "high_school.address.zip_code"),
-    ("college_code", 6, Kind.DI, "di_code"),
+    ("college_code", 6, FieldKind.DI, "di_code"),
     ("college_contact_name", 30, T, "college.contact_name"),
     ("college_institution_name", 30, T, "college.name"),
     *_address("college_", "college"),
@@ -308,7 +309,7 @@ def check_layout(layout: Layout) -> None:
                 f"starts at {field.start}, expected {expected_start}"
             )
         expected_start = field.end + 1
-        if (field.kind is Kind.FILLER) != (not field.attribute):
+        if (field.kind is FieldKind.FILLER) != (not field.attribute):
             raise ValueError(
                 f"{layout.name}: field {field.name!r}: fillers, and only fillers, fill no attribute"
             )
@@ -386,3 +387,8 @@ guard(
     "exam codes are an exam block apart (exams_in reads them so)",
 )
 guard(LAYOUT_950.field("exam_code_01").width == 2, "an exam code is two columns")
+
+
+#: ``Kind`` was this module's name for :class:`FieldKind` (one name, one meaning: a field
+#: kind is not a download kind or a column kind); it works for a release, with a warning.
+__getattr__ = deprecated_alias(__name__, {"Kind": (__name__, "FieldKind")})

@@ -26,7 +26,7 @@ import httpx
 
 from apscores._atomic import AtomicFile, fsync_directory
 from apscores.errors import ParseError, StorageError
-from apscores.files.check import FileCheck, check_file
+from apscores.files import FileCheck, check_file
 from apscores.service import _download as dl
 from apscores.service._models import GeneratedFile
 from apscores.service._retry import FailedAttempt
@@ -156,7 +156,7 @@ def claim(out: AtomicFile, where: dl.Placement) -> Path:
 def file_check(
     path: Path, generated: GeneratedFile, verified: bool = False
 ) -> FileCheck | FailedAttempt:
-    """The saved body checked as a whole score file (see :mod:`apscores.files.check`);
+    """The saved body checked as a whole score file (see :mod:`apscores.files._check`);
     ``verified`` when its MD5 matched the storage host's ETag (the body is complete)."""
     try:
         return check_file(path, generated.format, name=generated.file_name, verified=verified)

@@ -1,30 +1,32 @@
 """Score reports as flat rows, typed data frames and Arrow tables, for notebooks and pipelines.
 
-- ``schema``: the columns, their kinds and the record attribute behind each;
-- ``rows``: :func:`to_rows`, long (one row per exam) or wide (one per student);
-- ``frames``: :func:`to_pandas`, :func:`to_polars`, :func:`to_arrow`, Parquet, and the
-  TXT-to-Arrow fast path (:func:`txt_to_arrow`), built with numpy, with no Python loop
-  per record.
+Everything public is re-exported here; the modules are private: ``_schema`` (the
+columns, their kinds and the record attribute behind each), ``_rows`` (:func:`to_rows`,
+long or wide), ``_frames`` (:func:`to_pandas`, :func:`to_polars`, :func:`to_arrow`,
+Parquet, and the TXT-to-Arrow fast path :func:`txt_to_arrow`, built with numpy, with no
+Python loop per record; ``_blocks``, ``_arrays``, ``_columnar`` under it).
 """
 
 from __future__ import annotations
 
-from apscores.tables.frames import (
+from apscores._public import deprecated_alias, publish
+from apscores.tables._frames import (
     TXT_CHUNK_LINES,
     to_arrow,
     to_pandas,
     to_polars,
+    txt_files_to_parquet,
     txt_to_arrow,
     txt_to_pandas,
     txt_to_polars,
     write_parquet,
 )
-from apscores.tables.rows import Row, jsonable, to_rows
-from apscores.tables.schema import (
+from apscores.tables._rows import Row, jsonable, to_rows
+from apscores.tables._schema import (
     COLUMN_KINDS,
     EXAM_COLUMNS,
     IRREGULARITY_SEPARATOR,
-    Kind,
+    ColumnKind,
     column_kind,
     column_names,
 )
@@ -34,7 +36,7 @@ __all__ = [
     "EXAM_COLUMNS",
     "IRREGULARITY_SEPARATOR",
     "TXT_CHUNK_LINES",
-    "Kind",
+    "ColumnKind",
     "Row",
     "column_kind",
     "column_names",
@@ -43,8 +45,13 @@ __all__ = [
     "to_pandas",
     "to_polars",
     "to_rows",
+    "txt_files_to_parquet",
     "txt_to_arrow",
     "txt_to_pandas",
     "txt_to_polars",
     "write_parquet",
 ]
+
+publish(__name__, globals())
+#: ``Kind`` was the name of :data:`ColumnKind`; it works for a release, with a warning.
+__getattr__ = deprecated_alias(__name__, {"Kind": (__name__, "ColumnKind")})

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores._guard import guard
-from apscores.files.framing import BLANK
+from apscores.files._framing import BLANK
+from apscores.files._values import GRADES as VALUE_GRADES
 from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field
-from apscores.files.values import GRADES as VALUE_GRADES
 from apscores.tables._blocks import UnsafeBlockError
 from apscores.years import expand_year
 
@@ -53,7 +53,7 @@ _MONTHS = [
 _MONTH_STARTS = np.array([(start - _EPOCH).days for start, _ in _MONTHS], dtype=np.int64)
 _MONTH_DAYS = np.array([(end - start).days for start, end in _MONTHS], dtype=np.int64)
 #: Grade byte -> score 1-5, 0 for no score, -1 for anything else: the one-character
-#: texts of :data:`apscores.files.values.GRADES` (a digit or a space, no other blank).
+#: texts of :data:`apscores.files._values.GRADES` (a digit or a space, no other blank).
 GRADES = np.full(256, -1, dtype=np.int64)
 for _text, _score in VALUE_GRADES.items():
     if len(_text) == 1:

@@ -3,7 +3,7 @@
 Blocks come from :func:`apscores.files.blocks.blocks` (the reader every path shares). A
 block of clean 950-column lines with one ending (LF or CRLF) is viewed as a 2-D ``uint8``
 array without a copy; any other block is padded line by line by the framing rule of
-:mod:`apscores.files.framing`, or refused.
+:mod:`apscores.files._framing`, or refused.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from apscores.errors import ParseError
+from apscores.files._framing import LENGTH, clean, frame, uniform_stride
 from apscores.files.blocks import Block
-from apscores.files.framing import LENGTH, clean, frame, uniform_stride
 
 __all__ = ["UnsafeBlockError", "as_matrix"]
 
@@ -30,7 +30,7 @@ def as_matrix(block: Block) -> Array:
     """The block as rows of 950 columns, blank lines still in.
 
     A block of clean 950-column lines with one ending is viewed in place; any other is
-    padded line by line with :func:`~apscores.files.framing.frame`. Raises
+    padded line by line with :func:`~apscores.files._framing.frame`. Raises
     :class:`UnsafeBlockError` for a line the framing rule refuses or one holding a control
     byte (the typed reader explains it).
     """

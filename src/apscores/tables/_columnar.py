@@ -1,6 +1,6 @@
 """The columnar fast path: a TXT score file straight to a long Arrow table, with numpy.
 
-:func:`apscores.tables.to_arrow` over :func:`apscores.files.txt.read_txt` builds a
+:func:`apscores.tables.to_arrow` over :func:`apscores.files.read_txt` builds a
 :class:`~apscores.models.ScoreReport` per line and a dict per exam; that is the reference.
 This module produces the *same* table (columns, types, values, row order, dictionaries)
 without building any Python object per line:
@@ -41,11 +41,11 @@ import pyarrow.compute as pc
 from apscores import catalog
 from apscores._guard import guard
 from apscores.errors import ParseError
-from apscores.files import txt
+from apscores.files import _txt as txt
+from apscores.files._framing import LENGTH
+from apscores.files._sources import Opened, look_ahead
 from apscores.files.blocks import Block, Piece, blocks
-from apscores.files.framing import LENGTH
-from apscores.files.layout import LAYOUT_950, Kind
-from apscores.files.sources import Opened, look_ahead
+from apscores.files.layout import LAYOUT_950, FieldKind
 from apscores.tables._arrays import (
     BLANK_BYTES,
     BLANK_PAIR,
@@ -65,8 +65,8 @@ from apscores.tables._arrays import (
 )
 from apscores.tables._arrays import Block as Matrix
 from apscores.tables._blocks import UnsafeBlockError, as_matrix
-from apscores.tables.rows import columns_of
-from apscores.tables.schema import (
+from apscores.tables._rows import columns_of
+from apscores.tables._schema import (
     DATE_COLUMNS,
     IRREGULARITY_SEPARATOR,
     STUDENT_COLUMNS,
@@ -93,11 +93,11 @@ _FIELD_OF = {
 _TEXT_FIELDS = {
     column: field.name
     for column, field in _FIELD_OF.items()
-    if field.kind in (Kind.TEXT, Kind.CODE) and column in STUDENT_COLUMNS
+    if field.kind in (FieldKind.TEXT, FieldKind.CODE) and column in STUDENT_COLUMNS
 }
 #: Long column -> layout field, for the four dates.
-_DATE_FIELDS = {column: f.name for column, f in _FIELD_OF.items() if f.kind is Kind.DATE}
-_DI_FIELD = next(f.name for f in _FIELD_OF.values() if f.kind is Kind.DI)
+_DATE_FIELDS = {column: f.name for column, f in _FIELD_OF.items() if f.kind is FieldKind.DATE}
+_DI_FIELD = next(f.name for f in _FIELD_OF.values() if f.kind is FieldKind.DI)
 _SCHOOL_CODE_FIELD = _FIELD_OF["high_school_code"].name
 guard(
     set(_FIELD_OF) == {*_TEXT_FIELDS, *_DATE_FIELDS, "di_code", "high_school_code"},

@@ -4,7 +4,7 @@ Recording a download moves College Board's ``new`` watermark past its score repo
 file must be complete on disk *and* whole before it is recorded: a body cut short with a
 matching ``Content-Length`` (which HTTP alone cannot see), an empty file or a foreign one
 must never be recorded. :func:`check_file` reads the file once, in blocks, and applies the
-readers' own framing rules (:mod:`apscores.files.layout`, :mod:`apscores.files.csv`): every TXT
+readers' own framing rules (:mod:`apscores.files.layout`, :mod:`apscores.files._csv`): every TXT
 line a complete record, or a known CSV header and every row complete. It reads no value
 (a bad date is the reader's business and would not be fixed by downloading again), and
 counts students and exams on the way for summaries.
@@ -35,11 +35,11 @@ from typing import BinaryIO, Literal
 import attrs
 
 from apscores.errors import UnknownFormatError
-from apscores.files import txt
+from apscores.files import _txt as txt
 from apscores.files._cuts import LastPiece, frame_rows, refuse_cut_line
+from apscores.files._detect import detect
+from apscores.files._sources import Opened, look_ahead, source_name
 from apscores.files.blocks import blocks
-from apscores.files.detect import detect
-from apscores.files.sources import Opened, look_ahead, source_name
 
 __all__ = ["FileCheck", "check_file"]
 
@@ -67,7 +67,7 @@ def check_file(
     name: str | None = None,
     verified: bool = False,
 ) -> FileCheck:
-    """Check a whole file (a path or a binary file object) as :mod:`apscores.files.check` says.
+    """Check a whole file (a path or a binary file object) as :mod:`apscores.files._check` says.
 
     ``format`` (``"txt"``/``"csv"``) is what was asked for; content of the other format is
     refused. ``name`` is what errors call the file (default: the path). ``verified`` says

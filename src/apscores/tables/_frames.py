@@ -4,7 +4,7 @@ The builders import pandas, polars or pyarrow only when called, and say which ex
 install when it is missing. For a TXT file, :func:`txt_to_arrow`, :func:`txt_to_polars` and
 :func:`txt_to_pandas` build the same long tables straight from the file with numpy
 (:mod:`apscores.tables._columnar`), many times faster than ``to_arrow(read_txt(path))``.
-Column kinds come from :mod:`apscores.tables.schema`.
+Column kinds come from :mod:`apscores.tables._schema`.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from apscores._atomic import atomic_write
 from apscores.errors import ConfigurationError, ParseError
-from apscores.files.sources import ErrorMode, check_mode, source_name
+from apscores.files._sources import ErrorMode, check_mode, source_name
 from apscores.models import ScoreReport
-from apscores.tables.rows import columns_of
-from apscores.tables.schema import column_kind, column_names
+from apscores.tables._rows import columns_of
+from apscores.tables._schema import column_kind, column_names
 
 if TYPE_CHECKING:
     import pandas
 
-    from apscores.files.sources import Source
+    from apscores.files._sources import Source
 
 __all__ = [
     "TXT_CHUNK_LINES",
@@ -152,7 +152,7 @@ def txt_to_arrow(
     table is built with numpy over the fixed-width records, ``chunk_lines`` lines at a
     time, without a Python object per line. A block of lines holding anything the fast
     path cannot vouch for (a bad date, year or grade, a blank AP ID, a line too long) is
-    read by :func:`~apscores.files.txt.read_txt` instead, so a bad line raises the same
+    read by :func:`~apscores.files._txt.read_txt` instead, so a bad line raises the same
     :class:`~apscores.errors.ParseError` (line, field, raw text). Wide tables and
     iterables of lines take the typed path. ``errors="collect"`` skips bad lines as the
     typed reader does and appends their errors to ``problems`` (the same errors

@@ -3,7 +3,8 @@
 Shared by the TXT and CSV readers. ``lenient`` (CSV) also accepts what spreadsheets do to
 values: digit codes that lost their leading zeros (padded back), four-digit years, and
 dates as ``MDDYY``, ``M/D/YYYY`` or ``YYYY-MM-DD``. Digits are ASCII only everywhere.
-Which fields are digit codes, years or dates is the layout's :class:`~apscores.files.layout.Kind`.
+Which fields are digit codes, years or dates is the layout's
+:class:`~apscores.files.layout.FieldKind`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from typing import Any
 
 from apscores.errors import ParseError
-from apscores.files.layout import LAYOUT_950, Kind
+from apscores.files.layout import LAYOUT_950, FieldKind
 from apscores.years import ascii_digits, expand_year, parse_mmddyy
 
 __all__ = [
@@ -37,7 +38,9 @@ GRADES: dict[str, int | None] = {" ": None, "": None, "1": 1, "2": 2, "3": 3, "4
 MISSING: Any = object()
 
 #: Digit codes a spreadsheet may have shortened, and the width to pad them back to.
-PAD_WIDTHS: dict[str, int] = {f.name: f.width for f in LAYOUT_950.fields if f.kind is Kind.DIGITS}
+PAD_WIDTHS: dict[str, int] = {
+    f.name: f.width for f in LAYOUT_950.fields if f.kind is FieldKind.DIGITS
+}
 
 
 def college_code_to_di(text: str, *, lenient: bool = False) -> str:
@@ -63,7 +66,9 @@ def pad_codes(values: dict[str, str]) -> None:
 _AS_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?[Ee][+-][0-9]+|[0-9]+\.[0-9]+")
 #: The fields a spreadsheet may turn into numbers: every code, year and grade (not text).
 CODE_FIELDS = frozenset(
-    f.name for f in LAYOUT_950.fields if f.kind not in (Kind.TEXT, Kind.FILLER, Kind.DATE)
+    f.name
+    for f in LAYOUT_950.fields
+    if f.kind not in (FieldKind.TEXT, FieldKind.FILLER, FieldKind.DATE)
 )
 
 

@@ -23,8 +23,8 @@ import csv
 import re
 
 from apscores.errors import MissingColumnsError, UnknownFormatError
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Kind
-from apscores.files.records import AWARD_SLOTS
+from apscores.files._records import AWARD_SLOTS
+from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, FieldKind
 
 __all__ = [
     "CANONICAL_HEADERS",
@@ -154,7 +154,7 @@ def _build_aliases() -> tuple[dict[str, str], dict[str, str]]:
 _HEAD_ALIASES, _EXAM_STEMS = _build_aliases()
 _AP_ID_ALIASES = frozenset(key for key, field in _HEAD_ALIASES.items() if field == "ap_id")
 
-WRITTEN_FIELDS = tuple(f.name for f in LAYOUT_950.fields if f.kind is not Kind.FILLER)
+WRITTEN_FIELDS = tuple(f.name for f in LAYOUT_950.fields if f.kind is not FieldKind.FILLER)
 
 
 def _canonical(field: str) -> str:

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from apscores.errors import ParseError, TruncatedRecordError
+from apscores.files._sources import Line
 from apscores.files.blocks import CONTROL, Block, LongLine, Piece
 from apscores.files.layout import LAYOUT_910, LAYOUT_950, exams_in
-from apscores.files.sources import Line
 
 __all__ = [
     "BLANK",

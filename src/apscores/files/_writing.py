@@ -1,4 +1,4 @@
-"""Records -> layout field texts, for the writers: the inverse of :mod:`apscores.files.records`.
+"""Records -> layout field texts, for the writers: the inverse of :mod:`apscores.files._records`.
 
 Which attribute goes into which field, and how a value becomes text, come from the layout
 table (:mod:`apscores.files.layout`); this module adds only the refusals. A record the
@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 
 from apscores.catalog import is_di_code
 from apscores.errors import ConfigurationError, UnwritableRecordError
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field, Kind, Layout
-from apscores.files.records import AWARD_SLOTS, PREVIOUS_SCHOOL_SLOTS
-from apscores.files.sources import Destination, write_lines
+from apscores.files._records import AWARD_SLOTS, PREVIOUS_SCHOOL_SLOTS
+from apscores.files._sources import Destination, write_lines
+from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field, FieldKind, Layout
 from apscores.models import ScoreReport
 from apscores.years import format_mmddyy, shorten_year
 
@@ -52,7 +52,7 @@ def _getter(path: str) -> Callable[[object], object]:
 _FIELDS: tuple[tuple[Field, Callable[[object], object]], ...] = tuple(
     (field, _getter(field.attribute))
     for field in LAYOUT_950.fields
-    if field.kind is not Kind.FILLER
+    if field.kind is not FieldKind.FILLER
 )
 
 
@@ -66,17 +66,17 @@ def _text(report: ScoreReport, field: Field, value: object) -> str:
         return ""
     kind = field.kind
     try:
-        if kind is Kind.YEAR:
+        if kind is FieldKind.YEAR:
             assert isinstance(value, int)
             return f"{shorten_year(value):02d}"
-        if kind is Kind.DATE:
+        if kind is FieldKind.DATE:
             assert isinstance(value, dt.date)
             return format_mmddyy(value)
     except ValueError as exc:
         raise _refuse(report, f"{field.attribute}: {exc}") from None
-    if kind is Kind.GRADE:
+    if kind is FieldKind.GRADE:
         return str(value)
-    if kind is Kind.DI:
+    if kind is FieldKind.DI:
         di = str(value)
         return f"00{di}" if is_di_code(di) else di
     return str(value)
@@ -138,8 +138,8 @@ def write_txt(
     """
     if newline not in ("\n", "\r\n"):
         raise ConfigurationError(f"newline must be '\\n' or '\\r\\n', not {newline!r}")
-    fields = tuple((f.name, f.width, f.kind is Kind.FILLER) for f in layout.fields)
-    known = {f.name for f in layout.fields if f.kind is not Kind.FILLER}
+    fields = tuple((f.name, f.width, f.kind is FieldKind.FILLER) for f in layout.fields)
+    known = {f.name for f in layout.fields if f.kind is not FieldKind.FILLER}
     end = newline.encode("ascii")
 
     def encode(report: ScoreReport) -> bytes:

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from typing import TypeAlias
 
 from apscores.errors import ParseError
+from apscores.files._values import college_code_to_di, parse_date, parse_score, parse_year
 from apscores.files.layout import EXAM_BLOCK_COUNT
-from apscores.files.values import college_code_to_di, parse_date, parse_score, parse_year
 from apscores.models import (
     Address,
     Award,

@@ -20,7 +20,7 @@ from operator import attrgetter
 from typing import Any
 
 from apscores.models import ExamScore, ScoreReport
-from apscores.tables.schema import (
+from apscores.tables._schema import (
     DATE_COLUMNS,
     EXAM_COLUMNS,
     EXAM_COLUMNS_KINDS,

@@ -1,6 +1,6 @@
 """The rows of a CSV score file, before any value is read: text lines, cell checks, framing.
 
-Shared by the CSV reader (:mod:`apscores.files.csv`) and the download check
+Shared by the CSV reader (:mod:`apscores.files._csv`) and the download check
 (:func:`apscores.files._cuts.frame_rows`), so both refuse the same rows: lines decoded as
 UTF-8 (BOM dropped) or Latin-1, a line too long to hold, a row that does not fit the
 header, a cell longer than :data:`MAX_CELL`, and a control character in any cell (NUL
@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 from apscores.errors import ParseError
+from apscores.files._sources import Line
 from apscores.files.blocks import LongLine
-from apscores.files.sources import Line
 
 __all__ = [
     "MAX_CELL",

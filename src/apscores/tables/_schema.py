@@ -1,6 +1,6 @@
 """The columns of the tables: their names, their kinds, and the record attribute behind each.
 
-Declared once: the row builder (:mod:`apscores.tables.rows`), the typed frames and the
+Declared once: the row builder (:mod:`apscores.tables._rows`), the typed frames and the
 columnar fast path (which finds each column's field in the TXT layout through the same
 attribute, :meth:`apscores.files.layout.Layout.by_attribute`) all read these tables.
 Dates are dates, years and scores are nullable integers, exam names and statuses are
@@ -17,19 +17,19 @@ __all__ = [
     "EXAM_COLUMNS",
     "IRREGULARITY_SEPARATOR",
     "STUDENT_COLUMNS",
-    "Kind",
+    "ColumnKind",
     "column_kind",
     "column_names",
     "long_name",
 ]
 
-Kind = Literal["str", "int", "date", "category"]
+ColumnKind = Literal["str", "int", "date", "category"]
 
 #: Irregularity codes of one exam are joined into one cell with this separator.
 IRREGULARITY_SEPARATOR = ";"
 
 #: Per-student columns: name -> (kind, the ScoreReport attribute it shows).
-STUDENT_COLUMNS: dict[str, tuple[Kind, str]] = {
+STUDENT_COLUMNS: dict[str, tuple[ColumnKind, str]] = {
     "ap_id": ("str", "ap_id"),
     "last_name": ("str", "student.last_name"),
     "first_name": ("str", "student.first_name"),
@@ -41,7 +41,7 @@ STUDENT_COLUMNS: dict[str, tuple[Kind, str]] = {
     "high_school_name": ("str", "high_school.name"),
 }
 #: Per-exam columns: name -> (kind, the ExamScore attribute or property it shows).
-EXAM_COLUMNS_KINDS: dict[str, tuple[Kind, str]] = {
+EXAM_COLUMNS_KINDS: dict[str, tuple[ColumnKind, str]] = {
     "code": ("str", "code"),
     "name": ("category", "name"),  # a property: named by the exam's own admin year
     "admin_year": ("int", "admin_year"),
@@ -51,7 +51,7 @@ EXAM_COLUMNS_KINDS: dict[str, tuple[Kind, str]] = {
     "class_section": ("str", "class_section"),
 }
 #: The report's three dates: name -> (kind, attribute).
-DATE_COLUMNS: dict[str, tuple[Kind, str]] = {
+DATE_COLUMNS: dict[str, tuple[ColumnKind, str]] = {
     "date_released": ("date", "date_released"),
     "date_updated": ("date", "date_updated"),
     "report_date": ("date", "report_date"),
@@ -70,14 +70,14 @@ def long_name(exam_column: str) -> str:
 
 
 #: Every long column and its kind, in column order.
-COLUMN_KINDS: dict[str, Kind] = {
+COLUMN_KINDS: dict[str, ColumnKind] = {
     **{name: kind for name, (kind, _) in STUDENT_COLUMNS.items()},
     **{long_name(name): kind for name, (kind, _) in EXAM_COLUMNS_KINDS.items()},
     **{name: kind for name, (kind, _) in DATE_COLUMNS.items()},
 }
 
 
-def column_kind(column: str) -> Kind:
+def column_kind(column: str) -> ColumnKind:
     """The kind of a long or wide column (``exam_07_score`` is an ``int``)."""
     if column in COLUMN_KINDS:
         return COLUMN_KINDS[column]

@@ -1,6 +1,6 @@
 """The CSV score file: read and write, mapping columns by header name.
 
-Columns are matched by header name, never by position (:mod:`apscores.files.csv_columns`).
+Columns are matched by header name, never by position (:mod:`apscores.files._csv_columns`).
 
 Rows are strict (a reader never guesses): a row with fewer cells than the header, more
 cells with text in them, an unterminated quote at the end of the file, a CR inside an
@@ -10,7 +10,7 @@ A control character in any cell (C0 such as NUL or a line break, DEL, C1) is one
 naming the cell, on every Python version; so is a code a spreadsheet turned into a number
 (``1.23E+08``, ``90.0``).
 
-Values are right-stripped and read leniently (see :mod:`apscores.files.records`): codes get
+Values are right-stripped and read leniently (see :mod:`apscores.files._records`): codes get
 their leading zeros back (``7`` -> ``07``), the college code may be ``1234`` or ``001234``,
 years may have four digits, dates may be ``MDDYY``, ``M/D/YYYY`` or ISO. Bytes are decoded
 as UTF-8 (a BOM is dropped), falling back to Latin-1 for a line that is not UTF-8. A tab in
@@ -35,16 +35,16 @@ from typing import TYPE_CHECKING, Any
 
 from apscores._rows_csv import neutralise
 from apscores.errors import EmptyFileError, ParseError, UnknownFormatError
-from apscores.files import records as rec
+from apscores.files import _records as rec
 from apscores.files._assemble import HEAD_FIELDS, make_assembler
-from apscores.files.csv_columns import (
+from apscores.files._csv_columns import (
     CANONICAL_HEADERS,
     WRITTEN_FIELDS,
     delimiter,
     map_columns,
     normalise_header,
 )
-from apscores.files.csv_rows import (
+from apscores.files._csv_rows import (
     MAX_CELL,
     NUL,
     check_cells,
@@ -52,8 +52,7 @@ from apscores.files.csv_rows import (
     csv_error,
     decode,
 )
-from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_FIELDS
-from apscores.files.sources import (
+from apscores.files._sources import (
     Destination,
     ErrorMode,
     Opened,
@@ -67,8 +66,9 @@ from apscores.files.sources import (
     peek,
     write_lines,
 )
-from apscores.files.values import pad_codes, parse_date, refuse_spreadsheet_numbers
-from apscores.files.writing import report_values
+from apscores.files._values import pad_codes, parse_date, refuse_spreadsheet_numbers
+from apscores.files._writing import report_values
+from apscores.files.layout import EXAM_BLOCK_COUNT, EXAM_BLOCK_FIELDS
 from apscores.models import Award, ExamScore, Organization, PreviousSchool, ScoreReport
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def _parse(
 ) -> Iterator[ScoreReport]:
     """The reading loop: each row's cells are pulled in a few ``itemgetter`` calls, and
     the parts that repeat between rows are looked up by their raw cells in bounded caches
-    (see :mod:`apscores.files.txt`); unseen cells go through the shared, precise builders.
+    (see :mod:`apscores.files._txt`); unseen cells go through the shared, precise builders.
     """
     limit = _CACHE_LIMIT
     blank = -1 if any(f not in columns for f in WRITTEN_FIELDS) else None

@@ -3,7 +3,7 @@
 One byte is one column: fields are sliced from bytes and decoded as Latin-1, so an
 accented name (``Muñoz`` with ``ñ`` as byte ``0xF1``) never shifts a column. Values are
 right-stripped. LF, CRLF (and CR-only) endings, a UTF-8 BOM on the first line and blank
-lines are accepted. Lines are framed by :mod:`apscores.files.framing`: a line shorter than
+lines are accepted. Lines are framed by :mod:`apscores.files._framing`: a line shorter than
 the layout is a record whose trailing blanks were trimmed only if it reaches the end of
 *Date of this report* (column 886); a shorter one is a
 :class:`~apscores.errors.TruncatedRecordError` naming the line, its length and the first
@@ -25,8 +25,7 @@ from typing import Any
 from apscores.errors import ParseError
 from apscores.files import _txt_fast as fast
 from apscores.files._caches import Builders
-from apscores.files.blocks import Piece
-from apscores.files.framing import (
+from apscores.files._framing import (
     BLANK,
     bulk,
     control_error,
@@ -37,9 +36,8 @@ from apscores.files.framing import (
     plausible_record,
     strip_ending,
 )
-from apscores.files.layout import LAYOUT_950, Kind
-from apscores.files.records import build_report
-from apscores.files.sources import (
+from apscores.files._records import build_report
+from apscores.files._sources import (
     ErrorMode,
     Opened,
     Reader,
@@ -48,7 +46,9 @@ from apscores.files.sources import (
     look_ahead,
     open_source,
 )
-from apscores.files.values import parse_date
+from apscores.files._values import parse_date
+from apscores.files.blocks import Piece
+from apscores.files.layout import LAYOUT_950, FieldKind
 from apscores.models import Address, ScoreReport, Student
 
 __all__ = [
@@ -124,9 +124,9 @@ def parse_line(line: bytes | str, line_no: int | None = None) -> ScoreReport:
         raise problem
     text = record.decode("latin-1")
     values = {  # a grade is a digit or a space, never whitespace of another kind
-        f.name: text[f.slice].rstrip(" " if f.kind is Kind.GRADE else None)
+        f.name: text[f.slice].rstrip(" " if f.kind is FieldKind.GRADE else None)
         for f in LAYOUT_950.fields
-        if f.kind is not Kind.FILLER
+        if f.kind is not FieldKind.FILLER
     }
     return build_report(values, line=line_no, lenient=False)
 

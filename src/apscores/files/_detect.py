@@ -19,12 +19,10 @@ reading still streams):
 from __future__ import annotations
 
 from apscores.errors import APScoresError, ParseError, UnknownFormatError
-from apscores.files import csv as csvfile
-from apscores.files import csv_columns as columns
-from apscores.files import txt
-from apscores.files.blocks import LongHead
-from apscores.files.layout import LAYOUT_910, LAYOUT_950
-from apscores.files.sources import (
+from apscores.files import _csv as csvfile
+from apscores.files import _csv_columns as columns
+from apscores.files import _txt as txt
+from apscores.files._sources import (
     ErrorMode,
     Line,
     Reader,
@@ -35,6 +33,8 @@ from apscores.files.sources import (
     look_ahead,
     open_source,
 )
+from apscores.files.blocks import LongHead
+from apscores.files.layout import LAYOUT_910, LAYOUT_950
 
 __all__ = ["Reader", "Source", "detect", "format_of", "read", "sniff"]
 
