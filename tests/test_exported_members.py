@@ -39,9 +39,12 @@ PUBLISHED = [
     "apscores.cli",
     "apscores.credit",
     "apscores.export",
+    "apscores.files",
     "apscores.jobs",
     "apscores.matching",
+    "apscores.sandbox",
     "apscores.service",
+    "apscores.tables",
 ]
 
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from apscores._public import publish
+
 if TYPE_CHECKING:
     from apscores.sandbox._bulk import BulkRenderer, bulk_renderer
     from apscores.sandbox._clients import sandbox_async_client, sandbox_client, transport
@@ -125,9 +127,10 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'apscores.sandbox' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"apscores.sandbox.{module}"), name)
+    publish(__name__, {"__all__": [name], name: value})  # apscores.sandbox.SandboxService
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(__all__) | set(globals()))
+    return sorted(__all__)
