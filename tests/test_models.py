@@ -52,3 +52,24 @@ def test_records_are_frozen_and_hashable() -> None:
         report.ap_id = "X2"  # type: ignore[misc]
     assert hash(report) == hash(ScoreReport("X1", Student("A", "B"), "1234"))
     assert report.to_dict()["di_code"] == "1234"
+
+
+def test_reprs_carry_no_name_birth_date_or_street() -> None:
+    """Reprs reach logs and tracebacks: they name the AP ID, never the student."""
+    import datetime as dt
+
+    from apscores.models import Address, ScoreReport, Student
+
+    student = Student(
+        "Zzyzx",
+        "Quetzal",
+        middle_initial="Q",
+        date_of_birth=dt.date(2007, 2, 3),
+        address=Address("12 Secret Lane", zip_code="98765"),
+    )
+    report = ScoreReport("A1B2C3D4", student, "1234")
+    for text in (repr(report), repr(student), repr(student.address), repr([report])):
+        for secret in ("Zzyzx", "Quetzal", "2007", "Secret", "98765"):
+            assert secret not in text, text
+    assert "A1B2C3D4" in repr(report)
+    assert student.last_name == "Zzyzx"  # the values are all there

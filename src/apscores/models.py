@@ -66,11 +66,12 @@ class Address:
         country_code: The country code the file gives (``"USA"``...), blank for schools.
     """
 
-    street_1: str = ""
-    street_2: str = ""
-    street_3: str = ""
+    # A student's street and ZIP stay out of repr (logs, tracebacks); the values are here.
+    street_1: str = attrs.field(default="", repr=False)
+    street_2: str = attrs.field(default="", repr=False)
+    street_3: str = attrs.field(default="", repr=False)
     state: str = ""
-    zip_code: str = ""
+    zip_code: str = attrs.field(default="", repr=False)
     country_code: str = ""
 
 
@@ -112,12 +113,14 @@ class Student:
         derived_aggregate_race_ethnicity: College Board's 2-digit aggregate code.
     """
 
-    last_name: str
-    first_name: str
-    middle_initial: str = ""
-    date_of_birth: dt.date | None = None
+    # Names, the birth date and the address stay out of repr, so a record that reaches a
+    # log line or a traceback carries no student's identity; the values are all here.
+    last_name: str = attrs.field(repr=False)
+    first_name: str = attrs.field(repr=False)
+    middle_initial: str = attrs.field(default="", repr=False)
+    date_of_birth: dt.date | None = attrs.field(default=None, repr=False)
     gender: str = ""
-    address: Address = Address()
+    address: Address = attrs.field(default=Address(), repr=False)
     education_level: str = ""
     expected_college_entrance: str = ""
     ethnic_group: str = ""  # 1-character code in files before July 2016, blank after
@@ -254,10 +257,11 @@ class ScoreReport:
         return data
 
     def __repr__(self) -> str:
-        """Compact, so a list stays readable: ``<ScoreReport ID Last, First: N exams>``."""
-        name = ", ".join(p for p in (self.student.last_name, self.student.first_name) if p)
+        """Compact, and without the student's name (reprs reach logs and tracebacks):
+        ``<ScoreReport AP_ID DI 1234: N exams>``."""
         count = len(self.exams)
-        return f"<ScoreReport {self.ap_id} {name}: {count} exam{'' if count == 1 else 's'}>"
+        plural = "" if count == 1 else "s"
+        return f"<ScoreReport {self.ap_id} DI {self.di_code}: {count} exam{plural}>"
 
     def _repr_html_(self) -> str:
         """The student, then the exams as a small table, for notebooks."""

@@ -172,9 +172,9 @@ def test_missing_library_names_the_extra(
 
 
 def test_report_repr_is_compact() -> None:
-    assert repr(JANE) == "<ScoreReport 1234ABCD Doe, Jane: 3 exams>"
-    assert repr(BO) == "<ScoreReport 55BB Poe, Bo: 1 exam>"
-    assert repr(ScoreReport("1", Student("", "Cher"), "1")) == "<ScoreReport 1 Cher: 0 exams>"
+    assert repr(JANE) == f"<ScoreReport 1234ABCD DI {JANE.di_code}: 3 exams>"
+    assert repr(BO) == f"<ScoreReport 55BB DI {BO.di_code}: 1 exam>"
+    assert repr(ScoreReport("1", Student("", "Cher"), "1")) == "<ScoreReport 1 DI 1: 0 exams>"
 
 
 def test_html_reprs_escape_values() -> None:

@@ -69,9 +69,9 @@ class StudentMatch:
     """
 
     ap_id: str
-    last_name: str
-    first_name: str
-    birth_date: dt.date | None
+    last_name: str = attrs.field(repr=False)  # names and dates stay out of repr and logs
+    first_name: str = attrs.field(repr=False)
+    birth_date: dt.date | None = attrs.field(repr=False)
     outcome: MatchOutcome
     sis_id: str | None = None
     tier: int | None = None
