@@ -368,8 +368,10 @@ def test_failing_on_new_is_a_partial_failure(
     assert fetch(tmp_path, "--on-new", hook) == ExitCode.PARTIAL
     captured = capsys.readouterr()
     assert "--on-new exited 3" in captured.err
-    assert "2 file(s) recorded but not yet handed off" not in captured.out
-    assert "1 file(s) recorded but not yet handed off" in captured.out
+    # One line a DI code says the file is safe and only its hand-off waits.
+    assert captured.out.count("DI 1234: undelivered: --on-new exited 3 for ") == 1
+    assert "every run retries until the hand-off succeeds" in captured.out
+    assert "failed" not in captured.out
     assert {e.state for e in entries(tmp_path)} == {State.RECORDED}  # the files are safe
     # The next run has nothing new to fetch, and hands the files off again: still failing.
     assert fetch(tmp_path, "--on-new", str(tmp_path / "missing-program")) == ExitCode.PARTIAL

@@ -150,3 +150,8 @@ def test_fetch_into_a_folder_that_cannot_be_made_is_exit_7(
     dest = blocker / "scores"
     assert main(["fetch", "--sandbox", "--di", "1234", "--dest", str(dest)]) == ExitCode.STORAGE
     assert one_line(capsys) == f"apscores: {dest}: cannot create --dest (Not a directory)"
+
+
+def test_a_bad_di_code_names_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fetch", "--sandbox", "--di", "12", "--dest", "unused"]) == ExitCode.USAGE
+    assert one_line(capsys) == "apscores: --di 12: a DI code is 4 digits, like 1234"

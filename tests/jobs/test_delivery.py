@@ -65,13 +65,13 @@ async def test_a_failed_hand_off_is_retried_by_every_run_until_it_succeeds(
     receiver = Receiver()
     first = await run(service, tmp_path, receiver)
     (result,) = first.results
-    assert result.outcome is FetchOutcome.FAILED  # exit 5: someone must look
+    assert result.outcome is FetchOutcome.UNDELIVERED  # exit 5: someone must look
     assert result.undelivered == 1
     assert "every run retries" in result.message
     assert service.pending(DI) == []  # recorded with the service all the same
 
     again = await run(service, tmp_path, receiver)  # nothing new, still not delivered
-    assert again.results[0].outcome is FetchOutcome.FAILED
+    assert again.results[0].outcome is FetchOutcome.UNDELIVERED
     assert again.results[0].undelivered == 1
 
     receiver.broken = False
@@ -121,7 +121,7 @@ async def test_a_retry_gets_the_values_of_the_first_hand_off(
     )
     dest = tmp_path / "d"
     command = f"{sys.executable} {script}"
-    assert (await run(service, dest, command)).results[0].outcome is FetchOutcome.FAILED
+    assert (await run(service, dest, command)).results[0].outcome is FetchOutcome.UNDELIVERED
     (tmp_path / "up").touch()
     assert (await run(service, dest, command)).results[0].outcome is FetchOutcome.OK
     first, second = (json.loads(line) for line in out.read_text().splitlines())
@@ -153,7 +153,7 @@ async def test_a_run_without_a_hand_off_reports_what_earlier_runs_left(
     await run(service, tmp_path, Receiver())
     summary = await run(service, tmp_path, None)
     (result,) = summary.results
-    assert result.outcome is FetchOutcome.FAILED
+    assert result.outcome is FetchOutcome.UNDELIVERED
     assert "no --on-new" in result.message
     assert result.undelivered == 1
 
@@ -181,7 +181,7 @@ async def test_a_file_that_is_gone_or_changed_is_never_handed_off(
     receiver.broken = False
     summary = await run(service, tmp_path, receiver)
     (result,) = summary.results
-    assert result.outcome is FetchOutcome.FAILED
+    assert result.outcome is FetchOutcome.UNDELIVERED
     assert ("missing" if damage == "removed" else "changed after it was saved") in result.message
     assert receiver.got == []
     (entry,) = ledger_entries(tmp_path)

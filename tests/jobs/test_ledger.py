@@ -125,3 +125,11 @@ def test_two_connections_see_each_other(tmp_path: Path) -> None:
         entry_id = start(one)
         two.mark_saved(entry_id, path=tmp_path / "f", size=1, sha256="s")
         assert one.get(entry_id).state is State.SAVED
+
+
+def test_a_new_ledger_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    import stat
+
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        ledger.start("a@x.edu", "1234", 1, fmt="txt", kind="new", file_name="f")
+    assert stat.S_IMODE((tmp_path / "l.sqlite3").stat().st_mode) == 0o600  # it names the account

@@ -47,6 +47,7 @@ EXIT_CODES = {
     FetchOutcome.AUTH: ExitCode.AUTH,
     FetchOutcome.LOCKED: ExitCode.LOCKED,
     FetchOutcome.STORAGE: ExitCode.STORAGE,
+    FetchOutcome.UNDELIVERED: ExitCode.PARTIAL,
 }
 
 
@@ -133,7 +134,7 @@ def _print_summary(summary: FetchSummary, out: TextIO) -> None:
                 f"DI {result.di_code}: handed off {result.redelivered} file(s) that earlier"
                 " runs could not\n"
             )
-        if result.undelivered:
+        if result.undelivered and result.outcome is not FetchOutcome.UNDELIVERED:
             out.write(
                 f"DI {result.di_code}: {result.undelivered} file(s) recorded but not yet"
                 " handed off (--on-new); the next run retries\n"
@@ -166,7 +167,7 @@ def _di_codes(args: argparse.Namespace) -> tuple[str, ...]:
         codes = DEMO_DI_CODES
     bad = [code for code in codes if not is_di_code(code)]
     if bad:
-        raise ConfigurationError(f"a DI code has 4 digits: {', '.join(bad)}")
+        raise ConfigurationError(f"--di {bad[0]}: a DI code is 4 digits, like 1234")
     return codes
 
 

@@ -259,8 +259,8 @@ class _Job:
         result.undelivered = len(await deliveries.pending())
         if handed and result.outcome is FetchOutcome.NOTHING_NEW:
             result.outcome = FetchOutcome.OK  # earlier files reached the student system
-        if stuck:
-            result.fail(FetchOutcome.FAILED, stuck)
+        if stuck:  # the files are safe; only their hand-off waits (logged where it failed)
+            result.fail(FetchOutcome.UNDELIVERED, stuck)
 
     def _not_whole(self, target: Path, entry: Entry) -> str:
         """Why a file a crashed run left is not a whole score file (``""`` when it is)."""

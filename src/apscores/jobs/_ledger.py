@@ -5,10 +5,9 @@ generated file was never saved and a fresh one replaces it). Each transition is 
 statement, hence one transaction: a process killed at any point leaves the ledger at the
 last finished step, and the next run picks up from there (see :mod:`apscores.jobs._fetch`).
 
-A file fetched by a run with an ``on_new`` hand-off also has a delivery state: ``pending``
-from the moment it is generated until the hand-off to the student system succeeded, then
-``delivered``. Recording with College Board moves the service's watermark, so a file that
-is recorded but still ``pending`` is the ledger's promise to hand it off on every later run.
+With an ``on_new`` hand-off a file is also ``pending`` from its generation until the
+hand-off to the student system succeeds (``delivered``): recording moves College Board's
+watermark, so a recorded, pending file is the ledger's promise to hand it off again.
 
 Entries are keyed by (account email, DI code) because College Board's ``new`` watermark
 belongs to the account ("Downloads are tracked at the individual account level", its
@@ -181,8 +180,7 @@ def _entry(row: sqlite3.Row) -> Entry:
 
 def _environment(row: sqlite3.Row) -> dict[str, str] | None:
     """The first hand-off's variables; a damaged value is a :class:`sqlite3.DataError`."""
-    text = row["delivery_env"]
-    if not text:
+    if not (text := row["delivery_env"]):
         return None
     try:
         found = json.loads(text)
@@ -194,12 +192,14 @@ def _environment(row: sqlite3.Row) -> dict[str, str] | None:
 
 
 class Ledger(Closing):
-    """The download ledger in one SQLite file (created on first use, parent dirs too)."""
+    """The download ledger in one SQLite file (created on first use, mode 0600 as it names
+    the account, parent dirs too), in autocommit mode: every statement, one transaction."""
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: every statement below is its own transaction.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(

@@ -20,13 +20,16 @@ class FetchOutcome(str, enum.Enum):
     AUTH = "auth"  # the login, or a fresh token, was refused
     LOCKED = "locked"  # another run holds this code's lock; skipped
     STORAGE = "storage"  # a local file or folder (or the ledger) cannot be written or read
+    UNDELIVERED = "undelivered"  # files are saved and recorded; their hand-off failed
 
 
-#: The most serious outcome wins the run's: STORAGE, AUTH, FAILED, LOCKED, OK, NOTHING_NEW.
+#: The most serious outcome wins the run's: STORAGE, AUTH, FAILED, UNDELIVERED, LOCKED, OK,
+#: NOTHING_NEW.
 _SEVERITY = (
     FetchOutcome.NOTHING_NEW,
     FetchOutcome.OK,
     FetchOutcome.LOCKED,
+    FetchOutcome.UNDELIVERED,
     FetchOutcome.FAILED,
     FetchOutcome.AUTH,
     FetchOutcome.STORAGE,
