@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-__all__ = ["MAX_TEXT_BYTES", "TextFileError", "read_text_file"]
+__all__ = ["MAX_TEXT_BYTES", "TextFileError", "read_text_file", "semicolon_header"]
 
 #: The largest policy or map read (a real one is a few kilobytes).
 MAX_TEXT_BYTES = 8 * 1024 * 1024
@@ -86,3 +86,14 @@ def _not_utf8(data: bytes, at: int) -> TextFileError:
         likely = "it is in some 8-bit encoding"
     reason = f"is not UTF-8 text (byte 0x{data[at]:02X}): {likely}; {_SAVE}"
     return TextFileError(reason, line=data.count(b"\n", 0, at) + 1, raw=shown.strip())
+
+
+def semicolon_header(header: list[str] | tuple[str, ...]) -> str:
+    """Why a CSV header read as one cell holding semicolons failed, or ``""``: Excel saves
+    "CSV" with semicolons where the decimal mark is a comma (most of Europe)."""
+    if len(header) == 1 and header[0].count(";") >= 1:
+        return (
+            "the header is separated by semicolons (as Excel saves CSV where the decimal "
+            "mark is a comma); save it as comma-separated CSV (CSV UTF-8)"
+        )
+    return ""

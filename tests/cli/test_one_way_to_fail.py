@@ -155,3 +155,29 @@ def test_fetch_into_a_folder_that_cannot_be_made_is_exit_7(
 def test_a_bad_di_code_names_the_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fetch", "--sandbox", "--di", "12", "--dest", "unused"]) == ExitCode.USAGE
     assert one_line(capsys) == "apscores: --di 12: a DI code is 4 digits, like 1234"
+
+
+@pytest.mark.parametrize(
+    ("command", "header"),
+    [
+        (
+            "credit",
+            "exam_code;exam_name;min_score;admin_year_from;admin_year_to;course;credit_hours",
+        ),
+        ("match", "Banner ID;Last Name;First Name;Birth Date"),
+    ],
+)
+def test_a_semicolon_csv_is_named_as_one(
+    command: str, header: str, score: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Excel saves "CSV" with semicolons where the decimal mark is a comma."""
+    table = tmp_path / "excel.csv"
+    table.write_text(header + "\n" + ";".join("x" for _ in header.split(";")) + "\n")
+    argv = COMMANDS[command](score, tmp_path / "out.csv")
+    argv[argv.index(str(POLICY if command == "credit" else ROSTER))] = str(table)
+    if command == "match":
+        del argv[argv.index("--roster-map") : argv.index("--roster-map") + 2]
+    assert main(argv) == ExitCode.USAGE
+    line = one_line(capsys)
+    assert line.startswith(f"apscores: {table}: line 1: the header is separated by semicolons")
+    assert "save it as comma-separated CSV" in line

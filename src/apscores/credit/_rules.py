@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 
 from apscores import _toml
-from apscores._textfile import TextFileError, read_text_file
+from apscores._textfile import TextFileError, read_text_file, semicolon_header
 from apscores.catalog import is_known_exam, normalize_exam_code
 from apscores.errors import MissingColumnsError, PolicyError
 
@@ -216,6 +216,8 @@ def _read_csv_rules(path: Path) -> list[CreditRule]:
             raise PolicyError("the policy file is empty", line=1, field=None, raw="") from None
         columns = [_normalise_header(name) for name in header]
         missing = [name for name in REQUIRED_POLICY_COLUMNS if name not in columns]
+        if missing and (why := semicolon_header(header)):
+            raise PolicyError(why, line=1, field=None, raw="")
         if missing:
             raise MissingColumnsError(missing, columns)
         for index, name in enumerate(columns):

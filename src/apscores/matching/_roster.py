@@ -20,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from apscores import _toml
+from apscores._textfile import semicolon_header
 from apscores.errors import RosterError
 from apscores.matching._sources import Cell, Row, bulk, rows_from_mappings, rows_from_path
 
@@ -219,6 +220,8 @@ class _Builder:
         """Where each field is among ``headers`` (mappings may differ from row to row)."""
         self.headers = headers
         self.fields = fields = _resolve(headers, self.columns)
+        if "sis_id" not in fields and (why := semicolon_header(headers)):
+            raise self.error(why, 1 if self.name else line, None)
         if "sis_id" not in fields:
             raise self.error(
                 "no sis_id column (the student system's ID; name another with a roster map); "
