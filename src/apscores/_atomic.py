@@ -18,7 +18,17 @@ from typing import BinaryIO
 
 from typing_extensions import Self
 
-__all__ = ["PART_MARKER", "AtomicFile", "atomic_write", "describe_os_error", "fsync_directory"]
+from apscores.errors import StorageError
+
+__all__ = [
+    "PART_MARKER",
+    "AtomicFile",
+    "atomic_write",
+    "create_private",
+    "describe_os_error",
+    "fsync_directory",
+    "make_folder",
+]
 
 #: Temporary files are named ``.<final name>.part-<random>``; a crash can leave one behind,
 #: and ``apscores fetch`` removes them on its next run.
@@ -37,6 +47,23 @@ def named(error: OSError, path: Path) -> OSError:
     if error.filename:
         return error
     return OSError(error.errno, error.strerror or str(error), str(path))
+
+
+def make_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` (parents too) or raise a :class:`StorageError` naming it:
+    ``FOLDER: cannot create WHAT (reason)``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # read-only, no permission, a file in the way
+        reason = error.strerror or type(error).__name__
+        raise StorageError(error.errno, f"cannot create {what} ({reason})", str(folder)) from None
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (a database about to be opened
+    on it that holds student data or an account)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def fsync_directory(directory: Path) -> None:

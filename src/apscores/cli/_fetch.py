@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from apscores._atomic import make_folder
 from apscores.catalog import is_di_code
 from apscores.cli._client import service_client
 from apscores.cli._credentials import Credentials, find_credentials
 from apscores.cli._output import LOGGER
 from apscores.cli.exitcodes import ExitCode, worst
-from apscores.errors import APIError, AuthenticationError, ConfigurationError, StorageError
+from apscores.errors import APIError, AuthenticationError, ConfigurationError
 from apscores.jobs import (
     DiResult,
     FetchEvents,
@@ -175,11 +176,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     """``apscores fetch``: returns an :class:`ExitCode`."""
     di_codes = _di_codes(args)
     dest = Path(args.dest)
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as error:  # read-only, no permission, a file in the way: exit 7
-        reason = error.strerror or type(error).__name__
-        raise StorageError(error.errno, f"cannot create --dest ({reason})", str(dest)) from None
+    make_folder(dest, "--dest")  # a StorageError: exit 7
     options = FetchOptions(
         kind=check_kind(args.kind),
         format=check_format(args.format),

@@ -35,14 +35,13 @@ from pathlib import Path
 
 import attrs
 
-from apscores._atomic import PART_MARKER, describe_os_error
+from apscores._atomic import PART_MARKER, describe_os_error, make_folder
 from apscores.errors import (
     APScoresError,
     AuthenticationError,
     ConfigurationError,
     ParseError,
     RecordError,
-    StorageError,
 )
 from apscores.files import check_file
 from apscores.jobs._delivery import Counts, Deliveries, count_file, sha256_of
@@ -121,13 +120,7 @@ async def fetch(
     chosen = options or FetchOptions()
     chosen = attrs.evolve(chosen, kind=check_kind(chosen.kind), format=check_format(chosen.format))
     folder = Path(dest)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:  # read-only, no permission, a file in the way
-        reason = error.strerror or type(error).__name__
-        raise StorageError(
-            error.errno, f"cannot create the destination ({reason})", str(folder)
-        ) from None
+    make_folder(folder, "the destination")
     owned = ledger is None
     book = Ledger(default_ledger_path(folder)) if ledger is None else ledger
     try:

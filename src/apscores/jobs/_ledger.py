@@ -31,6 +31,7 @@ from pathlib import Path
 
 import attrs
 
+from apscores._atomic import create_private
 from apscores._closing import Closing
 from apscores.errors import ConfigurationError
 
@@ -198,8 +199,7 @@ class Ledger(Closing):
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        create_private(self.path)
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(

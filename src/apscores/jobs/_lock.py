@@ -11,7 +11,8 @@ import os
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
+
+from apscores._closing import Closing
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -77,7 +78,7 @@ def lock_paths(ledger: Path, dest: Path, di_code: str) -> tuple[Path, ...]:
     return (beside,) if beside.resolve() == inside.resolve() else (beside, inside)
 
 
-class DiLock:
+class DiLock(Closing):
     """An exclusive lock on one DI code's lock file."""
 
     def __init__(self, path: Path) -> None:
@@ -110,13 +111,6 @@ class DiLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> DiLock:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """``with lock:`` releases it on the way out (:class:`Closing`)."""
         self.release()

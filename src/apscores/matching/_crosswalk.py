@@ -20,6 +20,7 @@ from pathlib import Path
 
 import attrs
 
+from apscores._atomic import create_private
 from apscores._closing import Closing
 from apscores.errors import ConfigurationError
 
@@ -72,8 +73,7 @@ class Crosswalk(Closing):
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            create_private(self.path)
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         except sqlite3.Error as error:
             raise OSError(errno.EIO, f"cannot open the crosswalk ({error})", str(path)) from None

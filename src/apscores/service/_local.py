@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import httpx
 
-from apscores._atomic import AtomicFile, fsync_directory
+from apscores._atomic import AtomicFile, fsync_directory, make_folder
 from apscores.errors import ParseError, StorageError
 from apscores.files import FileCheck, check_file
 from apscores.service import _download as dl
@@ -83,13 +83,7 @@ def prepare_destination(dest: Dest) -> None:
     if path.is_dir():
         return
     folder = path if _names_directory(dest) and not path.exists() else path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise StorageError(
-            error.errno, f"cannot create the destination folder ({reason})", str(folder)
-        ) from None
+    make_folder(folder, "the destination folder")
     if path.exists() and not path.is_file() and not path.is_dir():
         raise StorageError(
             errno.ENOTDIR, "the destination is neither a directory nor a file", str(path)
