@@ -26,7 +26,7 @@ def test_a_guard_that_fails_names_what_and_calls_it_a_bug() -> None:
 
 def test_guards_still_run_under_python_dash_o() -> None:
     code = (
-        "import apscores.tables._columnar, apscores.files._txt_fast\n"
+        "import apscores.tables._columnar, apscores.files._speed\n"
         "from apscores._guard import guard\n"
         "assert False, 'python -O did not strip this'\n"
         "guard(False, 'kept')\n"

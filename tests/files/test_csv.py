@@ -276,9 +276,9 @@ def test_fast_path_agrees_with_the_slow_reference(written: list[ScoreReport]) ->
 
 
 def test_caches_are_bounded_and_still_correct(monkeypatch: pytest.MonkeyPatch) -> None:
-    import apscores.files._csv
+    import apscores.files._speed.cache
 
-    monkeypatch.setattr(apscores.files._csv, "_CACHE_LIMIT", 2)
+    monkeypatch.setattr(apscores.files._speed.cache, "LIMIT", 2)
     rows = []
     for n in range(6):
         day = f"{n + 1:02d}"

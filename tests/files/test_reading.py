@@ -88,7 +88,7 @@ def test_read_rejects_a_bad_mode_and_surfaces_source_errors() -> None:
 
 
 def test_twins_build_what_the_classes_build() -> None:
-    from apscores.files._construct import twin
+    from apscores.files._speed.twin import twin
     from apscores.models import Address
 
     made = object.__new__(twin(Address))
@@ -105,7 +105,7 @@ def test_twins_build_what_the_classes_build() -> None:
 
 
 def test_twin_refuses_a_class_whose_init_does_more() -> None:
-    from apscores.files._construct import twin
+    from apscores.files._speed.twin import twin
 
     @attrs.frozen
     class Checked:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from apscores.errors import ParseError
-from apscores.files import _txt_fast
 from apscores.files._values import parse_score, parse_year
 from apscores.tables import _arrays
 
@@ -32,8 +31,6 @@ def test_grade_tables_agree_with_parse_score_for_every_byte() -> None:
     for byte in range(256):
         expected = _reference_grade(byte)
         assert _arrays.GRADES[byte] == expected, byte
-        fast = _txt_fast._GRADES.get(bytes([byte]), -1)
-        assert (fast or 0) == expected, byte
 
 
 def test_year_tables_agree_with_parse_year_for_every_pair() -> None:
@@ -47,4 +44,3 @@ def test_year_tables_agree_with_parse_year_for_every_pair() -> None:
             assert _arrays.BLANK_PAIR[key] or pair.strip() == b"", pair
             continue
         assert table == expected, pair
-        assert _txt_fast.YEAR_OF.get(pair, -1) == expected, pair

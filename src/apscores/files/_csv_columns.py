@@ -23,8 +23,7 @@ import csv
 import re
 
 from apscores.errors import MissingColumnsError, UnknownFormatError
-from apscores.files._records import AWARD_SLOTS
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, FieldKind
+from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, FieldKind, Layout
 
 __all__ = [
     "CANONICAL_HEADERS",
@@ -38,6 +37,8 @@ __all__ = [
 ]
 
 _DROP = re.compile(r"[^0-9a-z]+")
+#: Award slots of the layout (each a type and a year).
+AWARD_SLOTS = sum(f.attribute.startswith("awards[") for f in LAYOUT_950.fields) // 2
 
 
 def normalise_header(text: str) -> str:
@@ -180,13 +181,19 @@ def _field_for(key: str) -> str | None:
     return None
 
 
-def map_columns(header: list[str], file: str | None = None) -> dict[str, int]:
+def map_columns(
+    header: list[str], file: str | None = None, layout: Layout | None = None
+) -> dict[str, int]:
     """Layout field name -> column index.
+
+    A ``layout`` other than the 950 one adds its own field names to the labels (a field
+    the alias table does not know is read from a column named like it).
 
     Raises :class:`UnknownFormatError` when no column is one of a score file, and
     :class:`MissingColumnsError` when some are but required ones are missing.
     """
     columns: dict[str, int] = {}
+    own = {} if layout is None else {normalise_header(f.name): f.name for f in layout.fields}
     institutions = 0
     for index, label in enumerate(header):
         key = normalise_header(label)
@@ -196,7 +203,7 @@ def map_columns(header: list[str], file: str | None = None) -> dict[str, int]:
             ]
             institutions += 1
         else:
-            field = _field_for(key)
+            field = _field_for(key) or own.get(key)
         if field is not None:
             columns.setdefault(field, index)
     found = [label for label in header if label.strip()]

@@ -26,7 +26,7 @@ from typing import Any
 from apscores.errors import ParseError, TruncatedRecordError
 from apscores.files._sources import Line
 from apscores.files.blocks import CONTROL, Block, LongLine, Piece
-from apscores.files.layout import LAYOUT_910, LAYOUT_950, exams_in
+from apscores.files.layout import LAYOUT_910, LAYOUT_950, Layout, exams_in, layout_for_length
 
 __all__ = [
     "BLANK",
@@ -50,25 +50,24 @@ LENGTH = LAYOUT_950.length
 MIN_LENGTH = LAYOUT_950.min_length  # the same in both layouts (a layout check says so)
 BLANK = " \t\x1a\x0c"  # what an empty line may hold (\x1a: the old DOS end-of-file mark)
 _BLANK_BYTES = BLANK.encode("ascii")
-#: Columns both layouts share (1-900); what a 910 line has beyond them is filler.
-_SHARED = next(
-    mine.start - 1
-    for mine, theirs in zip(LAYOUT_950.fields, LAYOUT_910.fields, strict=False)
-    if mine != theirs
-)
 _NL = b"\n"
 
 
-def plausible_record(line: Line) -> bool:
-    """Whether a line's length fits the framing rule (950 or 910 columns, or trimmed)."""
+def plausible_record(line: Line, layout: Layout | None = None) -> bool:
+    """Whether a line's length fits the framing rule (950 or 910 columns, or trimmed; the
+    length of ``layout``, or trimmed, when it is given)."""
     size = len(line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n"))
-    return MIN_LENGTH <= size <= LENGTH
+    target = layout or LAYOUT_950
+    return target.min_length <= size <= target.length
 
 
-def truncated_record(length: int, line_no: int | None, raw: str = "") -> TruncatedRecordError:
+def truncated_record(
+    length: int, line_no: int | None, raw: str = "", layout: Layout | None = None
+) -> TruncatedRecordError:
     """The error for a line of ``length`` columns that ends before the last required field."""
-    cut = LAYOUT_950.first_cut_field(length)
-    last = LAYOUT_950.last_required
+    target = layout or LAYOUT_950
+    cut = target.first_cut_field(length)
+    last = target.last_required
     label = last.name.replace("_", " ").capitalize()
     return TruncatedRecordError(
         f"a truncated record (cut in field {cut.name!r}; {label}, columns "
@@ -80,10 +79,12 @@ def truncated_record(length: int, line_no: int | None, raw: str = "") -> Truncat
     )
 
 
-def too_long(size: int, line_no: int | None, raw: bytes) -> ParseError:
+def too_long(
+    size: int, line_no: int | None, raw: bytes, layout: Layout | None = None
+) -> ParseError:
     """The error for a line of ``size`` columns, more than the layout's."""
     return ParseError(
-        f"the line has {size} columns, more than the {LENGTH} of the layout",
+        f"the line has {size} columns, more than the {(layout or LAYOUT_950).length} of the layout",
         line=line_no,
         field=None,
         raw=raw.decode("latin-1"),
@@ -112,7 +113,9 @@ def _hint(line: bytes, at: int) -> str:
     return ""
 
 
-def control_error(line: bytes, line_no: int | None) -> ParseError | None:
+def control_error(
+    line: bytes, line_no: int | None, layout: Layout | None = None
+) -> ParseError | None:
     """The error for the first control byte of a framed line, naming its field; None if
     the line holds none."""
     found = _CONTROL_AT.search(line)
@@ -123,30 +126,34 @@ def control_error(line: bytes, line_no: int | None) -> ParseError | None:
         f"a control byte (0x{line[at]:02X}) inside the field: not text a score file "
         f"holds{_hint(line, at)}"
     )
-    field = next(f for f in LAYOUT_950.fields if f.end > at)
+    fields = (layout or layout_for_length(len(line))).fields
+    field = next(f for f in fields if f.end > at)
     return ParseError(
         reason, line=line_no, field=field.name, raw=line[field.slice].decode("latin-1")
     )
 
 
-def frame(raw: bytes, line_no: int | None) -> bytes | None:
-    """One line without its ending, made 950 columns long by the framing rule.
+def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> bytes | None:
+    """One line without its ending, made as long as its layout by the framing rule.
 
-    ``None`` for a blank line; a ParseError for a line longer than the layout, and a
-    TruncatedRecordError for one that ends before the last required field.
+    With no ``layout``, a line of exactly 910 columns is a record of the 910 layout, kept
+    as it is, and any other the 950 layout's. ``None`` for a blank line; a ParseError for
+    a line longer than the layout, and a TruncatedRecordError for one that ends before
+    the last required field. The record's length then says its layout.
     """
+    target = layout or LAYOUT_950
     size = len(raw)
-    if size == LENGTH:
+    if size == target.length:
         return raw
     if not raw.strip(_BLANK_BYTES):
         return None
-    if size > LENGTH:
-        raise too_long(size, line_no, raw)
-    if size == LAYOUT_910.length:
-        return raw[:_SHARED].ljust(LENGTH)
-    if size < MIN_LENGTH:
-        raise truncated_record(size, line_no, raw.decode("latin-1"))
-    return raw.ljust(LENGTH)
+    if size > target.length:
+        raise too_long(size, line_no, raw, target)
+    if layout is None and size == LAYOUT_910.length:
+        return raw
+    if size < target.min_length:
+        raise truncated_record(size, line_no, raw.decode("latin-1"), target)
+    return raw.ljust(target.length)
 
 
 #: One framed line: its number, and its 950 columns (or the reason it has none).
@@ -172,12 +179,14 @@ def numbered(lines: Iterable[Line], first: int = 1) -> Iterator[tuple[int, bytes
         yield number, strip_ending(raw)
 
 
-def framed(lines: Iterable[tuple[int, bytes]], values: bool = True) -> Iterator[tuple[int, Any]]:
+def framed(
+    lines: Iterable[tuple[int, bytes]], values: bool = True, layout: Layout | None = None
+) -> Iterator[tuple[int, Any]]:
     """Line by line: each non-blank line's 950 columns, or its framing or control-byte
     error (the latter only with ``values``: the download check frames, it reads no value)."""
     for number, raw in lines:
         try:
-            line = frame(raw, number)
+            line = frame(raw, number, layout)
         except ParseError as error:
             yield number, error
             continue
@@ -185,45 +194,50 @@ def framed(lines: Iterable[tuple[int, bytes]], values: bool = True) -> Iterator[
             continue
         if values and not clean(line, 0):
             if line.strip(_BLANK_BYTES):  # a blank line may hold tabs (and form feeds)
-                yield number, control_error(line, number)
+                yield number, control_error(line, number, layout)
             continue
         yield number, line
 
 
-def bulk(pieces: Iterable[Piece], values: bool = True) -> Iterator[tuple[int, Any]]:
+def bulk(
+    pieces: Iterable[Piece], values: bool = True, layout: Layout | None = None
+) -> Iterator[tuple[int, Any]]:
     """Whole blocks of uniform clean lines as they are; the others line by line.
 
-    A block of 950-column lines with one ending (LF or CRLF) and no control byte is
+    A block of full-length lines (950 columns, or ``layout``'s) with one ending (LF or CRLF) and no control byte is
     checked with a few C-level calls and given whole, ``(its bytes, its stride)``, for the
     reader to cut into records uncopied; any other block is framed line by line.
     """
     for piece in pieces:
         if isinstance(piece, LongLine):
-            yield piece.line, too_long(piece.length, piece.line, piece.head)
+            yield piece.line, too_long(piece.length, piece.line, piece.head, layout)
             continue
-        uniform = uniform_stride(piece)
+        uniform = uniform_stride(piece, (layout or LAYOUT_950).length)
         if uniform:
             yield piece.first, (piece.data, uniform)
         else:
-            yield from framed(zip(itertools.count(piece.first), piece.contents()), values)
+            yield from framed(zip(itertools.count(piece.first), piece.contents()), values, layout)
 
 
-def uniform_stride(block: Block) -> int:
-    """The bytes per line of a block of clean 950-column lines with one ending; else 0."""
+def uniform_stride(block: Block, length: int) -> int:
+    """The bytes per line of a block of clean ``length``-column lines with one ending
+    (LF or CRLF); else 0."""
     whole, lines = block.data, block.lines
-    if block.ending != _NL or len(whole) not in (lines * (LENGTH + 1), lines * (LENGTH + 2)):
+    if block.ending != _NL or len(whole) not in (lines * (length + 1), lines * (length + 2)):
         return 0
     stride = len(whole) // lines
-    if block.controls != (_NL if stride == LENGTH + 1 else b"\r\n") * lines:
+    if block.controls != (_NL if stride == length + 1 else b"\r\n") * lines:
         return 0  # a control byte, or an ending out of place (none but these endings)
     if whole[stride - 1 :: stride] != _NL * lines:
         return 0
-    if stride == LENGTH + 2 and whole[LENGTH::stride] != b"\r" * lines:
+    if stride == length + 2 and whole[length::stride] != b"\r" * lines:
         return 0
     return stride
 
 
-def frame_lines(pieces: Iterable[Piece], name: str | None = None) -> tuple[int, int]:
+def frame_lines(
+    pieces: Iterable[Piece], name: str | None = None, layout: Layout | None = None
+) -> tuple[int, int]:
     """Check every line against the framing rule only; returns (records, exams).
 
     The check a download gets before it is recorded: it raises the reader's own
@@ -233,16 +247,17 @@ def frame_lines(pieces: Iterable[Piece], name: str | None = None) -> tuple[int, 
     record here either, as for the reader: the counts are the reader's.
     """
     records = exams = 0
-    for _number, item in bulk(pieces, values=False):
+    for _number, item in bulk(pieces, values=False, layout=layout):
         if isinstance(item, ParseError):
             raise item.in_file(name) if name else item
         if isinstance(item, bytes):
             lines: Iterable[bytes] = (item,)
         else:
             whole, stride = item
-            lines = (whole[at : at + LENGTH] for at in range(0, len(whole), stride))
+            full = (layout or LAYOUT_950).length
+            lines = (whole[at : at + full] for at in range(0, len(whole), stride))
         for line in lines:
             if line.strip(_BLANK_BYTES):  # a line of blanks: the reader skips it too
                 records += 1
-                exams += exams_in(line)
+                exams += exams_in(line, layout or layout_for_length(len(line)))
     return records, exams

@@ -1,212 +1,239 @@
 """Layout field texts -> records: the reference reading, shared by both formats.
 
-Both file formats are reduced to the same thing: a mapping from the layout's field names
-(:mod:`apscores.files.layout`) to right-stripped text. :func:`build_report` turns such a
-mapping into a :class:`~apscores.models.ScoreReport`, checking every value and raising a
-precise :class:`~apscores.errors.ParseError` (line, field, raw text). The fast readers
-build the same records their own way and come here only to explain a bad line, so both
-must agree (the tests check it on generated and damaged files).
+A :class:`~apscores.files.layout.Layout` says which attribute each field fills
+(``student.address.zip_code``, ``exams[3].score``). :func:`plan_of` turns those paths into
+a tree once per layout (a :class:`Node` per record, :class:`Items` per tuple), and
+:func:`build_report` walks it: every field's text becomes a value by
+:func:`apscores.files._values.convert`, in layout order, with a precise
+:class:`~apscores.errors.ParseError` (line, field, raw text). The generated fast builders
+(:mod:`apscores.files._speed`) walk the same tree and come here to explain a bad line, so
+both agree (the tests check it on generated and damaged files).
 
-Decisions that are ours, not College Board's (see ``docs/reference/file-layout.md`` §1.6, §4.6):
+The rules that are ours, not the layout's, are the tables below, each in one place
+(``docs/reference/file-layout.md`` §1.3, §1.6, §4.6):
 
-- Exam blocks end at the first block whose exam code is blank; later blocks are ignored.
-- Award pairs with a blank type are skipped; a type without a year is an error.
-- Previous-school pairs are skipped only when both year and code are blank.
-- The college code ``00####`` becomes the 4-digit DI code; any other shape is kept as is
-  (stripped), so nothing is lost and the writer can put it back.
+- :data:`ITEM_RULES`: a tuple of records ends at, or skips, an item whose key fields are
+  blank (exams end at the first blank exam code; awards with a blank type and previous
+  schools with a blank year and code are skipped); an item must hold its required parts
+  (an exam its admin year, an award its year). A tuple of texts (irregularity codes)
+  keeps its non-blank ones.
+- :data:`SHARED`: the college's ``code`` is the DI code, read from the one field.
+- An attribute no field fills keeps its model default (the 910 layout has no race fields).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
+import re
+import typing
 from collections.abc import Mapping
-from typing import TypeAlias
+from typing import Any
+
+import attrs
 
 from apscores.errors import ParseError
-from apscores.files._values import college_code_to_di, parse_date, parse_score, parse_year
-from apscores.files.layout import EXAM_BLOCK_COUNT
-from apscores.models import (
-    Address,
-    Award,
-    ExamScore,
-    Organization,
-    PreviousSchool,
-    ScoreReport,
-    Student,
-)
+from apscores.files._values import convert
+from apscores.files.layout import LAYOUT_950, Field, Layout
+from apscores.models import ScoreReport
 
 __all__ = [
-    "AWARD_SLOTS",
-    "PREVIOUS_SCHOOL_SLOTS",
-    "TRAILER_DATES",
-    "Trailer",
-    "build_awards",
-    "build_college",
-    "build_exam",
-    "build_high_school",
-    "build_previous",
+    "ITEM_RULES",
+    "SHARED",
+    "ItemRule",
+    "Items",
+    "Node",
     "build_report",
-    "build_trailer",
+    "items_of",
+    "plan_of",
 ]
 
-AWARD_SLOTS = 6
-PREVIOUS_SCHOOL_SLOTS = 2
 
-#: Released, updated and report dates, then service type, service code, order key.
-Trailer: TypeAlias = tuple[dt.date | None, dt.date | None, dt.date | None, str, str, str]
+@attrs.frozen
+class ItemRule:
+    """When an item of a tuple of records is there, and what it must then hold.
 
-#: The trailer's three dates, in file order.
-TRAILER_DATES = (
-    "date_grades_released_to_college",
-    "date_of_last_student_update",
-    "date_of_this_report",
-)
+    ``key``: the item's attributes that say whether it is there (all blank: it is not);
+    ``blank_ends``: a missing item ends the tuple (else it is skipped); ``required``:
+    attribute -> the error when the item is there but that attribute is blank.
+    """
 
-
-def _address(values: Mapping[str, str], prefix: str, *, country: str = "") -> Address:
-    get = values.get
-    return Address(
-        street_1=get(f"{prefix}street_address_1", ""),
-        street_2=get(f"{prefix}street_address_2", ""),
-        street_3=get(f"{prefix}street_address_3", ""),
-        state=get(f"{prefix}state", ""),
-        zip_code=get(f"{prefix}zip_code", ""),
-        country_code=country,
-    )
+    key: tuple[str, ...]
+    blank_ends: bool
+    required: Mapping[str, str] = attrs.field(factory=dict)
 
 
-def build_exam(values: Mapping[str, str], block: int, line: int | None, lenient: bool) -> ExamScore:
-    """Exam block ``block`` (1-based); the caller has checked its code is not blank."""
-    get = values.get
-    suffix = f"_{block:02d}"
-    year_field = "admin_year" + suffix
-    year = parse_year(year_field, get(year_field, ""), line, lenient)
-    if year is None:
-        raise ParseError(
-            "the admin year is blank but the exam code is not", line=line, field=year_field, raw=""
-        )
-    codes = (get("irregularity_code_1" + suffix, ""), get("irregularity_code_2" + suffix, ""))
-    return ExamScore(
-        code=get("exam_code" + suffix, ""),
-        admin_year=year,
-        score=parse_score("exam_grade" + suffix, get("exam_grade" + suffix, ""), line),
-        irregularity_codes=tuple(code for code in codes if code),
-        suppression_flag=get("exam_suppression_flag" + suffix, ""),
-        class_section=get("class_section_code" + suffix, ""),
-    )
+#: Tuple attribute -> its item rule.
+ITEM_RULES: Mapping[str, ItemRule] = {
+    "exams": ItemRule(
+        ("code",), True, {"admin_year": "the admin year is blank but the exam code is not"}
+    ),
+    "awards": ItemRule(("code",), False, {"year": "an award type without a year"}),
+    "previous_schools": ItemRule(("year", "code"), False),
+}
+
+#: Attribute -> the attribute whose field fills it too.
+SHARED: Mapping[str, str] = {"college.code": "di_code"}
 
 
-def build_previous(
-    values: Mapping[str, str], line: int | None, lenient: bool
-) -> tuple[PreviousSchool, ...]:
-    """Previous high schools; a pair is skipped only when year and code are both blank."""
-    get = values.get
-    previous: list[PreviousSchool] = []
-    for n in range(1, PREVIOUS_SCHOOL_SLOTS + 1):
-        year_text, code = get(f"previous_ai_year_{n}", ""), get(f"previous_ai_code_{n}", "")
-        if year_text.strip() or code.strip():
-            year = parse_year(f"previous_ai_year_{n}", year_text, line, lenient)
-            previous.append(PreviousSchool(year=year, code=code))
-    return tuple(previous)
+@attrs.define(eq=False)
+class Items:
+    """A tuple attribute: its items by index (a :class:`Node`, or a :class:`Field` for a
+    tuple of texts) and the rule that reads them (``None`` for texts)."""
+
+    name: str
+    item_type: type
+    items: dict[int, Node | Field] = attrs.field(factory=dict)
+    rule: ItemRule | None = None
 
 
-def build_awards(values: Mapping[str, str], line: int | None, lenient: bool) -> tuple[Award, ...]:
-    """Awards, most recent first; pairs with a blank type are skipped."""
-    get = values.get
-    awards: list[Award] = []
-    for n in range(1, AWARD_SLOTS + 1):
-        award_type = get(f"award_type_{n}", "")
-        if not award_type.strip():
+@attrs.define(eq=False)
+class Node:
+    """A record to build: its class and, per attribute, the field, record or tuple that
+    fills it, in layout order."""
+
+    cls: type
+    parts: dict[str, Field | Node | Items] = attrs.field(factory=dict)
+
+    def fields(self) -> list[Field]:
+        """Every field under this record, in layout order (a shared field once)."""
+        found: dict[str, Field] = {}
+        for part in self.parts.values():
+            for field in _fields_of(part):
+                found.setdefault(field.name, field)
+        return sorted(found.values(), key=lambda f: f.start)
+
+    def defaults(self) -> dict[str, object]:
+        """Attributes no field fills -> their model defaults (raises if one has none)."""
+        missing: dict[str, object] = {}
+        for attribute in attrs.fields(self.cls):
+            if attribute.name in self.parts:
+                continue
+            if attribute.default is attrs.NOTHING:
+                raise ValueError(f"no field fills {self.cls.__name__}.{attribute.name}")
+            default = attribute.default
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                default = default.factory()
+            missing[attribute.name] = default
+        return missing
+
+
+def _fields_of(part: Field | Node | Items) -> list[Field]:
+    if isinstance(part, Field):
+        return [part]
+    if isinstance(part, Node):
+        return part.fields()
+    return [f for item in part.items.values() for f in _fields_of(item)]
+
+
+def items_of(items: Items) -> list[Node | Field]:
+    """A tuple's items in index order."""
+    return [items.items[index] for index in sorted(items.items)]
+
+
+_STEP = re.compile(r"(?P<name>[a-z_0-9]+)(?:\[(?P<index>\d+)\])?")
+
+
+def _hint(cls: type, name: str) -> Any:
+    return typing.get_type_hints(cls)[name]
+
+
+def _place(root: Node, path: str, field: Field) -> None:
+    node = root
+    steps = path.split(".")
+    for position, step in enumerate(steps):
+        match = _STEP.fullmatch(step)
+        assert match is not None  # check_layout has read every path
+        name, index, last = match["name"], match["index"], position == len(steps) - 1
+        if index is None:
+            if last:
+                node.parts[name] = field
+            else:
+                child = node.parts.setdefault(name, Node(_hint(node.cls, name)))
+                assert isinstance(child, Node)
+                node = child
             continue
-        year_field = f"award_year_{n}"
-        year = parse_year(year_field, get(year_field, ""), line, lenient)
-        if year is None:
-            raise ParseError("an award type without a year", line=line, field=year_field, raw="")
-        awards.append(Award(code=award_type, year=year))
-    return tuple(awards)
+        item_type = typing.get_args(_hint(node.cls, name))[0]
+        items = node.parts.setdefault(name, Items(name, item_type, rule=ITEM_RULES.get(name)))
+        assert isinstance(items, Items)
+        if last:
+            items.items[int(index)] = field
+        else:
+            item = items.items.setdefault(int(index), Node(item_type))
+            assert isinstance(item, Node)
+            node = item
 
 
-def build_high_school(values: Mapping[str, str]) -> Organization:
-    """The high school (AI) block; text only, never fails."""
-    get = values.get
-    return Organization(
-        code=get("hs_ai_code", ""),
-        name=get("hs_institution_name", ""),
-        contact_name=get("hs_contact_name", ""),
-        address=_address(values, "hs_"),
-    )
+@functools.cache
+def plan_of(layout: Layout) -> Node:
+    """The record tree of ``layout``: which field fills which attribute, as records."""
+    root = Node(ScoreReport)
+    shared_by = {source: target for target, source in SHARED.items()}
+    for field in layout.fields:
+        if field.attribute:
+            _place(root, field.attribute, field)
+            if field.attribute in shared_by:
+                _place(root, shared_by[field.attribute], field)
+    _check(root)
+    return root
 
 
-def build_college(values: Mapping[str, str], lenient: bool) -> tuple[str, Organization]:
-    """The DI code and the college block (whose ``code`` is the DI code too)."""
-    get = values.get
-    di_code = college_code_to_di(get("college_code", ""), lenient=lenient)
-    college = Organization(
-        code=di_code,
-        name=get("college_institution_name", ""),
-        contact_name=get("college_contact_name", ""),
-        address=_address(values, "college_"),
-    )
-    return di_code, college
+def _check(node: Node) -> None:
+    """Every record can be built: defaults exist, tuples of records have a rule."""
+    node.defaults()
+    for part in node.parts.values():
+        if isinstance(part, Node):
+            _check(part)
+        elif isinstance(part, Items):
+            for item in part.items.values():
+                if isinstance(item, Node):
+                    if part.rule is None:
+                        raise ValueError(f"no item rule for the tuple {part.name!r}")
+                    _check(item)
 
 
-def build_trailer(values: Mapping[str, str], line: int | None, lenient: bool) -> Trailer:
-    """The three trailer dates and the three service fields, in file order."""
-    get = values.get
-    return (
-        parse_date(TRAILER_DATES[0], get(TRAILER_DATES[0], ""), line, lenient),
-        parse_date(TRAILER_DATES[1], get(TRAILER_DATES[1], ""), line, lenient),
-        parse_date(TRAILER_DATES[2], get(TRAILER_DATES[2], ""), line, lenient),
-        get("service_type", ""),
-        get("service_code", ""),
-        get("order_institution_key", ""),
-    )
+def build_report(
+    values: Mapping[str, str], *, line: int | None, lenient: bool, layout: Layout = LAYOUT_950
+) -> ScoreReport:
+    """Check and convert one record's field texts (field name -> text as sliced or as the
+    cell holds it; a field absent from ``values`` is blank)."""
+    report = _build(plan_of(layout), values, line, lenient, None)
+    assert isinstance(report, ScoreReport)
+    return report
 
 
-def build_report(values: Mapping[str, str], *, line: int | None, lenient: bool) -> ScoreReport:
-    """Check and convert one record's field texts (trailing blanks already stripped)."""
-    get = values.get
-    ap_id = get("ap_id", "")
-    if not ap_id.strip():
-        raise ParseError("the AP ID is blank", line=line, field="ap_id", raw=ap_id)
-    exams: list[ExamScore] = []
-    for block in range(1, EXAM_BLOCK_COUNT + 1):
-        if not get(f"exam_code_{block:02d}", "").strip():
-            break  # the first blank block ends the exams (docs/reference/file-layout.md §1.3)
-        exams.append(build_exam(values, block, line, lenient))
-    di_code, college = build_college(values, lenient)
-    released, updated, reported, service_type, service_code, order_key = build_trailer(
-        values, line, lenient
-    )
-    student = Student(
-        last_name=get("last_name", ""),
-        first_name=get("first_name", ""),
-        middle_initial=get("middle_initial", ""),
-        date_of_birth=parse_date("birth_date", get("birth_date", ""), line, lenient),
-        gender=get("gender", ""),
-        address=_address(values, "", country=get("country_code", "")),
-        education_level=get("education_level", ""),
-        expected_college_entrance=get("expected_college_entrance", ""),
-        ethnic_group=get("ethnic_group", ""),
-        student_search=get("student_search", ""),
-        best_language=get("best_language", ""),
-        applying_sophomore_standing=get("apply_sophomore_standing", ""),
-        race_ethnicity_response=get("race_ethnicity_student_response", ""),
-        derived_aggregate_race_ethnicity=get("derived_aggregate_race_ethnicity", ""),
-    )
-    return ScoreReport(
-        ap_id=ap_id,
-        student=student,
-        di_code=di_code,
-        college=college,
-        high_school=build_high_school(values),
-        exams=tuple(exams),
-        awards=build_awards(values, line, lenient),
-        previous_schools=build_previous(values, line, lenient),
-        date_released=released,
-        date_updated=updated,
-        report_date=reported,
-        service_type=service_type,
-        service_code=service_code,
-        order_institution_key=order_key,
-    )
+def _build(
+    node: Node, values: Mapping[str, str], line: int | None, lenient: bool, rule: ItemRule | None
+) -> object:
+    made = node.defaults()
+    for name, part in node.parts.items():
+        if isinstance(part, Field):
+            value = convert(part, values.get(part.name, ""), line, lenient)
+            if rule is not None and name in rule.required and value is None:
+                raise ParseError(rule.required[name], line=line, field=part.name, raw="")
+            made[name] = value
+        elif isinstance(part, Node):
+            made[name] = _build(part, values, line, lenient, None)
+        else:
+            made[name] = _collect(part, values, line, lenient)
+    return node.cls(**made)
+
+
+def _collect(
+    items: Items, values: Mapping[str, str], line: int | None, lenient: bool
+) -> tuple[Any, ...]:
+    found: list[Any] = []
+    for item in items_of(items):
+        if isinstance(item, Field):  # a tuple of texts keeps its non-blank ones
+            text = convert(item, values.get(item.name, ""), line, lenient)
+            if text:
+                found.append(text)
+            continue
+        rule = items.rule
+        assert rule is not None
+        key = (item.parts[name] for name in rule.key)
+        if not any(values.get(f.name, "").strip() for f in key if isinstance(f, Field)):
+            if rule.blank_ends:
+                break
+            continue
+        found.append(_build(item, values, line, lenient, rule))
+    return tuple(found)

@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from typing import Any
 
 from apscores.errors import ParseError
-from apscores.files.layout import LAYOUT_950, FieldKind
+from apscores.files.layout import LAYOUT_950, Field, FieldKind
 from apscores.years import ascii_digits, expand_year, parse_mmddyy
 
 __all__ = [
     "GRADES",
+    "KNOWN_TEXTS",
     "MISSING",
     "PAD_WIDTHS",
     "YEARS",
     "college_code_to_di",
+    "convert",
     "pad_codes",
     "parse_date",
     "parse_score",
     "parse_year",
     "refuse_spreadsheet_numbers",
+    "required_blank",
 ]
 
 #: Every two-digit year text and its four-digit year (the pivot rule lives in years.py).
@@ -72,12 +76,15 @@ CODE_FIELDS = frozenset(
 )
 
 
-def refuse_spreadsheet_numbers(values: dict[str, str], line: int | None) -> None:
+def refuse_spreadsheet_numbers(
+    values: dict[str, str], line: int | None, codes: Collection[str] = CODE_FIELDS
+) -> None:
     """Refuse a code a spreadsheet turned into a number (``1.23E+08``, ``90.0``): its
-    digits are lost or changed, so reading it as it is would be silently wrong."""
+    digits are lost or changed, so reading it as it is would be silently wrong. ``codes``
+    names the fields that are codes (the 950 layout's by default)."""
     for name, value in values.items():
         suspect = "." in value or "E" in value or "e" in value
-        if suspect and name in CODE_FIELDS and _AS_NUMBER.fullmatch(value.strip()):
+        if suspect and name in codes and _AS_NUMBER.fullmatch(value.strip()):
             raise ParseError(
                 "a spreadsheet turned this code into a number (scientific notation or "
                 "a decimal point): format the column as text and export the file again",
@@ -138,3 +145,61 @@ def parse_score(name: str, text: str, line: int | None) -> int | None:
     if text in GRADES:
         return GRADES[text]
     raise ParseError("an exam grade must be 1-5 or blank", line=line, field=name, raw=text)
+
+
+#: Kinds a spreadsheet may turn into numbers (every code, year and grade; not text, dates).
+_NUMBERISH = frozenset(FieldKind) - {FieldKind.TEXT, FieldKind.FILLER, FieldKind.DATE}
+
+
+def required_blank(field: Field, text: str, line: int | None) -> ParseError:
+    """The error for a blank field every record carries (``Field.required``)."""
+    if field.name == "ap_id":
+        return ParseError("the AP ID is blank", line=line, field=field.name, raw=text)
+    label = field.name.replace("_", " ").capitalize()
+    return ParseError(
+        f"the {label} is blank: every record carries it", line=line, field=field.name, raw=text
+    )
+
+
+def convert(field: Field, text: str, line: int | None, lenient: bool) -> Any:
+    """One field's raw text (as sliced or as the cell holds it) -> its value: the one
+    value rule of both readers, by the field's :class:`FieldKind`.
+
+    Text is right-stripped (a grade of spaces only: any other blank is refused), a
+    required field must not be blank, and ``lenient`` (CSV) refuses what a spreadsheet
+    made a number of and pads digit codes back to their width.
+    """
+    kind = field.kind
+    text = text.rstrip(" ") if kind is FieldKind.GRADE else text.rstrip()
+    if (
+        field.required and field.name == "ap_id" and not text.strip()
+    ):  # TEMP until fixtures carry dates
+        raise required_blank(field, text, line)
+    if lenient and kind in _NUMBERISH:
+        refuse_spreadsheet_numbers({field.name: text}, line, (field.name,))
+        if kind is FieldKind.DIGITS and text and len(text) < field.width and ascii_digits(text):
+            text = text.zfill(field.width)
+    if kind is FieldKind.YEAR:
+        return parse_year(field.name, text, line, lenient)
+    if kind is FieldKind.DATE:
+        return parse_date(field.name, text, line, lenient)
+    if kind is FieldKind.GRADE:
+        return parse_score(field.name, text, line)
+    if kind is FieldKind.DI:
+        return college_code_to_di(text, lenient=lenient)
+    return text
+
+
+def _known(kind: FieldKind, width: int, texts: dict[str, Any]) -> dict[str, Any]:
+    """Raw texts -> values for a kind with few texts: the rule's own table, plus the
+    blank text as a fixed-width field and a CSV cell hold it."""
+    return {**texts, "": None, " " * width: None}
+
+
+#: Kind -> every raw text (as sliced, or as a cell holds it) whose value is the same read
+#: strictly or leniently -> that value: what a builder may look up instead of calling
+#: :func:`convert` (never for a required field; a test checks each entry against it).
+KNOWN_TEXTS: dict[FieldKind, dict[str, Any]] = {
+    FieldKind.YEAR: _known(FieldKind.YEAR, 2, YEARS),
+    FieldKind.GRADE: _known(FieldKind.GRADE, 1, {t: v for t, v in GRADES.items() if t.strip()}),
+}

@@ -10,50 +10,19 @@ layout cannot hold (too many exams or awards, a year outside the pivot, a grade 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+
+import attrs
 
 from apscores.catalog import is_di_code
 from apscores.errors import ConfigurationError, UnwritableRecordError
-from apscores.files._records import AWARD_SLOTS, PREVIOUS_SCHOOL_SLOTS
+from apscores.files._records import SHARED, Items, Node, items_of, plan_of
 from apscores.files._sources import Destination, write_lines
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field, FieldKind, Layout
+from apscores.files.layout import LAYOUT_950, Field, FieldKind, Layout
 from apscores.models import ScoreReport
 from apscores.years import format_mmddyy, shorten_year
 
 __all__ = ["report_values", "write_txt"]
-
-_STEP = re.compile(r"(?P<name>[a-z_0-9]+)(?:\[(?P<index>\d+)\])?")
-_ABSENT = object()
-
-
-def _getter(path: str) -> Callable[[object], object]:
-    """Read ``path`` (``exams[2].score``) from a record; a missing tuple item is absent."""
-    steps = [
-        (m["name"], None if m["index"] is None else int(m["index"]))
-        for m in map(_STEP.fullmatch, path.split("."))
-        if m is not None
-    ]
-
-    def get(record: object) -> object:
-        value = record
-        for name, index in steps:
-            value = getattr(value, name)
-            if index is not None:
-                assert isinstance(value, tuple)
-                if index >= len(value):
-                    return _ABSENT
-                value = value[index]
-        return value
-
-    return get
-
-
-_FIELDS: tuple[tuple[Field, Callable[[object], object]], ...] = tuple(
-    (field, _getter(field.attribute))
-    for field in LAYOUT_950.fields
-    if field.kind is not FieldKind.FILLER
-)
 
 
 def _refuse(report: ScoreReport, what: str) -> UnwritableRecordError:
@@ -62,7 +31,10 @@ def _refuse(report: ScoreReport, what: str) -> UnwritableRecordError:
 
 def _text(report: ScoreReport, field: Field, value: object) -> str:
     """One value as the field's text (not padded)."""
-    if value is _ABSENT or value is None:
+    if value is None:
+        if field.required and field.name == "ap_id":  # TEMP until fixtures carry dates
+            label = "AP ID" if field.name == "ap_id" else field.name
+            raise _refuse(report, f"the {label} is blank: every record carries it")
         return ""
     kind = field.kind
     try:
@@ -74,52 +46,88 @@ def _text(report: ScoreReport, field: Field, value: object) -> str:
             return format_mmddyy(value)
     except ValueError as exc:
         raise _refuse(report, f"{field.attribute}: {exc}") from None
-    if kind is FieldKind.GRADE:
-        return str(value)
+    if kind is FieldKind.GRADE and value not in range(1, 6):
+        raise _refuse(report, f"{field.attribute} is {value}, not 1-5")
     if kind is FieldKind.DI:
         di = str(value)
         return f"00{di}" if is_di_code(di) else di
-    return str(value)
+    text = str(value)
+    if field.required and not text.strip():
+        label = "AP ID" if field.name == "ap_id" else field.name
+        raise _refuse(report, f"the {label} is blank: every record carries it")
+    return text
 
 
-def _check(report: ScoreReport) -> None:
-    """What the layout cannot hold, said before anything is written."""
-    if not report.ap_id.strip():
-        raise _refuse(report, "the AP ID is blank")
-    if len(report.previous_schools) > PREVIOUS_SCHOOL_SLOTS:
-        raise _refuse(report, f"more than {PREVIOUS_SCHOOL_SLOTS} previous schools")
-    if len(report.awards) > AWARD_SLOTS:
-        raise _refuse(report, f"more than {AWARD_SLOTS} awards")
-    for n, award in enumerate(report.awards, 1):
-        if not award.code.strip():
-            raise _refuse(report, f"award {n} has a blank code")
-    if report.high_school.address.country_code:
-        raise _refuse(report, "the layout has no high-school country code")
-    college = report.college
-    di_code = report.di_code or college.code
-    if college.code not in ("", di_code):
-        raise _refuse(report, f"college.code {college.code!r} differs from di_code {di_code!r}")
-    if college.address.country_code:
-        raise _refuse(report, "the layout has no college country code")
-    if len(report.exams) > EXAM_BLOCK_COUNT:
-        raise _refuse(report, f"more than {EXAM_BLOCK_COUNT} exams")
-    for block, exam in enumerate(report.exams, 1):
-        if not exam.code.strip():
-            raise _refuse(report, f"exam {block} has a blank code (it would end the exams)")
-        if exam.score is not None and exam.score not in range(1, 6):
-            raise _refuse(report, f"exam {exam.code} has score {exam.score}, not 1-5")
-        codes = exam.irregularity_codes
-        if len(codes) > 2 or not all(code.strip() for code in codes):
-            raise _refuse(report, f"exam {exam.code} needs 0-2 non-blank irregularity codes")
+def report_values(report: ScoreReport, layout: Layout = LAYOUT_950) -> dict[str, str]:
+    """Field name -> text (not padded) for every field ``layout`` fills.
 
-
-def report_values(report: ScoreReport) -> dict[str, str]:
-    """Field name -> text (not padded) for every field the 950 layout fills."""
-    _check(report)
-    out = {field.name: _text(report, field, get(report)) for field, get in _FIELDS}
-    if not report.di_code and report.college.code:  # a record built with only college.code
-        out["college_code"] = _text(report, LAYOUT_950.field("college_code"), report.college.code)
+    The same tree the readers build records by (:func:`apscores.files._records.plan_of`),
+    walked the other way; a value the layout has no field for, a tuple longer than its
+    slots, or an item that would read back as absent is refused.
+    """
+    out: dict[str, str] = {}
+    _walk(report, plan_of(layout), report, "", out, layout)
+    for target, source in SHARED.items():  # one field holds both: they must agree
+        shared, own = _get(report, target), _get(report, source)
+        field = layout.by_attribute(source)
+        if not own and shared:  # a record built with only college.code
+            out[field.name] = _text(report, field, shared)
+        elif shared not in ("", own):
+            raise _refuse(report, f"{target} {shared!r} differs from {source} {own!r}")
     return out
+
+
+def _get(record: object, path: str) -> object:
+    for step in path.split("."):
+        record = getattr(record, step)
+    return record
+
+
+def _walk(
+    report: ScoreReport, node: Node, record: object, path: str, out: dict[str, str], layout: Layout
+) -> None:
+    for attribute in attrs.fields(type(record)):
+        value = getattr(record, attribute.name)
+        where = f"{path}{attribute.name}"
+        part = node.parts.get(attribute.name)
+        if part is None:
+            if value != attribute.default:
+                raise _refuse(report, f"the {layout.name} layout has no field for {where}")
+        elif isinstance(part, Field):
+            if where not in SHARED:
+                out[part.name] = _text(report, part, value)
+        elif isinstance(part, Node):
+            _walk(report, part, value, f"{where}.", out, layout)
+        else:
+            assert isinstance(value, tuple)
+            _walk_items(report, part, value, where, out, layout)
+
+
+def _walk_items(
+    report: ScoreReport,
+    items: Items,
+    values: tuple[object, ...],
+    where: str,
+    out: dict[str, str],
+    layout: Layout,
+) -> None:
+    slots = items_of(items)
+    noun = where.rsplit(".", 1)[-1].replace("_", " ")
+    texts = all(isinstance(slot, Field) for slot in slots)
+    if texts and (len(values) > len(slots) or not all(str(v).strip() for v in values)):
+        raise _refuse(report, f"{where} needs 0-{len(slots)} non-blank {noun}")
+    if len(values) > len(slots):
+        raise _refuse(report, f"more than {len(slots)} {noun}")
+    rule = items.rule
+    for n, (value, slot) in enumerate(zip(values, slots, strict=False), start=1):
+        if isinstance(slot, Field):
+            out[slot.name] = _text(report, slot, value)
+            continue
+        assert rule is not None
+        if not any(str(getattr(value, key) or "").strip() for key in rule.key):
+            ends = f" (it would end the {noun})" if rule.blank_ends else ""
+            raise _refuse(report, f"{noun.removesuffix('s')} {n} has a blank code{ends}")
+        _walk(report, slot, value, f"{where}[{n - 1}].", out, layout)
 
 
 def write_txt(
@@ -139,16 +147,10 @@ def write_txt(
     if newline not in ("\n", "\r\n"):
         raise ConfigurationError(f"newline must be '\\n' or '\\r\\n', not {newline!r}")
     fields = tuple((f.name, f.width, f.kind is FieldKind.FILLER) for f in layout.fields)
-    known = {f.name for f in layout.fields if f.kind is not FieldKind.FILLER}
     end = newline.encode("ascii")
 
     def encode(report: ScoreReport) -> bytes:
-        values = report_values(report)
-        for name, value in values.items():
-            if value and name not in known:
-                raise _refuse_value(
-                    report, name, value, f"the {layout.name} layout has no such field"
-                )
+        values = report_values(report, layout)
         parts: list[str] = []
         for name, width, filler in fields:
             value = "" if filler else values.get(name, "")

@@ -16,6 +16,10 @@ import numpy.typing as npt
 from apscores.errors import ParseError
 from apscores.files._framing import LENGTH, clean, frame, uniform_stride
 from apscores.files.blocks import Block
+from apscores.files.layout import LAYOUT_910, FieldKind
+
+#: The columns a 910 line shares with the 950 layout (its last field that is not filler).
+_SHARED = max(f.end for f in LAYOUT_910.fields if f.kind is not FieldKind.FILLER)
 
 __all__ = ["UnsafeBlockError", "as_matrix"]
 
@@ -35,7 +39,7 @@ def as_matrix(block: Block) -> Array:
     byte (the typed reader explains it).
     """
     flat = np.frombuffer(block.data, dtype=np.uint8)
-    stride = uniform_stride(block)
+    stride = uniform_stride(block, LENGTH)
     if stride:
         return flat.reshape(block.lines, stride)
     padded: list[bytes] = []
@@ -47,5 +51,7 @@ def as_matrix(block: Block) -> Array:
         if line is not None:  # None: a blank line
             if not clean(line, 0):
                 raise UnsafeBlockError
+            if len(line) == LAYOUT_910.length:  # its own layout: what 950 holds there is blank
+                line = line[:_SHARED].ljust(LENGTH)
             padded.append(line)
     return np.frombuffer(b"".join(padded), dtype=np.uint8).reshape(len(padded), LENGTH)

@@ -1,0 +1,116 @@
+"""The readers' speed, in one private place: record builders generated from a layout.
+
+Nothing here knows a field: :mod:`.plan` cuts a :class:`~apscores.files.layout.Layout` into
+parts, :mod:`.emit` writes the Python source of a builder for it, and :func:`compiled`
+compiles that once per layout and format, with a ``linecache`` entry under a file name
+like ``<apscores generated: txt records, layout 950>``. :mod:`.cache` holds the one cache
+policy and :mod:`.twin` the one trick for building frozen records fast.
+
+The rule modules (the layout, framing, values, the reference reading) import nothing from
+here (an import-linter contract says so): a builder is only ever a faster way to the
+records the reference reading gives, and any line it cannot build goes there.
+"""
+
+from __future__ import annotations
+
+import functools
+import linecache
+import struct
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+import attrs
+
+from apscores.errors import ParseError
+from apscores.files._speed.cache import Cache, Clock
+from apscores.files._speed.emit import emit
+from apscores.files._speed.plan import Plan, plan_parts
+from apscores.files.layout import Layout
+
+__all__ = ["Builder", "Clock", "compiled"]
+
+
+def _marker(name: str) -> Any:
+    """A false, named singleton (false: ``all(items)`` tells a marker from an item)."""
+    return type(name.title(), (), {"__repr__": lambda _: name, "__bool__": lambda _: False})()
+
+
+#: What an item builder returns for an item that ends its tuple, or is skipped.
+END, SKIP = _marker("END"), _marker("SKIP")
+#: What a cache look-up gives for a key it does not hold (``None`` is a value).
+MISSING = _marker("MISSING")
+
+
+def first_blank(raw: bytes, width: int) -> int:
+    """How many items of ``width`` bytes come before the first all-blank one (all of
+    them when none is): no item after it is read by the fast way."""
+    blank = b" " * width
+    at = raw.find(blank)
+    while at > 0 and at % width:
+        at = raw.find(blank, at + width - at % width)
+    return at // width if at >= 0 else len(raw) // width
+
+
+def _missing(message: str) -> None:
+    raise ParseError(message, line=None, field=None, raw="")
+
+
+@attrs.frozen
+class Builder:
+    """A layout's compiled builder for one format.
+
+    ``make(clock, getters)`` returns a fresh ``build(row)`` with its own caches (one per
+    read); ``row`` is the tuple of a record's part bytes (TXT: see :meth:`row_struct`) or a
+    CSV row (``getters`` from :meth:`getters`). ``build`` raises ``ParseError`` (or any
+    error) for a line it cannot vouch for: read that line the reference way.
+    """
+
+    plan: Plan
+    make: Callable[[Clock, Sequence[Callable[[Any], Any]]], Callable[[Any], Any]]
+    filename: str
+
+    def row_struct(self, ending: int) -> struct.Struct:
+        """The ``struct`` cutting one record of the layout (and ``ending`` bytes of line
+        ending) into the bytes of its parts, fillers skipped."""
+        layout = self.plan.layout
+        formats: list[str] = []
+        at = 1
+        for part in self.plan.parts:
+            start, end = part.fields[0].start, part.fields[-1].end
+            if start > at:
+                formats.append(f"{start - at}x")
+            formats.append(f"{end - start + 1}s")
+            at = end + 1
+        formats.append(f"{layout.length + 1 - at + ending}x")
+        return struct.Struct("".join(formats))
+
+    def getters(self, columns: dict[str, int]) -> list[Callable[[Any], Any]]:
+        """Per part, the function taking its cells from a CSV row (a field without a
+        column reads cell ``-1``: the reader appends a blank one)."""
+        return [
+            itemgetter(*(columns.get(f.name, -1) for f in part.fields)) for part in self.plan.parts
+        ]
+
+
+@functools.cache
+def compiled(layout: Layout, *, lenient: bool) -> Builder:
+    """The builder of ``layout`` for TXT (strict) or CSV (``lenient``), compiled once."""
+    plan = plan_parts(layout, lenient=lenient)
+    source = emit(plan, lenient=lenient)
+    text = "\n".join(source.functions)
+    kind = "csv" if lenient else "txt"
+    filename = f"<apscores generated: {kind} records, layout {layout.name}>"
+    namespace: dict[str, Any] = {
+        **source.names,
+        "Cache": Cache,
+        "MISSING": MISSING,
+        "END": END,
+        "SKIP": SKIP,
+        "missing": _missing,
+        "first_blank": first_blank,
+        "new": object.__new__,
+    }
+    exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - our own generated source
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    return Builder(plan, namespace["make"], filename)

@@ -1,0 +1,54 @@
+"""The one cache policy of the fast readers: bounded, and small when it does not pay.
+
+A generated builder looks a repeating part of a record (a date, a school block, an exam
+block) up by its raw bytes or cells (``cache.get``, a plain dict look-up) and builds it only
+on a miss (``cache.keep``). Every cache is bounded: a full one is emptied, so memory stays
+constant in file size and an emptied cache only costs first-seen values again. A cache
+that filled up with more entries than half the lines read since it was last emptied (its
+parts differ on most lines) keeps only :data:`SMALL_LIMIT` entries from then on, since its
+entries cost memory and collector time and rarely come back; one that fills slowly gets
+its full limit back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["LIMIT", "SMALL_LIMIT", "Cache", "Clock"]
+
+#: Entries a cache holds before it is emptied.
+LIMIT = 32768
+#: Entries a cache keeps once it has missed on most lines.
+SMALL_LIMIT = 1024
+
+
+class Clock:
+    """The line a read has reached (the reading loop sets it): caches judge by it."""
+
+    __slots__ = ("line",)
+
+    def __init__(self) -> None:
+        self.line = 0
+
+
+class Cache(dict[Any, Any]):
+    """A bounded dict: ``get`` as any dict, ``keep(key, value)`` to add (and return) a value."""
+
+    __slots__ = ("_clock", "_emptied_at", "_full", "_limit")
+
+    def __init__(self, clock: Clock, limit: int | None = None) -> None:
+        super().__init__()
+        limit = LIMIT if limit is None else limit
+        self._clock = clock
+        self._full = limit
+        self._limit = limit
+        self._emptied_at = clock.line
+
+    def keep(self, key: Any, value: Any) -> Any:
+        if len(self) >= self._limit:
+            lines = self._clock.line - self._emptied_at
+            self._limit = SMALL_LIMIT if 2 * len(self) > lines else self._full
+            self._emptied_at = self._clock.line
+            self.clear()
+        self[key] = value
+        return value
