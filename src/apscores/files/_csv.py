@@ -8,7 +8,9 @@ unquoted cell, a cell longer than :data:`MAX_CELL` characters or anything else t
 module cannot parse is a :class:`~apscores.errors.ParseError` naming the row's first line.
 A control character in any cell (C0 such as NUL or a line break, DEL, C1) is one too,
 naming the cell, on every Python version; so is a code a spreadsheet turned into a number
-(``1.23E+08``, ``90.0``).
+(``1.23E+08``, ``90.0``). So is a row whose AP ID, *Date of last student update* or
+*Date of this report* is blank: every record carries them (``docs/reference/file-layout.md``
+§1.6).
 
 Values are right-stripped and read leniently (see :mod:`apscores.files._records`): codes get
 their leading zeros back (``7`` -> ``07``), the college code may be ``1234`` or ``001234``,
@@ -231,6 +233,7 @@ def _parse(
     rstrip = str.rstrip
     strip = str.strip
     names_at = {index: field for field, index in columns.items()}
+    required = tuple((f, columns.get(f, -1)) for f in rec.REQUIRED if f != "ap_id")
     pending = long_lines if long_lines is not None else []
     try:
         start = reader.line_num + 1
@@ -259,6 +262,9 @@ def _parse(
                     raise ParseError("the AP ID is blank", line=line_no, field="ap_id", raw=ap_id)
                 if "." in ap_id or "+" in ap_id:
                     refuse_spreadsheet_numbers({"ap_id": ap_id}, line_no)
+                for field, at in required:  # the dates every record carries
+                    if not row[at].strip():
+                        raise rec.blank_required(field, line_no, row[at].rstrip())
                 exams: list[ExamScore] = []
                 for block, names, code_at, block_cells in blocks:
                     if not row[code_at].strip():
@@ -303,8 +309,8 @@ def write_csv(reports: Iterable[ScoreReport], dest: Destination, *, raw: bool = 
     A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
     a leading ``'`` so that a spreadsheet does not run it as a formula; ``raw=True`` keeps
     every value as it is (for files that programs, or ``apscores`` itself, read back).
-    Values the TXT layout cannot hold either (a year outside the pivot, more than 30 exams...)
-    raise :class:`~apscores.errors.UnwritableRecordError`; a path is then left untouched.
+    Values the TXT layout cannot hold either (a year outside the pivot, more than 30 exams,
+    no ``date_updated`` or ``report_date``...) raise :class:`~apscores.errors.UnwritableRecordError`; a path is then left untouched.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

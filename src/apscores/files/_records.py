@@ -14,6 +14,10 @@ Decisions that are ours, not College Board's (see ``docs/reference/file-layout.m
 - Previous-school pairs are skipped only when both year and code are blank.
 - The college code ``00####`` becomes the 4-digit DI code; any other shape is kept as is
   (stripped), so nothing is lost and the writer can put it back.
+
+College Board's: a field the layout marks ``required`` (the AP ID, *Date of last student
+update*, *Date of this report*: "Optional: No" in the 2023 layout) is never blank
+(:func:`blank_required`); it is checked before any other value of the record.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import TypeAlias
 
 from apscores.errors import ParseError
 from apscores.files._values import college_code_to_di, parse_date, parse_score, parse_year
-from apscores.files.layout import EXAM_BLOCK_COUNT
+from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950
 from apscores.models import (
     Address,
     Award,
@@ -38,8 +42,10 @@ from apscores.models import (
 __all__ = [
     "AWARD_SLOTS",
     "PREVIOUS_SCHOOL_SLOTS",
+    "REQUIRED",
     "TRAILER_DATES",
     "Trailer",
+    "blank_required",
     "build_awards",
     "build_college",
     "build_exam",
@@ -61,6 +67,18 @@ TRAILER_DATES = (
     "date_of_last_student_update",
     "date_of_this_report",
 )
+
+
+#: The fields every record carries, in file order (``required`` in the layout).
+REQUIRED = tuple(field.name for field in LAYOUT_950.fields if field.required)
+
+
+def blank_required(name: str, line: int | None, raw: str = "") -> ParseError:
+    """The error for a record whose required field ``name`` is blank."""
+    if name == "ap_id":
+        return ParseError("the AP ID is blank", line=line, field=name, raw=raw)
+    label = name.replace("_", " ").capitalize()  # "Date of this report"
+    return ParseError(f"the {label} is blank: every record carries it", line=line, field=name, raw=raw)
 
 
 def _address(values: Mapping[str, str], prefix: str, *, country: str = "") -> Address:
@@ -166,9 +184,11 @@ def build_trailer(values: Mapping[str, str], line: int | None, lenient: bool) ->
 def build_report(values: Mapping[str, str], *, line: int | None, lenient: bool) -> ScoreReport:
     """Check and convert one record's field texts (trailing blanks already stripped)."""
     get = values.get
+    for name in REQUIRED:  # the AP ID first, then the two dates
+        text = get(name, "")
+        if not text.strip():
+            raise blank_required(name, line, text)
     ap_id = get("ap_id", "")
-    if not ap_id.strip():
-        raise ParseError("the AP ID is blank", line=line, field="ap_id", raw=ap_id)
     exams: list[ExamScore] = []
     for block in range(1, EXAM_BLOCK_COUNT + 1):
         if not get(f"exam_code_{block:02d}", "").strip():

@@ -10,7 +10,8 @@ the layout is a record whose trailing blanks were trimmed only if it reaches the
 field it cuts, never a padded record. A line longer than 950 columns is a
 :class:`~apscores.errors.ParseError`. A line of exactly 910 columns uses the 910 layout
 (its columns 901-910 are filler and ignored). Exams end at the first block whose exam code
-is blank.
+is blank. A record whose AP ID, *Date of last student update* or *Date of this report* is
+blank is a :class:`~apscores.errors.ParseError` naming the field: every record carries them.
 
 :func:`parse_line` is the reference reading of one line, field by field; the fast loop
 (:mod:`apscores.files._txt_fast`) builds the same records and, for any line it does not
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from apscores._guard import guard
 from apscores.errors import ParseError
 from apscores.files import _txt_fast as fast
 from apscores.files._caches import Builders
@@ -36,7 +38,7 @@ from apscores.files._framing import (
     plausible_record,
     strip_ending,
 )
-from apscores.files._records import build_report
+from apscores.files._records import REQUIRED, build_report
 from apscores.files._sources import (
     ErrorMode,
     Opened,
@@ -64,6 +66,10 @@ __all__ = [
 CACHE_LIMIT = 32768
 _LENGTH = LAYOUT_950.length
 _BLANK_BYTES = BLANK.encode("ascii")
+guard(  # the hot loop checks these by hand; a new required field must be added there
+    REQUIRED == ("ap_id", "date_of_last_student_update", "date_of_this_report"),
+    "the fast loop checks every required field",
+)
 
 
 def read_txt(source: Source, *, errors: ErrorMode = "raise") -> Reader:
@@ -236,6 +242,8 @@ def _records(
             day_reported = dget(reported, unseen)
             if day_reported is unseen:
                 day_reported = date(reported, _date)
+            if day_updated is None or day_reported is None:
+                raise fast.Bad  # a required date is blank: the reference explains it
             day_born = dget(born, unseen)
             if day_born is unseen:
                 day_born = date(born, _date)

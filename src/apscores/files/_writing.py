@@ -3,7 +3,8 @@
 Which attribute goes into which field, and how a value becomes text, come from the layout
 table (:mod:`apscores.files.layout`); this module adds only the refusals. A record the
 layout cannot hold (too many exams or awards, a year outside the pivot, a grade outside
-1-5, a blank exam code that would end the exams early...) raises
+1-5, a blank exam code that would end the exams early, no *Date of last student update* or
+*Date of this report*, which every record carries...) raises
 :class:`~apscores.errors.UnwritableRecordError`, so written files always read back equal.
 """
 
@@ -113,12 +114,25 @@ def _check(report: ScoreReport) -> None:
             raise _refuse(report, f"exam {exam.code} needs 0-2 non-blank irregularity codes")
 
 
+#: The fields every record carries (``required`` in the layout) but the AP ID, which
+#: :func:`_check` refuses first, with its own message.
+_REQUIRED = tuple(f for f in LAYOUT_950.fields if f.required and f.name != "ap_id")
+
+
 def report_values(report: ScoreReport) -> dict[str, str]:
     """Field name -> text (not padded) for every field the 950 layout fills."""
     _check(report)
     out = {field.name: _text(report, field, get(report)) for field, get in _FIELDS}
     if not report.di_code and report.college.code:  # a record built with only college.code
         out["college_code"] = _text(report, LAYOUT_950.field("college_code"), report.college.code)
+    for field in _REQUIRED:  # a reader refuses a record without them
+        if not out[field.name].strip():
+            label = field.name.replace("_", " ").capitalize()
+            raise _refuse(
+                report,
+                f"{field.attribute} is None, and field {field.name!r} ({label}) "
+                "is in every record",
+            )
     return out
 
 
@@ -133,8 +147,10 @@ def write_txt(
 
     Returns the number of records written. A value that does not fit its field (too wide,
     not Latin-1, a line break, a field the layout lacks such as race/ethnicity in the 910
-    layout) raises :class:`~apscores.errors.UnwritableRecordError` naming the AP ID and the
-    field; a path destination is then left untouched (files are written atomically).
+    layout), or a report whose ``date_updated`` or ``report_date`` is ``None`` (every
+    record in a file carries them), raises :class:`~apscores.errors.UnwritableRecordError`
+    naming the AP ID and the field; a path destination is then left untouched (files are
+    written atomically).
     """
     if newline not in ("\n", "\r\n"):
         raise ConfigurationError(f"newline must be '\\n' or '\\r\\n', not {newline!r}")
