@@ -221,7 +221,7 @@ def differences(data: bytes) -> list[str]:
     """How ``txt_to_arrow`` and ``to_arrow(read_txt(...))`` disagree on ``data``."""
     from apscores.tables import to_arrow, txt_to_arrow
 
-    found = []
+    found: list[str] = []
     if _blank_required_date(data):
         return found  # the columnar path does not refuse these yet (issue 23)
     for mode in ("raise", "collect"):
