@@ -310,7 +310,8 @@ def write_csv(reports: Iterable[ScoreReport], dest: Destination, *, raw: bool = 
     a leading ``'`` so that a spreadsheet does not run it as a formula; ``raw=True`` keeps
     every value as it is (for files that programs, or ``apscores`` itself, read back).
     Values the TXT layout cannot hold either (a year outside the pivot, more than 30 exams,
-    no ``date_updated`` or ``report_date``...) raise :class:`~apscores.errors.UnwritableRecordError`; a path is then left untouched.
+    no ``date_updated`` or ``report_date``...) raise
+    :class:`~apscores.errors.UnwritableRecordError`; a path is then left untouched.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

@@ -78,7 +78,9 @@ def blank_required(name: str, line: int | None, raw: str = "") -> ParseError:
     if name == "ap_id":
         return ParseError("the AP ID is blank", line=line, field=name, raw=raw)
     label = name.replace("_", " ").capitalize()  # "Date of this report"
-    return ParseError(f"the {label} is blank: every record carries it", line=line, field=name, raw=raw)
+    return ParseError(
+        f"the {label} is blank: every record carries it", line=line, field=name, raw=raw
+    )
 
 
 def _address(values: Mapping[str, str], prefix: str, *, country: str = "") -> Address:

@@ -130,8 +130,7 @@ def report_values(report: ScoreReport) -> dict[str, str]:
             label = field.name.replace("_", " ").capitalize()
             raise _refuse(
                 report,
-                f"{field.attribute} is None, and field {field.name!r} ({label}) "
-                "is in every record",
+                f"{field.attribute} is None, and field {field.name!r} ({label}) is in every record",
             )
     return out
 
