@@ -200,6 +200,7 @@ BEN: dict[str, str] = {
     "last_name": "Okafor",
     "first_name": "Ben",
     "college_code": "001234",
+    "date_of_last_student_update": "070124",
     "date_of_this_report": "070924",
 }
 
@@ -208,6 +209,7 @@ BEN_REPORT = ScoreReport(
     student=Student(last_name="Okafor", first_name="Ben"),
     di_code="1234",
     college=Organization(code="1234"),
+    date_updated=dt.date(2024, 7, 1),
     report_date=dt.date(2024, 7, 9),
 )
 
@@ -218,6 +220,8 @@ CARLA: dict[str, str] = {
     "last_name": "Lindqvist",
     "first_name": "Carla",
     "college_code": "005678",
+    "date_of_last_student_update": "063024",
+    "date_of_this_report": "070924",
     **{
         key: value
         for block in range(1, 31)
@@ -424,8 +428,8 @@ def reports(draw: st.DrawFn) -> ScoreReport:
             )
         ),
         date_released=draw(st.none() | _DATES),
-        date_updated=draw(st.none() | _DATES),
-        report_date=draw(st.none() | _DATES),
+        date_updated=draw(_DATES),  # in every record of a file
+        report_date=draw(_DATES),
         service_type=draw(text(2)),
         service_code=draw(text(4)),
         order_institution_key=draw(text(8)),

@@ -7,6 +7,8 @@ import datetime as dt
 from apscores.models import Address, Organization, ScoreReport, Student
 
 BORN = dt.date(2007, 3, 15)
+#: The two dates every record of a file carries (the writers refuse a report without them).
+UPDATED, REPORTED = dt.date(2024, 7, 1), dt.date(2024, 7, 9)
 
 
 def report(
@@ -19,7 +21,8 @@ def report(
     sex: str = "",
     zip_code: str = "",
     school: str = "",
-    updated: dt.date | None = None,
+    updated: dt.date | None = UPDATED,
+    reported: dt.date | None = REPORTED,
 ) -> ScoreReport:
     """A score report with just what matching reads."""
     return ScoreReport(
@@ -35,6 +38,7 @@ def report(
         di_code="1234",
         high_school=Organization(code=school),
         date_updated=updated,
+        report_date=reported,
     )
 
 

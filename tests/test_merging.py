@@ -388,8 +388,8 @@ class TestCommand:
     def test_details_only_conflict_is_listed_without_an_exam(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        one = report("A0000001", USH_3, updated=AUG, last_name="Doe")
-        other = report("A0000001", USH_3, updated=AUG, last_name="Roe")
+        one = report("A0000001", USH_3, updated=AUG, reported=AUG, last_name="Doe")
+        other = report("A0000001", USH_3, updated=AUG, reported=AUG, last_name="Roe")
         write_csv([one, other], tmp_path / "a.csv")
         assert run_cli("merge", str(tmp_path / "a.csv"), "-o", str(tmp_path / "o.csv")) == 0
         assert "  DI 1234 AP ID A0000001: two records" in capsys.readouterr().err

@@ -7,6 +7,7 @@ Every writer goes through :func:`apscores._rows_csv.neutralise`: ``export``, ``c
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import tempfile
 from collections.abc import Callable
@@ -159,6 +160,8 @@ EVIL = ScoreReport(
     Student("=1+2", "@SUM(A1)", "-"),
     "1234",
     exams=(ExamScore("36", 2024, 4),),
+    date_updated=dt.date(2024, 7, 1),
+    report_date=dt.date(2024, 7, 8),
 )
 
 

@@ -234,6 +234,11 @@ class ScoreReport:
         service_type: The kind of report (the file's service type code).
         service_code: The service code the file gives.
         order_institution_key: The key of the score-send order, as given.
+
+    ``date_updated`` and ``report_date`` may be ``None`` in a record built in Python, but
+    never in one read from a file: College Board's 2023 layout marks both dates "Optional:
+    No", so the readers refuse a record where either is blank and the writers a report
+    without them (``docs/reference/file-layout.md`` §1.6).
     """
 
     ap_id: str

@@ -32,9 +32,17 @@ REPORTS = [
             ExamScore("93", 2019, 3),
             ExamScore("14", 2020, None, ("96",)),
         ),
+        date_updated=dt.date(2021, 7, 1),
         report_date=dt.date(2021, 7, 9),
     ),
-    ScoreReport("22222222", Student("Roe", "Al"), "1234", exams=(ExamScore("36", 2022, 4),)),
+    ScoreReport(
+        "22222222",
+        Student("Roe", "Al"),
+        "1234",
+        exams=(ExamScore("36", 2022, 4),),
+        date_updated=dt.date(2022, 7, 1),
+        report_date=dt.date(2022, 7, 8),
+    ),
 ]
 
 
@@ -241,6 +249,8 @@ def test_check_lists_unknown_exam_codes_as_a_warning(
         Student("Poe", "Ed"),
         "1234",
         exams=(ExamScore("98", 2027, 4), ExamScore("98", 2027, 3), ExamScore("71", 2027, 5)),
+        date_updated=dt.date(2027, 7, 1),
+        report_date=dt.date(2027, 7, 8),
     )
     path = tmp_path / "new-exams.txt"
     write_txt([*REPORTS, unknown], path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import pickle
 import re
@@ -29,7 +30,10 @@ HEADER = "exam_code,min_score,admin_year_from,admin_year_to,course,credit_hours,
 
 
 def student(*exams: ExamScore, ap_id: str = "A0000001") -> ScoreReport:
-    return ScoreReport(ap_id, Student("Doe", "Jo"), "1234", exams=exams)
+    day = dt.date(2024, 7, 8)  # every record of a file carries both dates
+    return ScoreReport(
+        ap_id, Student("Doe", "Jo"), "1234", exams=exams, date_updated=day, report_date=day
+    )
 
 
 def policy_file(tmp_path: Path, body: str, *, header: str = HEADER, name: str = "p.csv") -> Path:

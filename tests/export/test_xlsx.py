@@ -26,9 +26,17 @@ def reports() -> list[ScoreReport]:
             student,
             "0789",
             exams=(ExamScore("07", 2024, 4), ExamScore("93", 2019, None, ("98",))),
+            date_updated=dt.date(2024, 7, 1),
             report_date=dt.date(2024, 7, 8),
         ),
-        ScoreReport("B0000002", Student("Roe", "Al"), "0789", exams=(ExamScore("65", 2024, 5),)),
+        ScoreReport(
+            "B0000002",
+            Student("Roe", "Al"),
+            "0789",
+            exams=(ExamScore("65", 2024, 5),),
+            date_updated=dt.date(2024, 7, 1),
+            report_date=dt.date(2024, 7, 8),
+        ),
     ]
 
 

@@ -15,6 +15,13 @@ from apscores.errors import MAX_RAW, ParseError, UnknownFormatError
 from apscores.files import read_csv, read_txt
 from apscores.files.blocks import BOM, DECIDE, Block, LongLine, blocks, decide_ending
 
+#: A short CSV header with the columns every score CSV has, and a row's two dates.
+CSV_HEADER = (
+    b'"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01",'
+    b'"Date of Last Student Update","Date of this report"\r\n'
+)
+DATES = ',"070124","070924"'
+
 Seen = list[tuple[int, bytes | int]]
 
 
@@ -142,8 +149,12 @@ def test_a_long_txt_line_is_the_too_long_error_with_a_capped_raw() -> None:
 
 
 def test_a_long_csv_line_is_an_error_naming_its_line_and_the_rest_is_read() -> None:
-    header = b'"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01"\r\n'
-    data = header + b'"X1","24","07","5"\r\n' + b"y" * (1 << 20) + b'\r\n"X2","24","07","4"\r\n'
+    header = CSV_HEADER
+    rows = (
+        b'"X1","24","07","5"%s\r\n' % DATES.encode(),
+        b'"X2","24","07","4"%s\r\n' % DATES.encode(),
+    )
+    data = header + rows[0] + b"y" * (1 << 20) + b"\r\n" + rows[1]
     reader = read_csv(data, errors="collect")
     assert [r.ap_id for r in reader] == ["X1", "X2"]
     assert [(e.line, e.reason) for e in reader.errors] == [
@@ -172,8 +183,9 @@ def test_a_txt_record_holding_a_comma_and_apid_is_a_record() -> None:
     from apscores.models import Address, Organization, ScoreReport, Student
 
     school = Organization("", "", address=Address(state=",", zip_code="APID"))
+    day = dt.date(2024, 7, 1)
     report = ScoreReport(
-        "0", Student("", ""), "", high_school=school, report_date=dt.date(2024, 7, 1)
+        "0", Student("", ""), "", high_school=school, date_updated=day, report_date=day
     )
     out = io.BytesIO()
     write_txt([report], out)
@@ -184,13 +196,13 @@ def test_a_csv_header_as_long_as_a_txt_record_is_still_a_header() -> None:
     from apscores import read
     from apscores.files._detect import format_of
 
-    header = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01"'
+    header = CSV_HEADER.decode().rstrip("\r\n")
     extra = 0
     while len(header) < 890:
         header += f',"Extra {extra:03d}"'
         extra += 1
     assert 886 <= len(header) <= 950
-    data = header + "\r\n" + '"X1","24","07","5"' + ',""' * extra + "\r\n"
+    data = header + "\r\n" + '"X1","24","07","5"' + DATES + ',""' * extra + "\r\n"
     assert format_of(io.BytesIO(data.encode())) == "csv"
     assert [r.ap_id for r in read(data.encode())] == ["X1"]
     assert format_of(io.BytesIO(b"hello\n")) is None
@@ -199,8 +211,8 @@ def test_a_csv_header_as_long_as_a_txt_record_is_still_a_header() -> None:
 def test_the_check_refuses_a_csv_line_too_long_to_hold() -> None:
     from apscores.files._check import check_file
 
-    header = b'"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01"\r\n'
-    data = header + b'"X1","24","07","5"\r\n' + b"y" * (1 << 20) + b"\r\n"
+    header = CSV_HEADER
+    data = header + b'"X1","24","07","5"' + DATES.encode() + b"\r\n" + b"y" * (1 << 20) + b"\r\n"
     with pytest.raises(ParseError, match="line 3: the line is 1048576 bytes long"):
         check_file(io.BytesIO(data))
     with pytest.raises(ParseError, match="line 3"):

@@ -33,6 +33,9 @@ from apscores.files._csv_columns import CANONICAL_HEADERS, map_columns, normalis
 from apscores.models import ExamScore, ScoreReport
 
 PEOPLE = [ANA, BEN, CARLA]
+#: The two date columns every score CSV has, and a row's two dates.
+DATE_LABELS = '"Date of Last Student Update","Date of this report"'
+DATES = '"070124","070924"'
 
 
 def read_text(text: str, encoding: str = "utf-8") -> list[ScoreReport]:
@@ -151,13 +154,15 @@ def test_college_code_four_or_six_digits() -> None:
 
 
 def test_short_rows_are_refused_and_blank_rows_skipped() -> None:
-    text = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","Last Name"\r\n'
-    text += '"X1","24","07","5",""\r\n,,,,\r\n\r\n,,\r\n"X2","24","20","3","Doe"\r\n'
+    text = f'"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01",{DATE_LABELS},"Last Name"\r\n'
+    text += (
+        f'"X1","24","07","5",{DATES},""\r\n,,,,\r\n\r\n,,\r\n"X2","24","20","3",{DATES},"Doe"\r\n'
+    )
     first, second = read_text(text)
     assert (first.ap_id, first.student.last_name) == ("X1", "")
     assert (second.ap_id, second.student.last_name) == ("X2", "Doe")
-    cut = text.replace('"5",""', '"5"')  # a row cut short is never padded back
-    with pytest.raises(ParseError, match="4 cells, the header 5: a row cut short") as caught:
+    cut = text.replace(f'{DATES},""', DATES)  # a row cut short is never padded back
+    with pytest.raises(ParseError, match="6 cells, the header 7: a row cut short") as caught:
         read_text(cut)
     assert caught.value.line == 2
     reader = read_csv(io.BytesIO(cut.encode()), errors="collect")
@@ -170,10 +175,15 @@ def test_missing_required_columns_lists_missing_and_found() -> None:
     with pytest.raises(MissingColumnsError) as caught:
         read_text(text)
     error = caught.value
-    assert error.missing == ["Admin Year 01", "Exam Grade 01"]
+    assert error.missing == [
+        "Admin Year 01",
+        "Exam Grade 01",
+        "Date of Last Student Update",
+        "Date of this report",
+    ]
     assert error.found == ["AP ID", "Last Name", "Exam Code 01"]
     message = str(error)
-    assert "Admin Year 01, Exam Grade 01" in message
+    assert "Admin Year 01, Exam Grade 01, Date of Last Student Update" in message
     assert "AP ID, Last Name, Exam Code 01" in message
     with pytest.raises(MissingColumnsError, match="AP Number / AP ID"):
         read_text("Name,Admin Year 01,Exam Code 01,Exam Grade 01\r\n")
@@ -217,9 +227,10 @@ def test_bad_values_and_collect_mode() -> None:
 
 def test_multiline_quoted_value_is_refused_and_keeps_line_numbers() -> None:
     # A line break is a control character: no score-file value holds one (issue 23).
-    text = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","DI Street Address 1"\r\n'
-    text += '"X1","24","07","5","line one\nline two"\r\n"X2","2x","07","5",""\r\n'
-    text += '"X3","24","07","5","ok"\r\n'
+    text = f'"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01",{DATE_LABELS},'
+    text += '"DI Street Address 1"\r\n'
+    text += f'"X1","24","07","5",{DATES},"line one\nline two"\r\n'
+    text += f'"X2","2x","07","5",{DATES},""\r\n"X3","24","07","5",{DATES},"ok"\r\n'
     reader = read_csv(io.BytesIO(text.encode()), errors="collect")
     (report,) = list(reader)
     assert report.ap_id == "X3"
@@ -323,8 +334,8 @@ def test_a_row_with_several_bad_fields_reports_the_reference_first() -> None:
 
 
 def test_latin1_header_and_a_blank_ap_id() -> None:
-    header = "AP ID,Admin Year 01,Exam Code 01,Exam Grade 01,Remarque é\r\n"
-    data = (header + "X1,24,07,5,\r\n , 24,07,5,x\r\n").encode("latin-1")
+    header = f"AP ID,Admin Year 01,Exam Code 01,Exam Grade 01,{DATE_LABELS},Remarque é\r\n"
+    data = (header + f"X1,24,07,5,{DATES},\r\n , 24,07,5,{DATES},x\r\n").encode("latin-1")
     reader = read_csv(io.BytesIO(data), errors="collect")
     assert [report.ap_id for report in reader] == ["X1"]
     assert [(e.line, e.field) for e in reader.errors] == [(3, "ap_id")]

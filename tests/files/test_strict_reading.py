@@ -126,7 +126,12 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
 
 # --- CSV rows --------------------------------------------------------------------------------
 
-HEADER = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","Date of Birth"\r\n'
+#: The two dates every record carries come first: each row below starts with ``D``.
+HEADER = (
+    '"Date of Last Student Update","Date of this report",'
+    '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","Date of Birth"\r\n'
+)
+D = '"070124","070924",'
 
 
 def csv_error(text: str | bytes) -> ParseError:
@@ -140,35 +145,38 @@ def csv_error(text: str | bytes) -> ParseError:
 
 
 def test_csv_row_cut_short() -> None:
-    error = csv_error(HEADER + '"A1","24","07","5","010106"\r\n"A2","24","07"\r\n')
+    error = csv_error(HEADER + D + '"A1","24","07","5","010106"\r\n' + D + '"A2","24","07"\r\n')
     assert error.line == 3
-    assert "3 cells, the header 5" in str(error)
+    assert "5 cells, the header 7" in str(error)
 
 
 def test_csv_text_beyond_the_last_column() -> None:
-    error = csv_error(HEADER + '"A1","24","07","5","010106","extra"\r\n')
+    error = csv_error(HEADER + D + '"A1","24","07","5","010106","extra"\r\n')
     assert "text beyond the last column" in str(error)
-    trailing_empty = HEADER + '"A1","24","07","5","010106",\r\n'  # a trailing comma is fine
+    trailing_empty = HEADER + D + '"A1","24","07","5","010106",\r\n'  # a trailing comma is fine
     assert [r.ap_id for r in read_csv(trailing_empty.encode())] == ["A1"]
 
 
 def test_csv_unterminated_quote_at_the_end() -> None:
-    error = csv_error(HEADER + '"A1","24","07","5","010106"\r\n"A2","24","07","5","0101\r\n')
+    error = csv_error(
+        HEADER + D + '"A1","24","07","5","010106"\r\n' + D + '"A2","24","07","5","0101\r\n'
+    )
     assert error.line == 3
     assert "not closed before the end of the file" in str(error)
 
 
 def test_csv_cr_inside_an_unquoted_cell() -> None:
-    error = csv_error(HEADER + "A1,24,07,5,01\r0106\r\n")
+    error = csv_error(HEADER + D + "A1,24,07,5,01\r0106\r\n")
     assert "CR" in str(error)
     assert error.line == 2
     # Quoted, a line break is data (an address on two lines).
-    assert len(list(read_csv((HEADER + '"A1","24","07","5",""\r\n').encode()))) == 1
+    assert len(list(read_csv((HEADER + D + '"A1","24","07","5",""\r\n').encode()))) == 1
 
 
 @pytest.mark.parametrize("size", [MAX_CELL + 1, 140_000])
 def test_csv_huge_cells(size: int) -> None:
-    error = csv_error(HEADER + f'"A1","24","07","5","{"9" * size}"\r\n"A2","24","07","5",""\r\n')
+    rows = f'"A1","24","07","5","{"9" * size}"\r\n' + D + '"A2","24","07","5",""\r\n'
+    error = csv_error(HEADER + D + rows)
     assert f"longer than {MAX_CELL}" in str(error)
     assert error.line == 2
 
@@ -184,7 +192,7 @@ def test_csv_huge_cells(size: int) -> None:
     ],
 )
 def test_csv_numbers_are_ascii_digits_only(year: str, birth: str) -> None:
-    error = csv_error(HEADER + f'"A1","{year}","07","5","{birth}"\r\n')
+    error = csv_error(HEADER + D + f'"A1","{year}","07","5","{birth}"\r\n')
     assert error.field == ("admin_year_01" if year != "24" else "birth_date")
     assert error.line == 2
 

@@ -13,11 +13,16 @@ from apscores.errors import ParseError
 from apscores.files import read_csv, read_txt, write_csv
 from apscores.files._check import check_file
 
-HEADER = '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","DI Code","Last Name"\r\n'
+HEADER = (
+    '"AP ID","Admin Year 01","Exam Code 01","Exam Grade 01","DI Code","Last Name",'
+    '"Date of Last Student Update","Date of this report"\r\n'
+)
+#: The two dates every record carries: the last cells of each row below.
+DATES = ',"070124","070924"'
 
 
 def _csv_error(row: str) -> ParseError:
-    reader = read_csv((HEADER + row + "\r\n").encode("utf-8"), errors="collect")
+    reader = read_csv((HEADER + row + DATES + "\r\n").encode("utf-8"), errors="collect")
     assert list(reader) == []
     (error,) = reader.errors
     return error
@@ -70,7 +75,7 @@ def test_csv_control_characters_name_the_cell(cell: str, code: str) -> None:
 
 
 def test_nul_in_a_csv_cell_is_refused_by_the_check_too() -> None:
-    data = (HEADER + '"X1","24","07","5","001234","Mu\x00oz"\r\n').encode()
+    data = (HEADER + '"X1","24","07","5","001234","Mu\x00oz"' + DATES + "\r\n").encode()
     reader = read_csv(data, errors="collect")
     assert list(reader) == []
     assert reader.errors[0].field == "last_name"
@@ -92,7 +97,9 @@ def test_spreadsheet_numbers_are_an_error_naming_the_cell(row: str, field: str) 
 
 
 def test_codes_with_letters_are_not_spreadsheet_numbers() -> None:
-    reader = read_csv((HEADER + '"12E45678","24","07","5","001234","Ana"\r\n').encode())
+    reader = read_csv(
+        (HEADER + '"12E45678","24","07","5","001234","Ana"' + DATES + "\r\n").encode()
+    )
     assert [r.ap_id for r in reader] == ["12E45678"]
 
 

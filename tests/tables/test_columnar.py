@@ -104,8 +104,21 @@ CASES = [
         date_updated=dt.date(1999, 12, 31),
         report_date=dt.date(2024, 7, 9),
     ),
-    ScoreReport(ap_id="NOEXAMS", student=Student("Roe", "Al"), di_code="5678"),
-    ScoreReport(ap_id="ZZ", student=Student("", ""), di_code="", exams=(ExamScore("A7", 1950, 5),)),
+    ScoreReport(
+        ap_id="NOEXAMS",
+        student=Student("Roe", "Al"),
+        di_code="5678",
+        date_updated=dt.date(2024, 7, 1),
+        report_date=dt.date(2024, 7, 9),
+    ),
+    ScoreReport(
+        ap_id="ZZ",
+        student=Student("", ""),
+        di_code="",
+        exams=(ExamScore("A7", 1950, 5),),
+        date_updated=dt.date(1950, 7, 1),
+        report_date=dt.date(1950, 7, 9),
+    ),
 ]
 
 

@@ -13,8 +13,9 @@ for the TXT-only fields. Exam columns are recognised by name plus a two-digit su
 college. Unknown columns are ignored; the first of two columns with the same meaning wins.
 PSFIX's student address names (numbered 0-2) are left out: they collide with the K-12 names
 (numbered 1-3). A header naming none of the known columns is
-:class:`~apscores.errors.UnknownFormatError`; one naming some but not the required ones is
-:class:`~apscores.errors.MissingColumnsError`.
+:class:`~apscores.errors.UnknownFormatError`; one naming some but not the required ones
+(the AP ID, the first exam group, *Date of last student update* and *Date of this report*)
+is :class:`~apscores.errors.MissingColumnsError`.
 """
 
 from __future__ import annotations
@@ -167,7 +168,13 @@ def _canonical(field: str) -> str:
 
 #: The header :func:`write_csv` writes, in layout order (layout field name -> header).
 CANONICAL_HEADERS: dict[str, str] = {field: _canonical(field) for field in WRITTEN_FIELDS}
-_REQUIRED = ("ap_id", "admin_year_01", "exam_code_01", "exam_grade_01")
+#: Columns a score CSV must have: the first exam group, and the fields every record
+#: carries (``required`` in the layout: the AP ID and two trailer dates), in layout order.
+_REQUIRED = tuple(
+    field.name
+    for field in LAYOUT_950.fields
+    if field.required or field.name in ("admin_year_01", "exam_code_01", "exam_grade_01")
+)
 
 
 def _field_for(key: str) -> str | None:

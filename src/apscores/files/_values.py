@@ -171,9 +171,7 @@ def convert(field: Field, text: str, line: int | None, lenient: bool) -> Any:
     """
     kind = field.kind
     text = text.rstrip(" ") if kind is FieldKind.GRADE else text.rstrip()
-    if (
-        field.required and field.name == "ap_id" and not text.strip()
-    ):  # TEMP until fixtures carry dates
+    if field.required and not text.strip():
         raise required_blank(field, text, line)
     if lenient and kind in _NUMBERISH:
         refuse_spreadsheet_numbers({field.name: text}, line, (field.name,))

@@ -32,9 +32,8 @@ def _refuse(report: ScoreReport, what: str) -> UnwritableRecordError:
 def _text(report: ScoreReport, field: Field, value: object) -> str:
     """One value as the field's text (not padded)."""
     if value is None:
-        if field.required and field.name == "ap_id":  # TEMP until fixtures carry dates
-            label = "AP ID" if field.name == "ap_id" else field.name
-            raise _refuse(report, f"the {label} is blank: every record carries it")
+        if field.required:
+            raise _refuse(report, f"{field.attribute} is None, and {_every(field)}")
         return ""
     kind = field.kind
     try:
@@ -53,9 +52,15 @@ def _text(report: ScoreReport, field: Field, value: object) -> str:
         return f"00{di}" if is_di_code(di) else di
     text = str(value)
     if field.required and not text.strip():
-        label = "AP ID" if field.name == "ap_id" else field.name
-        raise _refuse(report, f"the {label} is blank: every record carries it")
+        if field.name == "ap_id":
+            raise _refuse(report, "the AP ID is blank")
+        raise _refuse(report, f"{field.attribute} is blank, and {_every(field)}")
     return text
+
+
+def _every(field: Field) -> str:
+    label = field.name.replace("_", " ").capitalize()
+    return f"field {field.name!r} ({label}) is in every record"
 
 
 def report_values(report: ScoreReport, layout: Layout = LAYOUT_950) -> dict[str, str]:

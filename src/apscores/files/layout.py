@@ -77,7 +77,8 @@ class Field:
         kind: How its text becomes a value.
         attribute: The :class:`~apscores.models.ScoreReport` attribute it fills, as a
             path (``student.address.zip_code``, ``exams[0].score``); ``""`` for fillers.
-        required: Present in every record, so a line must reach the end of the last one.
+        required: Present in every record, so a line must reach the end of the last one,
+            and a record where it is blank is refused (a ``ParseError`` naming it).
     """
 
     name: str
