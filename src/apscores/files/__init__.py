@@ -4,7 +4,8 @@ Public: the names below, and two modules, ``layout`` (the TXT layouts, with the 
 mapping from fields to record attributes) and ``blocks`` (the one block reader and its
 line rule). The rest is private (``_x.py``): ``_sources`` (where bytes come from, the
 :class:`Reader` every read returns), ``_values`` and ``_records`` (the reference reading),
-``_txt`` (with ``_txt_fast``, ``_construct``) and ``_csv`` (the readers), ``_writing``,
+``_txt`` and ``_csv`` (the readers, with their record builders generated from the layout
+by ``_speed``, the one place of speed code), ``_writing``,
 ``_detect`` (``read()``) and ``_check`` (``check_file()``, what a download passes before
 it is recorded).
 """

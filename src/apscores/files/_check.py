@@ -29,6 +29,7 @@ apscores.errors.EmptyFileError: the file is empty: College Board never sends an 
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import BinaryIO, Literal
 
@@ -40,6 +41,7 @@ from apscores.files._cuts import LastPiece, frame_rows, refuse_cut_line
 from apscores.files._detect import detect
 from apscores.files._sources import Opened, look_ahead, source_name
 from apscores.files.blocks import blocks
+from apscores.files.layout import Layout
 
 __all__ = ["FileCheck", "check_file"]
 
@@ -66,6 +68,7 @@ def check_file(
     *,
     name: str | None = None,
     verified: bool = False,
+    layout: Layout | None = None,
 ) -> FileCheck:
     """Check a whole file (a path or a binary file object) as :mod:`apscores.files._check` says.
 
@@ -74,20 +77,23 @@ def check_file(
     a checksum proved the bytes are the whole file sent (the storage host's ``ETag``):
     then a last line without its line ending is read by the usual framing rules. Raises
     the reader's :class:`~apscores.errors.ParseError` for the first problem. The counts
-    are the readers' (a line of blanks is no record).
+    are the readers' (a line of blanks is no record). ``layout``: the TXT layout the file
+    is in (950 or 910 by default, as the reader chooses).
     """
     label = name or source_name(source)
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as handle:
-            return _check(handle, format, label, verified)
-    return _check(source, format, label, verified)
+            return _check(handle, format, label, verified, layout)
+    return _check(source, format, label, verified, layout)
 
 
-def _check(handle: BinaryIO, format: str | None, name: str | None, verified: bool) -> FileCheck:
+def _check(
+    handle: BinaryIO, format: str | None, name: str | None, verified: bool, layout: Layout | None
+) -> FileCheck:
     last = LastPiece(blocks(handle.read, _BLOCK))
     opened = Opened(None, None, _nothing, name, last)
-    first = look_ahead(opened, txt.plausible_record)
-    found = detect(first, file=name)
+    first = look_ahead(opened, functools.partial(txt.plausible_record, layout=layout))
+    found = detect(first, file=name, layout=layout)
     if format is not None and found != format.lower():
         raise UnknownFormatError(
             f"a {format.upper()} file was asked for, but this is a {found.upper()} file",
@@ -96,7 +102,7 @@ def _check(handle: BinaryIO, format: str | None, name: str | None, verified: boo
     if found == "csv":
         records, exams = frame_rows(opened.as_lines(), name, verified=verified)
         return FileCheck("csv", records, exams)
-    records, exams = txt.frame_lines(opened.blocks(), name)
+    records, exams = txt.frame_lines(opened.blocks(), name, layout)
     if not verified:
-        refuse_cut_line(last.tail(), name)
+        refuse_cut_line(last.tail(), name, layout)
     return FileCheck("txt", records, exams)

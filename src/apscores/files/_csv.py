@@ -189,7 +189,13 @@ def _parse_row_slowly(
     return build_report(values, line=line, lenient=True, layout=layout)
 
 
-def write_csv(reports: Iterable[ScoreReport], dest: Destination, *, raw: bool = False) -> int:
+def write_csv(
+    reports: Iterable[ScoreReport],
+    dest: Destination,
+    *,
+    raw: bool = False,
+    layout: Layout | None = None,
+) -> int:
     """Write reports as a CSV file with the canonical header; returns the records written.
 
     A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
@@ -197,7 +203,11 @@ def write_csv(reports: Iterable[ScoreReport], dest: Destination, *, raw: bool = 
     every value as it is (for files that programs, or ``apscores`` itself, read back).
     Values the TXT layout cannot hold either (a year outside the pivot, more than 30 exams...)
     raise :class:`~apscores.errors.UnwritableRecordError`; a path is then left untouched.
+    ``layout`` writes that layout's fields (a field without a canonical header is headed
+    by its name, which :func:`read_csv` with the same layout reads back).
     """
+    target = layout or LAYOUT_950
+    fields = [f.name for f in target.fields if f.kind is not FieldKind.FILLER]
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
 
@@ -207,9 +217,9 @@ def write_csv(reports: Iterable[ScoreReport], dest: Destination, *, raw: bool = 
         writer.writerow(cells if raw else map(neutralise, cells))
         return buffer.getvalue().encode("utf-8")
 
-    header = encode(CANONICAL_HEADERS.values())
+    header = encode(CANONICAL_HEADERS.get(field, field) for field in fields)
     rows = (
-        encode(values.get(field, "") for field in WRITTEN_FIELDS)
-        for values in map(report_values, reports)
+        encode(values.get(field, "") for field in fields)
+        for values in (report_values(report, target) for report in reports)
     )
     return write_lines(itertools.chain((header,), rows), dest) - 1

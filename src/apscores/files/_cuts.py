@@ -34,7 +34,7 @@ from apscores.files._csv_rows import decode as _decode
 from apscores.files._framing import BLANK, LENGTH
 from apscores.files._sources import Line, peek
 from apscores.files.blocks import Block, Piece
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950
+from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950, Layout
 
 __all__ = ["LastPiece", "Tail", "frame_rows", "refuse_cut_line"]
 
@@ -96,20 +96,24 @@ class LastPiece:
         return tail
 
 
-def refuse_cut_line(tail: Tail[bytes], name: str | None) -> None:
-    """The TXT rule: a last line without a line ending must be whole (or blank)."""
+def refuse_cut_line(tail: Tail[bytes], name: str | None, layout: Layout | None = None) -> None:
+    """The TXT rule: a last line without a line ending must be whole (or blank): as long
+    as ``layout``, or as either built-in layout."""
     last = tail.unterminated
     if last is None:
         return
     if tail.count == 1:
         last = last.removeprefix(b"\xef\xbb\xbf")
     width = len(last)
-    if width in _WHOLE_WIDTHS or not last.strip(_BLANK_BYTES):
+    whole = (layout.length,) if layout else _WHOLE_WIDTHS
+    if width in whole or not last.strip(_BLANK_BYTES):
         return
-    field = LAYOUT_950.first_cut_field(min(width, LENGTH - 1)).name
+    target = layout or LAYOUT_950
+    field = target.first_cut_field(min(width, target.length - 1)).name
+    lengths = " or ".join(str(length) for length in whole)
     error = TruncatedRecordError(
-        f"the file's last line has no line ending and is not a whole record ({LENGTH} or "
-        f"{LAYOUT_910.length} columns): the body was cut short (cut in field {field!r})",
+        f"the file's last line has no line ending and is not a whole record ({lengths} "
+        f"columns): the body was cut short (cut in field {field!r})",
         line=tail.count,
         field=field,
         raw="",

@@ -18,6 +18,8 @@ reading still streams):
 
 from __future__ import annotations
 
+import functools
+
 from apscores.errors import APScoresError, ParseError, UnknownFormatError
 from apscores.files import _csv as csvfile
 from apscores.files import _csv_columns as columns
@@ -34,7 +36,7 @@ from apscores.files._sources import (
     open_source,
 )
 from apscores.files.blocks import LongHead
-from apscores.files.layout import LAYOUT_910, LAYOUT_950
+from apscores.files.layout import LAYOUT_910, LAYOUT_950, Layout
 
 __all__ = ["Reader", "Source", "detect", "format_of", "read", "sniff"]
 
@@ -56,11 +58,14 @@ def _semicolon_header(body: str) -> bool:
     return columns.names_score_columns(",".join(cell.strip('"') for cell in cells))
 
 
-def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
+def detect(
+    first: Line, *, line: int = 1, file: str | None = None, layout: Layout | None = None
+) -> str:
     """``"csv"`` or ``"txt"`` for a file whose first non-blank line is ``first``.
 
     Raises :class:`UnknownFormatError` (or :class:`MissingColumnsError`) for a line that
-    is neither; ``line`` is its number, for the message.
+    is neither; ``line`` is its number, for the message. ``layout``: the TXT layout
+    expected (950 or 910 by default).
     """
     text = _text(first).removeprefix("\ufeff")
     body = text.rstrip("\r\n")
@@ -75,7 +80,8 @@ def detect(first: Line, *, line: int = 1, file: str | None = None) -> str:
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
     if isinstance(first, LongHead):  # a line too long to hold: its first bytes only
         length = first.length
-    fits_txt = LAYOUT_950.min_length <= length <= LAYOUT_950.length
+    target = layout or LAYOUT_950
+    fits_txt = target.min_length <= length <= target.length
     if columns.looks_like_header(body):
         if not fits_txt:
             return "csv"
@@ -120,21 +126,25 @@ def sniff(first_line: Line | None) -> str:
     return "csv" if columns.looks_like_header(text) else "txt"
 
 
-def read(source: Source, *, errors: ErrorMode = "raise") -> Reader:
+def read(
+    source: Source, *, errors: ErrorMode = "raise", layout: Layout | None = None
+) -> Reader:
     """Read a TXT or CSV score file (a path, a binary file object, bytes or lines).
 
     ``errors="collect"`` yields the good records and lists bad lines in ``reader.errors``;
     file-level problems (an unknown or empty file, missing CSV columns) raise at once.
     Use it as a context manager (or call ``close()``) to close a file opened from a path.
+    ``layout`` reads with that :class:`~apscores.files.layout.Layout` (see
+    :func:`~apscores.files.read_txt`).
     """
     collect = check_mode(errors)
     opened = open_source(source)
-    first = look_ahead(opened, txt.plausible_record)
+    first = look_ahead(opened, functools.partial(txt.plausible_record, layout=layout))
     try:
-        kind = detect(first, file=opened.name)
+        kind = detect(first, file=opened.name, layout=layout)
     except BaseException:
         opened.close()
         raise
     if kind == "csv":
-        return csvfile.open_reader(opened, collect)
-    return txt.open_reader(opened, collect)
+        return csvfile.open_reader(opened, collect, layout)
+    return txt.open_reader(opened, collect, layout)

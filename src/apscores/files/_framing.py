@@ -26,7 +26,14 @@ from typing import Any
 from apscores.errors import ParseError, TruncatedRecordError
 from apscores.files._sources import Line
 from apscores.files.blocks import CONTROL, Block, LongLine, Piece
-from apscores.files.layout import LAYOUT_910, LAYOUT_950, Layout, exams_in, layout_for_length
+from apscores.files.layout import (
+    LAYOUT_910,
+    LAYOUT_950,
+    FieldKind,
+    Layout,
+    exams_in,
+    layout_for_length,
+)
 
 __all__ = [
     "BLANK",
@@ -51,6 +58,8 @@ MIN_LENGTH = LAYOUT_950.min_length  # the same in both layouts (a layout check s
 BLANK = " \t\x1a\x0c"  # what an empty line may hold (\x1a: the old DOS end-of-file mark)
 _BLANK_BYTES = BLANK.encode("ascii")
 _NL = b"\n"
+#: The columns of a 910 line that hold values (the rest is filler).
+_VALUES_910 = max(f.end for f in LAYOUT_910.fields if f.kind is not FieldKind.FILLER)
 
 
 def plausible_record(line: Line, layout: Layout | None = None) -> bool:
@@ -149,8 +158,8 @@ def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> byte
         return None
     if size > target.length:
         raise too_long(size, line_no, raw, target)
-    if layout is None and size == LAYOUT_910.length:
-        return raw
+    if layout is None and size == LAYOUT_910.length:  # blank but for its filler: blank
+        return raw if raw[:_VALUES_910].strip(_BLANK_BYTES) else None
     if size < target.min_length:
         raise truncated_record(size, line_no, raw.decode("latin-1"), target)
     return raw.ljust(target.length)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import enum
 import re
 import typing
+from collections.abc import Collection, Iterable
 
 import attrs
 
@@ -46,6 +47,7 @@ __all__ = [
     "FieldKind",
     "Layout",
     "attribute_type",
+    "build_layout",
     "check_layout",
     "exam_block_start",
     "exams_in",
@@ -252,15 +254,28 @@ _FILLER_910: tuple[_Spec, ...] = (("filler_901", 10, F, ""),)
 REQUIRED_FIELDS = frozenset({"ap_id", "date_of_last_student_update", "date_of_this_report"})
 
 
-def _build(name: str, length: int, specs: tuple[_Spec, ...]) -> Layout:
-    """Lay fields end to end from column 1, then check the result."""
+def build_layout(
+    name: str,
+    specs: Iterable[tuple[str, int, FieldKind, str]],
+    *,
+    required: Collection[str] = REQUIRED_FIELDS,
+) -> Layout:
+    """A layout from ``(name, width, kind, attribute)`` specs, laid end to end from column
+    1 (the record is as long as they add up to), checked by :func:`check_layout`.
+
+    ``required`` names the fields every record carries. This is how the built-in layouts
+    are declared, and how a new one is (``docs/reading-files.md``, *A new layout*)::
+
+        fields = [(f.name, f.width, f.kind, f.attribute) for f in LAYOUT_950.fields]
+        ...  # move, widen or add fields
+        LAYOUT_2027 = build_layout("2027", fields)
+    """
     fields: list[Field] = []
     start = 1
     for field_name, width, kind, attribute in specs:
-        required = field_name in REQUIRED_FIELDS
-        fields.append(Field(field_name, start, width, kind, attribute, required))
+        fields.append(Field(field_name, start, width, kind, attribute, field_name in required))
         start += width
-    layout = Layout(name, length, tuple(fields))
+    layout = Layout(name, start - 1, tuple(fields))
     check_layout(layout)
     return layout
 
@@ -326,10 +341,10 @@ def check_layout(layout: Layout) -> None:
         )
 
 
-LAYOUT_950 = _build("950", 950, _HEAD + _EXAMS + _TRAILER + _RACE_950)
+LAYOUT_950 = build_layout("950", _HEAD + _EXAMS + _TRAILER + _RACE_950)
 """The college TXT record since July 1, 2016."""
 
-LAYOUT_910 = _build("910", 910, _HEAD + _EXAMS + _TRAILER + _FILLER_910)
+LAYOUT_910 = build_layout("910", _HEAD + _EXAMS + _TRAILER + _FILLER_910)
 """The college TXT record before July 2016 (1-900 identical, then filler)."""
 
 LAYOUTS: dict[int, Layout] = {layout.length: layout for layout in (LAYOUT_950, LAYOUT_910)}

@@ -26,6 +26,8 @@ from apscores.errors import ParseError
 from apscores.files._speed.cache import Cache, Clock
 from apscores.files._speed.emit import emit
 from apscores.files._speed.plan import Plan, plan_parts
+from apscores.files._values import MISSING as _VALUES_MISSING
+from apscores.files._values import quick_date
 from apscores.files.layout import Layout
 
 __all__ = ["Builder", "Clock", "compiled"]
@@ -38,8 +40,9 @@ def _marker(name: str) -> Any:
 
 #: What an item builder returns for an item that ends its tuple, or is skipped.
 END, SKIP = _marker("END"), _marker("SKIP")
-#: What a cache look-up gives for a key it does not hold (``None`` is a value).
-MISSING = _marker("MISSING")
+#: What a look-up gives for a key it does not hold (``None`` is a value): the value
+#: rules' own marker, which :func:`~apscores.files._values.quick_date` returns too.
+MISSING = _VALUES_MISSING
 
 
 def first_blank(raw: bytes, width: int) -> int:
@@ -109,6 +112,7 @@ def compiled(layout: Layout, *, lenient: bool) -> Builder:
         "SKIP": SKIP,
         "missing": _missing,
         "first_blank": first_blank,
+        "quick_date": quick_date,
         "new": object.__new__,
     }
     exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - our own generated source

@@ -22,7 +22,7 @@ from typing import Any
 from apscores.files._records import ItemRule, Items, Node, items_of
 from apscores.files._speed.plan import Part, Plan
 from apscores.files._speed.twin import twin
-from apscores.files._values import KNOWN_TEXTS, convert
+from apscores.files._values import KNOWN_TEXTS, convert, quick_date
 from apscores.files.layout import Field, FieldKind
 
 __all__ = ["Source", "emit"]
@@ -70,8 +70,11 @@ class _Where:
         self.cell = {f.name: i for i, f in enumerate(fields)}
         self.single = len(fields) == 1
         self.values: dict[str, str] = {}  # field name -> its variable (a shared field once)
+        self.whole = ""  # TXT: the bytes that are exactly the one field, if so
 
     def text(self, field: Field) -> str:
+        if self.src.txt and self.whole:  # the piece is this one field: no slice
+            return f"{self.whole}.decode('latin-1')"
         if self.src.txt:
             at = field.start - self.first
             return f"{self.text_var}[{at}:{at + field.width}]"
@@ -101,14 +104,18 @@ def _value(src: Source, lines: list[str], pad: str, field: Field, text: str) -> 
             f"{pad}if {var} is MISSING:",
             f"{pad}    {var} = {convert_}({raw})",
         ]
-    elif kind is FieldKind.DATE and not field.required:
+    elif kind is FieldKind.DATE:  # a plain date the quick way, anything else by the rule
         raw = src.fresh("raw")
-        lines += [
-            f"{pad}{raw} = {text}",
-            f"{pad}{var} = dates_get({raw}, MISSING)",
-            f"{pad}if {var} is MISSING:",
-            f"{pad}    {var} = dates_keep({raw}, {convert_}({raw}))",
-        ]
+        lines += [f"{pad}{raw} = {text}", f"{pad}{var} = quick_date({raw})"]
+        if field.required:
+            lines += [f"{pad}if {var} is MISSING:", f"{pad}    {var} = {convert_}({raw})"]
+        else:  # one more look-up first, for a date not plain (a blank one: None)
+            lines += [
+                f"{pad}if {var} is MISSING:",
+                f"{pad}    {var} = dates_get({raw}, MISSING)",
+                f"{pad}    if {var} is MISSING:",
+                f"{pad}        {var} = dates_keep({raw}, {convert_}({raw}))",
+            ]
     else:
         lines.append(f"{pad}{var} = {convert_}({text})")
     return var
@@ -257,6 +264,8 @@ def _part_body(src: Source, index: int, part: Part, pad: str) -> tuple[list[str]
     body: list[str] = []
     text = f"t{index}" if src.txt else f"p{index}"
     where = _Where(src, list(part.fields), text)
+    if len(part.fields) == 1:
+        where.whole = f"p{index}"
     values = [_fill(src, body, pad, target, where, raw=f"p{index}") for _, target in part.targets]
     if src.txt and any(f"{text}[" in line for line in body):  # a tuple alone reads bytes
         body.insert(0, f"{pad}{text} = p{index}.decode('latin-1')")
