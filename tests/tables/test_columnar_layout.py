@@ -401,3 +401,9 @@ def test_plans_are_built_once_per_layout() -> None:
     assert _plan.plan_for(TEST_LAYOUT) is _plan.plan_for(TEST_LAYOUT)
     assert _plan.plan_for(None).layout is LAYOUT_950
     assert _plan.plan_for(LAYOUT_950) == _plan.plan_for(None)
+    awards = [(kind.name, year.name) for kind, year in _plan.DEFAULT.awards]
+    assert awards == [(f"award_type_{n}", f"award_year_{n}") for n in range(1, 7)]
+    years = [field.name for field in _plan.DEFAULT.previous_years]
+    assert years == ["previous_ai_year_1", "previous_ai_year_2"]
+    required = [field.name for field in _plan.DEFAULT.required]
+    assert required == ["ap_id", "date_of_last_student_update", "date_of_this_report"]

@@ -138,14 +138,14 @@ def _exams(layout: Layout) -> dict[str, Spread]:
     return spreads
 
 
-def _indexed(layout: Layout, owner: str, part: str) -> list[Field]:
-    """``previous_schools[i].year``... in index order."""
+def _indexed(layout: Layout, owner: str, part: str) -> dict[int, Field]:
+    """``previous_schools[i].year``... by index."""
     found = {}
     for field in layout.fields:
         match = _INDEXED.fullmatch(field.attribute)
         if match and (match[1], match[3]) == (owner, part):
             found[int(match[2])] = field
-    return [found[index] for index in sorted(found)]
+    return found
 
 
 def _column_fields(layout: Layout) -> dict[str, Field]:
@@ -173,16 +173,15 @@ def _build(layout: Layout) -> Plan:
             raise _unreadable(
                 layout, f"field {field.name!r} ({field.kind.value}, {field.width} columns)"
             )
+    if di is None:
+        raise _unreadable(layout, "the DI code is not read from a college code (kind di)")
     years = _indexed(layout, "previous_schools", "year")
     award_types = _indexed(layout, "awards", "code")
     award_years = _indexed(layout, "awards", "year")
-    awards = tuple(zip(award_types, award_years, strict=False))
-    if di is None:
-        raise _unreadable(layout, "the DI code is not read from a college code (kind di)")
-    if len(award_types) != len(award_years) or any(
-        field.width != 2 for field in (*years, *award_types, *award_years)
-    ):
+    pairs = (*years.values(), *award_types.values(), *award_years.values())
+    if set(award_types) != set(award_years) or any(field.width != 2 for field in pairs):
         raise _unreadable(layout, "previous schools' years and awards are pairs of 2 columns")
+    awards = tuple((award_types[index], award_years[index]) for index in sorted(award_types))
     return Plan(
         layout=layout,
         length=layout.length,
@@ -193,7 +192,7 @@ def _build(layout: Layout) -> Plan:
         texts=tuple(texts),
         dates=tuple(dates),
         di=di,
-        previous_years=tuple(years),
+        previous_years=tuple(years[index] for index in sorted(years)),
         awards=awards,
         exams=_exams(layout),
     )
