@@ -299,6 +299,22 @@ def test_wide_tables_and_lines_take_the_typed_path_which_reads_950_only_so_far()
     assert txt_to_arrow(lines, layout=LAYOUT_950).equals(EXPECTED)
 
 
+def test_under_a_builtin_layout_a_damaged_block_raises_the_typed_readers_error() -> None:
+    lines = ORIGINAL.splitlines(keepends=True)
+    date = LAYOUT_950.field("birth_date").slice
+    lines[8] = lines[8][: date.start] + b"023106" + lines[8][date.stop :]
+    data = b"".join(lines)
+    with pytest.raises(ParseError) as typed:
+        list(read_txt(data))
+    for layout in (None, LAYOUT_950, LAYOUT_910):
+        with pytest.raises(ParseError) as fast:
+            txt_to_arrow(data, layout=layout, chunk_lines=5)
+        assert (fast.value.line, fast.value.field) == (typed.value.line, typed.value.field)
+    assert (typed.value.line, typed.value.field) == (9, "birth_date")
+    head = lines[:8]  # lines, not bytes: the typed path, which reads the built-in layouts
+    assert txt_to_arrow(head, layout=LAYOUT_910).equals(txt_to_arrow(b"".join(head)))
+
+
 # --- a blank required field: the typed reader decides ---------------------------------------
 
 REQUIRED = [f.name for f in LAYOUT_950.fields if f.required]

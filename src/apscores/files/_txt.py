@@ -48,7 +48,7 @@ from apscores.files._sources import (
 )
 from apscores.files._values import parse_date
 from apscores.files.blocks import Piece
-from apscores.files.layout import LAYOUT_950, FieldKind, Layout
+from apscores.files.layout import LAYOUT_950, LAYOUTS, FieldKind, Layout
 from apscores.models import Address, ScoreReport, Student
 
 __all__ = [
@@ -105,8 +105,8 @@ def read_pieces(
     """The records of the block reader's pieces from the middle of a file (the columnar
     path's slow blocks); errors collected into ``problems`` or raised. ``layout``: the
     records' layout (None: 950 columns, 910-column lines read as today); this reader
-    reads only the 950-column layout so far."""
-    if layout is not None and layout != LAYOUT_950:
+    reads the built-in layouts only so far (a 910 or 950 line under either)."""
+    if layout is not None and layout not in LAYOUTS.values():
         raise NotImplementedError(f"the typed reader does not read layout {layout.name} yet")
     return _read(bulk(pieces), collect, problems, _nothing, name)
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from apscores._atomic import atomic_write
 from apscores.errors import ConfigurationError, ParseError
 from apscores.files._sources import ErrorMode, check_mode, source_name
-from apscores.files.layout import LAYOUT_950, Layout
+from apscores.files.layout import LAYOUTS, Layout
 from apscores.models import ScoreReport
 from apscores.tables._rows import columns_of
 from apscores.tables._schema import column_kind, column_names
@@ -201,11 +201,11 @@ def txt_to_arrow(
 
 
 def _typed_layout(layout: Layout | None) -> None:
-    """Refuse a layout the typed reader cannot read yet (it reads 950 and 910 lines)."""
-    if layout is not None and layout != LAYOUT_950:
+    """Refuse a layout the typed reader cannot read yet (it reads the built-in ones)."""
+    if layout is not None and layout not in LAYOUTS.values():
         raise NotImplementedError(
             f"layout {layout.name}: wide tables and lines read by the typed reader "
-            "follow the 950-column layout only"
+            "follow the built-in layouts only so far"
         )
 
 
