@@ -202,28 +202,11 @@ def _outcome(run: Callable[[], object]) -> tuple[str, object]:
         return type(error).__name__, where
 
 
-def _blank_required_date(data: bytes) -> bool:
-    """Whether the typed reader refuses a line of ``data`` for a blank required date.
-
-    The typed readers refuse such a record (the 2023 layout's "Optional: No"); until the
-    columnar path does too, :func:`differences` leaves these inputs out.
-    """
-    try:
-        reader = read_txt(io.BytesIO(data), errors="collect")
-        for _ in reader:
-            pass
-    except APScoresError:
-        return False
-    return any(e.reason.endswith("every record carries it") for e in reader.errors)
-
-
 def differences(data: bytes) -> list[str]:
     """How ``txt_to_arrow`` and ``to_arrow(read_txt(...))`` disagree on ``data``."""
     from apscores.tables import to_arrow, txt_to_arrow
 
     found: list[str] = []
-    if _blank_required_date(data):
-        return found  # the columnar path does not refuse these yet (issue 23)
     for mode in ("raise", "collect"):
 
         def typed(mode: str = mode) -> tuple[object, list[tuple[object, ...]]]:

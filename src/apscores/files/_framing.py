@@ -48,6 +48,7 @@ __all__ = [
     "framed",
     "numbered",
     "plausible_record",
+    "record_layout",
     "strip_ending",
     "too_long",
     "truncated_record",
@@ -135,18 +136,25 @@ def control_error(
         f"a control byte (0x{line[at]:02X}) inside the field: not text a score file "
         f"holds{_hint(line, at)}"
     )
-    fields = (layout or layout_for_length(len(line))).fields
-    field = next(f for f in fields if f.end > at)
+    field = next(f for f in record_layout(line, layout).fields if f.end > at)
     return ParseError(
         reason, line=line_no, field=field.name, raw=line[field.slice].decode("latin-1")
     )
 
 
+def record_layout(record: bytes, layout: Layout | None) -> Layout:
+    """The layout of a framed record: ``layout``; under the 950 layout (the default), the
+    910 layout for a record of its length (the framing rule keeps those as they are)."""
+    if layout is None or layout == LAYOUT_950:
+        return layout_for_length(len(record))
+    return layout
+
+
 def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> bytes | None:
     """One line without its ending, made as long as its layout by the framing rule.
 
-    With no ``layout``, a line of exactly 910 columns is a record of the 910 layout, kept
-    as it is, and any other the 950 layout's. ``None`` for a blank line; a ParseError for
+    Under the 950 layout (the default), a line of exactly 910 columns is a record of the
+    910 layout, kept as it is (:func:`record_layout`), and any other the 950 layout's. ``None`` for a blank line; a ParseError for
     a line longer than the layout, and a TruncatedRecordError for one that ends before
     the last required field. The record's length then says its layout.
     """
@@ -158,7 +166,7 @@ def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> byte
         return None
     if size > target.length:
         raise too_long(size, line_no, raw, target)
-    if layout is None and size == LAYOUT_910.length:  # blank but for its filler: blank
+    if target == LAYOUT_950 and size == LAYOUT_910.length:  # blank but for its filler: blank
         return raw if raw[:_VALUES_910].strip(_BLANK_BYTES) else None
     if size < target.min_length:
         raise truncated_record(size, line_no, raw.decode("latin-1"), target)
@@ -268,5 +276,5 @@ def frame_lines(
         for line in lines:
             if line.strip(_BLANK_BYTES):  # a line of blanks: the reader skips it too
                 records += 1
-                exams += exams_in(line, layout or layout_for_length(len(line)))
+                exams += exams_in(line, record_layout(line, layout))
     return records, exams

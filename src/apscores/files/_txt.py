@@ -36,6 +36,7 @@ from apscores.files._framing import (
     framed,
     numbered,
     plausible_record,
+    record_layout,
     strip_ending,
 )
 from apscores.files._records import build_report
@@ -50,7 +51,7 @@ from apscores.files._sources import (
 )
 from apscores.files._speed import Clock, compiled
 from apscores.files.blocks import Piece
-from apscores.files.layout import LAYOUT_950, FieldKind, Layout, layout_for_length
+from apscores.files.layout import LAYOUT_950, FieldKind, Layout
 from apscores.models import ScoreReport
 
 __all__ = [
@@ -131,7 +132,7 @@ def parse_line(
     problem = control_error(record, line_no, layout)
     if problem is not None:
         raise problem
-    target = layout or layout_for_length(len(record))
+    target = record_layout(record, layout)
     text = record.decode("latin-1")
     values = {f.name: text[f.slice] for f in target.fields if f.kind is not FieldKind.FILLER}
     return build_report(values, line=line_no, lenient=False, layout=target)
@@ -169,7 +170,7 @@ def _read(
             if isinstance(item, ParseError):
                 made: Iterator[Any] = iter(((number, item),))
             elif isinstance(item, bytes):  # one framed line, as long as its layout
-                target = layout or layout_for_length(len(item))
+                target = record_layout(item, layout)
                 rows: Iterator[Any] = iter((_cutter(target, 0).unpack(item),))
                 made = _records(rows, number, _same(item), builder(target), layout)
             else:  # a uniform block of full-length lines: (its bytes, line stride)

@@ -4,7 +4,8 @@ Everything public is re-exported here; the modules are private: ``_schema`` (the
 columns, their kinds and the record attribute behind each), ``_rows`` (:func:`to_rows`,
 long or wide), ``_frames`` (:func:`to_pandas`, :func:`to_polars`, :func:`to_arrow`,
 Parquet, and the TXT-to-Arrow fast path :func:`txt_to_arrow`, built with numpy, with no
-Python loop per record; ``_blocks``, ``_arrays``, ``_columnar`` under it).
+Python loop per record, for any TXT layout; ``_plan``, ``_blocks``, ``_arrays``,
+``_columnar`` under it).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Fields of a block matrix as numpy arrays, and the lookup tables that check them.
 
 The tables are built from the package's own rules (:func:`apscores.years.expand_year`,
-``str.rstrip``'s whitespace, the layout's exam blocks) rather than restating them; each
+``str.rstrip``'s whitespace) rather than restating them; each
 converter refuses (:class:`~apscores.tables._blocks.UnsafeBlockError`) what the typed
 reader would refuse, so the block goes to the reference path instead.
 """
@@ -9,7 +9,6 @@ reader would refuse, so the block goes to the reference path instead.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,11 +17,11 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from apscores._guard import guard
 from apscores.files._framing import BLANK
 from apscores.files._values import GRADES as VALUE_GRADES
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, Field
+from apscores.files.layout import Field
 from apscores.tables._blocks import UnsafeBlockError
+from apscores.tables._plan import Spread
 from apscores.years import expand_year
 
 Array = npt.NDArray[Any]
@@ -60,55 +59,11 @@ for _text, _score in VALUE_GRADES.items():
         GRADES[ord(_text)] = _score or 0
 #: One byte -> its right-stripped text (for one-column text fields).
 ONE_CHAR = [chr(b).rstrip() for b in range(256)]
-SPACES = int.from_bytes(b" " * 8, "little")
-
-
-def layout_field(name: str) -> Field:
-    return LAYOUT_950.field(name)
-
-
-def _block_fields(name: str) -> tuple[int, int, int]:
-    """(0-based start in block 1, distance between blocks, width) of an exam field."""
-    blocks = range(1, EXAM_BLOCK_COUNT + 1)
-    starts = [layout_field(f"{name}_{block:02d}").start - 1 for block in blocks]
-    steps = {later - earlier for earlier, later in itertools.pairwise(starts)}
-    if len(steps) != 1:  # pragma: no cover - a layout guard, checked at import
-        raise AssertionError(f"exam field {name} is not evenly spaced in apscores.files.layout")
-    return starts[0], steps.pop(), layout_field(f"{name}_01").width
-
-
-def _exam_field(attribute: str) -> str:
-    """The layout name (without ``_01``) of the field behind an exam attribute."""
-    return LAYOUT_950.by_attribute(f"exams[0].{attribute}").name.removesuffix("_01")
-
-
-EXAM = {
-    _exam_field(attribute): _block_fields(_exam_field(attribute))
-    for attribute in (
-        "admin_year",
-        "code",
-        "score",
-        "irregularity_codes[0]",
-        "irregularity_codes[1]",
-        "class_section",
-    )
-}
-guard(
-    set(EXAM)
-    == {
-        "admin_year",
-        "exam_code",
-        "exam_grade",
-        "irregularity_code_1",
-        "irregularity_code_2",
-        "class_section_code",
-    },
-    "the exam columns are the layout's exam fields",
-)
 
 
 class Block:
-    """Typed views of one matrix's fields (no copies until a value is needed)."""
+    """Typed views of one matrix's fields (no copies until a value is needed); fields and
+    exam spreads come from the layout's :class:`~apscores.tables._plan.Plan`."""
 
     def __init__(self, matrix: Array) -> None:
         self.matrix = matrix
@@ -119,33 +74,25 @@ class Block:
         view: Array = np.ndarray(shape, dtype, self.matrix, start, (self.stride, *steps))
         return view
 
-    def bytes(self, name: str) -> Array:
+    def bytes(self, field: Field) -> Array:
         """The field's bytes, (rows, width)."""
-        field: Array = self.matrix[:, layout_field(name).slice]
-        return field
+        found: Array = self.matrix[:, field.slice]
+        return found
 
-    def pair(self, name: str) -> Array:
+    def pair(self, field: Field) -> Array:
         """A two-column field as one little-endian uint16 per row."""
-        return self.view("<u2", layout_field(name).start - 1, (self.rows,), ())
+        return self.view("<u2", field.start - 1, (self.rows,), ())
 
-    def word(self, name: str) -> Array:
-        """A field of up to 8 columns as one little-endian int64 key per row."""
-        field = layout_field(name)
-        key = self.view("<u8", field.start - 1, (self.rows,), ()).astype(np.int64)
-        return key & ((1 << (8 * field.width)) - 1) if field.width < 8 else key
+    def exams(self, spread: Spread) -> Array:
+        """An exam field in every exam block, (rows, blocks), uint8 or uint16."""
+        dtype = "u1" if spread.width == 1 else "<u2"
+        return self.view(dtype, spread.start, (self.rows, spread.blocks), (spread.step,))
 
-    def exams(self, name: str) -> Array:
-        """An exam field in the 30 blocks, (rows, 30), uint8 or uint16."""
-        start, step, width = EXAM[name]
-        dtype = "u1" if width == 1 else "<u2"
-        return self.view(dtype, start, (self.rows, EXAM_BLOCK_COUNT), (step,))
-
-    def exam(self, name: str, row: Array, slot: Array) -> Array:
+    def exam(self, spread: Spread, row: Array, slot: Array) -> Array:
         """An exam field of the given (row, slot) pairs, as int64 keys (little-endian)."""
-        start, step, width = EXAM[name]
-        at = row * self.stride + slot * step + start
+        at = row * self.stride + slot * spread.step + spread.start
         key: Array = np.take(self.flat, at).astype(np.int64)
-        for column in range(1, width):
+        for column in range(1, spread.width):
             key |= np.take(self.flat, at + column).astype(np.int64) << (8 * column)
         return key
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from apscores._atomic import atomic_write
 from apscores.errors import ConfigurationError, ParseError
 from apscores.files._sources import ErrorMode, check_mode, source_name
+from apscores.files.layout import Layout
 from apscores.models import ScoreReport
 from apscores.tables._rows import columns_of
 from apscores.tables._schema import column_kind, column_names
@@ -144,6 +145,7 @@ def txt_to_arrow(
     chunk_lines: int = TXT_CHUNK_LINES,
     errors: ErrorMode = "raise",
     problems: list[ParseError] | None = None,
+    layout: Layout | None = None,
 ) -> Any:
     """Read a TXT score file (950 or 910 columns) straight into :func:`to_arrow`'s table.
 
@@ -151,12 +153,19 @@ def txt_to_arrow(
     row order and dictionaries. In long form from a path, ``bytes`` or a binary file, the
     table is built with numpy over the fixed-width records, ``chunk_lines`` lines at a
     time, without a Python object per line. A block of lines holding anything the fast
-    path cannot vouch for (a bad date, year or grade, a blank AP ID, a line too long) is
-    read by :func:`~apscores.files._txt.read_txt` instead, so a bad line raises the same
-    :class:`~apscores.errors.ParseError` (line, field, raw text). Wide tables and
-    iterables of lines take the typed path. ``errors="collect"`` skips bad lines as the
-    typed reader does and appends their errors to ``problems`` (the same errors
-    ``read_txt(..., errors="collect").errors`` lists). Needs ``pip install 'apscores[arrow]'``.
+    path cannot vouch for (a bad date, year or grade, a blank AP ID or report date, a line
+    too long) is read by :func:`~apscores.files._txt.read_txt` instead, so a bad line
+    raises the same :class:`~apscores.errors.ParseError` (line, field, raw text). Wide
+    tables and iterables of lines take the typed path. ``errors="collect"`` skips bad
+    lines as the typed reader does and appends their errors to ``problems`` (the same
+    errors ``read_txt(..., errors="collect").errors`` lists).
+
+    ``layout`` is the records' :class:`~apscores.files.layout.Layout`; ``None`` (the
+    default) reads the 950-column layout, and 910-column lines as the older layout. Fields
+    are found through the record attributes they fill, so a layout whose fields moved or
+    widened, or that has fields the table does not show, reads the same way; a layout
+    this path cannot read (exam blocks not evenly spaced, a date not ``MMDDYY``) is a
+    ``ValueError`` naming it. Needs ``pip install 'apscores[arrow]'``.
     """
     collect = check_mode(errors)
     if chunk_lines < 1:
@@ -167,7 +176,7 @@ def txt_to_arrow(
     if stream is None:
         from apscores.files import read_txt
 
-        with read_txt(source, errors=errors) as reader:
+        with read_txt(source, errors=errors, layout=layout) as reader:
             table = to_arrow(reader, long=long)
             found.extend(reader.errors)
             return table
@@ -183,26 +192,39 @@ def txt_to_arrow(
             collect=collect,
             problems=found,
             name=source_name(source),
+            layout=layout,
         )
     finally:
         close()
 
 
-def txt_to_polars(source: Source, *, long: bool = True, chunk_lines: int = TXT_CHUNK_LINES) -> Any:
-    """:func:`txt_to_arrow` as a polars DataFrame, equal to :func:`to_polars`'s.
+def txt_to_polars(
+    source: Source,
+    *,
+    long: bool = True,
+    chunk_lines: int = TXT_CHUNK_LINES,
+    layout: Layout | None = None,
+) -> Any:
+    """:func:`txt_to_arrow` as a polars DataFrame, equal to :func:`to_polars`'s; records
+    follow ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns).
 
     Needs ``pip install 'apscores[polars]'`` (which brings pyarrow and numpy).
     """
     pl = _require("polars")
     _require("pyarrow", "polars")
     _require("numpy", "polars")
-    return pl.from_arrow(txt_to_arrow(source, long=long, chunk_lines=chunk_lines))
+    return pl.from_arrow(txt_to_arrow(source, long=long, chunk_lines=chunk_lines, layout=layout))
 
 
 def txt_to_pandas(
-    source: Source, *, long: bool = True, chunk_lines: int = TXT_CHUNK_LINES
+    source: Source,
+    *,
+    long: bool = True,
+    chunk_lines: int = TXT_CHUNK_LINES,
+    layout: Layout | None = None,
 ) -> pandas.DataFrame:
-    """:func:`txt_to_arrow` as a pandas DataFrame, equal to :func:`to_pandas`'s.
+    """:func:`txt_to_arrow` as a pandas DataFrame, equal to :func:`to_pandas`'s; records
+    follow ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns).
 
     Categories are sorted and dates have the unit ``to_pandas`` gives them, so the two
     frames compare equal. Needs ``pip install 'apscores[pandas]'``.
@@ -210,7 +232,7 @@ def txt_to_pandas(
     pd = _require("pandas")
     _require("pyarrow", "pandas")
     _require("numpy", "pandas")
-    table = txt_to_arrow(source, long=long, chunk_lines=chunk_lines)
+    table = txt_to_arrow(source, long=long, chunk_lines=chunk_lines, layout=layout)
     date_type = pd.to_datetime(pd.Series([dt.date(2000, 1, 1)], dtype="object")).dtype
     data: dict[str, Any] = {}
     for name in table.column_names:
@@ -251,11 +273,13 @@ def txt_files_to_parquet(
     path: str | os.PathLike[str],
     *,
     chunk_lines: int = TXT_CHUNK_LINES // 8,
+    layout: Layout | None = None,
 ) -> int:
     """:func:`write_parquet` of the long table of TXT files, read by the columnar path and
     written a block at a time (``apscores convert --to parquet``): the same rows, values
     and types as ``write_parquet(read(...))`` over the files in turn, and the same first
-    error. Memory holds one block (``chunk_lines`` lines), not the table. Written
+    error. Memory holds one block (``chunk_lines`` lines), not the table. Records follow
+    ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Written
     atomically, mode 0600; returns the number of rows."""
     pa = _require("pyarrow")
     parquet = _require("pyarrow.parquet")
@@ -269,7 +293,10 @@ def txt_files_to_parquet(
         for source in sources:
             with open(source, "rb") as stream:
                 name = source_name(source)
-                for part in long_parts(stream, dictionaries, chunk_lines=chunk_lines, name=name):
+                parts = long_parts(
+                    stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout
+                )
+                for part in parts:
                     batch = dictionaries.batch(part, schema)
                     writer.write_batch(batch)
                     rows += batch.num_rows
