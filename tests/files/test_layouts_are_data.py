@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import io
-import itertools
 import linecache
 import traceback
 from pathlib import Path
@@ -74,6 +73,17 @@ def test_the_txt_writer_and_reader_follow_it(tmp_path: Path) -> None:
         assert list(reader) == reports
     with read(path, layout=NEXT) as reader:
         assert list(reader) == reports
+
+
+def test_the_columnar_path_follows_it(tmp_path: Path) -> None:
+    pytest.importorskip("numpy")
+    from apscores.tables import to_arrow, txt_to_arrow
+
+    reports = _reports()
+    path = tmp_path / "next.txt"
+    write_txt(reports, path, layout=NEXT)
+    assert txt_to_arrow(path, layout=NEXT).equals(to_arrow(reports))
+    assert txt_to_arrow(path, layout=NEXT, long=False).equals(to_arrow(reports, long=False))
 
 
 def test_the_download_check_follows_it(tmp_path: Path) -> None:

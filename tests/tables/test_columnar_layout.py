@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from apscores.errors import APScoresError, ParseError
 from apscores.files import _framing, _txt, read_txt, write_txt
-from apscores.files.blocks import Block, blocks
 from apscores.files.layout import LAYOUT_910, LAYOUT_950, Field, FieldKind, Layout, check_layout
 from apscores.sandbox import iter_fake_reports
 from apscores.tables import (

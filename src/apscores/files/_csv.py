@@ -35,7 +35,6 @@ from apscores._rows_csv import neutralise
 from apscores.errors import EmptyFileError, ParseError, UnknownFormatError
 from apscores.files._csv_columns import (
     CANONICAL_HEADERS,
-    WRITTEN_FIELDS,
     delimiter,
     map_columns,
     normalise_header,

@@ -126,9 +126,7 @@ def sniff(first_line: Line | None) -> str:
     return "csv" if columns.looks_like_header(text) else "txt"
 
 
-def read(
-    source: Source, *, errors: ErrorMode = "raise", layout: Layout | None = None
-) -> Reader:
+def read(source: Source, *, errors: ErrorMode = "raise", layout: Layout | None = None) -> Reader:
     """Read a TXT or CSV score file (a path, a binary file object, bytes or lines).
 
     ``errors="collect"`` yields the good records and lists bad lines in ``reader.errors``;

@@ -154,9 +154,9 @@ def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> byte
     """One line without its ending, made as long as its layout by the framing rule.
 
     Under the 950 layout (the default), a line of exactly 910 columns is a record of the
-    910 layout, kept as it is (:func:`record_layout`), and any other the 950 layout's. ``None`` for a blank line; a ParseError for
-    a line longer than the layout, and a TruncatedRecordError for one that ends before
-    the last required field. The record's length then says its layout.
+    910 layout, kept as it is (:func:`record_layout`), and any other the 950 layout's.
+    ``None`` for a blank line; a ParseError for a line longer than the layout, and a
+    TruncatedRecordError for one that ends before the last required field.
     """
     target = layout or LAYOUT_950
     size = len(raw)
@@ -221,9 +221,10 @@ def bulk(
 ) -> Iterator[tuple[int, Any]]:
     """Whole blocks of uniform clean lines as they are; the others line by line.
 
-    A block of full-length lines (950 columns, or ``layout``'s) with one ending (LF or CRLF) and no control byte is
-    checked with a few C-level calls and given whole, ``(its bytes, its stride)``, for the
-    reader to cut into records uncopied; any other block is framed line by line.
+    A block of full-length lines (950 columns, or ``layout``'s) with one ending (LF or
+    CRLF) and no control byte is checked with a few C-level calls and given whole, ``(its
+    bytes, its stride)``, for the reader to cut into records uncopied; any other block is
+    framed line by line.
     """
     for piece in pieces:
         if isinstance(piece, LongLine):

@@ -91,7 +91,7 @@ def _get(record: object, path: str) -> object:
 def _walk(
     report: ScoreReport, node: Node, record: object, path: str, out: dict[str, str], layout: Layout
 ) -> None:
-    for attribute in attrs.fields(type(record)):
+    for attribute in attrs.fields(node.cls):
         value = getattr(record, attribute.name)
         where = f"{path}{attribute.name}"
         part = node.parts.get(attribute.name)

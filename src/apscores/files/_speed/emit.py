@@ -22,7 +22,7 @@ from typing import Any
 from apscores.files._records import ItemRule, Items, Node, items_of
 from apscores.files._speed.plan import Part, Plan
 from apscores.files._speed.twin import twin
-from apscores.files._values import KNOWN_TEXTS, convert, quick_date
+from apscores.files._values import KNOWN_TEXTS, convert
 from apscores.files.layout import Field, FieldKind
 
 __all__ = ["Source", "emit"]
@@ -196,7 +196,7 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: _Where,
         lines.append(f"{pad}{var} = tuple(filter(None, ({', '.join(texts)},)))")
         return var
     rule = items.rule
-    assert rule is not None and all(isinstance(m, Node) for m in members)
+    assert rule is not None
     groups = [m.fields() for m in members if isinstance(m, Node)]
     shapes = {
         tuple((f.start - g[0].start, f.width, f.kind, f.attribute.split(".", 1)[1]) for f in g)
