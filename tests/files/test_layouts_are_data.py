@@ -127,13 +127,13 @@ def test_the_950_readers_refuse_a_file_of_the_next_layout() -> None:
 
 def test_the_generated_builder_shows_its_source() -> None:
     """Like attrs' generated methods: a traceback and ``inspect`` see real lines."""
-    from apscores.files._speed import compiled
+    from apscores.files._speed import Clock, compiled
 
     builder = compiled(NEXT, lenient=False)
     source = "".join(linecache.getlines(builder.filename))
     assert "def build(row):" in source
     assert "layout next" in builder.filename
-    build = builder.make(__import__("apscores.files._speed", fromlist=["Clock"]).Clock(), ())
+    build, _records = builder.make(Clock(), ())
     assert "def build(row):" in inspect.getsource(build)
     row = list(builder.row_struct(0).unpack(b" " * NEXT.length))
     with pytest.raises(ParseError) as caught:  # a blank AP ID: the reference explains

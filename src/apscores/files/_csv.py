@@ -137,7 +137,7 @@ def _parse(
     """
     builder = compiled(layout, lenient=True)
     clock = Clock()
-    build = builder.make(clock, builder.getters(columns))
+    build, _ = builder.make(clock, builder.getters(columns))
     named = {f.name for f in layout.fields if f.kind is not FieldKind.FILLER}
     blank = any(field not in columns for field in named)  # such fields read cell -1
     strip = str.strip

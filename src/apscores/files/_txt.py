@@ -158,11 +158,12 @@ def _read(
     its own caches); a line the builder does not vouch for is read by :func:`parse_line`.
     """
     clock = Clock()
-    builders: dict[Layout, Callable[[Any], ScoreReport]] = {}
+    builders: dict[Layout, Any] = {}
 
-    def builder(target: Layout) -> Callable[[Any], ScoreReport]:
+    def builder(target: Layout) -> Any:
+        """The generated ``records(rows, on_error)`` of ``target``, one per read."""
         if target not in builders:
-            builders[target] = compiled(target, lenient=False).make(clock, ())
+            builders[target] = compiled(target, lenient=False).make(clock, ())[1]
         return builders[target]
 
     try:
@@ -213,24 +214,21 @@ def _records(
     rows: Iterator[tuple[bytes, ...]],
     first: int,
     line_of: Callable[[int], bytes],
-    build: Callable[[Any], ScoreReport],
+    records: Any,
     layout: Layout | None,
 ) -> Iterator[Any]:
-    """The records of ``rows`` (each record's part bytes): built, or read the reference
-    way when the builder does not vouch for the line. Yields a ScoreReport, or
+    """The records of ``rows`` (each record's part bytes) by the generated loop; a line its
+    builder does not vouch for is read the reference way. Yields a ScoreReport, or
     ``(line number, ParseError)`` for a line the reference refused."""
-    number = first - 1
-    for row in rows:
-        number += 1
+
+    def on_error(index: int) -> Any:
+        number = first + index
+        line = line_of(number)
+        if not line.strip(_BLANK_BYTES):
+            return None
         try:
-            report = build(row)
-        except ParseError:
-            line = line_of(number)
-            if not line.strip(_BLANK_BYTES):
-                continue
-            try:
-                yield parse_line(line, number, layout)
-            except ParseError as error:
-                yield number, error
-            continue
-        yield report
+            return parse_line(line, number, layout)
+        except ParseError as error:
+            return number, error
+
+    return records(rows, on_error)  # type: ignore[no-any-return]

@@ -45,6 +45,10 @@ END, SKIP = _marker("END"), _marker("SKIP")
 MISSING = _VALUES_MISSING
 
 
+#: A byte -> its one column's right-stripped Latin-1 text (``t[i:i + 1].rstrip()``).
+ONE_COLUMN = tuple(chr(byte).rstrip() for byte in range(256))
+
+
 def first_blank(raw: bytes, width: int) -> int:
     """How many items of ``width`` bytes come before the first all-blank one (all of
     them when none is): no item after it is read by the fast way."""
@@ -63,14 +67,16 @@ def _missing(message: str) -> None:
 class Builder:
     """A layout's compiled builder for one format.
 
-    ``make(clock, getters)`` returns a fresh ``build(row)`` with its own caches (one per
-    read); ``row`` is the tuple of a record's part bytes (TXT: see :meth:`row_struct`) or a
-    CSV row (``getters`` from :meth:`getters`). ``build`` raises ``ParseError`` (or any
-    error) for a line it cannot vouch for: read that line the reference way.
+    ``make(clock, getters)`` returns a fresh ``(build, records)`` with their own caches
+    (one per read): ``build(row)`` builds one report from a tuple of a record's part bytes
+    (TXT: see :meth:`row_struct`) or a CSV row (``getters`` from :meth:`getters`), and
+    ``records(rows, on_error)`` does it for each row in one loop. ``build`` raises
+    ``ParseError`` for a line it cannot vouch for (``records`` then yields what
+    ``on_error(index)`` returns, unless ``None``): read that line the reference way.
     """
 
     plan: Plan
-    make: Callable[[Clock, Sequence[Callable[[Any], Any]]], Callable[[Any], Any]]
+    make: Callable[[Clock, Sequence[Callable[[Any], Any]]], tuple[Any, Any]]
     filename: str
 
     def row_struct(self, ending: int) -> struct.Struct:
@@ -111,8 +117,10 @@ def compiled(layout: Layout, *, lenient: bool) -> Builder:
         "END": END,
         "SKIP": SKIP,
         "missing": _missing,
+        "ParseError": ParseError,
         "first_blank": first_blank,
         "quick_date": quick_date,
+        "ONE_COLUMN": ONE_COLUMN,
         "new": object.__new__,
     }
     exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - our own generated source

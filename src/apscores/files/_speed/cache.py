@@ -32,23 +32,30 @@ class Clock:
 
 
 class Cache(dict[Any, Any]):
-    """A bounded dict: ``get`` as any dict, ``keep(key, value)`` to add (and return) a value."""
+    """A bounded dict: ``get`` as any dict, ``keep(key, value)`` to add (and return) a value.
 
-    __slots__ = ("_clock", "_emptied_at", "_full", "_limit")
+    Generated code inlines ``keep``: ``if len(cache) >= cache.limit: cache.empty()``, then
+    a plain store (a method call per miss would cost more than the store).
+    """
+
+    __slots__ = ("_clock", "_emptied_at", "_full", "limit")
 
     def __init__(self, clock: Clock, limit: int | None = None) -> None:
         super().__init__()
-        limit = LIMIT if limit is None else limit
+        self._full = LIMIT if limit is None else limit
+        self.limit = self._full
         self._clock = clock
-        self._full = limit
-        self._limit = limit
         self._emptied_at = clock.line
 
+    def empty(self) -> None:
+        """Empty a full cache, and choose its next limit by how well it did."""
+        lines = self._clock.line - self._emptied_at
+        self.limit = SMALL_LIMIT if 2 * len(self) > lines else self._full
+        self._emptied_at = self._clock.line
+        self.clear()
+
     def keep(self, key: Any, value: Any) -> Any:
-        if len(self) >= self._limit:
-            lines = self._clock.line - self._emptied_at
-            self._limit = SMALL_LIMIT if 2 * len(self) > lines else self._full
-            self._emptied_at = self._clock.line
-            self.clear()
+        if len(self) >= self.limit:
+            self.empty()
         self[key] = value
         return value

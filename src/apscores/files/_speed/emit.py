@@ -15,118 +15,12 @@ A field's text is ``t[a:b]`` of the part's Latin-1 text (TXT) or ``p[i]`` of its
 
 from __future__ import annotations
 
-import itertools
-from operator import itemgetter
-from typing import Any
-
 from apscores.files._records import ItemRule, Items, Node, items_of
-from apscores.files._speed.plan import Part, Plan
-from apscores.files._speed.twin import twin
-from apscores.files._values import KNOWN_TEXTS, convert
-from apscores.files.layout import Field, FieldKind
+from apscores.files._speed.plan import LONG_TUPLE, Part, Plan
+from apscores.files._speed.source import Source, Where, takers, twin_of, value
+from apscores.files.layout import Field
 
 __all__ = ["Source", "emit"]
-
-_TWINS: dict[type, type] = {}
-
-
-class Source:
-    """The source being written: the functions inside ``make``, the caches it creates,
-    and the objects the source names (its globals)."""
-
-    def __init__(self, lenient: bool) -> None:
-        self.lenient = lenient
-        self.txt = not lenient
-        self.functions: list[str] = []
-        self.caches: list[str] = []
-        self.names: dict[str, Any] = {}
-        self._ids: dict[int, str] = {}
-        self._count = itertools.count()
-
-    def name(self, obj: object, prefix: str) -> str:
-        """A global name for ``obj`` (one per object)."""
-        key = id(obj)
-        if key not in self._ids:
-            self._ids[key] = f"{prefix}{next(self._count)}"
-            self.names[self._ids[key]] = obj
-        return self._ids[key]
-
-    def fresh(self, prefix: str = "v") -> str:
-        return f"{prefix}{next(self._count)}"
-
-    def cache(self) -> str:
-        name = self.fresh("cache")
-        self.caches.append(name)
-        return name
-
-
-class _Where:
-    """Where the fields of a part or item are: a Latin-1 text starting at a column (TXT),
-    or cells in field order (CSV)."""
-
-    def __init__(self, src: Source, fields: list[Field], text: str) -> None:
-        self.src, self.text_var = src, text
-        self.first = fields[0].start
-        self.cell = {f.name: i for i, f in enumerate(fields)}
-        self.single = len(fields) == 1
-        self.values: dict[str, str] = {}  # field name -> its variable (a shared field once)
-        self.whole = ""  # TXT: the bytes that are exactly the one field, if so
-
-    def text(self, field: Field) -> str:
-        if self.src.txt and self.whole:  # the piece is this one field: no slice
-            return f"{self.whole}.decode('latin-1')"
-        if self.src.txt:
-            at = field.start - self.first
-            return f"{self.text_var}[{at}:{at + field.width}]"
-        return self.text_var if self.single else f"{self.text_var}[{self.cell[field.name]}]"
-
-    def span(self, fields: list[Field]) -> tuple[int, int]:
-        """Where a run of fields is in the part's bytes (TXT) or cells (CSV)."""
-        if self.src.txt:
-            return fields[0].start - self.first, fields[-1].end + 1 - self.first
-        return self.cell[fields[0].name], self.cell[fields[-1].name] + 1
-
-
-def _value(src: Source, lines: list[str], pad: str, field: Field, text: str) -> str:
-    """Statements giving ``field``'s value from its raw ``text``; returns its variable."""
-    var = src.fresh()
-    kind = field.kind
-    convert_ = src.name(_converter(field, src.lenient), "convert_")
-    if kind is FieldKind.TEXT or (src.txt and kind in (FieldKind.CODE, FieldKind.DIGITS)):
-        lines.append(f"{pad}{var} = {text}.rstrip()")
-        if field.required:
-            lines += [f"{pad}if not {var}.strip():", f"{pad}    {convert_}({var})"]
-    elif kind in KNOWN_TEXTS and not field.required:
-        raw = src.fresh("raw")
-        lines += [
-            f"{pad}{raw} = {text}",
-            f"{pad}{var} = {src.name(KNOWN_TEXTS[kind], 'known_')}.get({raw}, MISSING)",
-            f"{pad}if {var} is MISSING:",
-            f"{pad}    {var} = {convert_}({raw})",
-        ]
-    elif kind is FieldKind.DATE:  # a plain date the quick way, anything else by the rule
-        raw = src.fresh("raw")
-        lines += [f"{pad}{raw} = {text}", f"{pad}{var} = quick_date({raw})"]
-        if field.required:
-            lines += [f"{pad}if {var} is MISSING:", f"{pad}    {var} = {convert_}({raw})"]
-        else:  # one more look-up first, for a date not plain (a blank one: None)
-            lines += [
-                f"{pad}if {var} is MISSING:",
-                f"{pad}    {var} = dates_get({raw}, MISSING)",
-                f"{pad}    if {var} is MISSING:",
-                f"{pad}        {var} = dates_keep({raw}, {convert_}({raw}))",
-            ]
-    else:
-        lines.append(f"{pad}{var} = {convert_}({text})")
-    return var
-
-
-def _converter(field: Field, lenient: bool) -> Any:
-    def convert_field(text: str) -> Any:
-        return convert(field, text, None, lenient)
-
-    convert_field.__qualname__ = f"convert_{field.name}"
-    return convert_field
 
 
 def _fill(
@@ -134,14 +28,14 @@ def _fill(
     lines: list[str],
     pad: str,
     part: Field | Node | Items,
-    where: _Where,
+    where: Where,
     rule: ItemRule | None = None,
     attribute: str = "",
     raw: str = "p",
 ) -> str:
     """Statements building ``part`` (a value, a record or a tuple); returns its variable."""
     if isinstance(part, Field):
-        var = where.values.get(part.name) or _value(src, lines, pad, part, where.text(part))
+        var = where.values.get(part.name) or value(src, lines, pad, part, where)
         where.values[part.name] = var
         if rule is not None and attribute in rule.required:
             message = src.name(rule.required[attribute], "message_")
@@ -157,7 +51,7 @@ def _record(
     lines: list[str],
     pad: str,
     node: Node,
-    where: _Where,
+    where: Where,
     rule: ItemRule | None,
     raw: str,
 ) -> str:
@@ -166,7 +60,7 @@ def _record(
         for name, part in node.parts.items()
     ]
     var = src.fresh("record")
-    lines.append(f"{pad}{var} = new({src.name(_twin(node.cls), 'Twin_')})")
+    lines.append(f"{pad}{var} = new({src.name(twin_of(node.cls), 'Twin_')})")
     lines += [f"{pad}{var}.{name} = {value}" for name, value in values]
     lines += [
         f"{pad}{var}.{name} = {src.name(default, 'default_')}"
@@ -176,27 +70,22 @@ def _record(
     return var
 
 
-def _takers(width: int, count: int) -> tuple[Any, ...]:
-    """For each number of items 0..``count``, a function giving them from the bytes."""
-    slices = [slice(n * width, (n + 1) * width) for n in range(count)]
-    takers: list[Any] = [lambda raw: (), lambda raw: (raw[slices[0]],)]
-    takers += [itemgetter(*slices[:n]) for n in range(2, count + 1)]
-    return tuple(takers)
-
-
-def _twin(cls: type) -> type:
-    return _TWINS.setdefault(cls, twin(cls))
-
-
-def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: _Where, raw: str) -> str:
+def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, raw: str) -> str:
     members = items_of(items)
     var = src.fresh("items")
     if all(isinstance(m, Field) for m in members):  # a tuple of texts: blanks dropped
         texts = [_fill(src, lines, pad, m, where) for m in members]
-        lines.append(f"{pad}{var} = tuple(filter(None, ({', '.join(texts)},)))")
+        if len(texts) == 2:  # the common shape (two irregularity codes), without a call
+            a, b = texts
+            kept = f"(({a}, {b}) if {b} else ({a},)) if {a} else (({b},) if {b} else ())"
+            lines.append(f"{pad}{var} = {kept}")
+        else:
+            lines.append(f"{pad}{var} = tuple(filter(None, ({', '.join(texts)},)))")
         return var
     rule = items.rule
     assert rule is not None
+    if len(members) < LONG_TUPLE:  # its part is cached whole: each item written out
+        return _short_tuple(src, lines, pad, members, rule, where, var)
     groups = [m.fields() for m in members if isinstance(m, Node)]
     shapes = {
         tuple((f.start - g[0].start, f.width, f.kind, f.attribute.split(".", 1)[1]) for f in g)
@@ -214,7 +103,7 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: _Where,
     uniform = spans == tuple((n * width, (n + 1) * width) for n in range(len(spans)))
     if src.txt and rule.blank_ends and uniform:
         # In one go, when every item before the first blank one is known (the common case).
-        take = src.name(_takers(width, len(spans)), "take_")
+        take = src.name(takers(width, len(spans)), "take_")
         lines += [
             f"{pad}{var} = tuple(map({cache}.get, {take}[first_blank({raw}, {width})]({raw})))",
             f"{pad}if not all({var}):",
@@ -224,14 +113,50 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: _Where,
         f"{pad}{var} = []",
         f"{pad}for start, stop in {src.name(spans, 'spans_')}:",
         f"{pad}    key = {raw}[start:stop]",
-        f"{pad}    item = {cache}.get(key, MISSING)",
-        f"{pad}    if item is MISSING:",
-        f"{pad}        item = {cache}.keep(key, {build}(key))",
+        f"{pad}    item = {cache}.get(key)",
+        f"{pad}    if item is None:",
+        f"{pad}        item = {build}(key)",
+        f"{pad}        if len({cache}) >= {cache}.limit:",
+        f"{pad}            {cache}.empty()",
+        f"{pad}        {cache}[key] = item",
         f"{pad}    if item is {end}:",
         f"{pad}        {'break' if rule.blank_ends else 'continue'}",
         f"{pad}    {var}.append(item)",
         f"{pad}{var} = tuple({var})",
     ]
+    return var
+
+
+def _short_tuple(
+    src: Source,
+    lines: list[str],
+    pad: str,
+    members: list[Node | Field],
+    rule: ItemRule,
+    where: Where,
+    var: str,
+) -> str:
+    """A short tuple of records, each item written out (no loop, no call, no cache)."""
+    lines.append(f"{pad}{var} = []")
+    inner = pad
+    if rule.blank_ends:  # one pass, left at the first item not there
+        lines.append(f"{pad}while True:")
+        inner = pad + "    "
+    for member in members:
+        assert isinstance(member, Node)
+        keys = [member.parts[name] for name in rule.key]
+        there = " or ".join(f"{where.text(k)}.strip()" for k in keys if isinstance(k, Field))
+        if rule.blank_ends:
+            lines += [f"{inner}if not ({there}):", f"{inner}    break"]
+            body = inner
+        else:
+            lines.append(f"{inner}if {there}:")
+            body = inner + "    "
+        made = _record(src, lines, body, member, where, rule, "p")
+        lines.append(f"{body}{var}.append({made})")
+    if rule.blank_ends:
+        lines.append(f"{inner}break")
+    lines.append(f"{pad}{var} = tuple({var})")
     return var
 
 
@@ -244,8 +169,9 @@ def _item_function(src: Source, node: Node, fields: list[Field], rule: ItemRule,
     if src.txt:
         lines.append("        u = key.decode('latin-1')")
         text = "u"
-    where = _Where(src, fields, text)
+    where = Where(src, fields, text)
     where.single = False
+    where.raw = "key" if src.txt else ""
     keys = [where.text(k) for k in (node.parts[n] for n in rule.key) if isinstance(k, Field)]
     blank = " or ".join(f"{k}.strip()" for k in keys)
     lines += [
@@ -263,9 +189,10 @@ def _part_body(src: Source, index: int, part: Part, pad: str) -> tuple[list[str]
     variables of its targets' values."""
     body: list[str] = []
     text = f"t{index}" if src.txt else f"p{index}"
-    where = _Where(src, list(part.fields), text)
+    where = Where(src, list(part.fields), text)
     if len(part.fields) == 1:
         where.whole = f"p{index}"
+    where.raw = f"p{index}" if src.txt else ""
     values = [_fill(src, body, pad, target, where, raw=f"p{index}") for _, target in part.targets]
     if src.txt and any(f"{text}[" in line for line in body):  # a tuple alone reads bytes
         body.insert(0, f"{pad}{text} = p{index}.decode('latin-1')")
@@ -282,58 +209,67 @@ def _part_function(src: Source, index: int, part: Part) -> None:
 
 def emit(plan: Plan, *, lenient: bool) -> Source:
     """The source of ``make(clock, getters)``: a fresh ``build(row)`` with its own caches
-    for each read (``getters`` take each part's cells from a CSV row; TXT rows come as
-    the parts' bytes)."""
+    for each read, and ``records(rows, on_error)`` yielding ``build``'s report for each
+    row or, where it raises ``ParseError``, ``on_error(index)`` unless that is None
+    (``getters`` take each part's cells from a CSV row; TXT rows come as the parts'
+    bytes)."""
     src = Source(lenient)
     for index, part in enumerate(plan.parts):
         if part.cached:
             _part_function(src, index, part)
     build = _build_function(src, plan)
     head = ["def make(clock, getters):", "    dates = Cache(clock)"]
-    head.append("    dates_get, dates_keep = dates.get, dates.keep")
+    head.append("    dates_get = dates.get")
     head += [f"    {cache} = Cache(clock)" for cache in src.caches]
     for index, part in enumerate(plan.parts):
         if part.cached:
             head += [
                 f"    cache_{index} = Cache(clock)",
-                f"    get_{index}, keep_{index} = cache_{index}.get, cache_{index}.keep",
+                f"    get_{index} = cache_{index}.get",
             ]
     if not src.txt:
         head.append(f"    ({''.join(f'get_p{i}, ' for i in range(len(plan.parts)))}) = getters")
     src.functions[:0] = ["\n".join(head)]
-    src.functions += [build, "    return build", ""]
+    src.functions += [build, "    return build, records", ""]
     return src
 
 
 def _build_function(src: Source, plan: Plan) -> str:
+    """``build(row)``: each part looked up (or built inline), the split records and the
+    report put together; and ``records(rows, on_error)``, the same body in a loop."""
     count = len(plan.parts)
     lines = ["    def build(row):"]
     if src.txt:
         lines.append(f"        {''.join(f'p{i}, ' for i in range(count))}= row")
     else:
         lines += [f"        p{i} = get_p{i}(row)" for i in range(count)]
-    owners: dict[str, list[tuple[list[str], list[str]]]] = {}
+    # Record ("" the report) -> the statements filling its attributes from the parts.
+    fills: dict[str, list[str]] = {}
     for index, part in enumerate(plan.parts):
         value = f"part{index}"
         if part.cached:
             lines += [
-                f"        {value} = get_{index}(p{index}, MISSING)",
-                f"        if {value} is MISSING:",
-                f"            {value} = keep_{index}(p{index}, part_{index}(p{index}))",
+                f"        {value} = get_{index}(p{index})",
+                f"        if {value} is None:  # a part's value is a tuple, never None",
+                f"            {value} = part_{index}(p{index})",
+                f"            if len(cache_{index}) >= cache_{index}.limit:",
+                f"                cache_{index}.empty()",
+                f"            cache_{index}[p{index}] = {value}",
             ]
-            owners.setdefault(part.owner, []).append(([n for n, _ in part.targets], [value]))
+            names = "".join(f"{{record}}.{name}, " for name, _ in part.targets)
+            fills.setdefault(part.owner, []).append(f"{names}= {value}")  # unpacked
         else:  # built on every line: inline
             body, values = _part_body(src, index, part, "        ")
             lines += body
-            owners.setdefault(part.owner, []).append(([n for n, _ in part.targets], values))
+            fills.setdefault(part.owner, []).extend(
+                f"{{record}}.{name} = {made}"
+                for (name, _), made in zip(part.targets, values, strict=True)
+            )
     records = [(split.name, split.node) for split in plan.splits] + [("report", plan.root)]
     for var, node in records:
-        lines.append(f"        {var} = new({src.name(_twin(node.cls), 'Twin_')})")
-        for names, values in owners.get("" if var == "report" else var, []):
-            if (len(values) == 1 and len(names) > 1) or values[0].startswith("part"):
-                lines.append(f"        {''.join(f'{var}.{n}, ' for n in names)}= {values[0]}")
-            else:
-                lines += [f"        {var}.{n} = {v}" for n, v in zip(names, values, strict=True)]
+        lines.append(f"        {var} = new({src.name(twin_of(node.cls), 'Twin_')})")
+        owner = "" if var == "report" else var
+        lines += [f"        {fill.format(record=var)}" for fill in fills.get(owner, [])]
         if var == "report":
             lines += [f"        report.{split.name} = {split.name}" for split in plan.splits]
         lines += [
@@ -342,5 +278,21 @@ def _build_function(src: Source, plan: Plan) -> str:
             if var != "report" or name not in {s.name for s in plan.splits}
         ]
         lines.append(f"        {var}.__class__ = {src.name(node.cls, 'cls_')}")
+    body = lines[1:]
     lines.append("        return report")
-    return "\n".join(lines)
+    # The same body in a loop: a file's records without a call per line.
+    loop = [
+        "    def records(rows, on_error):",
+        "        index = -1",
+        "        for row in rows:",
+        "            index += 1",
+        "            try:",
+        *("        " + line for line in body),
+        "            except ParseError:",
+        "                made = on_error(index)",
+        "                if made is not None:",
+        "                    yield made",
+        "                continue",
+        "            yield report",
+    ]
+    return "\n".join(lines + loop)
