@@ -82,6 +82,8 @@ def read_csv(
     layout's by default.
     """
     collect = check_mode(errors)
+    if layout is not None:
+        compiled(layout, lenient=True)  # a layout no builder is made for: say so now
     opened = open_source(source)
     look_ahead(opened)
     return open_reader(opened, collect, layout)

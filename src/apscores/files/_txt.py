@@ -83,6 +83,8 @@ def read_txt(
     950 or 910 by the line's length.
     """
     collect = check_mode(errors)
+    if layout is not None:
+        compiled(layout, lenient=False)  # a layout no builder is made for: say so now
     opened = open_source(source)
     look_ahead(opened, functools.partial(plausible_record, layout=layout))
     return open_reader(opened, collect, layout)

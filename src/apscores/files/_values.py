@@ -11,26 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
 from typing import Any
 
 from apscores.errors import ParseError
-from apscores.files.layout import LAYOUT_950, Field, FieldKind
+from apscores.files.layout import Field, FieldKind
 from apscores.years import ascii_digits, expand_year, parse_mmddyy
 
 __all__ = [
     "GRADES",
     "KNOWN_TEXTS",
     "MISSING",
-    "PAD_WIDTHS",
     "YEARS",
     "college_code_to_di",
     "convert",
-    "pad_codes",
     "parse_date",
     "parse_score",
     "parse_year",
-    "refuse_spreadsheet_numbers",
+    "refuse_spreadsheet_number",
     "required_blank",
 ]
 
@@ -40,11 +37,6 @@ YEARS: dict[str, int] = {f"{yy:02d}": expand_year(yy) for yy in range(100)}
 GRADES: dict[str, int | None] = {" ": None, "": None, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 #: What a cache holds when a key is absent (``None`` is a valid cached value: a blank date).
 MISSING: Any = object()
-
-#: Digit codes a spreadsheet may have shortened, and the width to pad them back to.
-PAD_WIDTHS: dict[str, int] = {
-    f.name: f.width for f in LAYOUT_950.fields if f.kind is FieldKind.DIGITS
-}
 
 
 def college_code_to_di(text: str, *, lenient: bool = False) -> str:
@@ -58,40 +50,22 @@ def college_code_to_di(text: str, *, lenient: bool = False) -> str:
     return code
 
 
-def pad_codes(values: dict[str, str]) -> None:
-    """Put back leading zeros that spreadsheets drop from digit codes (``7`` -> ``07``)."""
-    for name, value in values.items():
-        width = PAD_WIDTHS.get(name)
-        if width and value and len(value) < width and ascii_digits(value):
-            values[name] = value.zfill(width)
-
-
 #: What a spreadsheet makes of a code it took for a number: ``1.23E+08``, ``1E+05``, ``90.0``.
 _AS_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?[Ee][+-][0-9]+|[0-9]+\.[0-9]+")
-#: The fields a spreadsheet may turn into numbers: every code, year and grade (not text).
-CODE_FIELDS = frozenset(
-    f.name
-    for f in LAYOUT_950.fields
-    if f.kind not in (FieldKind.TEXT, FieldKind.FILLER, FieldKind.DATE)
-)
 
 
-def refuse_spreadsheet_numbers(
-    values: dict[str, str], line: int | None, codes: Collection[str] = CODE_FIELDS
-) -> None:
+def refuse_spreadsheet_number(name: str, value: str, line: int | None) -> None:
     """Refuse a code a spreadsheet turned into a number (``1.23E+08``, ``90.0``): its
-    digits are lost or changed, so reading it as it is would be silently wrong. ``codes``
-    names the fields that are codes (the 950 layout's by default)."""
-    for name, value in values.items():
-        suspect = "." in value or "E" in value or "e" in value
-        if suspect and name in codes and _AS_NUMBER.fullmatch(value.strip()):
-            raise ParseError(
-                "a spreadsheet turned this code into a number (scientific notation or "
-                "a decimal point): format the column as text and export the file again",
-                line=line,
-                field=name,
-                raw=value,
-            )
+    digits are lost or changed, so reading it as it is would be silently wrong."""
+    suspect = "." in value or "E" in value or "e" in value
+    if suspect and _AS_NUMBER.fullmatch(value.strip()):
+        raise ParseError(
+            "a spreadsheet turned this code into a number (scientific notation or "
+            "a decimal point): format the column as text and export the file again",
+            line=line,
+            field=name,
+            raw=value,
+        )
 
 
 def parse_year(name: str, text: str, line: int | None, lenient: bool) -> int | None:
@@ -174,7 +148,7 @@ def convert(field: Field, text: str, line: int | None, lenient: bool) -> Any:
     if field.required and not text.strip():
         raise required_blank(field, text, line)
     if lenient and kind in _NUMBERISH:
-        refuse_spreadsheet_numbers({field.name: text}, line, (field.name,))
+        refuse_spreadsheet_number(field.name, text, line)
         if kind is FieldKind.DIGITS and text and len(text) < field.width and ascii_digits(text):
             text = text.zfill(field.width)
     if kind is FieldKind.YEAR:

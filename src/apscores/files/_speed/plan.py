@@ -96,7 +96,7 @@ def plan_parts(layout: Layout, *, lenient: bool) -> Plan:
     """The parts of ``layout`` for a strict (TXT) or ``lenient`` (CSV) builder.
 
     Raises ``ValueError`` for a layout a builder cannot be generated for (a tuple or a
-    nested record split across runs); the readers then read it the reference way.
+    nested record split across runs), when the layout is first read.
     """
     root = plan_of(layout)
     order = {f.name: i for i, f in enumerate(layout.fields)}
