@@ -121,10 +121,6 @@ def parse_score(name: str, text: str, line: int | None) -> int | None:
     raise ParseError("an exam grade must be 1-5 or blank", line=line, field=name, raw=text)
 
 
-#: Kinds a spreadsheet may turn into numbers (every code, year and grade; not text, dates).
-_NUMBERISH = frozenset(FieldKind) - {FieldKind.TEXT, FieldKind.FILLER, FieldKind.DATE}
-
-
 def required_blank(field: Field, text: str, line: int | None) -> ParseError:
     """The error for a blank field every record carries (``Field.required``)."""
     if field.name == "ap_id":
@@ -147,7 +143,8 @@ def convert(field: Field, text: str, line: int | None, lenient: bool) -> Any:
     text = text.rstrip(" ") if kind is FieldKind.GRADE else text.rstrip()
     if field.required and not text.strip():
         raise required_blank(field, text, line)
-    if lenient and kind in _NUMBERISH:
+    # A spreadsheet may make a number of any code, year or grade (not of text or a date).
+    if lenient and kind is not FieldKind.TEXT and kind is not FieldKind.DATE:
         refuse_spreadsheet_number(field.name, text, line)
         if kind is FieldKind.DIGITS and text and len(text) < field.width and ascii_digits(text):
             text = text.zfill(field.width)

@@ -90,8 +90,11 @@ def value(src: Source, lines: list[str], pad: str, field: Field, where: Where) -
     if plain and field.width == 1 and where.raw and not field.required:  # a byte: a table
         at = field.start - where.first
         lines.append(f"{pad}{var} = ONE_COLUMN[{where.raw}[{at}]]")
-    elif plain:
+    elif plain or kind is FieldKind.CODE:  # a code in a cell: unless it looks like a number
         lines.append(f"{pad}{var} = {text}.rstrip()")
+        if not plain:
+            number = " or ".join(f"{mark!r} in {var}" for mark in ".Ee")
+            lines += [f"{pad}if {number}:", f"{pad}    {var} = {convert_}({var})"]
         if field.required:
             lines += [f"{pad}if not {var}.strip():", f"{pad}    {convert_}({var})"]
     elif kind in KNOWN_TEXTS and not field.required:
