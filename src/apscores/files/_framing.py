@@ -166,7 +166,7 @@ def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> byte
         return None
     if size > target.length:
         raise too_long(size, line_no, raw, target)
-    if target == LAYOUT_950 and size == LAYOUT_910.length:  # blank but for its filler: blank
+    if size == LAYOUT_910.length and target == LAYOUT_950:  # blank but for its filler: blank
         return raw if raw[:_VALUES_910].strip(_BLANK_BYTES) else None
     if size < target.min_length:
         raise truncated_record(size, line_no, raw.decode("latin-1"), target)

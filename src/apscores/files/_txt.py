@@ -156,11 +156,13 @@ def _read(
 ) -> Iterator[ScoreReport]:
     """Records from framed items: whole uniform blocks, single lines, or framing errors.
 
-    Each record is built by its layout's generated builder (one per layout and read, with
-    its own caches); a line the builder does not vouch for is read by :func:`parse_line`.
+    Each record is built by its layout's generated loop (one per layout and read, with its
+    own caches), delegated to with ``yield from``; a line its builder does not vouch for
+    is read by :func:`parse_line`, and a refused line raised or collected (:class:`_Refusals`).
     """
     clock = Clock()
     builders: dict[Layout, Any] = {}
+    refusals = _Refusals(collect, errors, name, layout)
 
     def builder(target: Layout) -> Any:
         """The generated ``records(rows, on_error)`` of ``target``, one per read."""
@@ -170,31 +172,56 @@ def _read(
 
     try:
         for number, item in items:
+            clock.line = number
             if isinstance(item, ParseError):
-                made: Iterator[Any] = iter(((number, item),))
-            elif isinstance(item, bytes):  # one framed line, as long as its layout
+                refusals.refuse(item)
+                continue
+            if isinstance(item, bytes):  # one framed line, as long as its layout
                 target = record_layout(item, layout)
                 rows: Iterator[Any] = iter((_cutter(target, 0).unpack(item),))
-                made = _records(rows, number, _same(item), builder(target), layout)
+                lines = _same(item)
             else:  # a uniform block of full-length lines: (its bytes, line stride)
                 whole, stride = item
                 target = layout or LAYOUT_950
                 rows = _cutter(target, stride - target.length).iter_unpack(whole)
-                cut = _block_line(whole, stride, number, target.length)
-                made = _records(rows, number, cut, builder(target), layout)
-            clock.line = number
-            for report in made:
-                if report.__class__ is tuple:  # (line number, a ParseError)
-                    error = report[1]
-                    if name is not None:
-                        error.in_file(name)
-                    if not collect:
-                        raise error
-                    errors.append(error.with_traceback(None))  # frames would keep blocks
-                    continue
-                yield report
+                lines = _block_line(whole, stride, number, target.length)
+            yield from builder(target)(rows, refusals.reader(number, lines))
     finally:
         close()
+
+
+class _Refusals:
+    """What a read does with a line its builder does not vouch for: the reference reading
+    gives its record, or the error, which is raised or collected (naming the file)."""
+
+    def __init__(
+        self, collect: bool, errors: list[ParseError], name: str | None, layout: Layout | None
+    ) -> None:
+        self.collect, self.errors, self.name, self.layout = collect, errors, name, layout
+
+    def refuse(self, error: ParseError) -> None:
+        if self.name is not None:
+            error.in_file(self.name)
+        if not self.collect:
+            raise error from None  # not "during handling of" the builder's own ParseError
+        self.errors.append(error.with_traceback(None))  # frames would keep blocks
+
+    def reader(self, first: int, line_of: Callable[[int], bytes]) -> Callable[[int], Any]:
+        """``on_error(index)`` for the rows of lines ``first``...: the reference's record,
+        or ``None`` (a blank line, or a refused one once collected)."""
+
+        def on_error(index: int) -> ScoreReport | None:
+            number = first + index
+            line = line_of(number)
+            if not line.strip(_BLANK_BYTES):
+                return None
+            try:
+                return parse_line(line, number, self.layout)
+            except ParseError as error:
+                self.refuse(error)
+                return None
+
+        return on_error
 
 
 def _same(line: bytes) -> Callable[[int], bytes]:
@@ -210,27 +237,3 @@ def _block_line(whole: bytes, stride: int, first: int, length: int) -> Callable[
         return whole[at : at + length]
 
     return line
-
-
-def _records(
-    rows: Iterator[tuple[bytes, ...]],
-    first: int,
-    line_of: Callable[[int], bytes],
-    records: Any,
-    layout: Layout | None,
-) -> Iterator[Any]:
-    """The records of ``rows`` (each record's part bytes) by the generated loop; a line its
-    builder does not vouch for is read the reference way. Yields a ScoreReport, or
-    ``(line number, ParseError)`` for a line the reference refused."""
-
-    def on_error(index: int) -> Any:
-        number = first + index
-        line = line_of(number)
-        if not line.strip(_BLANK_BYTES):
-            return None
-        try:
-            return parse_line(line, number, layout)
-        except ParseError as error:
-            return number, error
-
-    return records(rows, on_error)  # type: ignore[no-any-return]

@@ -101,7 +101,7 @@ class Field:
         return slice(self.start - 1, self.start - 1 + self.width)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a key of the readers' per-layout caches, looked up per block
 class Layout:
     """A record layout: its name, its total length and its fields in order."""
 
