@@ -96,26 +96,31 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, 
     spans = tuple(where.span(g) for g in groups)
     first = members[0]
     assert isinstance(first, Node)
-    build = _item_function(src, first, groups[0], rule, items.name)
     cache = src.cache()
-    end = "END" if rule.blank_ends else "SKIP"
     width = spans[0][1] - spans[0][0]
     uniform = spans == tuple((n * width, (n + 1) * width) for n in range(len(spans)))
+    keys = src.fresh("keys")
     if src.txt and rule.blank_ends and uniform:
-        # In one go, when every item before the first blank one is known (the common case).
+        # The items before the first blank one, in one go; all known: the common case.
         take = src.name(takers(width, len(spans)), "take_")
         lines += [
-            f"{pad}{var} = tuple(map({cache}.get, {take}[first_blank({raw}, {width})]({raw})))",
+            f"{pad}{keys} = {take}[first_blank({raw}, {width})]({raw})",
+            f"{pad}{var} = tuple(map({cache}.get, {keys}))",
             f"{pad}if not all({var}):",
         ]
         pad += "    "
+    else:
+        slices = ", ".join(f"{raw}[{start}:{stop}]" for start, stop in spans)
+        lines.append(f"{pad}{keys} = ({slices},)")
     lines += [
         f"{pad}{var} = []",
-        f"{pad}for start, stop in {src.name(spans, 'spans_')}:",
-        f"{pad}    key = {raw}[start:stop]",
+        f"{pad}for key in {keys}:",
         f"{pad}    item = {cache}.get(key)",
         f"{pad}    if item is None:",
-        f"{pad}        item = {build}(key)",
+    ]
+    _item(src, lines, pad + "        ", first, groups[0], rule)
+    end = "END" if rule.blank_ends else "SKIP"
+    lines += [
         f"{pad}        if len({cache}) >= {cache}.limit:",
         f"{pad}            {cache}.empty()",
         f"{pad}        {cache}[key] = item",
@@ -160,14 +165,14 @@ def _short_tuple(
     return var
 
 
-def _item_function(src: Source, node: Node, fields: list[Field], rule: ItemRule, name: str) -> str:
-    """A function building one item from its key (its bytes or cells); END or SKIP when
-    its key fields are blank."""
-    function = src.fresh(f"item_{name}_")
-    lines = [f"    def {function}(key):"]
+def _item(
+    src: Source, lines: list[str], pad: str, node: Node, fields: list[Field], rule: ItemRule
+) -> None:
+    """Statements setting ``item`` to the item built from its ``key`` (its bytes or
+    cells), or to END or SKIP when its key fields are blank (cached too)."""
     text = "key"
     if src.txt:
-        lines.append("        u = key.decode('latin-1')")
+        lines.append(f"{pad}u = key.decode('latin-1')")
         text = "u"
     where = Where(src, fields, text)
     where.single = False
@@ -175,13 +180,12 @@ def _item_function(src: Source, node: Node, fields: list[Field], rule: ItemRule,
     keys = [where.text(k) for k in (node.parts[n] for n in rule.key) if isinstance(k, Field)]
     blank = " or ".join(f"{k}.strip()" for k in keys)
     lines += [
-        f"        if not ({blank}):",
-        f"            return {'END' if rule.blank_ends else 'SKIP'}",
+        f"{pad}if not ({blank}):",
+        f"{pad}    item = {'END' if rule.blank_ends else 'SKIP'}",
+        f"{pad}else:",
     ]
-    made = _record(src, lines, "        ", node, where, rule, "key")
-    lines.append(f"        return {made}")
-    src.functions.append("\n".join(lines))
-    return function
+    made = _record(src, lines, pad + "    ", node, where, rule, "key")
+    lines.append(f"{pad}    item = {made}")
 
 
 def _part_body(src: Source, index: int, part: Part, pad: str) -> tuple[list[str], list[str]]:
