@@ -9,11 +9,12 @@ Each contender runs as its own process, timed from process start to the file wri
 only imports the same libraries. (``ru_maxrss`` from ``wait4`` would count the pages of
 this parent, inherited at fork.) Rounds interleave the contenders; the best round counts.
 
-- ``apscores convert FILE -o OUT.parquet`` and ``-o OUT.csv`` (the columnar path since
-  issue 23), against the object path (``write_parquet(read(FILE))``, and the rows of
-  ``to_rows(read(FILE))`` through ``csv.DictWriter``: what ``convert`` ran before) and
-  ``pandas.read_fwf`` (the layout's colspecs, ``dtype=str``, Latin-1) followed by
-  ``to_parquet`` / ``to_csv``.
+- ``apscores convert FILE -o OUT.parquet``, ``.csv`` and ``.jsonl`` (the columnar path
+  since issue 23), against the object path (``write_parquet(read(FILE))``, and the rows
+  of ``to_rows(read(FILE))`` through the command's own CSV and JSON Lines writers: what
+  ``convert`` ran before), ``pandas.read_fwf`` (the layout's colspecs, ``dtype=str``,
+  Latin-1) followed by ``to_parquet`` / ``to_csv`` / ``to_json(lines=True)``, and for
+  CSV the other columnar designs measured (``_text_out.write_long_text(design=...)``).
 - ``--pathological``: a file holding one line of ``--scratch-mb`` MB, a CR-only file of
   half that, and 32 MB of NUL bytes, each through ``read_txt`` (every record), ``read``,
   ``txt_to_arrow`` and ``check_file``: time and peak-RSS growth. The files go to a
@@ -37,6 +38,7 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 #: What each contender imports before it works: its baseline for the RSS growth.
 IMPORTS = {
     "apscores": "import apscores.cli, apscores.tables._columnar, pyarrow.parquet",
+    "apscores-text": "import apscores.cli, apscores.tables._text_out",
     "pandas": "import pandas, pyarrow.parquet",
 }
 
@@ -45,22 +47,38 @@ import sys, pandas as pd
 path, out, target = sys.argv[1:4]
 frame = pd.read_fwf(path, colspecs={colspecs!r}, names={names!r}, dtype=str,
                     encoding="latin-1", header=None)
-frame.to_parquet(out) if target == "parquet" else frame.to_csv(out, index=False)
+if target == "parquet":
+    frame.to_parquet(out)
+elif target == "csv":
+    frame.to_csv(out, index=False)
+else:
+    frame.to_json(out, orient="records", lines=True, force_ascii=False)
 """
 
+#: What ``convert`` ran before issue 23: the rows of ``to_rows(read(path))``, written by
+#: the command's own writers (CSV neutralised), atomically.
 OBJECT_PATH = """
-import csv, sys
+import sys
+from pathlib import Path
 from apscores import read
-from apscores.tables import column_names, jsonable, to_rows, write_parquet
+from apscores.cli._files import _open_text, _write_csv, _write_jsonl
+from apscores.tables import write_parquet
 path, out, target = sys.argv[1:4]
 if target == "parquet":
     write_parquet(read(path), out)
 else:
-    with open(out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=column_names(long=True))
-        writer.writeheader()
-        for row in to_rows(read(path), long=True):
-            writer.writerow(jsonable(row))
+    with _open_text(out) as handle:
+        (_write_csv if target == "csv" else _write_jsonl)([Path(path)], handle, True, False)
+"""
+
+#: A design of the columnar CSV writer measured against the one ``convert`` runs.
+DESIGN = """
+import sys
+from apscores.cli._files import _open_text
+from apscores.tables._text_out import write_long_text
+path, out, design, chunk = sys.argv[1:5]
+with _open_text(out) as handle:
+    write_long_text([path], handle, "csv", chunk_lines=int(chunk), design=design)
 """
 
 PATHOLOGICAL = """
@@ -135,18 +153,20 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
     print(f"### apscores convert, end to end ({shape}, {human_count(records)} records)\n")
     print(f"- file: {path.name} ({path.stat().st_size / 1e6:.1f} MB); best of {rounds}")
     print(
-        f"- baselines (a process that only imports): apscores {bases['apscores']:.0f} MB, "
+        f"- baselines (a process that only imports): apscores {bases['apscores']:.0f} MB "
+        f"(with Parquet; {bases['apscores-text']:.0f} MB without), "
         f"pandas {bases['pandas']:.0f} MB\n"
     )
     print("| target | contender | seconds | peak RSS MB | growth MB | x pandas |")
     print("|---|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
-        for target in ("parquet", "csv"):
+        for target in ("parquet", "csv", "jsonl"):
             out = str(Path(scratch) / f"out.{target}")
             contenders = {
                 "apscores convert": ["-m", "apscores", "convert", str(path), "-o", out],
+                **_designs(target, str(path), out),
                 "object path (convert before)": ["-c", OBJECT_PATH, str(path), out, target],
-                "pandas.read_fwf + to_" + target: [
+                "pandas.read_fwf + to_" + target.replace("jsonl", "json(lines=True)"): [
                     "-c",
                     PANDAS.format(colspecs=COLSPECS, names=NAMES),
                     str(path),
@@ -164,12 +184,35 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
                     )
             pandas = next(v[0] for k, v in best.items() if k.startswith("pandas"))
             for name, (seconds, peak) in best.items():
-                base = bases["pandas" if name.startswith("pandas") else "apscores"]
+                base = bases[
+                    "pandas"
+                    if name.startswith("pandas")
+                    else "apscores"
+                    if target == "parquet"
+                    else "apscores-text"
+                ]
                 print(
                     f"| {target} | {name} | {seconds:.2f} | {peak:.0f} | {peak - base:.0f} "
                     f"| {pandas / seconds:.1f} |"
                 )
     print()
+
+
+def _designs(target: str, path: str, out: str) -> dict[str, list[str]]:
+    """The other columnar CSV designs (``write_long_text(design=...)``)."""
+    if target != "csv":
+        return {}
+    return {
+        "design (a): Arrow's CSV writer, cells neutralised by pyarrow.compute": [
+            "-c",
+            DESIGN,
+            path,
+            out,
+            "arrow",
+            "2500",
+        ],
+        "design (b) with blocks of 10,000 lines": ["-c", DESIGN, path, out, "join", "10000"],
+    }
 
 
 def pathological(megabytes: int, env: dict[str, str]) -> None:
