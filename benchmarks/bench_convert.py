@@ -61,8 +61,10 @@ OBJECT_PATH = """
 import sys
 from pathlib import Path
 from apscores import read
+from apscores.cli import _files
 from apscores.cli._files import _open_text, _write_csv, _write_jsonl
 from apscores.tables import write_parquet
+_files._columnar = lambda paths: False  # the object path, as convert ran it before
 path, out, target = sys.argv[1:4]
 if target == "parquet":
     write_parquet(read(path), out)
@@ -71,14 +73,66 @@ else:
         (_write_csv if target == "csv" else _write_jsonl)([Path(path)], handle, True, False)
 """
 
-#: A design of the columnar CSV writer measured against the one ``convert`` runs.
+#: The other designs of the columnar CSV writer, measured against the one ``convert``
+#: runs (b: cells by pyarrow.compute joined into lines): each replaces how a block's
+#: record batch becomes bytes. (a) Arrow's CSV writer (C++) over the cells neutralised by
+#: pyarrow.compute, unquoted: it quotes every text cell when asked to quote, so a block
+#: with a cell that needs quotes falls back to (b); its ``eol`` option needs a recent
+#: pyarrow. (c) polars' ``write_csv`` (``quote_style="necessary"``, CRLF) over the same
+#: cells, empty text made null (polars quotes an empty string). Their bytes are compared
+#: with the object path's below.
 DESIGN = """
-import sys
+import io, sys
+import pyarrow as pa, pyarrow.compute as pc
 from apscores.cli._files import _open_text
-from apscores.tables._text_out import write_long_text
-path, out, design, chunk = sys.argv[1:5]
+from apscores.tables import _frames, _text_out as t
+from apscores.tables._schema import column_kind
+path, design, chunk, out = sys.argv[1:5]
+default = t.block_bytes
+
+def cells(batch, raw):
+    columns = []
+    for name, column in zip(batch.schema.names, batch.columns):
+        kind = column_kind(name)
+        if kind in ("str", "category"):
+            column = t._as_text(column, kind)
+            if not raw and t._starts(column, t._TRIGGER):
+                column = pc.replace_substring_regex(column, t._TRIGGERS_RE, "'\\\\1")
+            if t._found(column, t._CSV_SPECIAL):
+                return None
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=batch.schema.names)
+
+def arrow(batch, how, raw):
+    import pyarrow.csv as pa_csv
+    table = cells(batch, raw) if how == "csv" else None
+    if table is None:
+        return default(batch, how, raw)
+    sink = pa.BufferOutputStream()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="none", eol="\\r\\n")
+    pa_csv.write_csv(table, sink, options)
+    return sink.getvalue()
+
+def polars(batch, how, raw):
+    import polars as pl
+    table = cells(batch, raw) if how == "csv" else None
+    if table is None:
+        return default(batch, how, raw)
+    blank = pa.scalar(None, pa.string())  # polars quotes an empty string, never a null
+    table = pa.table({
+        name: pc.if_else(pc.equal(column, ""), blank, column)
+        if pa.types.is_string(column.type) else column
+        for name, column in zip(table.column_names, table.columns)
+    })
+    sink = io.BytesIO()
+    pl.from_arrow(table).write_csv(
+        sink, include_header=False, line_terminator="\\r\\n", quote_style="necessary"
+    )
+    return sink.getbuffer()
+
+t.block_bytes = {"a": arrow, "b": default, "c": polars}[design]
 with _open_text(out) as handle:
-    write_long_text([path], handle, "csv", chunk_lines=int(chunk), design=design)
+    _frames.txt_files_to_text([path], handle, "csv", chunk_lines=int(chunk))
 """
 
 PATHOLOGICAL = """
@@ -159,18 +213,29 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
     )
     print("| target | contender | seconds | peak RSS MB | growth MB | x pandas |")
     print("|---|---|---:|---:|---:|---:|")
+    same: dict[str, str] = {}
     with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
         for target in ("parquet", "csv", "jsonl"):
-            out = str(Path(scratch) / f"out.{target}")
+            outs = {
+                name: str(Path(scratch) / f"{index}.{target}")
+                for index, name in enumerate(("convert", "a", "b", "c", "object", "pandas"))
+            }
+            pandas_code = PANDAS.format(colspecs=COLSPECS, names=NAMES)
             contenders = {
-                "apscores convert": ["-m", "apscores", "convert", str(path), "-o", out],
-                **_designs(target, str(path), out),
-                "object path (convert before)": ["-c", OBJECT_PATH, str(path), out, target],
+                "apscores convert": ["-m", "apscores", "convert", str(path), "-o", outs["convert"]],
+                **_designs(target, str(path), outs),
+                "object path (convert before)": [
+                    "-c",
+                    OBJECT_PATH,
+                    str(path),
+                    outs["object"],
+                    target,
+                ],
                 "pandas.read_fwf + to_" + target.replace("jsonl", "json(lines=True)"): [
                     "-c",
-                    PANDAS.format(colspecs=COLSPECS, names=NAMES),
+                    pandas_code,
                     str(path),
-                    out,
+                    outs["pandas"],
                     target,
                 ],
             }
@@ -182,6 +247,12 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
                     best[name] = (
                         (min(seconds, old[0]), min(peak, old[1])) if old else (seconds, peak)
                     )
+            reference = Path(outs["object"]).read_bytes() if target != "parquet" else b""
+            for name, args in contenders.items():
+                if reference and not name.startswith(("pandas", "object")):
+                    equal = Path(args[-1] if name != "apscores convert" else outs["convert"])
+                    verdict = "identical" if equal.read_bytes() == reference else "DIFFERENT"
+                    same[f"{target}: {name}"] = verdict
             pandas = next(v[0] for k, v in best.items() if k.startswith("pandas"))
             for name, (seconds, peak) in best.items():
                 base = bases[
@@ -196,22 +267,33 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
                     f"| {pandas / seconds:.1f} |"
                 )
     print()
+    for name, verdict in same.items():
+        print(f"- bytes against the object path's, {name}: {verdict}")
+    print()
 
 
-def _designs(target: str, path: str, out: str) -> dict[str, list[str]]:
-    """The other columnar CSV designs (``write_long_text(design=...)``)."""
+def _designs(target: str, path: str, outs: dict[str, str]) -> dict[str, list[str]]:
+    """The other columnar CSV designs (see ``DESIGN``); the last argument is the output."""
     if target != "csv":
         return {}
     return {
-        "design (a): Arrow's CSV writer, cells neutralised by pyarrow.compute": [
+        "design (a): Arrow's CSV writer over the cells": [
             "-c",
             DESIGN,
             path,
-            out,
-            "arrow",
+            "a",
             "2500",
+            outs["a"],
         ],
-        "design (b) with blocks of 10,000 lines": ["-c", DESIGN, path, out, "join", "10000"],
+        "design (b) with blocks of 1,000 lines": ["-c", DESIGN, path, "b", "1000", outs["b"]],
+        "design (c): polars' write_csv over the cells": [
+            "-c",
+            DESIGN,
+            path,
+            "c",
+            "2500",
+            outs["c"],
+        ],
     }
 
 

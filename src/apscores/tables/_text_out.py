@@ -4,8 +4,9 @@
 byte: :func:`apscores._rows_csv.write_rows_text` over ``jsonable(to_rows(read(path)))``
 for CSV (the ``csv`` module's ``excel`` dialect: ``,``, ``"``, ``\\r\\n``, minimal quoting;
 text cells neutralised unless raw), ``json.dumps(jsonable(row), ensure_ascii=False)`` and
-``\\n`` a line for JSON Lines. Each block the fast path reads (:func:`long_blocks`) becomes
-one string per row with ``pyarrow.compute``, no Python object per row or cell:
+``\\n`` a line for JSON Lines. Each block the fast path reads
+(:func:`~apscores.tables._columnar.file_blocks`) becomes one string per row with
+``pyarrow.compute``, no Python object per row or cell:
 
 - every column as text: integers and dates cast by Arrow (``str(int)``, ISO dates),
   categories decoded;
@@ -20,8 +21,8 @@ one string per row with ``pyarrow.compute``, no Python object per row or cell:
 
 A block the fast path refuses is read by the typed reader and written row by row by the
 object path's own code, so a damaged record raises the same error after the same rows.
-Each check is a byte lookup over a column's data buffer first: the regular expressions
-run only on a column that holds a byte they act on.
+Each check is first one ``bytes.translate`` pass over a column's data buffer: the
+regular expressions run only on a column that holds a byte they act on.
 """
 
 from __future__ import annotations
