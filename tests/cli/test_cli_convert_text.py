@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import apscores.cli._files as files
-from _damaged import damaged_files
+from _damaged import LINES, damaged_files
 from apscores.cli import main
 from apscores.files import write_txt
 from apscores.models import ExamScore, Organization, ScoreReport, Student
@@ -261,3 +261,64 @@ def _captured(argv: list[str], columnar: bool) -> tuple[int, bytes, str]:
         code = main(argv)
         stdout.flush()
     return code, stdout.buffer.getvalue(), stderr.getvalue()
+
+
+def _audit_cases() -> dict[str, bytes]:
+    """The audit's cases (issue 23), and a block of blank lines the fast path hands over."""
+    first, second, third = LINES[0], LINES[1], LINES[2]
+    return {
+        "stray CR in line 1": first[:50] + b"\r" + first[50:] + b"\n" + second + b"\n",
+        "CR CR LF": first + b"\r\n" + second + b"\r\r\n" + third + b"\r\n",
+        "joined last line": first + b"\n" + second + b"\r" + third,
+        "LF and CR mixed": first + b"\n" + second + b"\r" + third + b"\n",
+        "blank lines at the end": first + b"\n" + second + b"\n" + b" " * 950 + b"\n\n",
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_audit_cases()))
+@pytest.mark.parametrize(("how", "more"), MODES)
+def test_the_audits_cases_fail_or_convert_the_same(case: str, how: str, more: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "case.txt"
+        path.write_bytes(_audit_cases()[case])
+        argv = ["convert", str(path), "--to", how, *more, "-o", "-"]
+        assert _captured(argv, True) == _captured(argv, False)
+
+
+def test_blocks_the_fast_path_hands_over_are_written_by_the_object_path(
+    sandbox_files: list[Path], tmp_path: Path
+) -> None:
+    path = tmp_path / "blank-block.txt"
+    path.write_bytes(sandbox_files[0].read_bytes() + b"\n" * 3)  # blocks of blank lines only
+    for how in ("csv", "jsonl"):
+        expected = io.StringIO()
+        (files._write_csv if how == "csv" else files._write_jsonl)([path], expected, True, False)
+        out = io.StringIO()
+        txt_files_to_text([path], out, how, chunk_lines=1)  # type: ignore[arg-type]
+        assert out.getvalue() == expected.getvalue()
+
+
+def test_csv_input_and_wide_rows_stay_on_the_object_path(
+    sandbox_files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from apscores.files import read, write_csv
+
+    other = tmp_path / "other.csv"
+    with read(sandbox_files[0]) as reader:
+        write_csv(list(reader), other)
+    for argv in (
+        ["convert", str(sandbox_files[0]), str(other), "--to", "csv", "-o", "-"],
+        ["convert", str(sandbox_files[0]), "--wide", "--to", "csv", "-o", "-"],
+    ):
+        with mock.patch.object(_text_out, "write_long_text") as spy:
+            assert main(argv) == 0
+        assert not spy.called
+    capsys.readouterr()
+
+
+def test_a_column_of_nulls_only() -> None:
+    import pyarrow as pa
+
+    nulls = pa.array([None, None], pa.string())
+    assert _text_out._found(nulls, _text_out._CSV_SPECIAL) == b""
+    assert not _text_out._starts(nulls, _text_out._TRIGGER)
