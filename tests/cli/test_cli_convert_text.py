@@ -294,7 +294,7 @@ def test_blocks_the_fast_path_hands_over_are_written_by_the_object_path(
         expected = io.StringIO()
         (files._write_csv if how == "csv" else files._write_jsonl)([path], expected, True, False)
         out = io.StringIO()
-        txt_files_to_text([path], out, how, chunk_lines=1)  # type: ignore[arg-type]
+        txt_files_to_text([path], out, how, chunk_lines=1)
         assert out.getvalue() == expected.getvalue()
 
 
