@@ -9,11 +9,12 @@ Each contender runs as its own process, timed from process start to the file wri
 only imports the same libraries. (``ru_maxrss`` from ``wait4`` would count the pages of
 this parent, inherited at fork.) Rounds interleave the contenders; the best round counts.
 
-- ``apscores convert FILE -o OUT.parquet`` and ``-o OUT.csv`` (the columnar path since
-  issue 23), against the object path (``write_parquet(read(FILE))``, and the rows of
-  ``to_rows(read(FILE))`` through ``csv.DictWriter``: what ``convert`` ran before) and
-  ``pandas.read_fwf`` (the layout's colspecs, ``dtype=str``, Latin-1) followed by
-  ``to_parquet`` / ``to_csv``.
+- ``apscores convert FILE -o OUT.parquet``, ``.csv`` and ``.jsonl`` (the columnar path
+  since issue 23), against the object path (``write_parquet(read(FILE))``, and the rows
+  of ``to_rows(read(FILE))`` through the command's own CSV and JSON Lines writers: what
+  ``convert`` ran before), ``pandas.read_fwf`` (the layout's colspecs, ``dtype=str``,
+  Latin-1) followed by ``to_parquet`` / ``to_csv`` / ``to_json(lines=True)``, and for
+  CSV the other columnar designs measured (``_text_out.write_long_text(design=...)``).
 - ``--pathological``: a file holding one line of ``--scratch-mb`` MB, a CR-only file of
   half that, and 32 MB of NUL bytes, each through ``read_txt`` (every record), ``read``,
   ``txt_to_arrow`` and ``check_file``: time and peak-RSS growth. The files go to a
@@ -37,6 +38,7 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 #: What each contender imports before it works: its baseline for the RSS growth.
 IMPORTS = {
     "apscores": "import apscores.cli, apscores.tables._columnar, pyarrow.parquet",
+    "apscores-text": "import apscores.cli, apscores.tables._text_out",
     "pandas": "import pandas, pyarrow.parquet",
 }
 
@@ -45,22 +47,92 @@ import sys, pandas as pd
 path, out, target = sys.argv[1:4]
 frame = pd.read_fwf(path, colspecs={colspecs!r}, names={names!r}, dtype=str,
                     encoding="latin-1", header=None)
-frame.to_parquet(out) if target == "parquet" else frame.to_csv(out, index=False)
+if target == "parquet":
+    frame.to_parquet(out)
+elif target == "csv":
+    frame.to_csv(out, index=False)
+else:
+    frame.to_json(out, orient="records", lines=True, force_ascii=False)
 """
 
+#: What ``convert`` ran before issue 23: the rows of ``to_rows(read(path))``, written by
+#: the command's own writers (CSV neutralised), atomically.
 OBJECT_PATH = """
-import csv, sys
+import sys
+from pathlib import Path
 from apscores import read
-from apscores.tables import column_names, jsonable, to_rows, write_parquet
+from apscores.cli import _files
+from apscores.cli._files import _open_text, _write_csv, _write_jsonl
+from apscores.tables import write_parquet
+_files._columnar = lambda paths: False  # the object path, as convert ran it before
 path, out, target = sys.argv[1:4]
 if target == "parquet":
     write_parquet(read(path), out)
 else:
-    with open(out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=column_names(long=True))
-        writer.writeheader()
-        for row in to_rows(read(path), long=True):
-            writer.writerow(jsonable(row))
+    with _open_text(out) as handle:
+        (_write_csv if target == "csv" else _write_jsonl)([Path(path)], handle, True, False)
+"""
+
+#: The other designs of the columnar CSV writer, measured against the one ``convert``
+#: runs (b: cells by pyarrow.compute joined into lines): each replaces how a block's
+#: record batch becomes bytes. (a) Arrow's CSV writer (C++) over the cells neutralised by
+#: pyarrow.compute, unquoted: it quotes every text cell when asked to quote, so a block
+#: with a cell that needs quotes falls back to (b); its ``eol`` option needs a recent
+#: pyarrow. (c) polars' ``write_csv`` (``quote_style="necessary"``, CRLF) over the same
+#: cells, empty text made null (polars quotes an empty string). Their bytes are compared
+#: with the object path's below.
+DESIGN = """
+import io, sys
+import pyarrow as pa, pyarrow.compute as pc
+from apscores.cli._files import _open_text
+from apscores.tables import _frames, _text_out as t
+from apscores.tables._schema import column_kind
+path, design, chunk, out = sys.argv[1:5]
+default = t.block_bytes
+
+def cells(batch, raw):
+    columns = []
+    for name, column in zip(batch.schema.names, batch.columns):
+        kind = column_kind(name)
+        if kind in ("str", "category"):
+            column = t._as_text(column, kind)
+            if not raw and t._starts(column, t._TRIGGER):
+                column = pc.replace_substring_regex(column, t._TRIGGERS_RE, "'\\\\1")
+            if t._found(column, t._CSV_SPECIAL):
+                return None
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=batch.schema.names)
+
+def arrow(batch, how, raw):
+    import pyarrow.csv as pa_csv
+    table = cells(batch, raw) if how == "csv" else None
+    if table is None:
+        return default(batch, how, raw)
+    sink = pa.BufferOutputStream()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="none", eol="\\r\\n")
+    pa_csv.write_csv(table, sink, options)
+    return sink.getvalue()
+
+def polars(batch, how, raw):
+    import polars as pl
+    table = cells(batch, raw) if how == "csv" else None
+    if table is None:
+        return default(batch, how, raw)
+    blank = pa.scalar(None, pa.string())  # polars quotes an empty string, never a null
+    table = pa.table({
+        name: pc.if_else(pc.equal(column, ""), blank, column)
+        if pa.types.is_string(column.type) else column
+        for name, column in zip(table.column_names, table.columns)
+    })
+    sink = io.BytesIO()
+    pl.from_arrow(table).write_csv(
+        sink, include_header=False, line_terminator="\\r\\n", quote_style="necessary"
+    )
+    return sink.getbuffer()
+
+t.block_bytes = {"a": arrow, "b": default, "c": polars}[design]
+with _open_text(out) as handle:
+    _frames.txt_files_to_text([path], handle, "csv", chunk_lines=int(chunk))
 """
 
 PATHOLOGICAL = """
@@ -135,22 +207,35 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
     print(f"### apscores convert, end to end ({shape}, {human_count(records)} records)\n")
     print(f"- file: {path.name} ({path.stat().st_size / 1e6:.1f} MB); best of {rounds}")
     print(
-        f"- baselines (a process that only imports): apscores {bases['apscores']:.0f} MB, "
+        f"- baselines (a process that only imports): apscores {bases['apscores']:.0f} MB "
+        f"(with Parquet; {bases['apscores-text']:.0f} MB without), "
         f"pandas {bases['pandas']:.0f} MB\n"
     )
     print("| target | contender | seconds | peak RSS MB | growth MB | x pandas |")
     print("|---|---|---:|---:|---:|---:|")
+    same: dict[str, str] = {}
     with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
-        for target in ("parquet", "csv"):
-            out = str(Path(scratch) / f"out.{target}")
+        for target in ("parquet", "csv", "jsonl"):
+            outs = {
+                name: str(Path(scratch) / f"{index}.{target}")
+                for index, name in enumerate(("convert", "a", "b", "c", "object", "pandas"))
+            }
+            pandas_code = PANDAS.format(colspecs=COLSPECS, names=NAMES)
             contenders = {
-                "apscores convert": ["-m", "apscores", "convert", str(path), "-o", out],
-                "object path (convert before)": ["-c", OBJECT_PATH, str(path), out, target],
-                "pandas.read_fwf + to_" + target: [
+                "apscores convert": ["-m", "apscores", "convert", str(path), "-o", outs["convert"]],
+                **_designs(target, str(path), outs),
+                "object path (convert before)": [
                     "-c",
-                    PANDAS.format(colspecs=COLSPECS, names=NAMES),
+                    OBJECT_PATH,
                     str(path),
-                    out,
+                    outs["object"],
+                    target,
+                ],
+                "pandas.read_fwf + to_" + target.replace("jsonl", "json(lines=True)"): [
+                    "-c",
+                    pandas_code,
+                    str(path),
+                    outs["pandas"],
                     target,
                 ],
             }
@@ -162,14 +247,54 @@ def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
                     best[name] = (
                         (min(seconds, old[0]), min(peak, old[1])) if old else (seconds, peak)
                     )
+            reference = Path(outs["object"]).read_bytes() if target != "parquet" else b""
+            for name, args in contenders.items():
+                if reference and not name.startswith(("pandas", "object")):
+                    equal = Path(args[-1] if name != "apscores convert" else outs["convert"])
+                    verdict = "identical" if equal.read_bytes() == reference else "DIFFERENT"
+                    same[f"{target}: {name}"] = verdict
             pandas = next(v[0] for k, v in best.items() if k.startswith("pandas"))
             for name, (seconds, peak) in best.items():
-                base = bases["pandas" if name.startswith("pandas") else "apscores"]
+                base = bases[
+                    "pandas"
+                    if name.startswith("pandas")
+                    else "apscores"
+                    if target == "parquet"
+                    else "apscores-text"
+                ]
                 print(
                     f"| {target} | {name} | {seconds:.2f} | {peak:.0f} | {peak - base:.0f} "
                     f"| {pandas / seconds:.1f} |"
                 )
     print()
+    for name, verdict in same.items():
+        print(f"- bytes against the object path's, {name}: {verdict}")
+    print()
+
+
+def _designs(target: str, path: str, outs: dict[str, str]) -> dict[str, list[str]]:
+    """The other columnar CSV designs (see ``DESIGN``); the last argument is the output."""
+    if target != "csv":
+        return {}
+    return {
+        "design (a): Arrow's CSV writer over the cells": [
+            "-c",
+            DESIGN,
+            path,
+            "a",
+            "2500",
+            outs["a"],
+        ],
+        "design (b) with blocks of 1,000 lines": ["-c", DESIGN, path, "b", "1000", outs["b"]],
+        "design (c): polars' write_csv over the cells": [
+            "-c",
+            DESIGN,
+            path,
+            "c",
+            "2500",
+            outs["c"],
+        ],
+    }
 
 
 def pathological(megabytes: int, env: dict[str, str]) -> None:

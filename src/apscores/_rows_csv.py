@@ -52,15 +52,18 @@ def write_rows_text(
     out: TextIO,
     *,
     raw: bool = False,
+    header: bool = True,
 ) -> int:
-    """Write a header and ``rows`` to a text stream; returns the rows written.
+    """Write a header (unless ``header`` is false) and ``rows`` to a text stream; returns
+    the rows written.
 
     A row's missing keys are blank cells, None is blank, and every text cell (the header's
     too) is neutralised unless ``raw``.
     """
     safe = _keep if raw else neutralise
     writer = csv.writer(out)
-    writer.writerow([safe(name) for name in columns])
+    if header:
+        writer.writerow([safe(name) for name in columns])
     count = 0
     for row in rows:
         writer.writerow([safe(row.get(name, "")) for name in columns])

@@ -158,7 +158,7 @@ def test_convert_needs_a_format(
 def test_convert_broken_pipe(txt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import apscores.cli._files as files
 
-    def closed(*args: object) -> int:
+    def closed(*args: object, **kwargs: object) -> int:
         raise BrokenPipeError
 
     monkeypatch.setattr(files, "_write_jsonl", closed)
@@ -171,14 +171,14 @@ def test_unexpected_errors_are_logged(
 ) -> None:
     import apscores.cli._files as files
 
-    def bug(*args: object) -> int:
+    def bug(*args: object, **kwargs: object) -> int:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(files, "_write_jsonl", bug)
     assert main(["convert", str(txt), "--to", "jsonl", "-o", "-"]) == ExitCode.ERROR
     assert "please report it" in capsys.readouterr().err
 
-    def interrupted(*args: object) -> int:
+    def interrupted(*args: object, **kwargs: object) -> int:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(files, "_write_jsonl", interrupted)
@@ -186,7 +186,7 @@ def test_unexpected_errors_are_logged(
 
     from apscores.errors import DownloadError
 
-    def failed(*args: object) -> int:
+    def failed(*args: object, **kwargs: object) -> int:
         raise DownloadError("x")
 
     monkeypatch.setattr(files, "_write_jsonl", failed)

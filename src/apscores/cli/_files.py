@@ -1,15 +1,13 @@
 """``apscores read``, ``apscores check`` and ``apscores convert``: looking into score files.
 
-All three take several files and stream them. ``read`` summarises (students, exams,
-scores) and stops at a file's first problem; ``check`` validates every record of every
-file without converting anything and lists the problems by line (the step to run before
-loading a file into a student system); ``convert --to csv|jsonl|xlsx`` writes row by row
-(``--wide`` CSV reads the files twice, first to size its header); long Parquet from TXT
-files goes through the columnar path a block at a time (the same rows and errors), other
-Parquet needs the whole table in memory; ``--partition`` streams a partitioned dataset.
-A file that is not a score file, or is damaged, is one line on stderr (``apscores: FILE:
-line 4 is 300 columns: ...``) and exit status 2, never a traceback. ``--json`` gives each
-command's result as one JSON document on stdout (shapes in ``docs/command-line.md``).
+All three stream several files. ``read`` summarises (students, exams, scores) and stops
+at a file's first problem; ``check`` validates every record of every file and lists the
+problems by line; ``convert`` of TXT files to long CSV, JSON Lines or Parquet runs the
+columnar path a block at a time (the same bytes, rows and errors), anything else row by
+row (``--wide`` CSV reads the files twice, to size its header; other Parquet is built
+whole; ``--partition`` streams a dataset). A file that is not a score file, or is
+damaged, is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``) and exit
+status 2, never a traceback. ``--json``: one JSON document (``docs/command-line.md``).
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import importlib.util
 import io
 import json
 import sys
@@ -34,7 +33,14 @@ from apscores.cli._output import fail
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import ConfigurationError, ParseError
 from apscores.models import ScoreReport
-from apscores.tables import column_names, jsonable, to_rows, txt_files_to_parquet, write_parquet
+from apscores.tables import (
+    column_names,
+    jsonable,
+    to_rows,
+    txt_files_to_parquet,
+    txt_files_to_text,
+    write_parquet,
+)
 
 __all__ = [
     "FileCheckReport",
@@ -250,8 +256,7 @@ def run_read(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``apscores check FILE...``: 0 when every file is valid, 2 when any is not (a missing
-    file is that file's verdict; the others are still checked)."""
+    """``apscores check FILE...``: 0 if every file is valid, else 2 (a missing file too)."""
     reports = [check(path) for path in args.files]
     if args.json:
         document = {"valid": all(r.valid for r in reports), "files": [r.as_json() for r in reports]}
@@ -262,11 +267,12 @@ def run_check(args: argparse.Namespace) -> int:
     return ExitCode.OK if all(r.valid for r in reports) else ExitCode.USAGE
 
 
-def _all_txt(paths: Sequence[Path]) -> bool:
-    """Whether every file reads as TXT; a problem is the object path's to report."""
+def _columnar(paths: Sequence[Path]) -> bool:
+    """All TXT files, and the ``arrow`` extra installed: the columnar path reads them."""
     from apscores.files import format_of
 
-    return all(format_of(path) == "txt" for path in paths)
+    arrow = all(importlib.util.find_spec(name) for name in ("pyarrow", "numpy"))
+    return arrow and all(format_of(path) == "txt" for path in paths)
 
 
 def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:
@@ -293,16 +299,18 @@ def _open_text(output: str) -> Iterator[TextIO]:
 
 
 def _write_csv(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
-    max_exams = None
-    if not long:  # a CSV header must list every column: size it with a first pass
-        max_exams = max((len(report.exams) for report in _reports(paths)), default=0)
+    if long and _columnar(paths):  # the same bytes, a block at a time
+        return txt_files_to_text(paths, out, "csv", raw=raw)
+    # wide: a CSV header must list every column, sized with a first pass
+    max_exams = None if long else max((len(r.exams) for r in _reports(paths)), default=0)
     names = column_names(long=long, max_exams=max_exams or 0)
     rows = map(jsonable, to_rows(_reports(paths), long=long, max_exams=max_exams))
     return write_rows_text(rows, names, out, raw=raw)
 
 
 def _write_jsonl(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
-    del raw  # JSON has no formulas
+    if long and _columnar(paths):  # the same bytes, a block at a time (JSON: no formulas)
+        return txt_files_to_text(paths, out, "jsonl", raw=raw)
     count = 0
     for row in to_rows(_reports(paths), long=long):
         out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
@@ -346,7 +354,7 @@ def run_convert(args: argparse.Namespace) -> int:
         elif target == "parquet":
             if args.output == "-":
                 raise ConfigurationError("Parquet cannot go to stdout; give -o FILE.parquet")
-            if long and _all_txt(args.files):  # the columnar path: the same table, faster
+            if long and _columnar(args.files):  # the same table, faster
                 count = txt_files_to_parquet(args.files, args.output)
             else:
                 count = write_parquet(_reports(args.files), args.output, long=long)

@@ -36,6 +36,7 @@ fast and equal, or it is the reference.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from os import PathLike
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -45,9 +46,10 @@ import pyarrow as pa
 from apscores import catalog
 from apscores.errors import ParseError
 from apscores.files import _txt as txt
-from apscores.files._sources import Opened, look_ahead
+from apscores.files._sources import Opened, look_ahead, source_name
 from apscores.files.blocks import Block, Piece, blocks
 from apscores.files.layout import Layout
+from apscores.models import ScoreReport
 from apscores.tables._arrays import (
     BLANK_BYTES,
     BLANK_PAIR,
@@ -70,7 +72,14 @@ from apscores.tables._plan import Plan, plan_for
 from apscores.tables._rows import columns_of
 from apscores.tables._schema import IRREGULARITY_SEPARATOR, column_kind
 
-__all__ = ["Dictionaries", "long_parts", "read_long_table"]
+__all__ = [
+    "Dictionaries",
+    "file_blocks",
+    "long_blocks",
+    "long_parts",
+    "read_long_table",
+    "typed_records",
+]
 
 Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
@@ -255,8 +264,29 @@ def long_parts(
     cannot read. With ``collect``, bad lines are skipped and their errors appended to
     ``problems``; errors name the file ``name``.
     """
-    plan = plan_for(layout)
     found: list[ParseError] = problems if problems is not None else []
+    names, statuses = dictionaries.names, dictionaries.statuses
+    for item in long_blocks(
+        stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout
+    ):
+        if isinstance(item, dict):
+            yield item
+        else:
+            yield _slow_part(item, names, statuses, collect, found, name, layout)
+
+
+def long_blocks(
+    stream: BinaryIO,
+    dictionaries: Dictionaries,
+    *,
+    chunk_lines: int,
+    name: str | None = None,
+    layout: Layout | None = None,
+) -> Iterator[Part | Piece]:
+    """:func:`long_parts` without the typed reader: each block read by the fast path as
+    its part, each block it refuses as the block reader's piece (for the caller to read
+    with :func:`apscores.files._txt.read_pieces`, as the reference path would)."""
+    plan = plan_for(layout)
     names, statuses = dictionaries.names, dictionaries.statuses
     size = chunk_lines * (plan.length + 1)
     opened = Opened(None, None, _nothing, name, blocks(stream.read, size))
@@ -268,7 +298,7 @@ def long_parts(
                 continue
             except UnsafeBlockError:
                 pass
-        yield _slow_part(piece, names, statuses, collect, found, name, layout)
+        yield piece
 
 
 def read_long_table(
@@ -297,3 +327,31 @@ def read_long_table(
     )
     batches = [dictionaries.batch(part, schema) for part in parts]
     return pa.Table.from_batches(batches, schema=schema)
+
+
+def file_blocks(
+    sources: Iterable[str | PathLike[str]],
+    schema: Any,
+    *,
+    chunk_lines: int,
+    layout: Layout | None = None,
+) -> Iterator[tuple[Any, str | None]]:
+    """Each file's blocks in turn with the file's name: the record batch (``schema``'s)
+    of a block the fast path reads, or the piece it refuses (see :func:`typed_records`)."""
+    dictionaries = Dictionaries()
+    for source in sources:
+        name = source_name(source)
+        with open(source, "rb") as stream:
+            for item in long_blocks(
+                stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout
+            ):
+                batch = dictionaries.batch(item, schema) if isinstance(item, dict) else item
+                yield batch, name
+
+
+def typed_records(
+    piece: Piece, name: str | None, layout: Layout | None = None
+) -> Iterator[ScoreReport]:
+    """The records of a piece the fast path refused, read by the typed reader as the
+    reference path reads them: its first error raised, after the records before it."""
+    return txt.read_pieces((piece,), collect=False, problems=[], name=name, layout=layout)
