@@ -133,8 +133,13 @@ def items_of(items: Items) -> list[Node | Field]:
 _STEP = re.compile(r"(?P<name>[a-z_0-9]+)(?:\[(?P<index>\d+)\])?")
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _hint(cls: type, name: str) -> Any:
-    return typing.get_type_hints(cls)[name]
+    return _hints(cls)[name]
 
 
 def _place(root: Node, path: str, field: Field) -> None:

@@ -25,9 +25,11 @@ line is a truncated record (a cut download or a damaged copy);
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import typing
 from collections.abc import Collection, Iterable
+from typing import Any
 
 import attrs
 
@@ -283,6 +285,12 @@ def build_layout(
 _STEP = re.compile(r"(?P<name>[a-z_0-9]+)(?:\[(?P<index>\d+)\])?")
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """A record class's resolved annotations (resolving them is slow: once per class)."""
+    return typing.get_type_hints(cls)
+
+
 def attribute_type(path: str) -> type | object:
     """The type an attribute path of :class:`~apscores.models.ScoreReport` holds.
 
@@ -294,7 +302,7 @@ def attribute_type(path: str) -> type | object:
         match = _STEP.fullmatch(step)
         if match is None or not (isinstance(current, type) and attrs.has(current)):
             raise ValueError(f"not an attribute path of ScoreReport: {path!r}")
-        hints = typing.get_type_hints(current)
+        hints = _hints(current)
         if match["name"] not in hints:
             raise ValueError(f"{current.__name__} has no attribute {match['name']!r} ({path!r})")
         current = hints[match["name"]]
