@@ -125,3 +125,56 @@ def test_a_bad_exam_block_in_a_new_shape_is_explained_by_the_reference() -> None
         list(read_txt(b"\n".join(lines)))
     assert (caught.value.line, caught.value.field) == (3, "admin_year_02")
     assert "the admin year is blank but the exam code is not" in str(caught.value)
+
+
+def test_items_whose_required_fields_differ_are_refused() -> None:
+    layout = build_layout(
+        "grade-2-required", _specs(), required={"ap_id", "date_of_this_report", "exam_grade_02"}
+    )
+    with pytest.raises(ValueError, match="the items of 'exams' differ in shape"):
+        read_txt(b"", layout=layout)
+
+
+def test_the_di_code_away_from_the_college_block_is_refused() -> None:
+    layout = build_layout("college-apart", _moved_to_end("college_contact_name"))
+    with pytest.raises(ValueError, match="field 'college_code' fills two records"):
+        read_txt(b"", layout=layout)
+
+
+def _one_bad_line(fmt: str) -> bytes:
+    reports = list(iter_fake_reports(20, seed=4))
+    out = io.BytesIO()
+    if fmt == "csv":
+        from apscores.files import write_csv
+
+        write_csv(reports, out, raw=True)
+        rows = out.getvalue().split(b"\r\n")
+        rows[5] = rows[5].replace(b'"' + reports[4].ap_id.encode() + b'"', b'"1.2E+07"', 1)
+        return b"\r\n".join(rows)
+    write_txt(reports, out)
+    lines = out.getvalue().split(b"\n")
+    grade = LAYOUT_950.field("exam_grade_01").slice
+    lines[4] = lines[4][: grade.start] + b"9" + lines[4][grade.stop :]
+    return b"\n".join(lines)
+
+
+@pytest.mark.parametrize("fmt", ["txt", "csv"])
+def test_an_error_keeps_nothing_of_the_read(fmt: str) -> None:
+    """The builder's own ParseError (its frames hold the caches and the block) is not the
+    context of the error a caller gets, collected or raised."""
+    read = read_txt if fmt == "txt" else read_csv
+    with read(_one_bad_line(fmt), errors="collect") as reader:
+        assert len(list(reader)) == 19
+    (error,) = reader.errors
+    assert error.__context__ is None
+    assert error.__traceback__ is None
+    with pytest.raises(ParseError) as caught:
+        list(read(_one_bad_line(fmt)))
+    assert caught.value.__context__ is None
+
+
+def test_two_layouts_of_one_name_show_their_own_source() -> None:
+    from apscores.files._speed import compiled
+
+    mine = build_layout("950", _moved_to_end("gender"))
+    assert compiled(mine, lenient=False).filename != compiled(LAYOUT_950, lenient=False).filename

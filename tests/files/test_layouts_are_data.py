@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from apscores.errors import ParseError
 from apscores.files import FileCheck, check_file, read, read_csv, read_txt, write_csv, write_txt
-from apscores.files.layout import LAYOUT_950, FieldKind, Layout, build_layout
+from apscores.files.layout import LAYOUT_910, LAYOUT_950, FieldKind, Layout, build_layout
 from apscores.models import ScoreReport
 from apscores.sandbox import iter_fake_reports
 
@@ -132,7 +132,7 @@ def test_the_generated_builder_shows_its_source() -> None:
     builder = compiled(NEXT, lenient=False)
     source = "".join(linecache.getlines(builder.filename))
     assert "def build(row):" in source
-    assert "layout next" in builder.filename
+    assert "layout 'next'" in builder.filename
     build, _records = builder.make(Clock(), ())
     assert "def build(row):" in inspect.getsource(build)
     row = list(builder.row_struct(0).unpack(b" " * NEXT.length))
@@ -159,3 +159,17 @@ def test_any_order_of_movable_fields_reads_back(order: list[str]) -> None:
     out = io.BytesIO()
     write_csv(reports, out, layout=layout, raw=True)
     assert list(read_csv(out.getvalue(), layout=layout)) == reports
+
+
+def test_the_check_under_the_950_layout_takes_a_910_last_line_as_the_reader_does() -> None:
+    student = {"race_ethnicity_response": "", "derived_aggregate_race_ethnicity": ""}
+    reports = [
+        attrs.evolve(report, student=attrs.evolve(report.student, **student))
+        for report in iter_fake_reports(2, seed=1)
+    ]
+    out = io.BytesIO()
+    write_txt(reports, out, layout=LAYOUT_910)
+    data = out.getvalue().rstrip(b"\n")  # the last 910 line without its ending
+    for layout in (None, LAYOUT_950):
+        assert check_file(io.BytesIO(data), "txt", layout=layout).records == 2
+        assert list(read_txt(data, layout=layout)) == reports

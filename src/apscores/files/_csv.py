@@ -168,7 +168,9 @@ def _parse(
                 clock.line = line_no
                 try:
                     report = build(row)
-                except ParseError:
+                except ParseError:  # read again below, outside this handler: the
+                    report = None  # builder's error (its frames hold the caches) not kept
+                if report is None:
                     report = _parse_row_slowly(row, columns, line_no, layout)
             except ParseError as error:
                 if name is not None:

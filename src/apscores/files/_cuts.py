@@ -105,7 +105,7 @@ def refuse_cut_line(tail: Tail[bytes], name: str | None, layout: Layout | None =
     if tail.count == 1:
         last = last.removeprefix(b"\xef\xbb\xbf")
     width = len(last)
-    whole = (layout.length,) if layout else _WHOLE_WIDTHS
+    whole = _WHOLE_WIDTHS if layout is None or layout == LAYOUT_950 else (layout.length,)
     if width in whole or not last.strip(_BLANK_BYTES):
         return
     target = layout or LAYOUT_950

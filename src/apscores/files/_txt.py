@@ -200,6 +200,9 @@ class _Refusals:
         self.collect, self.errors, self.name, self.layout = collect, errors, name, layout
 
     def refuse(self, error: ParseError) -> None:
+        # Read while the builder's own ParseError was handled: that one (its frames hold
+        # the read's caches and block) must not stay attached.
+        error.__context__ = None
         if self.name is not None:
             error.in_file(self.name)
         if not self.collect:

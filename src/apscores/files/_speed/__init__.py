@@ -14,6 +14,7 @@ records the reference reading gives, and any line it cannot build goes there.
 from __future__ import annotations
 
 import functools
+import itertools
 import linecache
 import struct
 from collections.abc import Callable, Sequence
@@ -102,6 +103,9 @@ class Builder:
         ]
 
 
+_COUNT = itertools.count(1)  # two layouts may share a name: their sources may not
+
+
 @functools.cache
 def compiled(layout: Layout, *, lenient: bool) -> Builder:
     """The builder of ``layout`` for TXT (strict) or CSV (``lenient``), compiled once."""
@@ -109,7 +113,7 @@ def compiled(layout: Layout, *, lenient: bool) -> Builder:
     source = emit(plan, lenient=lenient)
     text = "\n".join(source.functions)
     kind = "csv" if lenient else "txt"
-    filename = f"<apscores generated: {kind} records, layout {layout.name}>"
+    filename = f"<apscores generated: {kind} records, layout {layout.name!r} #{next(_COUNT)}>"
     namespace: dict[str, Any] = {
         **source.names,
         "Cache": Cache,

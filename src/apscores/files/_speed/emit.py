@@ -88,7 +88,10 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, 
         return _short_tuple(src, lines, pad, members, rule, where, var)
     groups = [m.fields() for m in members if isinstance(m, Node)]
     shapes = {
-        tuple((f.start - g[0].start, f.width, f.kind, f.attribute.split(".", 1)[1]) for f in g)
+        tuple(
+            (f.start - g[0].start, f.width, f.kind, f.required, f.attribute.split(".", 1)[1])
+            for f in g
+        )
         for g in groups
     }
     if len(shapes) != 1:
@@ -109,12 +112,15 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, 
             f"{pad}if not all({var}):",
         ]
         pad += "    "
-    else:
-        slices = ", ".join(f"{raw}[{start}:{stop}]" for start, stop in spans)
-        lines.append(f"{pad}{keys} = ({slices},)")
+        loop = [f"{pad}for key in {keys}:"]
+    else:  # each item's key cut as the loop reaches it
+        loop = [
+            f"{pad}for start, stop in {src.name(spans, 'spans_')}:",
+            f"{pad}    key = {raw}[start:stop]",
+        ]
     lines += [
         f"{pad}{var} = []",
-        f"{pad}for key in {keys}:",
+        *loop,
         f"{pad}    item = {cache}.get(key)",
         f"{pad}    if item is None:",
     ]

@@ -142,6 +142,15 @@ def plan_parts(layout: Layout, *, lenient: bool) -> Plan:
         if isinstance(top, Field) and name not in taken:
             parts.append(Part((top,), "", ((name, top),), _cached((top,), lenient)))
     parts.sort(key=lambda p: order[p.fields[0].name])
+    seen: set[str] = set()
+    for part in parts:  # a field filling two records must sit with both (the DI code)
+        twice = seen & {f.name for f in part.fields}
+        if twice:
+            raise ValueError(
+                f"layout {layout.name}: field {twice.pop()!r} fills two records that are "
+                "not side by side"
+            )
+        seen.update(f.name for f in part.fields)
     return Plan(layout, root, tuple(parts), tuple(splits))
 
 
