@@ -64,7 +64,7 @@ from apscores.files._sources import (
 )
 from apscores.files._speed import Clock, compiled
 from apscores.files._writing import report_values
-from apscores.files.layout import LAYOUT_950, FieldKind, Layout
+from apscores.files.layout import FieldKind, Layout, chosen
 from apscores.models import ScoreReport
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def open_reader(opened: Opened, collect: bool, layout: Layout | None = None) -> 
         close()
         raise
     records = _parse(
-        reader, columns, len(header), collect, found, close, name, long_lines, layout or LAYOUT_950
+        reader, columns, len(header), collect, found, close, name, long_lines, chosen(layout)
     )
     return Reader(records, format="csv", errors=found, close=close)
 
@@ -185,7 +185,7 @@ def _parse(
 
 
 def _parse_row_slowly(
-    row: list[str], columns: dict[str, int], line: int | None, layout: Layout = LAYOUT_950
+    row: list[str], columns: dict[str, int], line: int | None, layout: Layout | None = None
 ) -> ScoreReport:
     """Read one row field by field: the reference reading, with the precise error."""
     values = {field: row[index] if index < len(row) else "" for field, index in columns.items()}
@@ -209,7 +209,7 @@ def write_csv(
     ``layout`` writes that layout's fields (a field without a canonical header is headed
     by its name, which :func:`read_csv` with the same layout reads back).
     """
-    target = layout or LAYOUT_950
+    target = chosen(layout)
     fields = [f.name for f in target.fields if f.kind is not FieldKind.FILLER]
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

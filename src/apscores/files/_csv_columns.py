@@ -24,7 +24,7 @@ import csv
 import re
 
 from apscores.errors import MissingColumnsError, UnknownFormatError
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_950, FieldKind, Layout
+from apscores.files.layout import EXAM_BLOCK_COUNT, FieldKind, Layout, chosen
 
 __all__ = [
     "CANONICAL_HEADERS",
@@ -39,7 +39,7 @@ __all__ = [
 
 _DROP = re.compile(r"[^0-9a-z]+")
 #: Award slots of the layout (each a type and a year).
-AWARD_SLOTS = sum(f.attribute.startswith("awards[") for f in LAYOUT_950.fields) // 2
+AWARD_SLOTS = sum(f.attribute.startswith("awards[") for f in chosen(None).fields) // 2
 
 
 def normalise_header(text: str) -> str:
@@ -156,7 +156,7 @@ def _build_aliases() -> tuple[dict[str, str], dict[str, str]]:
 _HEAD_ALIASES, _EXAM_STEMS = _build_aliases()
 _AP_ID_ALIASES = frozenset(key for key, field in _HEAD_ALIASES.items() if field == "ap_id")
 
-WRITTEN_FIELDS = tuple(f.name for f in LAYOUT_950.fields if f.kind is not FieldKind.FILLER)
+WRITTEN_FIELDS = tuple(f.name for f in chosen(None).fields if f.kind is not FieldKind.FILLER)
 
 
 def _canonical(field: str) -> str:
@@ -172,7 +172,7 @@ CANONICAL_HEADERS: dict[str, str] = {field: _canonical(field) for field in WRITT
 #: carries (``required`` in the layout: the AP ID and two trailer dates), in layout order.
 _REQUIRED = tuple(
     field.name
-    for field in LAYOUT_950.fields
+    for field in chosen(None).fields
     if field.required or field.name in ("admin_year_01", "exam_code_01", "exam_grade_01")
 )
 

@@ -31,16 +31,21 @@ from apscores.files._csv_columns import delimiter, map_columns
 from apscores.files._csv_rows import check_row as _check_row
 from apscores.files._csv_rows import csv_error as _csv_error
 from apscores.files._csv_rows import decode as _decode
-from apscores.files._framing import BLANK, LENGTH
+from apscores.files._framing import BLANK
 from apscores.files._sources import Line, peek
 from apscores.files.blocks import Block, Piece
-from apscores.files.layout import EXAM_BLOCK_COUNT, LAYOUT_910, LAYOUT_950, Layout
+from apscores.files.layout import (
+    EXAM_BLOCK_COUNT,
+    LAYOUTS,
+    Layout,
+    chosen,
+    layout_for_length,
+)
 
 __all__ = ["LastPiece", "Tail", "frame_rows", "refuse_cut_line"]
 
 L = TypeVar("L", bytes, str)
 
-_WHOLE_WIDTHS = (LENGTH, LAYOUT_910.length)
 _BLANK_BYTES = BLANK.encode("ascii")
 
 
@@ -105,12 +110,12 @@ def refuse_cut_line(tail: Tail[bytes], name: str | None, layout: Layout | None =
     if tail.count == 1:
         last = last.removeprefix(b"\xef\xbb\xbf")
     width = len(last)
-    whole = _WHOLE_WIDTHS if layout is None or layout == LAYOUT_950 else (layout.length,)
-    if width in whole or not last.strip(_BLANK_BYTES):
-        return
-    target = layout or LAYOUT_950
+    if width == layout_for_length(width, layout).length or not last.strip(_BLANK_BYTES):
+        return  # whole, at its layout's length (910 or 950 by default), or blank
+    target = chosen(layout)
     field = target.first_cut_field(min(width, target.length - 1)).name
-    lengths = " or ".join(str(length) for length in whole)
+    whole = sorted({layout_for_length(length, layout).length for length in LAYOUTS}, reverse=True)
+    lengths = " or ".join(map(str, whole))
     error = TruncatedRecordError(
         f"the file's last line has no line ending and is not a whole record ({lengths} "
         f"columns): the body was cut short (cut in field {field!r})",

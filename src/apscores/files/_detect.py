@@ -36,7 +36,7 @@ from apscores.files._sources import (
     open_source,
 )
 from apscores.files.blocks import LongHead
-from apscores.files.layout import LAYOUT_910, LAYOUT_950, Layout
+from apscores.files.layout import LAYOUTS, Layout, chosen
 
 __all__ = ["Reader", "Source", "detect", "format_of", "read", "sniff"]
 
@@ -80,7 +80,7 @@ def detect(
     length = len(raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"))
     if isinstance(first, LongHead):  # a line too long to hold: its first bytes only
         length = first.length
-    target = layout or LAYOUT_950
+    target = chosen(layout)
     fits_txt = target.min_length <= length <= target.length
     if columns.looks_like_header(body):
         if not fits_txt:
@@ -99,8 +99,8 @@ def detect(
         columns.map_columns(cells, file)  # raises MissingColumnsError, naming what lacks
     raise UnknownFormatError(
         f"line {line} is {length} columns and is not a CSV header of an AP score file "
-        f"(a TXT record is {LAYOUT_950.length} or {LAYOUT_910.length} columns, at least "
-        f"{LAYOUT_950.min_length} with its trailing blanks trimmed)",
+        f"(a TXT record is {' or '.join(str(n) for n in LAYOUTS)} columns, at least "
+        f"{chosen(None).min_length} with its trailing blanks trimmed)",
         line=line,
         file=file,
     )

@@ -28,17 +28,15 @@ from apscores.files._sources import Line
 from apscores.files.blocks import CONTROL, Block, LongLine, Piece
 from apscores.files.layout import (
     LAYOUT_910,
-    LAYOUT_950,
     FieldKind,
     Layout,
+    chosen,
     exams_in,
     layout_for_length,
 )
 
 __all__ = [
     "BLANK",
-    "LENGTH",
-    "MIN_LENGTH",
     "Framed",
     "bulk",
     "clean",
@@ -48,14 +46,11 @@ __all__ = [
     "framed",
     "numbered",
     "plausible_record",
-    "record_layout",
     "strip_ending",
     "too_long",
     "truncated_record",
 ]
 
-LENGTH = LAYOUT_950.length
-MIN_LENGTH = LAYOUT_950.min_length  # the same in both layouts (a layout check says so)
 BLANK = " \t\x1a\x0c"  # what an empty line may hold (\x1a: the old DOS end-of-file mark)
 _BLANK_BYTES = BLANK.encode("ascii")
 _NL = b"\n"
@@ -67,7 +62,7 @@ def plausible_record(line: Line, layout: Layout | None = None) -> bool:
     """Whether a line's length fits the framing rule (950 or 910 columns, or trimmed; the
     length of ``layout``, or trimmed, when it is given)."""
     size = len(line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n"))
-    target = layout or LAYOUT_950
+    target = chosen(layout)
     return target.min_length <= size <= target.length
 
 
@@ -75,7 +70,7 @@ def truncated_record(
     length: int, line_no: int | None, raw: str = "", layout: Layout | None = None
 ) -> TruncatedRecordError:
     """The error for a line of ``length`` columns that ends before the last required field."""
-    target = layout or LAYOUT_950
+    target = chosen(layout)
     cut = target.first_cut_field(length)
     last = target.last_required
     label = last.name.replace("_", " ").capitalize()
@@ -94,7 +89,7 @@ def too_long(
 ) -> ParseError:
     """The error for a line of ``size`` columns, more than the layout's."""
     return ParseError(
-        f"the line has {size} columns, more than the {(layout or LAYOUT_950).length} of the layout",
+        f"the line has {size} columns, more than the {chosen(layout).length} of the layout",
         line=line_no,
         field=None,
         raw=raw.decode("latin-1"),
@@ -136,29 +131,22 @@ def control_error(
         f"a control byte (0x{line[at]:02X}) inside the field: not text a score file "
         f"holds{_hint(line, at)}"
     )
-    field = next(f for f in record_layout(line, layout).fields if f.end > at)
+    field = next(f for f in layout_for_length(len(line), layout).fields if f.end > at)
     return ParseError(
         reason, line=line_no, field=field.name, raw=line[field.slice].decode("latin-1")
     )
 
 
-def record_layout(record: bytes, layout: Layout | None) -> Layout:
-    """The layout of a framed record: ``layout``; under the 950 layout (the default), the
-    910 layout for a record of its length (the framing rule keeps those as they are)."""
-    if layout is None or layout == LAYOUT_950:
-        return layout_for_length(len(record))
-    return layout
-
-
 def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> bytes | None:
     """One line without its ending, made as long as its layout by the framing rule.
 
-    Under the 950 layout (the default), a line of exactly 910 columns is a record of the
-    910 layout, kept as it is (:func:`record_layout`), and any other the 950 layout's.
+    Under the default layout, a line of exactly 910 columns is a record of the 910 layout,
+    kept as it is (:func:`~apscores.files.layout.layout_for_length`), and any other the
+    950 layout's.
     ``None`` for a blank line; a ParseError for a line longer than the layout, and a
     TruncatedRecordError for one that ends before the last required field.
     """
-    target = layout or LAYOUT_950
+    target = chosen(layout)
     size = len(raw)
     if size == target.length:
         return raw
@@ -166,7 +154,7 @@ def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> byte
         return None
     if size > target.length:
         raise too_long(size, line_no, raw, target)
-    if size == LAYOUT_910.length and target == LAYOUT_950:  # blank but for its filler: blank
+    if layout_for_length(size, layout) is LAYOUT_910:  # blank but for its filler: blank
         return raw if raw[:_VALUES_910].strip(_BLANK_BYTES) else None
     if size < target.min_length:
         raise truncated_record(size, line_no, raw.decode("latin-1"), target)
@@ -230,7 +218,7 @@ def bulk(
         if isinstance(piece, LongLine):
             yield piece.line, too_long(piece.length, piece.line, piece.head, layout)
             continue
-        uniform = uniform_stride(piece, (layout or LAYOUT_950).length)
+        uniform = uniform_stride(piece, chosen(layout).length)
         if uniform:
             yield piece.first, (piece.data, uniform)
         else:
@@ -272,10 +260,10 @@ def frame_lines(
             lines: Iterable[bytes] = (item,)
         else:
             whole, stride = item
-            full = (layout or LAYOUT_950).length
+            full = chosen(layout).length
             lines = (whole[at : at + full] for at in range(0, len(whole), stride))
         for line in lines:
             if line.strip(_BLANK_BYTES):  # a line of blanks: the reader skips it too
                 records += 1
-                exams += exams_in(line, record_layout(line, layout))
+                exams += exams_in(line, layout_for_length(len(line), layout))
     return records, exams

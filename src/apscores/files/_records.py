@@ -33,7 +33,7 @@ import attrs
 
 from apscores.errors import ParseError
 from apscores.files._values import convert
-from apscores.files.layout import LAYOUT_950, Field, Layout
+from apscores.files.layout import Field, Layout, chosen
 from apscores.models import ScoreReport
 
 __all__ = [
@@ -197,11 +197,11 @@ def _check(node: Node) -> None:
 
 
 def build_report(
-    values: Mapping[str, str], *, line: int | None, lenient: bool, layout: Layout = LAYOUT_950
+    values: Mapping[str, str], *, line: int | None, lenient: bool, layout: Layout | None = None
 ) -> ScoreReport:
     """Check and convert one record's field texts (field name -> text as sliced or as the
     cell holds it; a field absent from ``values`` is blank)."""
-    report = _build(plan_of(layout), values, line, lenient, None)
+    report = _build(plan_of(chosen(layout)), values, line, lenient, None)
     assert isinstance(report, ScoreReport)
     return report
 

@@ -36,7 +36,6 @@ from apscores.files._framing import (
     framed,
     numbered,
     plausible_record,
-    record_layout,
     strip_ending,
 )
 from apscores.files._records import build_report
@@ -51,7 +50,7 @@ from apscores.files._sources import (
 )
 from apscores.files._speed import Clock, compiled
 from apscores.files.blocks import Piece
-from apscores.files.layout import LAYOUT_950, FieldKind, Layout
+from apscores.files.layout import FieldKind, Layout, chosen, layout_for_length
 from apscores.models import ScoreReport
 
 __all__ = [
@@ -134,7 +133,7 @@ def parse_line(
     problem = control_error(record, line_no, layout)
     if problem is not None:
         raise problem
-    target = record_layout(record, layout)
+    target = layout_for_length(len(record), layout)
     text = record.decode("latin-1")
     values = {f.name: text[f.slice] for f in target.fields if f.kind is not FieldKind.FILLER}
     return build_report(values, line=line_no, lenient=False, layout=target)
@@ -177,12 +176,12 @@ def _read(
                 refusals.refuse(item)
                 continue
             if isinstance(item, bytes):  # one framed line, as long as its layout
-                target = record_layout(item, layout)
+                target = layout_for_length(len(item), layout)
                 rows: Iterator[Any] = iter((_cutter(target, 0).unpack(item),))
                 lines = _same(item)
             else:  # a uniform block of full-length lines: (its bytes, line stride)
                 whole, stride = item
-                target = layout or LAYOUT_950
+                target = chosen(layout)
                 rows = _cutter(target, stride - target.length).iter_unpack(whole)
                 lines = _block_line(whole, stride, number, target.length)
             yield from builder(target)(rows, refusals.reader(number, lines))

@@ -18,7 +18,7 @@ from apscores.catalog import is_di_code
 from apscores.errors import ConfigurationError, UnwritableRecordError
 from apscores.files._records import SHARED, Items, Node, items_of, plan_of
 from apscores.files._sources import Destination, write_lines
-from apscores.files.layout import LAYOUT_950, Field, FieldKind, Layout
+from apscores.files.layout import Field, FieldKind, Layout, chosen
 from apscores.models import ScoreReport
 from apscores.years import format_mmddyy, shorten_year
 
@@ -63,13 +63,14 @@ def _every(field: Field) -> str:
     return f"field {field.name!r} ({label}) is in every record"
 
 
-def report_values(report: ScoreReport, layout: Layout = LAYOUT_950) -> dict[str, str]:
+def report_values(report: ScoreReport, layout: Layout | None = None) -> dict[str, str]:
     """Field name -> text (not padded) for every field ``layout`` fills.
 
     The same tree the readers build records by (:func:`apscores.files._records.plan_of`),
     walked the other way; a value the layout has no field for, a tuple longer than its
     slots, or an item that would read back as absent is refused.
     """
+    layout = chosen(layout)
     out: dict[str, str] = {}
     _walk(report, plan_of(layout), report, "", out, layout)
     for target, source in SHARED.items():  # one field holds both: they must agree
@@ -139,7 +140,7 @@ def write_txt(
     reports: Iterable[ScoreReport],
     dest: Destination,
     *,
-    layout: Layout = LAYOUT_950,
+    layout: Layout | None = None,
     newline: str = "\n",
 ) -> int:
     """Write reports as fixed-width lines (Latin-1, padded to the full layout length).
@@ -151,6 +152,7 @@ def write_txt(
     """
     if newline not in ("\n", "\r\n"):
         raise ConfigurationError(f"newline must be '\\n' or '\\r\\n', not {newline!r}")
+    layout = chosen(layout)
     fields = tuple((f.name, f.width, f.kind is FieldKind.FILLER) for f in layout.fields)
     end = newline.encode("ascii")
 

@@ -51,6 +51,7 @@ __all__ = [
     "attribute_type",
     "build_layout",
     "check_layout",
+    "chosen",
     "exam_block_start",
     "exams_in",
     "layout_for_length",
@@ -375,13 +376,23 @@ def exams_in(record: bytes, layout: Layout = LAYOUT_950) -> int:
     return EXAM_BLOCK_COUNT
 
 
-def layout_for_length(length: int) -> Layout:
+def chosen(layout: Layout | None) -> Layout:
+    """The layout a reader, writer or check works with: ``layout``, else the default
+    (the 950 layout; its records of 910 columns are the 910 layout's,
+    :func:`layout_for_length`). The one place the default is named."""
+    return LAYOUT_950 if layout is None else layout
+
+
+def layout_for_length(length: int, layout: Layout | None = None) -> Layout:
     """Choose the layout for a record of ``length`` bytes (line ending removed).
 
-    Exactly 910 bytes is the pre-2016 layout. Anything else is read as the 950 layout:
-    a line whose trailing blanks were stripped reads the same under either, because the
-    columns they differ in (901-950) are then blank.
+    A ``layout`` given (other than the default) reads every record. Under the default,
+    exactly 910 bytes is the pre-2016 layout, and anything else the 950 layout: a line
+    whose trailing blanks were stripped reads the same under either, because the columns
+    they differ in (901-950) are then blank.
     """
+    if chosen(layout) != LAYOUT_950:
+        return chosen(layout)
     return LAYOUT_910 if length == LAYOUT_910.length else LAYOUT_950
 
 

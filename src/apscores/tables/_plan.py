@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import attrs
 
-from apscores.files.layout import LAYOUT_950, LAYOUTS, Field, FieldKind, Layout, check_layout
+from apscores.files.layout import LAYOUTS, Field, FieldKind, Layout, check_layout, chosen
 from apscores.tables._schema import DATE_COLUMNS, STUDENT_COLUMNS
 
 __all__ = ["DEFAULT", "EXAM_ATTRIBUTES", "Plan", "Spread", "plan_for"]
@@ -203,8 +203,7 @@ def plan_for(layout: Layout | None = None) -> Plan:
     """The checked plan of ``layout`` (None: the 950-column layout, whose plan also reads
     910-column lines); built once per layout. Raises ``ValueError`` naming the layout when
     it is not a valid layout or the columnar path cannot read it."""
-    if layout is None:
-        return _build(LAYOUT_950)
+    layout = chosen(layout)
     check_layout(layout)
     return _build(layout)
 
