@@ -43,6 +43,7 @@ __all__ = [
     "Items",
     "Node",
     "build_report",
+    "fields_of",
     "items_of",
     "plan_of",
 ]
@@ -98,7 +99,7 @@ class Node:
         """Every field under this record, in layout order (a shared field once)."""
         found: dict[str, Field] = {}
         for part in self.parts.values():
-            for field in _fields_of(part):
+            for field in fields_of(part):
                 found.setdefault(field.name, field)
         return sorted(found.values(), key=lambda f: f.start)
 
@@ -117,12 +118,13 @@ class Node:
         return missing
 
 
-def _fields_of(part: Field | Node | Items) -> list[Field]:
+def fields_of(part: Field | Node | Items) -> list[Field]:
+    """The fields under a field, record or tuple."""
     if isinstance(part, Field):
         return [part]
     if isinstance(part, Node):
         return part.fields()
-    return [f for item in part.items.values() for f in _fields_of(item)]
+    return [f for item in part.items.values() for f in fields_of(item)]
 
 
 def items_of(items: Items) -> list[Node | Field]:

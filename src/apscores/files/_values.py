@@ -159,7 +159,7 @@ def convert(field: Field, text: str, line: int | None, lenient: bool) -> Any:
     return text
 
 
-def _known(kind: FieldKind, width: int, texts: dict[str, Any]) -> dict[str, Any]:
+def _known(width: int, texts: dict[str, Any]) -> dict[str, Any]:
     """Raw texts -> values for a kind with few texts: the rule's own table, plus the
     blank text as a fixed-width field and a CSV cell hold it."""
     return {**texts, "": None, " " * width: None}
@@ -169,8 +169,8 @@ def _known(kind: FieldKind, width: int, texts: dict[str, Any]) -> dict[str, Any]
 #: strictly or leniently -> that value: what a builder may look up instead of calling
 #: :func:`convert` (never for a required field; a test checks each entry against it).
 KNOWN_TEXTS: dict[FieldKind, dict[str, Any]] = {
-    FieldKind.YEAR: _known(FieldKind.YEAR, 2, YEARS),
-    FieldKind.GRADE: _known(FieldKind.GRADE, 1, {t: v for t, v in GRADES.items() if t.strip()}),
+    FieldKind.YEAR: _known(2, YEARS),
+    FieldKind.GRADE: _known(1, {t: v for t, v in GRADES.items() if t.strip()}),
 }
 
 

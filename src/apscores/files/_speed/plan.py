@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import attrs
 
-from apscores.files._records import Items, Node, plan_of
+from apscores.files._records import Items, Node, fields_of, plan_of
 from apscores.files.layout import Field, FieldKind, Layout
 
 __all__ = ["LONG_TUPLE", "OWN", "Part", "Plan", "Split", "plan_parts"]
@@ -75,14 +75,6 @@ def _runs(fields: list[Field], order: dict[str, int]) -> list[list[Field]]:
     return runs
 
 
-def _fields(part: Field | Node | Items) -> list[Field]:
-    if isinstance(part, Field):
-        return [part]
-    if isinstance(part, Node):
-        return part.fields()
-    return [f for item in part.items.values() for f in _fields(item)]
-
-
 def _cached(fields: tuple[Field, ...], lenient: bool) -> bool:
     if any(f.attribute in OWN for f in fields):
         return False
@@ -107,7 +99,7 @@ def plan_parts(layout: Layout, *, lenient: bool) -> Plan:
     for name, top in tops:
         if isinstance(top, Field):
             continue
-        runs = _runs(_fields(top), order)
+        runs = _runs(fields_of(top), order)
         if len(runs) == 1 or isinstance(top, Items):
             if len(runs) != 1:
                 raise ValueError(
@@ -132,9 +124,9 @@ def plan_parts(layout: Layout, *, lenient: bool) -> Plan:
             targets = tuple(
                 (attribute, part)
                 for attribute, part in top.parts.items()
-                if {f.name for f in _fields(part)} <= names
+                if {f.name for f in fields_of(part)} <= names
             )
-            covered = {f.name for _, part in targets for f in _fields(part)}
+            covered = {f.name for _, part in targets for f in fields_of(part)}
             if covered != names:
                 raise ValueError(f"layout {layout.name}: a record inside {name!r} is split")
             parts.append(Part(tuple(run), name, targets, _cached(tuple(run), lenient)))

@@ -98,21 +98,10 @@ def value(src: Source, lines: list[str], pad: str, field: Field, where: Where) -
         if field.required:
             lines += [f"{pad}if not {var}.strip():", f"{pad}    {convert_}({var})"]
     elif kind in KNOWN_TEXTS and not field.required:
-        raw = src.fresh("raw")
-        lines += [
-            f"{pad}{raw} = {text}",
-            f"{pad}{var} = {src.name(KNOWN_TEXTS[kind], 'known_')}.get({raw}, MISSING)",
-            f"{pad}if {var} is MISSING:",
-            f"{pad}    {var} = {convert_}({raw})",
-        ]
+        known = src.name(KNOWN_TEXTS[kind], "known_")
+        _quick_or_rule(src, lines, pad, var, text, f"{known}.get({{}}, MISSING)", convert_)
     elif kind is FieldKind.DATE and field.required:  # its part is cached: no look-up
-        raw = src.fresh("raw")
-        lines += [
-            f"{pad}{raw} = {text}",
-            f"{pad}{var} = quick_date({raw})",
-            f"{pad}if {var} is MISSING:",
-            f"{pad}    {var} = {convert_}({raw})",
-        ]
+        _quick_or_rule(src, lines, pad, var, text, "quick_date({})", convert_)
     elif kind is FieldKind.DATE:  # seen before, or a plain date the quick way, or the rule
         raw = src.fresh("raw")
         lines += [
@@ -129,6 +118,19 @@ def value(src: Source, lines: list[str], pad: str, field: Field, where: Where) -
     else:
         lines.append(f"{pad}{var} = {convert_}({text})")
     return var
+
+
+def _quick_or_rule(
+    src: Source, lines: list[str], pad: str, var: str, text: str, quick: str, rule: str
+) -> None:
+    """``var`` from the ``quick`` way (a look-up; ``{}`` is the text), or by the rule."""
+    raw = src.fresh("raw")
+    lines += [
+        f"{pad}{raw} = {text}",
+        f"{pad}{var} = {quick.format(raw)}",
+        f"{pad}if {var} is MISSING:",
+        f"{pad}    {var} = {rule}({raw})",
+    ]
 
 
 def _converter(field: Field, lenient: bool) -> Any:
