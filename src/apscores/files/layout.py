@@ -267,11 +267,7 @@ def build_layout(
     1 (the record is as long as they add up to), checked by :func:`check_layout`.
 
     ``required`` names the fields every record carries. This is how the built-in layouts
-    are declared, and how a new one is (``docs/reading-files.md``, *A new layout*)::
-
-        fields = [(f.name, f.width, f.kind, f.attribute) for f in LAYOUT_950.fields]
-        ...  # move, widen or add fields
-        LAYOUT_2027 = build_layout("2027", fields)
+    are declared, and how a new one is (``docs/reading-files.md``, *A new layout*).
     """
     fields: list[Field] = []
     start = 1
