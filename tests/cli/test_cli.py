@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import logging
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from _keyrings import FakeKeyring, Keyrings
+from apscores import write_txt
 from apscores.cli import build_parser, main
 from apscores.cli._credentials import Credentials, find_credentials
 from apscores.cli._doctor import PREREQUISITES
@@ -53,6 +55,32 @@ def test_parser_has_every_command() -> None:
     parser = build_parser()
     for command in ("fetch", "doctor", "read", "convert", "sandbox", "merge", "credit"):
         assert command in parser.format_help()
+
+
+def test_a_command_builds_only_its_own_parser() -> None:
+    """A run imports only its command's code; a help or an unknown name shows them all."""
+    everything = {name for name, _, _ in _subcommands(build_parser())}
+    for command in ("fetch", "convert", "export", "sandbox"):
+        found = {name for name, _, _ in _subcommands(build_parser(command))}
+        assert found == {name for name in everything if name.split()[0] == command}
+    assert {name for name, _, _ in _subcommands(build_parser("conver"))} == everything
+
+
+def test_convert_starts_without_the_service_client(tmp_path: Path) -> None:
+    """Start-up is part of every scheduled run: ``convert`` loads no service client."""
+    from apscores.sandbox import iter_fake_reports
+
+    path = tmp_path / "scores.txt"
+    write_txt(iter_fake_reports(3, seed=1), path)
+    argv = ["convert", str(path), "--to", "csv", "-o", str(tmp_path / "o.csv")]
+    script = (
+        f"import sys; from apscores.cli import main; code = main({argv!r}); "
+        "print(code, sorted({'httpx', 'apscores.service'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split("\n")[-2] == "0 []"
 
 
 def _subcommands(

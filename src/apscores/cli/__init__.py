@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import os
 import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -48,18 +49,17 @@ or a prompt; never from the command line.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Every subcommand, including the ones other modules register."""
+_Commands = argparse._SubParsersAction
+_Register = Callable[["_Commands[argparse.ArgumentParser]", argparse.ArgumentParser], None]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand, or only ``command``'s when it names one.
+
+    A run imports only the code of its own command: ``convert`` never loads httpx, nor
+    ``fetch`` the columnar engine (start-up is part of every scheduled run).
+    """
     from apscores import __version__
-    from apscores.cli import _credit_cmd as credit_cmd
-    from apscores.cli import _doctor as doctor
-    from apscores.cli import _export_cmd as export_cmd
-    from apscores.cli import _fetch as fetch
-    from apscores.cli import _files as files
-    from apscores.cli import _ledger_cmd as ledger_cmd
-    from apscores.cli import _match_cmd as match_cmd
-    from apscores.cli import _merge_cmd as merge_cmd
-    from apscores.cli import _sandbox_cmd as sandbox_cmd
 
     parser = argparse.ArgumentParser(
         prog="apscores",
@@ -79,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    for name in [command] if command in _COMMANDS else list(_COMMANDS):
+        _COMMANDS[name](commands, common)
+    _exit_codes_in_every_help(commands)
+    return parser
+
+
+def _add_fetch(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    from apscores.cli import _fetch as fetch
 
     fetch.add_arguments(
         commands.add_parser(
@@ -93,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
+
+
+def _add_doctor(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    from apscores.cli import _doctor as doctor
+
     doctor.add_arguments(
         commands.add_parser(
             "doctor",
@@ -109,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
     )
+
+
+def _add_read(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    from apscores.cli import _files as files
+
     files.add_read_arguments(
         commands.add_parser(
             "read",
@@ -122,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
     )
+
+
+def _add_check(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    from apscores.cli import _files as files
+
     files.add_check_arguments(
         commands.add_parser(
             "check",
@@ -135,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
     )
+
+
+def _add_convert(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    from apscores.cli import _files as files
+
     files.add_convert_arguments(
         commands.add_parser(
             "convert",
@@ -148,14 +186,31 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
     )
-    sandbox_cmd.register(commands)
-    merge_cmd.register(commands)
-    credit_cmd.register(commands)
-    export_cmd.register(commands)
-    match_cmd.register(commands)
-    ledger_cmd.register(commands)
-    _exit_codes_in_every_help(commands)
-    return parser
+
+
+def _registered(module: str) -> _Register:
+    """The command registered by ``apscores.cli.<module>.register(commands)``."""
+
+    def add(commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+        importlib.import_module(f"apscores.cli.{module}").register(commands)
+
+    return add
+
+
+#: Each command and what registers it, in the order ``--help`` lists them.
+_COMMANDS: dict[str, _Register] = {
+    "fetch": _add_fetch,
+    "doctor": _add_doctor,
+    "read": _add_read,
+    "check": _add_check,
+    "convert": _add_convert,
+    "sandbox": _registered("_sandbox_cmd"),
+    "merge": _registered("_merge_cmd"),
+    "credit": _registered("_credit_cmd"),
+    "export": _registered("_export_cmd"),
+    "match": _registered("_match_cmd"),
+    "ledger": _registered("_ledger_cmd"),
+}
 
 
 def _exit_codes_in_every_help(
@@ -208,7 +263,8 @@ def main(
     ``apscores.sandbox.transport(service)`` with ``APSCORES_BASE_URL`` set to the sandbox's
     ``api_base_url``. By default the commands talk to the network.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
