@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from apscores._rows_csv import neutralise
-from apscores.errors import EmptyFileError, ParseError, UnknownFormatError
+from apscores.errors import EmptyFileError, ParseError, UnknownFormatError, UnwritableRecordError
 from apscores.files._csv_columns import (
     CANONICAL_HEADERS,
     delimiter,
@@ -63,6 +63,7 @@ from apscores.files._sources import (
     write_lines,
 )
 from apscores.files._speed import Clock, compiled
+from apscores.files._values import refuse_spreadsheet_number
 from apscores.files._writing import report_values
 from apscores.files.layout import FieldKind, Layout, chosen
 from apscores.models import ScoreReport
@@ -192,6 +193,23 @@ def _parse_row_slowly(
     return build_report(values, line=line, lenient=True, layout=layout)
 
 
+def _no_numbers(report: ScoreReport, layout: Layout) -> dict[str, str]:
+    """The report's cells, refusing a code :func:`read_csv` would take for spreadsheet
+    damage (``0.0``, ``1E+05``): a written file always reads back equal."""
+    values = report_values(report, layout)
+    for field in layout.fields:
+        if field.kind not in (FieldKind.TEXT, FieldKind.DATE, FieldKind.FILLER):
+            try:
+                refuse_spreadsheet_number(field.name, values.get(field.name, ""), None)
+            except ParseError:
+                raise UnwritableRecordError(
+                    f"cannot write the report for AP ID {report.ap_id!r} as CSV: field "
+                    f"{field.name!r} value {values[field.name]!r} reads as a number a "
+                    "spreadsheet made (write it as TXT)"
+                ) from None
+    return values
+
+
 def write_csv(
     reports: Iterable[ScoreReport],
     dest: Destination,
@@ -223,6 +241,6 @@ def write_csv(
     header = encode(CANONICAL_HEADERS.get(field, field) for field in fields)
     rows = (
         encode(values.get(field, "") for field in fields)
-        for values in (report_values(report, target) for report in reports)
+        for values in (_no_numbers(report, target) for report in reports)
     )
     return write_lines(itertools.chain((header,), rows), dest) - 1
