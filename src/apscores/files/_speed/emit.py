@@ -176,11 +176,8 @@ def _item(
 ) -> None:
     """Statements setting ``item`` to the item built from its ``key`` (its bytes or
     cells), or to END or SKIP when its key fields are blank (cached too)."""
-    text = "key"
-    if src.txt:
-        lines.append(f"{pad}u = key.decode('latin-1')")
-        text = "u"
-    where = Where(src, fields, text)
+    at = len(lines)
+    where = Where(src, fields, "u" if src.txt else "key")
     where.single = False
     where.raw = "key" if src.txt else ""
     keys = [where.text(k) for k in (node.parts[n] for n in rule.key) if isinstance(k, Field)]
@@ -192,6 +189,8 @@ def _item(
     ]
     made = _record(src, lines, pad + "    ", node, where, rule, "key")
     lines.append(f"{pad}    item = {made}")
+    if where.cuts:
+        lines.insert(at, pad + where.cut("key.decode('latin-1')"))
 
 
 def _part_body(src: Source, index: int, part: Part, pad: str) -> tuple[list[str], list[str]]:
@@ -204,8 +203,8 @@ def _part_body(src: Source, index: int, part: Part, pad: str) -> tuple[list[str]
         where.whole = f"p{index}"
     where.raw = f"p{index}" if src.txt else ""
     values = [_fill(src, body, pad, target, where, raw=f"p{index}") for _, target in part.targets]
-    if src.txt and any(f"{text}[" in line for line in body):  # a tuple alone reads bytes
-        body.insert(0, f"{pad}{text} = p{index}.decode('latin-1')")
+    if where.cuts:  # a tuple alone reads bytes
+        body.insert(0, pad + where.cut(f"p{index}.decode('latin-1')"))
     return body, values
 
 
