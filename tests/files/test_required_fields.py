@@ -216,3 +216,21 @@ def test_the_date_released_stays_optional(write: object) -> None:
     reader = read_txt if write is write_txt else read_csv
     assert list(reader(out.getvalue())) == [report]
     assert report.date_updated == dt.date(2024, 7, 1)
+
+
+@pytest.mark.parametrize("fmt", ["txt", "csv"])
+@pytest.mark.parametrize("field", DATES)
+def test_a_blank_optional_date_seen_first_lets_no_blank_required_date_pass(
+    fmt: str, field: str
+) -> None:
+    """Every date of a line is looked up in one cache: a blank *Date grades released*
+    (optional, read first on every line) must not vouch for a blank required date."""
+    people = [attrs.evolve(person, date_released=None) for person in PEOPLE]
+    if fmt == "txt":
+        data = blank_txt(txt(people), {30}, field)
+    else:
+        data = blank_csv(csv_bytes(people), {31}, field)
+    with pytest.raises(ParseError) as raised:
+        list(READERS[fmt](io.BytesIO(data)))
+    assert (raised.value.line, raised.value.field) == (30 if fmt == "txt" else 31, field)
+    assert MESSAGES[field] in str(raised.value)

@@ -11,6 +11,8 @@ Which parts are cached is decided here, once:
 - a part holding the AP ID or the student's name differs on every line: caching it would
   only cost (and keep student data longer), so it is built every time;
 - a lone text field is sliced and stripped, which costs less than a look-up;
+- a lone date is looked up in the one cache of dates every date of the line shares
+  (a cache of its own for each would hold four times the entries when dates differ);
 - everything else (dates, codes, schools, awards, exams...) is cached. A long tuple
   (:data:`LONG_TUPLE` items or more: the 30 exam blocks) is cached item by item only.
 
@@ -80,7 +82,8 @@ def _cached(fields: tuple[Field, ...], lenient: bool) -> bool:
         return False
     if len(fields) == 1:
         kind = fields[0].kind
-        return not (kind is FieldKind.TEXT or (not lenient and kind in _PLAIN))
+        plain = kind is FieldKind.TEXT or (not lenient and kind in _PLAIN)
+        return not (plain or kind is FieldKind.DATE)  # a date: the one cache of dates
     return True
 
 

@@ -116,21 +116,28 @@ def value(src: Source, lines: list[str], pad: str, field: Field, where: Where) -
     elif kind in KNOWN_TEXTS and not field.required:
         known = src.name(KNOWN_TEXTS[kind], "known_")
         _quick_or_rule(src, lines, pad, var, text, f"{known}.get({{}}, MISSING)", convert_)
-    elif kind is FieldKind.DATE and field.required:  # its part is cached: no look-up
-        _quick_or_rule(src, lines, pad, var, text, "quick_date({})", convert_)
     elif kind is FieldKind.DATE:  # seen before, or a plain date the quick way, or the rule
-        raw = src.fresh("raw")
+        key = raw = src.fresh("raw")
+        if src.txt and where.whole:  # looked up by its bytes, decoded when new
+            key, text = where.whole, f"{where.whole}.decode('latin-1')"
+        else:
+            lines.append(f"{pad}{raw} = {text}")
         lines += [
-            f"{pad}{raw} = {text}",
-            f"{pad}{var} = dates_get({raw}, MISSING)",
+            f"{pad}{var} = dates_get({key}, MISSING)",
             f"{pad}if {var} is MISSING:",
+            *([f"{pad}    {raw} = {text}"] if key != raw else []),
             f"{pad}    {var} = quick_date({raw})",
             f"{pad}    if {var} is MISSING:",
             f"{pad}        {var} = {convert_}({raw})",
             f"{pad}    if len(dates) >= dates.limit:",
             f"{pad}        dates.empty()",
-            f"{pad}    dates[{raw}] = {var}",
+            f"{pad}    dates[{key}] = {var}",
         ]
+        if field.required:  # a blank seen in a date that may be blank: the rule refuses
+            lines += [
+                f"{pad}if {var} is None:",
+                f"{pad}    {convert_}({raw if key == raw else text})",
+            ]
     else:
         lines.append(f"{pad}{var} = {convert_}({text})")
     return var
