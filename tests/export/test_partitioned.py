@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
 from apscores.cli import main
-from apscores.errors import ConfigurationError
-from apscores.export import _dataset, write_partitioned
-from apscores.files import write_csv, write_txt
+from apscores.errors import ConfigurationError, ParseError
+from apscores.export import _dataset, txt_files_to_partitioned, write_partitioned
+from apscores.files import read, write_csv, write_txt
 from apscores.models import ScoreReport
 from apscores.sandbox import fake_reports
 
@@ -128,3 +129,66 @@ def test_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*argv, "--wide", "-o", str(tmp_path / "x")]) == 2
     assert "--partition writes long Parquet" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def _tables(root: Path) -> dict[str, pa.Table]:
+    """Each Parquet file of a dataset (by its path under ``root``) -> its table."""
+    import pyarrow.parquet as pq
+
+    return {str(p.relative_to(root)): pq.read_table(p) for p in sorted(root.rglob("*.parquet"))}
+
+
+@pytest.mark.parametrize("partition_by", [["di_code", "admin_year"], ["exam_code"]])
+def test_txt_files_by_the_columnar_path_give_the_same_dataset(
+    tmp_path: Path, partition_by: list[str]
+) -> None:
+    """``convert --partition`` of TXT files reads them by the columnar path: the same
+    directories, files, rows, values and types as the object path, modes 0700/0600."""
+    north = fake_reports(60, seed=11, di_code="0789")
+    south = fake_reports(45, seed=12, di_code="1234")
+    paths = [tmp_path / "north.txt", tmp_path / "south.txt"]
+    write_txt(north, paths[0])
+    write_txt(south, paths[1], newline="\r\n")
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    rows = txt_files_to_partitioned(paths, fast, partition_by=partition_by)
+    assert rows == write_partitioned(read_all(paths), slow, partition_by=partition_by)
+    assert rows == sum(len(r.exams) for r in [*north, *south])
+    made, expected = _tables(fast), _tables(slow)
+    assert list(made) == list(expected)
+    for name, table in made.items():  # a dataset's rows, and dictionaries, have no order
+        assert table.schema == expected[name].schema, name
+        assert sorted(map(repr, table.to_pylist())) == sorted(
+            map(repr, expected[name].to_pylist())
+        ), name
+    assert {p.stat().st_mode & 0o777 for p in fast.rglob("*")} == {0o700, 0o600}
+
+
+def test_the_columnar_dataset_stops_at_the_same_error_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    write_txt(fake_reports(20, seed=13), good)
+    write_txt(fake_reports(20, seed=14), bad)
+    data = bad.read_bytes()
+    bad.write_bytes(data[: 951 * 7] + b"X" * 100 + b"\n" + data[951 * 8 :])  # line 8 cut
+    errors = []
+    with pytest.raises(ParseError) as raised:
+        txt_files_to_partitioned([good, bad], tmp_path / "fast")
+    errors.append(str(raised.value))
+    with pytest.raises(ParseError) as raised:
+        write_partitioned(read_all([good, bad]), tmp_path / "slow")
+    errors.append(str(raised.value))
+    assert not (tmp_path / "fast").exists()
+    assert not (tmp_path / "slow").exists()
+    assert errors[0] == errors[1]
+    assert "line 8" in errors[0]
+    argv = ["convert", str(good), str(bad), "--partition", "di_code", "-o"]
+    assert main([*argv, str(tmp_path / "cli")]) == 2
+    assert errors[0] in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt", "good.txt"]
+
+
+def read_all(paths: list[Path]) -> Iterator[ScoreReport]:
+    for path in paths:
+        with read(path) as reader:
+            yield from reader

@@ -471,3 +471,24 @@ def test_blocks_survive_a_stream_that_ends_in_the_middle_of_a_line() -> None:
     assert pieces(b"ab\ncd", 1) == [(b"ab\n", 1), (b"cd", 1)]
     assert pieces(b"\xef\xbb\xbfab\n", 1) == [(b"ab\n", 1)]
     assert pieces(b"x" * 3000 + b"\n", 1) == [(b"x" * 3000 + b"\n", 1)]
+
+
+def test_txt_files_to_batches_streams_the_long_table_a_block_at_a_time(tmp_path: Path) -> None:
+    """Batches for an engine: ``to_arrow(read(...))``'s rows over the files in turn, no
+    batch longer than a block's exams, and nothing read past the batch asked for."""
+    import pyarrow as pa
+
+    from apscores.files import read, write_txt
+    from apscores.sandbox import fake_reports
+    from apscores.tables import to_arrow, txt_files_to_batches
+
+    paths = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    write_txt(fake_reports(30, seed=21), paths[0])
+    write_txt(fake_reports(25, seed=22), paths[1], newline="\r\n")
+    batches = list(txt_files_to_batches(paths, chunk_lines=7))
+    expected = to_arrow([r for path in paths for r in read(path)])
+    assert all(b.schema == expected.schema for b in batches)
+    assert pa.Table.from_batches(batches).to_pylist() == expected.to_pylist()
+    assert len(batches) >= 55 // 7
+    lazy = txt_files_to_batches([tmp_path / "a.txt", tmp_path / "missing.txt"], chunk_lines=7)
+    assert next(lazy).num_rows > 0  # the second file is not opened yet

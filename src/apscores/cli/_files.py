@@ -1,13 +1,11 @@
 """``apscores read``, ``apscores check`` and ``apscores convert``: looking into score files.
 
-All three stream several files. ``read`` summarises (students, exams, scores) and stops
-at a file's first problem; ``check`` validates every record of every file and lists the
-problems by line; ``convert`` of TXT files to long CSV, JSON Lines or Parquet runs the
-columnar path a block at a time (the same bytes, rows and errors), anything else row by
-row (``--wide`` CSV reads the files twice, to size its header; other Parquet is built
-whole; ``--partition`` streams a dataset). A file that is not a score file, or is
-damaged, is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``) and exit
-status 2, never a traceback. ``--json``: one JSON document (``docs/command-line.md``).
+All three stream several files. ``read`` summarises and stops at a file's first problem;
+``check`` lists every problem by line; ``convert`` of TXT files to long CSV, JSON Lines or
+Parquet (also partitioned) runs the columnar path a block at a time (the same bytes, rows
+and errors), anything else row by row (``--wide`` CSV reads the files twice, to size its
+header). A bad file is one line on stderr (``apscores: FILE: line 4 is 300 columns:
+...``) and exit status 2, never a traceback. ``--json``: see ``docs/command-line.md``.
 """
 
 from __future__ import annotations
@@ -320,12 +318,14 @@ def _write_jsonl(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> i
 
 def _write_special(args: argparse.Namespace, target: str, long: bool) -> int | None:
     """``--partition`` datasets and Excel workbooks (apscores.export); None for the rest."""
-    from apscores.export import write_partitioned, write_xlsx
+    from apscores.export import txt_files_to_partitioned, write_partitioned, write_xlsx
 
     if args.partition is not None:
         if target != "parquet" or not long:
             raise ConfigurationError("--partition writes long Parquet: use --to parquet --long")
         columns = [name.strip() for name in args.partition.split(",")]
+        if _columnar(args.files):  # the same dataset, a block at a time
+            return txt_files_to_partitioned(args.files, args.output, partition_by=columns)
         return write_partitioned(_reports(args.files), args.output, partition_by=columns)
     if args.students_sheet and target != "xlsx":
         raise ConfigurationError("--students-sheet is for --to xlsx")

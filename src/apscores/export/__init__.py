@@ -9,7 +9,8 @@
 - :func:`write_xlsx` writes Excel with codes and IDs as text cells (DI ``0789``, exam
   ``07`` keep their zeros) and dates as dates (``apscores convert --to xlsx``).
 - :func:`write_partitioned` writes a Hive-style partitioned Parquet dataset in one
-  streaming pass, for DuckDB or Spark (``apscores convert --to parquet --partition``).
+  streaming pass, for DuckDB or Spark; :func:`txt_files_to_partitioned` writes the same
+  from TXT files by the columnar path (``apscores convert --to parquet --partition``).
 
 Every file is written atomically: complete under its name, or absent (mode 0600).
 """
@@ -17,7 +18,7 @@ Every file is written atomically: complete under its name, or absent (mode 0600)
 from __future__ import annotations
 
 from apscores._public import publish
-from apscores.export._dataset import PARTITION_COLUMNS, write_partitioned
+from apscores.export._dataset import PARTITION_COLUMNS, txt_files_to_partitioned, write_partitioned
 from apscores.export._map import (
     CHANGE_FILTERS,
     DEFAULT_TEST_DATE,
@@ -43,6 +44,7 @@ __all__ = [
     "export",
     "export_rows",
     "load_map",
+    "txt_files_to_partitioned",
     "write_export_csv",
     "write_partitioned",
     "write_xlsx",

@@ -12,6 +12,7 @@ partitioning schema, Spark ``partitionColumnTypeInference.enabled=false``.
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import tempfile
@@ -22,10 +23,11 @@ from typing import Any
 from apscores._atomic import fsync_directory
 from apscores._extras import optional_module
 from apscores.errors import ConfigurationError
+from apscores.files.layout import Layout
 from apscores.models import ScoreReport
-from apscores.tables import to_arrow
+from apscores.tables import to_arrow, txt_files_to_batches
 
-__all__ = ["BATCH_REPORTS", "PARTITION_COLUMNS", "write_partitioned"]
+__all__ = ["BATCH_REPORTS", "PARTITION_COLUMNS", "txt_files_to_partitioned", "write_partitioned"]
 
 #: Long-table columns a dataset can be partitioned by (few distinct values each).
 PARTITION_COLUMNS: tuple[str, ...] = ("di_code", "admin_year", "exam_code", "high_school_code")
@@ -34,7 +36,14 @@ BATCH_REPORTS = 20_000
 
 
 def _dataset_module() -> Any:
-    return optional_module("pyarrow.dataset", "arrow")
+    module = optional_module("pyarrow.dataset", "arrow")
+    if "preserve_order" in inspect.signature(module.write_dataset).parameters:
+        _IN_ORDER["preserve_order"] = True  # rows in input order (pyarrow 17+), else any
+    return module
+
+
+#: ``write_dataset`` keeps the rows of a partition in input order where it can.
+_IN_ORDER: dict[str, bool] = {}
 
 
 def _batches(reports: Iterable[ScoreReport], size: int) -> Iterator[Any]:
@@ -70,14 +79,34 @@ def write_partitioned(
     directory beside it and renamed into place, so it is complete or absent. Returns the
     rows written. Needs pyarrow (the ``arrow`` extra).
     """
+    if batch_reports < 1:
+        raise ConfigurationError(f"batch_reports must be at least 1, not {batch_reports}")
+    return _write_batches(_batches(reports, batch_reports), directory, partition_by)
+
+
+def txt_files_to_partitioned(
+    sources: Iterable[str | os.PathLike[str]],
+    directory: str | os.PathLike[str],
+    *,
+    partition_by: Sequence[str] = ("di_code", "admin_year"),
+    layout: Layout | None = None,
+) -> int:
+    """:func:`write_partitioned` of TXT files, read by the columnar path a block at a time
+    (``apscores convert --to parquet --partition``): the same dataset as over
+    ``read(...)`` of the files in turn, and the same first error. Records follow
+    ``layout`` as :func:`~apscores.tables.txt_to_arrow`'s do. Needs pyarrow and numpy."""
+    return _write_batches(txt_files_to_batches(sources, layout=layout), directory, partition_by)
+
+
+def _write_batches(
+    batches: Iterator[Any], directory: str | os.PathLike[str], partition_by: Sequence[str]
+) -> int:
     unknown = [name for name in partition_by if name not in PARTITION_COLUMNS]
     if unknown or not partition_by or len(set(partition_by)) != len(partition_by):
         raise ConfigurationError(
             f"cannot partition by {', '.join(partition_by) or 'nothing'}: "
             f"choose distinct columns among {', '.join(PARTITION_COLUMNS)}"
         )
-    if batch_reports < 1:
-        raise ConfigurationError(f"batch_reports must be at least 1, not {batch_reports}")
     target = Path(directory)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ConfigurationError(
@@ -98,7 +127,7 @@ def write_partitioned(
 
     try:
         dataset.write_dataset(
-            counted(_batches(reports, batch_reports)),
+            counted(batches),
             staging,
             schema=to_arrow([]).schema,
             format="parquet",
@@ -108,6 +137,7 @@ def write_partitioned(
             existing_data_behavior="overwrite_or_ignore",
             max_partitions=1 << 20,
             use_threads=False,
+            **_IN_ORDER,
         )
         _private(staging)
         if target.exists():

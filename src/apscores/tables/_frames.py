@@ -13,7 +13,7 @@ import datetime as dt
 import importlib
 import io
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO
 
@@ -282,26 +282,45 @@ def txt_files_to_parquet(
     error. Memory holds one block (``chunk_lines`` lines), not the table. Records follow
     ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Written
     atomically, mode 0600; returns the number of rows."""
-    pa = _require("pyarrow")
     parquet = _require("pyarrow.parquet")
+    batches = txt_files_to_batches(sources, chunk_lines=chunk_lines, layout=layout)
+    rows = 0
+    with atomic_write(path) as handle, parquet.ParquetWriter(handle, long_schema()) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    return rows
+
+
+def txt_files_to_batches(
+    sources: Iterable[str | os.PathLike[str]],
+    *,
+    chunk_lines: int = TXT_CHUNK_LINES // 8,
+    layout: Layout | None = None,
+) -> Iterator[Any]:
+    """The long table of TXT files as Arrow record batches (of :func:`to_arrow`'s
+    schema), a block of ``chunk_lines`` lines at a time, by the columnar path: for an
+    engine or a writer that takes batches (what :func:`txt_files_to_parquet` writes and
+    ``convert --partition`` partitions). The same rows as ``to_arrow(read(...))`` over
+    the files in turn, and the same first error; memory holds one block."""
     _require("numpy")
     from apscores.tables._columnar import Dictionaries, long_parts
 
-    schema = _arrow_schema(pa, column_names())
+    schema = long_schema()
     dictionaries = Dictionaries()
-    rows = 0
-    with atomic_write(path) as handle, parquet.ParquetWriter(handle, schema) as writer:
-        for source in sources:
-            with open(source, "rb") as stream:
-                name = source_name(source)
-                parts = long_parts(
-                    stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout
-                )
-                for part in parts:
-                    batch = dictionaries.batch(part, schema)
-                    writer.write_batch(batch)
-                    rows += batch.num_rows
-    return rows
+    for source in sources:
+        with open(source, "rb") as stream:
+            parts = long_parts(
+                stream, dictionaries, chunk_lines=chunk_lines, name=source_name(source),
+                layout=layout,
+            )  # fmt: skip
+            for part in parts:
+                yield dictionaries.batch(part, schema)
+
+
+def long_schema() -> Any:
+    """The Arrow schema of the long table (:func:`to_arrow`'s, without building one)."""
+    return _arrow_schema(_require("pyarrow"), column_names())
 
 
 def txt_files_to_text(
