@@ -1,0 +1,333 @@
+"""``apscores export`` of TXT files on the columnar path: the same load file, faster.
+
+The object path (:func:`apscores.export.export`) builds a record per line, merges every
+student (:func:`apscores.changes.merge`), makes a dict per exam and writes it with the
+``csv`` module. Most students in real data appear once, in one record whose exams are
+unique by (admin year, exam code). For them the merge is trivial, as
+:mod:`apscores.changes._merge` shows: the current view is the record itself, the changes
+are ``new_student`` then ``new_exam`` for each exam, in record order, and there is no
+conflict. This path:
+
+1. reads every file with the columnar engine, a block at a time
+   (:func:`apscores.tables._keyed.keyed_blocks`): one row per exam, and each record's key;
+2. finds the students that need the merge: a key (DI code, AP ID; AP ID alone with
+   ``across_di``) held by more than one record, or a record that lists an exam twice;
+3. makes the rows of every other student column by column: the map's include filters
+   (statuses; changes, where each exam is ``new_exam``), SIS test codes and test dates
+   once per distinct (exam code, admin year), dates formatted once per distinct date, text
+   cells neutralised and quoted as the ``csv`` module does;
+4. reads the files again with the typed reader only if some student needs the merge, and
+   keeps only those students' records, merged and made into rows by the object path's own
+   code (:func:`~apscores.changes.merge`, :func:`~apscores.export.export_rows`): merge
+   treats each student on its own, so their rows, changes and conflicts are what the
+   whole merge gives them;
+5. writes the rows sorted as merge sorts students (AP ID, then DI code), each student's
+   rows in their order, atomically (mode 0600).
+
+A damaged file raises the typed reader's error (the blocks the fast path refuses are read
+by it), before anything is written; an exam the map has no code for raises
+:class:`~apscores.errors.UnmappedExamError` with the counts of both parts. The counts
+(records read, students, rows) and the conflicts are the object path's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from apscores._atomic import atomic_write
+from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
+from apscores.changes import Change, MergeResult, merge
+from apscores.errors import UnmappedExamError
+from apscores.export._map import SisMap
+from apscores.export._rows import export_rows, export_texts
+from apscores.models import ExamScore, ScoreReport
+from apscores.tables import TXT_CHUNK_LINES, column_kind, column_names
+from apscores.tables._keyed import keyed_blocks
+
+__all__ = ["ColumnarExport", "export_txt_files"]
+
+_SEP = "\x1f"  # joins a key's parts: two keys that join alike both go to the merge (safe)
+_TRIGGERS_RE = "^([" + "".join(f"\\x{ord(char):02x}" for char in FORMULA_TRIGGERS) + "])"
+_DATES = frozenset({"date_of_birth", "date_released", "date_updated", "report_date"})
+_INTS = frozenset({"score", "admin_year"})
+_SLICE = 32_768  # rows made into lines at a time (bounds the temporary columns)
+_ALWAYS = ("ap_id", "di_code", "exam_code", "admin_year", "status")  # keys and filters
+
+
+@attrs.frozen
+class ColumnarExport:
+    """What ``apscores export`` reports: the counts of the merge and load file, and the
+    conflicts (only students read by more than one record can have any)."""
+
+    records_read: int
+    students: int
+    rows: int
+    conflicts: tuple[Change, ...]
+
+
+def _schema() -> Any:
+    types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
+    category = pa.dictionary(pa.int32(), pa.string())
+    return pa.schema(
+        [pa.field(name, types.get(column_kind(name), category)) for name in column_names()]
+    )
+
+
+def _constant(value: str, rows: int) -> Any:
+    """A string array of ``rows`` copies of ``value``."""
+    indices = pa.array(np.zeros(rows, np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value])).dictionary_decode()
+
+
+def _by_value(column: Any, text: Any) -> Any:
+    """``text(value)`` for each cell, computed once per distinct value (nulls stay null)."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    found = [text(value) for value in encoded.dictionary.to_pylist()]
+    return pa.array(found, pa.string()).take(encoded.indices)
+
+
+def _quoted(text: Any, raw: bool, alone: bool) -> Any:
+    """Text cells as ``export_texts`` then the ``csv`` module write them: neutralised
+    unless ``raw``, null blank, quoted when holding ``,``, ``"``, CR or LF (and an empty
+    cell that is the row's only one)."""
+    if not raw and pc.any(pc.match_substring_regex(text, _TRIGGERS_RE)).as_py():
+        text = pc.replace_substring_regex(text, _TRIGGERS_RE, "'\\1")
+    text = pc.fill_null(text, "")
+    needed = pc.match_substring_regex(text, '[,"\r\n]')
+    if alone:
+        needed = pc.or_(needed, pc.equal(text, ""))
+    if pc.any(needed).as_py():
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+        text = pc.if_else(needed, quoted, text)
+    return text
+
+
+class _Unmapped:
+    """Exams with no SIS code, by code and admin year (for UnmappedExamError)."""
+
+    def __init__(self) -> None:
+        self.exams: defaultdict[str, defaultdict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+    def add(self, exams: dict[str, dict[int, int]]) -> None:
+        for code, years in exams.items():
+            for year, count in years.items():
+                self.exams[code][year] += count
+
+    def check(self) -> None:
+        if self.exams:
+            raise UnmappedExamError({code: dict(years) for code, years in self.exams.items()})
+
+
+def _sis_codes(rows: Any, sis_map: SisMap, unmapped: _Unmapped) -> Any:
+    """Each row's SIS test code, once per distinct (exam code, admin year)."""
+    pair = pc.binary_join_element_wise(
+        rows["exam_code"], pc.cast(rows["admin_year"], pa.string()), _SEP
+    )
+    encoded = pc.dictionary_encode(pair.combine_chunks())
+    counts = np.bincount(encoded.indices.to_numpy(), minlength=len(encoded.dictionary))
+    codes: list[str | None] = []
+    for index, value in enumerate(encoded.dictionary.to_pylist()):
+        code, year = value.split(_SEP)
+        sis = sis_map.sis_code(ExamScore(code, int(year), None))
+        if sis is None:
+            unmapped.add({code: {int(year): int(counts[index])}})
+        codes.append(sis)
+    return pa.array(codes, pa.string()).take(encoded.indices)
+
+
+def _cells(rows: Any, sis_map: SisMap, raw: bool, unmapped: _Unmapped) -> list[Any]:
+    """Each map column of the single-record students' rows as CSV cells."""
+    count, alone = rows.num_rows, len(sis_map.columns) == 1
+    fmt = sis_map.date_format
+    cells = []
+    for column in sis_map.columns:
+        value = column.value
+        if value in _DATES:
+            text = _by_value(rows[value], lambda day: day.strftime(fmt))
+        elif value == "test_date":
+            text = _by_value(
+                rows["admin_year"],
+                lambda year: sis_map.test_date(ExamScore("00", year, None)).strftime(fmt),
+            )
+        elif value in _INTS:
+            text = pc.cast(rows[value], pa.string())
+        elif value == "sis_test_code":
+            text = _sis_codes(rows, sis_map, unmapped)
+        elif value is None or value in ("change", "sis_id"):
+            constant = {None: column.text, "change": "new_exam", "sis_id": ""}[value]
+            text = _constant(constant, count)
+        else:
+            text = rows[value]
+        if value in _DATES or value in _INTS or value == "test_date":
+            cells.append(_quoted(text, True, alone))  # never neutralised: not text
+        else:
+            cells.append(_quoted(text, raw, alone))
+    return cells
+
+
+def _lines(rows: Any, sis_map: SisMap, raw: bool, unmapped: _Unmapped) -> Any:
+    """The CSV lines (CRLF each) of some single-record students' rows."""
+    *first, last = _cells(rows, sis_map, raw, unmapped)
+    line = pc.binary_join_element_wise(*first, pc.binary_join_element_wise(last, "\r\n", ""), ",")
+    return line.combine_chunks() if isinstance(line, pa.ChunkedArray) else line
+
+
+def _wanted(rows: Any, sis_map: SisMap) -> Any:
+    """The rows the map's ``[include]`` lets in (each exam's change is ``new_exam``)."""
+    if sis_map.changes is not None and "new_exam" not in sis_map.changes:
+        return rows.slice(0, 0)
+    if sis_map.statuses is not None:
+        statuses = pa.array(sorted(status.value for status in sis_map.statuses), pa.string())
+        rows = rows.filter(pc.is_in(rows["status"], value_set=statuses))
+    return rows
+
+
+def _merge_keys(table: Any, ap_ids: Any, keys: Any) -> tuple[int, Any]:
+    """(students, the joined keys of the students that need the merge)."""
+    records = pa.table({"ap_id": ap_ids, "kd": keys})
+    groups = records.group_by(["ap_id", "kd"]).aggregate([("ap_id", "count")])
+    multi = groups.filter(pc.greater(groups["ap_id_count"], 1))
+    joined = pc.binary_join_element_wise(multi["ap_id"], multi["kd"], _SEP)
+    exams = pa.table({"k": table["key"], "y": table["admin_year"], "c": table["exam_code"]})
+    repeats = exams.group_by(["k", "y", "c"]).aggregate([("k", "count")])
+    repeated = repeats.filter(pc.greater(repeats["k_count"], 1))["k"]
+    both = pa.chunked_array([*joined.chunks, *repeated.chunks], pa.string())
+    return groups.num_rows, pc.unique(both)
+
+
+def _records(
+    paths: Sequence[str | os.PathLike[str]], wanted: set[str], across_di: bool
+) -> Iterator[ScoreReport]:
+    """The records of the students ``wanted`` (joined keys), read by the typed reader."""
+    from apscores.files import read
+
+    for path in paths:
+        with read(path) as reader:
+            for report in reader:
+                if f"{report.ap_id}{_SEP}{'' if across_di else report.di_code}" in wanted:
+                    yield report
+
+
+def _merged_lines(
+    records: Iterator[ScoreReport],
+    sis_map: SisMap,
+    across_di: bool,
+    raw: bool,
+    unmapped: _Unmapped,
+) -> tuple[Any, int, tuple[Change, ...]]:
+    """The merged students' CSV text, one entry each (the object path's code), with
+    their rows and conflicts."""
+    merged = merge(records, across_di=across_di)
+    changes: defaultdict[tuple[str, str], list[Change]] = defaultdict(list)
+    for change in merged.changes:
+        changes[(change.di_code, change.ap_id)].append(change)
+    aps, kds, texts, count = [], [], [], 0
+    for report in merged.current:
+        student = changes[(report.di_code, report.ap_id)]
+        one = MergeResult((report,), tuple(student), across_di=across_di)
+        try:
+            rows = list(export_rows(one, sis_map))
+        except UnmappedExamError as error:
+            unmapped.add(error.exams)
+            continue
+        out = io.StringIO(newline="")
+        count += write_rows_text(
+            export_texts(rows, sis_map, raw), sis_map.headers, out, raw=True, header=False
+        )
+        aps.append(report.ap_id)
+        kds.append("" if across_di else report.di_code)
+        texts.append(out.getvalue())
+    lines = pa.table(
+        {
+            "ap_id": pa.array(aps, pa.string()),
+            "kd": pa.array(kds, pa.string()),
+            "idx": pa.array(np.zeros(len(aps), np.int64)),
+            "line": pa.array(texts, pa.string()),
+        }
+    )
+    return lines, count, merged.conflicts
+
+
+def _write(dest: str | os.PathLike[str], headers: list[str], lines: Any, order: Any) -> None:
+    """The header (as the csv module writes it, not neutralised), then the lines' bytes in
+    ``order``, a slice at a time."""
+    header = io.StringIO(newline="")
+    csv.writer(header).writerow(headers)
+    with atomic_write(dest) as handle:
+        handle.write(header.getvalue().encode("utf-8"))
+        for start in range(0, len(order), _SLICE):
+            chunk = lines.take(order.slice(start, _SLICE)).combine_chunks()
+            _, offsets, data = chunk.buffers()
+            bounds = np.frombuffer(offsets, np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+            handle.write(np.frombuffer(data, np.uint8)[bounds[0] : bounds[-1]].tobytes())
+
+
+def export_txt_files(
+    paths: Sequence[str | os.PathLike[str]],
+    sis_map: SisMap,
+    dest: str | os.PathLike[str],
+    *,
+    across_di: bool = False,
+    raw: bool = False,
+    chunk_lines: int = TXT_CHUNK_LINES // 8,
+) -> ColumnarExport:
+    """Merge TXT score files and write the load file ``dest`` as :func:`export` then
+    :meth:`ExportResult.write_csv` do (no ``since``, no ``identify``): the same bytes,
+    counts, conflicts and errors. See the module docstring for how."""
+    needed = sorted({c.value for c in sis_map.columns if c.value in column_names()})
+    wanted = sorted({*needed, *_ALWAYS})
+    batches, ap_ids, di_codes = [], [], []
+    for block in keyed_blocks(paths, _schema(), chunk_lines=chunk_lines):
+        batches.append(block.rows.select(wanted))
+        ap_ids.append(block.ap_ids)
+        di_codes.append(block.di_codes)
+    table = pa.Table.from_batches(batches, schema=_schema_of(wanted))
+    ap = pa.chunked_array(ap_ids, pa.string())
+    records_read = len(ap)
+    if across_di:
+        keys: Any = _constant("", records_read)
+        row_keys: Any = _constant("", table.num_rows)
+    else:
+        keys, row_keys = pa.chunked_array(di_codes, pa.string()), table["di_code"]
+    table = table.append_column("kd", row_keys)
+    table = table.append_column("key", pc.binary_join_element_wise(table["ap_id"], row_keys, _SEP))
+    table = table.append_column("idx", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    students, merge_keys = _merge_keys(table, ap, keys)
+    simple = _wanted(table.filter(pc.invert(pc.is_in(table["key"], value_set=merge_keys))), sis_map)
+    unmapped = _Unmapped()
+    lines = [
+        _lines(simple.slice(start, _SLICE), sis_map, raw, unmapped)
+        for start in range(0, simple.num_rows, _SLICE)
+    ]
+    parts = [pa.table({"ap_id": simple["ap_id"], "kd": simple["kd"], "idx": simple["idx"]})]
+    parts[0] = parts[0].append_column("line", pa.chunked_array(lines, pa.string()))
+    rows = simple.num_rows
+    conflicts: tuple[Change, ...] = ()
+    if len(merge_keys):
+        records = _records(paths, set(merge_keys.to_pylist()), across_di)
+        lines, count, conflicts = _merged_lines(records, sis_map, across_di, raw, unmapped)
+        parts.append(lines)
+        rows += count
+    unmapped.check()
+    every = pa.concat_tables(parts)
+    order = pc.sort_indices(
+        every, sort_keys=[("ap_id", "ascending"), ("kd", "ascending"), ("idx", "ascending")]
+    )
+    _write(dest, sis_map.headers, every["line"], order)
+    return ColumnarExport(records_read, students, rows, conflicts)
+
+
+def _schema_of(names: list[str]) -> Any:
+    """The decoded long schema of ``names`` (categories as plain strings)."""
+    types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
+    return pa.schema([pa.field(name, types.get(column_kind(name), pa.string())) for name in names])
