@@ -146,7 +146,9 @@ def _sis_codes(rows: Any, sis_map: SisMap, unmapped: _Unmapped) -> Any:
 
 
 def _cells(rows: Any, sis_map: SisMap, raw: bool, unmapped: _Unmapped) -> list[Any]:
-    """Each map column of the single-record students' rows as CSV cells."""
+    """Each map column of the single-record students' rows as CSV cells. Every row's SIS
+    code is looked up, in the map's columns or not: an exam without one is an error."""
+    sis = _sis_codes(rows, sis_map, unmapped)
     count, alone = rows.num_rows, len(sis_map.columns) == 1
     fmt = sis_map.date_format
     cells = []
@@ -162,7 +164,7 @@ def _cells(rows: Any, sis_map: SisMap, raw: bool, unmapped: _Unmapped) -> list[A
         elif value in _INTS:
             text = pc.cast(rows[value], pa.string())
         elif value == "sis_test_code":
-            text = _sis_codes(rows, sis_map, unmapped)
+            text = sis
         elif value is None or value in ("change", "sis_id"):
             constant = {None: column.text, "change": "new_exam", "sis_id": ""}[value]
             text = _constant(constant, count)
