@@ -47,17 +47,13 @@ EVERYTHING = (
 ALONE = '[columns]\nMI = "middle_initial"\n'  # one column: an empty cell is written ""
 
 
-def _captured(
-    argv: list[str], fast: bool, sure: bool = True
-) -> tuple[int, str, str, bytes | None]:
+def _captured(argv: list[str], fast: bool, sure: bool = True) -> tuple[int, str, str, bytes | None]:
     """(exit status, stdout, stderr, the load file's bytes or None) of one run; ``sure``:
     the columnar path must run when ``fast`` (not so for a file that is not TXT)."""
     out = Path(argv[argv.index("-o") + 1])
     out.unlink(missing_ok=True)
     stdout, stderr = io.StringIO(), io.StringIO()
-    spy = mock.patch.object(
-        columnar, "export_txt_files", wraps=columnar.export_txt_files
-    )
+    spy = mock.patch.object(columnar, "export_txt_files", wraps=columnar.export_txt_files)
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.object(sys, "stdout", stdout))
         stack.enter_context(mock.patch.object(sys, "stderr", stderr))
@@ -143,7 +139,9 @@ def _resent() -> tuple[list[ScoreReport], list[ScoreReport]]:
             college = attrs.evolve(report.college, code="5678")
             second.append(attrs.evolve(report, di_code="5678", college=college))
         else:  # the same dates, another name: a conflict outside the exams
-            second.append(attrs.evolve(report, student=attrs.evolve(report.student, first_name="Al")))
+            second.append(
+                attrs.evolve(report, student=attrs.evolve(report.student, first_name="Al"))
+            )
     twice = ExamScore("20", 2023, 4)
     second.append(_report(90, exams=(twice, twice, ExamScore("07", 2024, 2))))  # repeated
     second.append(_report(91, exams=(twice, attrs.evolve(twice, score=2))))  # clashing
@@ -172,8 +170,11 @@ def test_sandbox_files_export_the_same(
     if "--json" in more:
         assert json.loads(out)["records_read"] == 306
     if sis_map is EVERYTHING and "--raw-csv" not in more:
-        assert "'=1+2,'@SUM(A1),'-," in text and "'=SUM(A1)" in text
-        assert '"a,b"' in text and ",new_exam," in text and '"Jul 2024' not in text
+        assert "'=1+2,'@SUM(A1),'-," in text
+        assert "'=SUM(A1)" in text
+        assert '"a,b"' in text
+        assert ",new_exam," in text
+        assert '"Jul 2024' not in text
     if sis_map is ALONE:
         assert '\r\n""\r\n' in text
 
@@ -202,17 +203,18 @@ def test_resent_students_merge_the_same(tmp_path: Path, more: list[str]) -> None
     ],
 )
 def test_include_filters_the_same(sandbox_files: list[Path], tmp_path: Path, include: str) -> None:
-    first, second = _resent()
+    _first, second = _resent()
     write_txt(second, tmp_path / "b.txt")
     paths = [*sandbox_files, tmp_path / "b.txt"]
     code, _, _, data = _same(paths, GENERIC + f"[include]\n{include}\n", [], tmp_path)
-    assert code == 0 and data is not None
+    assert code == 0
+    assert data is not None
 
 
 def test_an_unmapped_exam_fails_the_same_with_no_file(
     sandbox_files: list[Path], tmp_path: Path
 ) -> None:
-    first, second = _resent()
+    _first, second = _resent()
     write_txt([*second, _report(99, exams=(ExamScore("11", 2024, 3),))], tmp_path / "b.txt")
     code, _, err, data = _same([*sandbox_files, tmp_path / "b.txt"], BANNER, [], tmp_path)
     assert (code, data) == (2, None)
@@ -241,7 +243,8 @@ def test_a_damaged_file_fails_the_same(tmp_path: Path, damage: object) -> None:
     bad.write_bytes(b"".join(lines[:20]) + damage(lines[20]) + b"\n" + b"".join(lines[21:]))  # type: ignore[operator]
     code, out, err, data = _same([good, bad], GENERIC, [], tmp_path)
     assert (code, out, data) == (2, "", None)
-    assert "bad.txt" in err and "line 21" in err
+    assert "bad.txt" in err
+    assert "line 21" in err
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -336,15 +339,16 @@ def test_csv_input_since_and_roster_run_the_object_path(tmp_path: Path) -> None:
         assert not export_cmd._columnar(args)
     assert export_cmd._columnar(build_parser().parse_args(["export", str(txt), *base]))
     # A TXT file and its CSV copy make the same load file, on either path.
-    assert _captured(["export", str(txt), *base], True)[3] == _captured(
-        ["export", str(csv_file), *base], False
-    )[3]
+    assert (
+        _captured(["export", str(txt), *base], True)[3]
+        == _captured(["export", str(csv_file), *base], False)[3]
+    )
 
 
 def test_blocks_of_any_size_give_the_same_file(sandbox_files: list[Path], tmp_path: Path) -> None:
     from apscores.export import load_map
 
-    first, second = _resent()
+    _first, second = _resent()
     write_txt(second, tmp_path / "b.txt")
     paths = [*sandbox_files, tmp_path / "b.txt"]
     sis_map = load_map(EXAMPLES / "generic-map.toml")

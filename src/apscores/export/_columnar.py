@@ -12,17 +12,17 @@ conflict. This path:
    (:func:`apscores.tables._keyed.keyed_blocks`): one row per exam, and each record's key;
 2. finds the students that need the merge: a key (DI code, AP ID; AP ID alone with
    ``across_di``) held by more than one record, or a record that lists an exam twice;
-3. makes the rows of every other student column by column: the map's include filters
-   (statuses; changes, where each exam is ``new_exam``), SIS test codes and test dates
-   once per distinct (exam code, admin year), dates formatted once per distinct date, text
-   cells neutralised and quoted as the ``csv`` module does;
-4. reads the files again with the typed reader only if some student needs the merge, and
-   keeps only those students' records, merged and made into rows by the object path's own
-   code (:func:`~apscores.changes.merge`, :func:`~apscores.export.export_rows`): merge
-   treats each student on its own, so their rows, changes and conflicts are what the
-   whole merge gives them;
-5. writes the rows sorted as merge sorts students (AP ID, then DI code), each student's
-   rows in their order, atomically (mode 0600).
+3. reads the files again with the typed reader only if some student needs the merge,
+   keeps only those students' records and merges them (:func:`~apscores.changes.merge`
+   treats each student on its own, so their current reports, changes and conflicts are
+   what the whole merge gives them), as long rows with each exam's latest change kind
+   (what :func:`~apscores.export.export_rows` looks up);
+4. filters all rows as the map's ``[include]`` says (a blank change is ``unchanged``),
+   finds SIS test codes and test dates once per distinct (exam code, admin year);
+5. sorts the rows as merge sorts students (AP ID, then DI code; each student's exams in
+   their order) and writes them a slice at a time, column by column: dates formatted once
+   per distinct date, text cells neutralised and quoted as the ``csv`` module does;
+   atomically (complete or absent, mode 0600).
 
 A damaged file raises the typed reader's error (the blocks the fast path refuses are read
 by it), before anything is written; an exam the map has no code for raises
@@ -45,14 +45,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores._atomic import atomic_write
-from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
+from apscores._rows_csv import FORMULA_TRIGGERS
 from apscores.changes import Change, MergeResult, merge
 from apscores.errors import UnmappedExamError
 from apscores.export._map import SisMap
-from apscores.export._rows import export_rows, export_texts
 from apscores.models import ExamScore, ScoreReport
 from apscores.tables import TXT_CHUNK_LINES, column_kind, column_names
 from apscores.tables._keyed import keyed_blocks
+from apscores.tables._rows import columns_of
 
 __all__ = ["ColumnarExport", "export_txt_files"]
 
@@ -97,7 +97,7 @@ def _by_value(column: Any, text: Any) -> Any:
 
 
 def _quoted(text: Any, raw: bool, alone: bool) -> Any:
-    """Text cells as ``export_texts`` then the ``csv`` module write them: neutralised
+    """Text cells as ``write_export_csv`` then the ``csv`` module write them: neutralised
     unless ``raw``, null blank, quoted when holding ``,``, ``"``, CR or LF (and an empty
     cell that is the row's only one)."""
     if not raw and pc.any(pc.match_substring_regex(text, _TRIGGERS_RE)).as_py():
@@ -145,10 +145,8 @@ def _sis_codes(rows: Any, sis_map: SisMap, unmapped: _Unmapped) -> Any:
     return pa.array(codes, pa.string()).take(encoded.indices)
 
 
-def _cells(rows: Any, sis_map: SisMap, raw: bool, unmapped: _Unmapped) -> list[Any]:
-    """Each map column of the single-record students' rows as CSV cells. Every row's SIS
-    code is looked up, in the map's columns or not: an exam without one is an error."""
-    sis = _sis_codes(rows, sis_map, unmapped)
+def _cells(rows: Any, sis_map: SisMap, raw: bool) -> list[Any]:
+    """Each map column of some rows as CSV cells."""
     count, alone = rows.num_rows, len(sis_map.columns) == 1
     fmt = sis_map.date_format
     cells = []
@@ -163,34 +161,24 @@ def _cells(rows: Any, sis_map: SisMap, raw: bool, unmapped: _Unmapped) -> list[A
             )
         elif value in _INTS:
             text = pc.cast(rows[value], pa.string())
-        elif value == "sis_test_code":
-            text = sis
-        elif value is None or value in ("change", "sis_id"):
-            constant = {None: column.text, "change": "new_exam", "sis_id": ""}[value]
-            text = _constant(constant, count)
+        elif value is None or value == "sis_id":
+            text = _constant(column.text if value is None else "", count)
         else:
             text = rows[value]
-        if value in _DATES or value in _INTS or value == "test_date":
-            cells.append(_quoted(text, True, alone))  # never neutralised: not text
-        else:
-            cells.append(_quoted(text, raw, alone))
+        typed = value in _DATES or value in _INTS or value == "test_date"
+        cells.append(_quoted(text, raw or typed, alone))  # dates and numbers: never changed
     return cells
 
 
-def _lines(rows: Any, sis_map: SisMap, raw: bool, unmapped: _Unmapped) -> Any:
-    """The CSV lines (CRLF each) of some single-record students' rows."""
-    *first, last = _cells(rows, sis_map, raw, unmapped)
-    line = pc.binary_join_element_wise(*first, pc.binary_join_element_wise(last, "\r\n", ""), ",")
-    return line.combine_chunks() if isinstance(line, pa.ChunkedArray) else line
-
-
 def _wanted(rows: Any, sis_map: SisMap) -> Any:
-    """The rows the map's ``[include]`` lets in (each exam's change is ``new_exam``)."""
-    if sis_map.changes is not None and "new_exam" not in sis_map.changes:
-        return rows.slice(0, 0)
+    """The rows the map's ``[include]`` lets in (a blank change is ``unchanged``)."""
     if sis_map.statuses is not None:
         statuses = pa.array(sorted(status.value for status in sis_map.statuses), pa.string())
         rows = rows.filter(pc.is_in(rows["status"], value_set=statuses))
+    if sis_map.changes is not None:
+        change = pc.if_else(pc.equal(rows["change"], ""), "unchanged", rows["change"])
+        changes = pa.array(sorted(sis_map.changes), pa.string())
+        rows = rows.filter(pc.is_in(change, value_set=changes))
     return rows
 
 
@@ -220,57 +208,44 @@ def _records(
                     yield report
 
 
-def _merged_lines(
-    records: Iterator[ScoreReport],
-    sis_map: SisMap,
-    across_di: bool,
-    raw: bool,
-    unmapped: _Unmapped,
-) -> tuple[Any, int, tuple[Change, ...]]:
-    """The merged students' CSV text, one entry each (the object path's code), with
-    their rows and conflicts."""
-    merged = merge(records, across_di=across_di)
-    changes: defaultdict[tuple[str, str], list[Change]] = defaultdict(list)
-    for change in merged.changes:
-        changes[(change.di_code, change.ap_id)].append(change)
-    aps, kds, texts, count = [], [], [], 0
-    for report in merged.current:
-        student = changes[(report.di_code, report.ap_id)]
-        one = MergeResult((report,), tuple(student), across_di=across_di)
-        try:
-            rows = list(export_rows(one, sis_map))
-        except UnmappedExamError as error:
-            unmapped.add(error.exams)
-            continue
-        out = io.StringIO(newline="")
-        count += write_rows_text(
-            export_texts(rows, sis_map, raw), sis_map.headers, out, raw=True, header=False
-        )
-        aps.append(report.ap_id)
-        kds.append("" if across_di else report.di_code)
-        texts.append(out.getvalue())
-    lines = pa.table(
-        {
-            "ap_id": pa.array(aps, pa.string()),
-            "kd": pa.array(kds, pa.string()),
-            "idx": pa.array(np.zeros(len(aps), np.int64)),
-            "line": pa.array(texts, pa.string()),
-        }
-    )
-    return lines, count, merged.conflicts
+def _merged_rows(merged: MergeResult, names: list[str], across_di: bool) -> Any:
+    """The long rows of the merged students' current reports, with each exam's latest
+    change kind (what :func:`~apscores.export.export_rows` looks up)."""
+    kinds: dict[tuple[str, str, int, str], str] = {}
+    for change in merged.changes:  # oldest first: the last one for each exam wins
+        if change.exam_code is not None and change.admin_year is not None:
+            key = (change.di_code, change.ap_id, change.admin_year, change.exam_code)
+            kinds[key] = change.kind.value
+    _, columns = columns_of(merged.current, True)
+    changes = [
+        kinds.get((report.di_code, report.ap_id, exam.admin_year, exam.code), "")
+        for report in merged.current
+        for exam in report.exams
+    ]
+    schema = _schema_of(names)
+    arrays = {name: pa.array(columns[name], schema.field(name).type) for name in names}
+    keys = [""] * len(changes) if across_di else columns["di_code"]
+    arrays["kd"] = pa.array(keys, pa.string())
+    arrays["idx"] = pa.array(np.arange(len(changes), dtype=np.int64))
+    arrays["change"] = pa.array(changes, pa.string())
+    return pa.table(arrays)
 
 
-def _write(dest: str | os.PathLike[str], headers: list[str], lines: Any, order: Any) -> None:
-    """The header (as the csv module writes it, not neutralised), then the lines' bytes in
-    ``order``, a slice at a time."""
+def _write(dest: str | os.PathLike[str], sis_map: SisMap, rows: Any, order: Any, raw: bool) -> None:
+    """The header (as the csv module writes it, not neutralised), then the rows in
+    ``order`` as CSV lines, a slice at a time."""
     header = io.StringIO(newline="")
-    csv.writer(header).writerow(headers)
+    csv.writer(header).writerow(sis_map.headers)
     with atomic_write(dest) as handle:
         handle.write(header.getvalue().encode("utf-8"))
         for start in range(0, len(order), _SLICE):
-            chunk = lines.take(order.slice(start, _SLICE)).combine_chunks()
-            _, offsets, data = chunk.buffers()
-            bounds = np.frombuffer(offsets, np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+            *first, last = _cells(rows.take(order.slice(start, _SLICE)), sis_map, raw)
+            ending = pc.binary_join_element_wise(last, "\r\n", "")
+            lines = pc.binary_join_element_wise(*first, ending, ",")
+            if isinstance(lines, pa.ChunkedArray):
+                lines = lines.combine_chunks()
+            _, offsets, data = lines.buffers()
+            bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
             handle.write(np.frombuffer(data, np.uint8)[bounds[0] : bounds[-1]].tobytes())
 
 
@@ -305,28 +280,24 @@ def export_txt_files(
     table = table.append_column("key", pc.binary_join_element_wise(table["ap_id"], row_keys, _SEP))
     table = table.append_column("idx", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     students, merge_keys = _merge_keys(table, ap, keys)
-    simple = _wanted(table.filter(pc.invert(pc.is_in(table["key"], value_set=merge_keys))), sis_map)
-    unmapped = _Unmapped()
-    lines = [
-        _lines(simple.slice(start, _SLICE), sis_map, raw, unmapped)
-        for start in range(0, simple.num_rows, _SLICE)
-    ]
-    parts = [pa.table({"ap_id": simple["ap_id"], "kd": simple["kd"], "idx": simple["idx"]})]
-    parts[0] = parts[0].append_column("line", pa.chunked_array(lines, pa.string()))
-    rows = simple.num_rows
+    simple = table.filter(pc.invert(pc.is_in(table["key"], value_set=merge_keys)))
+    simple = simple.drop_columns(["key"])
+    parts = [simple.append_column("change", _constant("new_exam", simple.num_rows))]
     conflicts: tuple[Change, ...] = ()
     if len(merge_keys):
         records = _records(paths, set(merge_keys.to_pylist()), across_di)
-        lines, count, conflicts = _merged_lines(records, sis_map, across_di, raw, unmapped)
-        parts.append(lines)
-        rows += count
+        merged = merge(records, across_di=across_di)
+        parts.append(_merged_rows(merged, wanted, across_di))
+        conflicts = merged.conflicts
+    rows = _wanted(pa.concat_tables(parts), sis_map)
+    unmapped = _Unmapped()
+    rows = rows.append_column("sis_test_code", _sis_codes(rows, sis_map, unmapped))
     unmapped.check()
-    every = pa.concat_tables(parts)
     order = pc.sort_indices(
-        every, sort_keys=[("ap_id", "ascending"), ("kd", "ascending"), ("idx", "ascending")]
+        rows, sort_keys=[("ap_id", "ascending"), ("kd", "ascending"), ("idx", "ascending")]
     )
-    _write(dest, sis_map.headers, every["line"], order)
-    return ColumnarExport(records_read, students, rows, conflicts)
+    _write(dest, sis_map, rows, order, raw)
+    return ColumnarExport(records_read, students, rows.num_rows, conflicts)
 
 
 def _schema_of(names: list[str]) -> Any:

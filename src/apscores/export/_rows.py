@@ -164,14 +164,9 @@ def write_export_csv(
     file is not there at all. Text values that a spreadsheet would run as formulas get a
     leading ``'`` unless ``raw`` (numbers and dates are never changed).
     """
-    return write_rows_csv(export_texts(rows, sis_map, raw), sis_map.headers, dest, raw=True)
-
-
-def export_texts(
-    rows: Iterable[dict[str, Any]], sis_map: SisMap, raw: bool
-) -> Iterator[dict[str, str]]:
-    """The rows as the load file's text cells: dates in the map's format, None blank, text
-    neutralised unless ``raw`` (written with ``raw=True`` after this)."""
     fmt = sis_map.date_format
-    for row in rows:
-        yield {name: _text(value if raw else neutralise(value), fmt) for name, value in row.items()}
+    texts = (
+        {name: _text(value if raw else neutralise(value), fmt) for name, value in row.items()}
+        for row in rows
+    )
+    return write_rows_csv(texts, sis_map.headers, dest, raw=True)  # neutralised above
