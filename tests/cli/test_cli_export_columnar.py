@@ -26,11 +26,12 @@ import apscores.cli._export_cmd as export_cmd
 import apscores.export._columnar as columnar
 from _damaged import LINES, damaged_files
 from apscores.cli import build_parser, main
-from apscores.export import FIELDS
+from apscores.export import FIELDS, export, load_map
 from apscores.files import write_csv, write_txt
 from apscores.files.layout import LAYOUT_950
 from apscores.models import ExamScore, Organization, ScoreReport, Student
 from apscores.sandbox import fake_reports
+from apscores.tables import _keyed
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 GENERIC = (EXAMPLES / "generic-map.toml").read_text(encoding="utf-8")
@@ -247,6 +248,31 @@ def test_a_damaged_file_fails_the_same(tmp_path: Path, damage: object) -> None:
     assert "line 21" in err
 
 
+def test_a_line_too_long_fails_the_same(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    write_txt(fake_reports(5, seed=8), good)
+    long = tmp_path / "long.txt"
+    long.write_bytes(good.read_bytes() + b"A" * (1 << 19) + b"\n")
+    code, out, err, data = _same([good, long], GENERIC, [], tmp_path)
+    assert (code, out, data) == (2, "", None)
+    assert "long.txt" in err
+    assert "line 6" in err
+
+
+def test_blocks_the_fast_path_refuses_are_read_by_the_typed_reader(tmp_path: Path) -> None:
+    """Blank lines alone in a block: the typed reader reads it (no records), the same file."""
+    lines = b"\n".join(LINES[:6]) + b"\n"
+    path = tmp_path / "blank.txt"
+    path.write_bytes(lines[: 951 * 3] + b" " * 950 + b"\n" + b"\n" * 3 + lines[951 * 3 :])
+    sis_map = load_map(EXAMPLES / "generic-map.toml")
+    export(path, sis_map=sis_map).write_csv(tmp_path / "expected.csv")
+    with mock.patch.object(_keyed, "_typed", wraps=_keyed._typed) as typed:
+        columnar.export_txt_files([path], sis_map, tmp_path / "x.csv", chunk_lines=1)
+    assert typed.called
+    assert (tmp_path / "x.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+    _same([path], GENERIC, ["--json"], tmp_path)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged_files(), st.booleans())
 def test_damaged_files_fail_or_export_the_same(data: bytes, twice: bool) -> None:
@@ -345,15 +371,25 @@ def test_csv_input_since_and_roster_run_the_object_path(tmp_path: Path) -> None:
     )
 
 
-def test_blocks_of_any_size_give_the_same_file(sandbox_files: list[Path], tmp_path: Path) -> None:
-    from apscores.export import load_map
-
-    _first, second = _resent()
+@pytest.mark.parametrize(("chunk", "small"), [(1, True), (7, False), (1000, True)])
+def test_blocks_and_slices_of_any_size_give_the_same_file(
+    sandbox_files: list[Path], tmp_path: Path, chunk: int, small: bool
+) -> None:
+    first, second = _resent()
+    write_txt(first, tmp_path / "a.txt")
     write_txt(second, tmp_path / "b.txt")
-    paths = [*sandbox_files, tmp_path / "b.txt"]
+    paths = [*sandbox_files, tmp_path / "a.txt", tmp_path / "b.txt"]
     sis_map = load_map(EXAMPLES / "generic-map.toml")
-    found = set()
-    for chunk in (1, 7, 1000):
+    expected = export(*paths, sis_map=sis_map)
+    expected.write_csv(tmp_path / "expected.csv")
+    with contextlib.ExitStack() as stack:
+        if small:  # rows made and written a few at a time
+            stack.enter_context(mock.patch.object(columnar, "_SLICE", 5))
+            stack.enter_context(mock.patch.object(columnar, "_REPORTS", 3))
         done = columnar.export_txt_files(paths, sis_map, tmp_path / "x.csv", chunk_lines=chunk)
-        found.add(((tmp_path / "x.csv").read_bytes(), done))
-    assert len(found) == 1
+    assert (tmp_path / "x.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+    merged = expected.merged
+    assert done == columnar.ColumnarExport(
+        merged.records_read, len(merged.current), len(expected.rows), merged.conflicts
+    )
+    assert done.conflicts  # the re-sent students' conflicts

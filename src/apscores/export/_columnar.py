@@ -61,6 +61,7 @@ _TRIGGERS_RE = "^([" + "".join(f"\\x{ord(char):02x}" for char in FORMULA_TRIGGER
 _DATES = frozenset({"date_of_birth", "date_released", "date_updated", "report_date"})
 _INTS = frozenset({"score", "admin_year"})
 _SLICE = 32_768  # rows made into lines at a time (bounds the temporary columns)
+_REPORTS = 4_096  # merged reports made into rows at a time
 _ALWAYS = ("ap_id", "di_code", "exam_code", "admin_year", "status")  # keys and filters
 
 
@@ -210,25 +211,30 @@ def _records(
 
 def _merged_rows(merged: MergeResult, names: list[str], across_di: bool) -> Any:
     """The long rows of the merged students' current reports, with each exam's latest
-    change kind (what :func:`~apscores.export.export_rows` looks up)."""
+    change kind (what :func:`~apscores.export.export_rows` looks up); made
+    :data:`_REPORTS` reports at a time, so that few Python rows live at once."""
     kinds: dict[tuple[str, str, int, str], str] = {}
     for change in merged.changes:  # oldest first: the last one for each exam wins
         if change.exam_code is not None and change.admin_year is not None:
             key = (change.di_code, change.ap_id, change.admin_year, change.exam_code)
             kinds[key] = change.kind.value
-    _, columns = columns_of(merged.current, True)
-    changes = [
-        kinds.get((report.di_code, report.ap_id, exam.admin_year, exam.code), "")
-        for report in merged.current
-        for exam in report.exams
-    ]
-    schema = _schema_of(names)
-    arrays = {name: pa.array(columns[name], schema.field(name).type) for name in names}
-    keys = [""] * len(changes) if across_di else columns["di_code"]
-    arrays["kd"] = pa.array(keys, pa.string())
-    arrays["idx"] = pa.array(np.arange(len(changes), dtype=np.int64))
-    arrays["change"] = pa.array(changes, pa.string())
-    return pa.table(arrays)
+    schema, current, parts, done = _schema_of(names), merged.current, [], 0
+    for start in range(0, max(len(current), 1), _REPORTS):
+        reports = current[start : start + _REPORTS]
+        _, columns = columns_of(reports, True)
+        changes = [
+            kinds.get((report.di_code, report.ap_id, exam.admin_year, exam.code), "")
+            for report in reports
+            for exam in report.exams
+        ]
+        arrays = {name: pa.array(columns[name], schema.field(name).type) for name in names}
+        keys = [""] * len(changes) if across_di else columns["di_code"]
+        arrays["kd"] = pa.array(keys, pa.string())
+        arrays["idx"] = pa.array(np.arange(done, done + len(changes), dtype=np.int64))
+        arrays["change"] = pa.array(changes, pa.string())
+        parts.append(pa.table(arrays))
+        done += len(changes)
+    return pa.concat_tables(parts)
 
 
 def _write(dest: str | os.PathLike[str], sis_map: SisMap, rows: Any, order: Any, raw: bool) -> None:
@@ -241,12 +247,35 @@ def _write(dest: str | os.PathLike[str], sis_map: SisMap, rows: Any, order: Any,
         for start in range(0, len(order), _SLICE):
             *first, last = _cells(rows.take(order.slice(start, _SLICE)), sis_map, raw)
             ending = pc.binary_join_element_wise(last, "\r\n", "")
-            lines = pc.binary_join_element_wise(*first, ending, ",")
-            if isinstance(lines, pa.ChunkedArray):
-                lines = lines.combine_chunks()
+            lines = pc.binary_join_element_wise(*first, ending, ",").combine_chunks()
             _, offsets, data = lines.buffers()
             bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
             handle.write(np.frombuffer(data, np.uint8)[bounds[0] : bounds[-1]].tobytes())
+
+
+def _read(
+    paths: Sequence[str | os.PathLike[str]], wanted: list[str], across_di: bool, chunk_lines: int
+) -> tuple[int, int, Any, Any]:
+    """(records read, students, the rows of the students that need no merge, the joined
+    keys of those that do); the rest of what was read is freed on return."""
+    batches, ap_ids, di_codes = [], [], []
+    for block in keyed_blocks(paths, _schema(), chunk_lines=chunk_lines):
+        batches.append(block.rows.select(wanted))
+        ap_ids.append(block.ap_ids)
+        di_codes.append(block.di_codes)
+    table = pa.Table.from_batches(batches, schema=_schema_of(wanted))
+    ap = pa.chunked_array(ap_ids, pa.string())
+    if across_di:
+        keys: Any = _constant("", len(ap))
+        row_keys: Any = _constant("", table.num_rows)
+    else:
+        keys, row_keys = pa.chunked_array(di_codes, pa.string()), table["di_code"]
+    table = table.append_column("kd", row_keys)
+    table = table.append_column("key", pc.binary_join_element_wise(table["ap_id"], row_keys, _SEP))
+    table = table.append_column("idx", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    students, merge_keys = _merge_keys(table, ap, keys)
+    simple = table.filter(pc.invert(pc.is_in(table["key"], value_set=merge_keys)))
+    return len(ap), students, simple.drop_columns(["key"]), merge_keys
 
 
 def export_txt_files(
@@ -263,25 +292,7 @@ def export_txt_files(
     counts, conflicts and errors. See the module docstring for how."""
     needed = sorted({c.value for c in sis_map.columns if c.value in column_names()})
     wanted = sorted({*needed, *_ALWAYS})
-    batches, ap_ids, di_codes = [], [], []
-    for block in keyed_blocks(paths, _schema(), chunk_lines=chunk_lines):
-        batches.append(block.rows.select(wanted))
-        ap_ids.append(block.ap_ids)
-        di_codes.append(block.di_codes)
-    table = pa.Table.from_batches(batches, schema=_schema_of(wanted))
-    ap = pa.chunked_array(ap_ids, pa.string())
-    records_read = len(ap)
-    if across_di:
-        keys: Any = _constant("", records_read)
-        row_keys: Any = _constant("", table.num_rows)
-    else:
-        keys, row_keys = pa.chunked_array(di_codes, pa.string()), table["di_code"]
-    table = table.append_column("kd", row_keys)
-    table = table.append_column("key", pc.binary_join_element_wise(table["ap_id"], row_keys, _SEP))
-    table = table.append_column("idx", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    students, merge_keys = _merge_keys(table, ap, keys)
-    simple = table.filter(pc.invert(pc.is_in(table["key"], value_set=merge_keys)))
-    simple = simple.drop_columns(["key"])
+    records_read, students, simple, merge_keys = _read(paths, wanted, across_di, chunk_lines)
     parts = [simple.append_column("change", _constant("new_exam", simple.num_rows))]
     conflicts: tuple[Change, ...] = ()
     if len(merge_keys):
@@ -289,6 +300,7 @@ def export_txt_files(
         merged = merge(records, across_di=across_di)
         parts.append(_merged_rows(merged, wanted, across_di))
         conflicts = merged.conflicts
+        del merged, records  # their rows are made: the reports can go
     rows = _wanted(pa.concat_tables(parts), sis_map)
     unmapped = _Unmapped()
     rows = rows.append_column("sis_test_code", _sis_codes(rows, sis_map, unmapped))
