@@ -50,9 +50,8 @@ from apscores.changes import Change, MergeResult, merge
 from apscores.errors import UnmappedExamError
 from apscores.export._map import SisMap
 from apscores.models import ExamScore, ScoreReport
-from apscores.tables import TXT_CHUNK_LINES, column_kind, column_names
+from apscores.tables import TXT_CHUNK_LINES, column_kind, column_names, to_rows
 from apscores.tables._keyed import keyed_blocks
-from apscores.tables._rows import columns_of
 
 __all__ = ["ColumnarExport", "export_txt_files"]
 
@@ -221,7 +220,10 @@ def _merged_rows(merged: MergeResult, names: list[str], across_di: bool) -> Any:
     schema, current, parts, done = _schema_of(names), merged.current, [], 0
     for start in range(0, max(len(current), 1), _REPORTS):
         reports = current[start : start + _REPORTS]
-        _, columns = columns_of(reports, True)
+        columns: dict[str, list[Any]] = {name: [] for name in names}
+        for row in to_rows(reports):
+            for name in names:
+                columns[name].append(row[name])
         changes = [
             kinds.get((report.di_code, report.ap_id, exam.admin_year, exam.code), "")
             for report in reports
