@@ -46,6 +46,7 @@ EVERYTHING = (
     + '[output]\ndate_format = "%d %b, %Y"\n'
 )
 ALONE = '[columns]\nMI = "middle_initial"\n'  # one column: an empty cell is written ""
+FIXED = '[columns]\nSOURCE = { text = "AP" }\nSIS = "sis_id"\n'  # no column read from a file
 
 
 def _captured(argv: list[str], fast: bool, sure: bool = True) -> tuple[int, str, str, bytes | None]:
@@ -159,6 +160,7 @@ def _resent() -> tuple[list[ScoreReport], list[ScoreReport]]:
         (EVERYTHING, ["--raw-csv", "--json"]),
         (BANNER.replace('"93" = [', '"11" = "AP11"\n"93" = ['), []),
         (ALONE, []),
+        (FIXED, []),
     ],
 )
 def test_sandbox_files_export_the_same(

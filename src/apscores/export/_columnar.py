@@ -55,7 +55,7 @@ from apscores.tables._keyed import keyed_blocks
 
 __all__ = ["ColumnarExport", "export_txt_files"]
 
-_SEP = "\x1f"  # joins a key's parts: two keys that join alike both go to the merge (safe)
+_SEP = "\x1f"  # joins an exam's key: two that join alike both go to the merge (safe)
 _TRIGGERS_RE = "^([" + "".join(f"\\x{ord(char):02x}" for char in FORMULA_TRIGGERS) + "])"
 _DATES = frozenset({"date_of_birth", "date_released", "date_updated", "report_date"})
 _INTS = frozenset({"score", "admin_year"})
@@ -182,17 +182,26 @@ def _wanted(rows: Any, sis_map: SisMap) -> Any:
     return rows
 
 
+def _joined(ap_ids: Any, keys: Any) -> Any:
+    """Each student key as one string, ``f"{len(ap_id)}:{ap_id}:{key}"``: one string
+    for one key (the length says where the AP ID ends)."""
+    return pc.binary_join_element_wise(
+        pc.cast(pc.utf8_length(ap_ids), pa.string()), ap_ids, keys, ":"
+    )
+
+
 def _merge_keys(table: Any, ap_ids: Any, keys: Any) -> tuple[int, Any]:
-    """(students, the joined keys of the students that need the merge)."""
-    records = pa.table({"ap_id": ap_ids, "kd": keys})
-    groups = records.group_by(["ap_id", "kd"]).aggregate([("ap_id", "count")])
-    multi = groups.filter(pc.greater(groups["ap_id_count"], 1))
-    joined = pc.binary_join_element_wise(multi["ap_id"], multi["kd"], _SEP)
-    exams = pa.table({"k": table["key"], "y": table["admin_year"], "c": table["exam_code"]})
-    repeats = exams.group_by(["k", "y", "c"]).aggregate([("k", "count")])
-    repeated = repeats.filter(pc.greater(repeats["k_count"], 1))["k"]
-    both = pa.chunked_array([*joined.chunks, *repeated.chunks], pa.string())
-    return groups.num_rows, pc.unique(both)
+    """(students, the joined keys of the students that need the merge: held by more than
+    one record, or with an exam listed twice in their record)."""
+    counts = pc.value_counts(_joined(ap_ids, keys))
+    multi = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    year = pc.cast(table["admin_year"], pa.string())
+    exams = pc.binary_join_element_wise(table["key"], year, table["exam_code"], _SEP)
+    repeats = pc.value_counts(exams)
+    repeated = repeats.field("values").filter(pc.greater(repeats.field("counts"), 1))
+    twice = table["key"].filter(pc.is_in(exams, value_set=repeated))
+    both = pa.chunked_array([multi, *twice.chunks], pa.string())
+    return len(counts), pc.unique(both)
 
 
 def _records(
@@ -204,7 +213,8 @@ def _records(
     for path in paths:
         with read(path) as reader:
             for report in reader:
-                if f"{report.ap_id}{_SEP}{'' if across_di else report.di_code}" in wanted:
+                key = "" if across_di else report.di_code
+                if f"{len(report.ap_id)}:{report.ap_id}:{key}" in wanted:
                     yield report
 
 
@@ -249,7 +259,9 @@ def _write(dest: str | os.PathLike[str], sis_map: SisMap, rows: Any, order: Any,
         for start in range(0, len(order), _SLICE):
             *first, last = _cells(rows.take(order.slice(start, _SLICE)), sis_map, raw)
             ending = pc.binary_join_element_wise(last, "\r\n", "")
-            lines = pc.binary_join_element_wise(*first, ending, ",").combine_chunks()
+            lines = pc.binary_join_element_wise(*first, ending, ",")
+            if isinstance(lines, pa.ChunkedArray):  # not when every column is fixed text
+                lines = lines.combine_chunks()
             _, offsets, data = lines.buffers()
             bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
             handle.write(np.frombuffer(data, np.uint8)[bounds[0] : bounds[-1]].tobytes())
@@ -273,7 +285,7 @@ def _read(
     else:
         keys, row_keys = pa.chunked_array(di_codes, pa.string()), table["di_code"]
     table = table.append_column("kd", row_keys)
-    table = table.append_column("key", pc.binary_join_element_wise(table["ap_id"], row_keys, _SEP))
+    table = table.append_column("key", _joined(table["ap_id"], row_keys))
     table = table.append_column("idx", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     students, merge_keys = _merge_keys(table, ap, keys)
     simple = table.filter(pc.invert(pc.is_in(table["key"], value_set=merge_keys)))
