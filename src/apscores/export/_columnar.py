@@ -55,7 +55,7 @@ from apscores.tables._keyed import keyed_blocks
 
 __all__ = ["ColumnarExport", "export_txt_files"]
 
-_SEP = "\x1f"  # joins an exam's key: two that join alike both go to the merge (safe)
+_SEP = "\x1f"  # joins an exam code and admin year (neither holds it)
 _TRIGGERS_RE = "^([" + "".join(f"\\x{ord(char):02x}" for char in FORMULA_TRIGGERS) + "])"
 _DATES = frozenset({"date_of_birth", "date_released", "date_updated", "report_date"})
 _INTS = frozenset({"score", "admin_year"})
@@ -137,7 +137,7 @@ def _sis_codes(rows: Any, sis_map: SisMap, unmapped: _Unmapped) -> Any:
     counts = np.bincount(encoded.indices.to_numpy(), minlength=len(encoded.dictionary))
     codes: list[str | None] = []
     for index, value in enumerate(encoded.dictionary.to_pylist()):
-        code, year = value.split(_SEP)
+        code, year = value.rsplit(_SEP, 1)
         sis = sis_map.sis_code(ExamScore(code, int(year), None))
         if sis is None:
             unmapped.add({code: {int(year): int(counts[index])}})
@@ -190,18 +190,29 @@ def _joined(ap_ids: Any, keys: Any) -> Any:
     )
 
 
-def _merge_keys(table: Any, ap_ids: Any, keys: Any) -> tuple[int, Any]:
-    """(students, the joined keys of the students that need the merge: held by more than
-    one record, or with an exam listed twice in their record)."""
-    counts = pc.value_counts(_joined(ap_ids, keys))
-    multi = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-    year = pc.cast(table["admin_year"], pa.string())
-    exams = pc.binary_join_element_wise(table["key"], year, table["exam_code"], _SEP)
-    repeats = pc.value_counts(exams)
-    repeated = repeats.field("values").filter(pc.greater(repeats.field("counts"), 1))
-    twice = table["key"].filter(pc.is_in(exams, value_set=repeated))
-    both = pa.chunked_array([multi, *twice.chunks], pa.string())
-    return len(counts), pc.unique(both)
+def _codes(column: Any) -> tuple[Any, int]:
+    """Each cell's index among the column's distinct values (numpy), and how many."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    return encoded.indices.to_numpy(zero_copy_only=False), len(encoded.dictionary)
+
+
+def _merge_keys(table: Any, ap_ids: Any, keys: Any) -> tuple[int, Any, Any]:
+    """(students, which rows need no merge, the joined keys of the students that do: held
+    by more than one record, or with an exam listed twice in their record)."""
+    records = len(ap_ids)
+    joined = pa.chunked_array([*_joined(ap_ids, keys).chunks, *table["key"].chunks])
+    encoded = pc.dictionary_encode(joined.combine_chunks())
+    students = len(encoded.dictionary)
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    merged = np.bincount(index[:records], minlength=students) > 1
+    rows = index[records:].astype(np.int64)
+    years, year_count = _codes(table["admin_year"])
+    codes, code_count = _codes(table["exam_code"])
+    exams = np.sort((rows * year_count + years) * code_count + codes)
+    repeated = exams[1:][exams[1:] == exams[:-1]]
+    merged[repeated // (year_count * code_count)] = True
+    wanted = encoded.dictionary.filter(pa.array(merged))
+    return students, pa.array(~merged[rows]), wanted
 
 
 def _records(
@@ -287,9 +298,8 @@ def _read(
     table = table.append_column("kd", row_keys)
     table = table.append_column("key", _joined(table["ap_id"], row_keys))
     table = table.append_column("idx", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    students, merge_keys = _merge_keys(table, ap, keys)
-    simple = table.filter(pc.invert(pc.is_in(table["key"], value_set=merge_keys)))
-    return len(ap), students, simple.drop_columns(["key"]), merge_keys
+    students, simple, merge_keys = _merge_keys(table, ap, keys)
+    return len(ap), students, table.filter(simple).drop_columns(["key"]), merge_keys
 
 
 def export_txt_files(
