@@ -182,6 +182,39 @@ def test_sandbox_files_export_the_same(
         assert '\r\n""\r\n' in text
 
 
+def _benchmark_shape(name: str, count: int) -> list[ScoreReport]:
+    """``count`` reports of the benchmarks' ``real`` or ``worst`` shape (benchmarks/_shapes.py)."""
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "benchmarks" / "_shapes.py"
+    spec = importlib.util.spec_from_file_location("_benchmark_shapes", path)
+    assert spec is not None
+    assert spec.loader is not None
+    shapes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shapes)
+    return list(getattr(shapes, f"iter_{name}")(count, 7, "1234"))
+
+
+@pytest.mark.parametrize("shape", ["real", "worst"])
+def test_the_benchmark_shapes_export_the_same(tmp_path: Path, shape: str) -> None:
+    """Real-shaped students (most once, some re-sent newer) and the worst shape (exam
+    blocks listed twice with other content: conflicts)."""
+    reports = _benchmark_shape(shape, 300)
+    later = dt.date(2049, 12, 1)
+    resent = [attrs.evolve(report, date_updated=later) for report in reports[::7]]
+    paths = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    write_txt(reports, paths[0])
+    write_txt(resent, paths[1])
+    for more in ([], ["--json", "--across-di"]):
+        code, out, _, data = _same(paths, EVERYTHING, more, tmp_path)
+        assert code == 0
+        assert data is not None
+        if more:
+            summary = json.loads(out)
+            assert summary["records_read"] == 300 + len(resent)
+            assert (summary["conflict_count"] > 0) == (shape == "worst")
+
+
 @pytest.mark.parametrize("more", [[], ["--json"], ["--across-di"], ["--across-di", "--json"]])
 def test_resent_students_merge_the_same(tmp_path: Path, more: list[str]) -> None:
     first, second = _resent()
