@@ -184,6 +184,11 @@ PRIVATE_IMPORTS_ALLOWED = {
     ("apscores.tables._columnar", "apscores.files._sources"),
     ("apscores.tables._columnar", "apscores.files._txt"),
     ("apscores.tables._frames", "apscores.files._sources"),
+    ("apscores.tables._keyed", "apscores.files._sources"),
+    # `apscores export` of TXT files on the columnar path: the engine's blocks with their
+    # record keys (tables._keyed), the command's own writer of them (export._columnar).
+    ("apscores.export._columnar", "apscores.tables._keyed"),
+    ("apscores.cli._export_cmd", "apscores.export._columnar"),
 }
 
 

@@ -1,0 +1,111 @@
+"""The long table of TXT files a block at a time, with each block's record keys.
+
+``apscores export`` on the columnar path (:mod:`apscores.export._columnar`) needs what
+:func:`~apscores.tables._columnar.file_blocks` gives (one row per exam, with the student
+columns) and one thing the long table cannot show: the records themselves. A record with
+no exam has no row, and two records of one student read as one run of rows. So each block
+also gives the AP ID and DI code of every record in it, in file order.
+
+A block the fast path reads gives its record batch and the keys read from the same matrix
+(the AP ID as the long table's ``ap_id``, the DI code as its ``di_code``). A block it
+refuses is read by the typed reader, as the reference path reads it: the same records, and
+the same first error, raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from os import PathLike
+from typing import Any
+
+import attrs
+import pyarrow as pa
+
+from apscores.files._sources import Opened, look_ahead, source_name
+from apscores.files.blocks import Block, blocks
+from apscores.files.layout import Layout
+from apscores.tables._arrays import Block as Matrix
+from apscores.tables._arrays import as_text, di_codes
+from apscores.tables._blocks import UnsafeBlockError, as_matrix
+from apscores.tables._columnar import (
+    Dictionaries,
+    _drop_blank_lines,
+    _fast_part,
+    typed_records,
+)
+from apscores.tables._plan import Plan, plan_for
+from apscores.tables._rows import columns_of
+from apscores.tables._schema import column_kind
+
+__all__ = ["KeyedBlock", "keyed_blocks"]
+
+
+@attrs.frozen
+class KeyedBlock:
+    """One block: its long rows (categories as plain text) and its records' keys."""
+
+    rows: Any  # a pyarrow RecordBatch: the long table's columns
+    ap_ids: Any  # a pyarrow string array: each record's AP ID, in file order
+    di_codes: Any  # a pyarrow string array: each record's DI code
+
+
+def _decoded(batch: Any) -> Any:
+    """A record batch with its dictionary columns decoded to plain strings."""
+    arrays = [
+        column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _fast(piece: Block, plan: Plan, dictionaries: Dictionaries, schema: Any) -> KeyedBlock:
+    """Read a block with numpy (raises UnsafeBlockError when the typed reader must)."""
+    part = _fast_part(piece, plan, dictionaries.names, dictionaries.statuses)
+    matrix = Matrix(_drop_blank_lines(as_matrix(piece, plan), plan))
+    rows = _decoded(dictionaries.batch(part, schema))
+    return KeyedBlock(rows, as_text(matrix.bytes(plan.ap_id)), di_codes(matrix.bytes(plan.di)))
+
+
+def _typed(piece: Any, name: str | None, layout: Layout | None, schema: Any) -> KeyedBlock:
+    """Read a block with the typed reader: its records, or its first error raised."""
+    records = list(typed_records(piece, name, layout))
+    _, columns = columns_of(records, True)
+    types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
+    arrays = [
+        pa.array(columns[field.name], types.get(column_kind(field.name), pa.string()))
+        for field in schema
+    ]
+    rows = pa.RecordBatch.from_arrays(arrays, names=schema.names)
+    ap_ids = pa.array([record.ap_id for record in records], pa.string())
+    return KeyedBlock(rows, ap_ids, pa.array([record.di_code for record in records], pa.string()))
+
+
+def _nothing() -> None:
+    """Close nothing: the caller owns the stream."""
+
+
+def keyed_blocks(
+    sources: Iterable[str | PathLike[str]],
+    schema: Any,
+    *,
+    chunk_lines: int,
+    layout: Layout | None = None,
+) -> Iterator[KeyedBlock]:
+    """Each TXT file's blocks in turn, as :class:`KeyedBlock`; ``schema`` is the long
+    table's (categories are decoded). Errors are the typed reader's, naming the file."""
+    plan = plan_for(layout)
+    dictionaries = Dictionaries()
+    for source in sources:
+        name = source_name(source)
+        with open(source, "rb") as stream:
+            size = chunk_lines * (plan.length + 1)
+            opened = Opened(None, None, _nothing, name, blocks(stream.read, size))
+            look_ahead(opened, plan.plausible)  # the typed reader's first-line checks
+            for piece in opened.blocks():
+                if isinstance(piece, Block):
+                    try:
+                        yield _fast(piece, plan, dictionaries, schema)
+                        continue
+                    except UnsafeBlockError:
+                        pass
+                yield _typed(piece, name, layout, schema)
