@@ -115,13 +115,13 @@ def as_texts(fields: list[Array]) -> Any:
         data[end - rows * width : end].reshape(rows, width)[...] = field
         offsets.append(np.arange(end - (rows - 1) * width, end + 1, width, dtype=np.int32))
     ends = np.concatenate(offsets)
+    high = np.flatnonzero(data >= 0x80)
     encoded: Any = data
-    if data.max(initial=0) >= 0x80:  # Latin-1 -> UTF-8: every byte >= 0x80 becomes two
-        encoded = data.tobytes().decode("latin-1").encode("utf-8")
-        owner = np.searchsorted(ends, np.flatnonzero(data >= 0x80), side="right")
+    if len(high):  # Latin-1 -> UTF-8: every byte >= 0x80 becomes two
+        owner = np.searchsorted(ends, high, side="right")
         ends += np.cumsum(np.bincount(owner, minlength=len(ends)), dtype=np.int32)
-    buffers = pa.py_buffer(ends), pa.py_buffer(encoded)
-    text = pa.StringArray.from_buffers(len(ends) - 1, *buffers)
+        encoded = data.tobytes().decode("latin-1").encode("utf-8")
+    text = pa.StringArray.from_buffers(len(ends) - 1, pa.py_buffer(ends), pa.py_buffer(encoded))
     return pc.utf8_rtrim(text, characters=" \xa0")
 
 
@@ -153,12 +153,13 @@ def distinct(values: Array) -> tuple[list[int], Array]:
 def to_days(field: Array) -> tuple[Array, Array]:
     """MMDDYY bytes, ``(..., 6)`` -> (days since 1970, blank), checked as the typed reader's
     ``parse_date`` checks them (a test compares the two); refuses the block otherwise."""
-    number, given = digits(field)
+    digit = field - np.uint8(ord("0"))  # wraps: any other byte is 10 or more
+    given = _every(digit, lambda column: column < 10)
     empty = blank(field)
     if not (empty | given).all():
         raise UnsafeBlockError
-    month, day, yy = number // 10000, number // 100 % 100, number % 100
-    at = np.where(given, yy * 12 + np.clip(month, 1, 12) - 1, 0)
+    month, day, yy = (digit[..., at] * np.uint8(10) + digit[..., at + 1] for at in (0, 2, 4))
+    at = np.where(given, yy.astype(np.intp) * 12 + np.clip(month, 1, 12) - 1, 0)
     valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= _MONTH_DAYS[at])
     if (given & ~valid).any():
         raise UnsafeBlockError

@@ -155,9 +155,10 @@ def _exams(matrix: Array, plan: Plan) -> tuple[Array, Callable[[str], Array]]:
     given = codes & 0x7F7F != 0x2020  # blank(), on both bytes at once
     if (given[:, 1:] & ~given[:, :-1]).any():  # a code after a blank one is no exam
         given = np.logical_and.accumulate(given, axis=1)
-    student, slot = np.divmod(np.flatnonzero(given), code.blocks)
-    at = student * stride + slot * code.step + start
-    exams = np.take(matrix.reshape(-1), at[:, None] + np.arange(span))
+    student = np.flatnonzero(given) // code.blocks
+    whole = np.dtype((np.void, span))  # an exam block's bytes as one item: a quick copy
+    exams = np.ndarray(given.shape, whole, matrix, start, (stride, code.step))[given]
+    exams = exams.view(np.uint8).reshape(-1, span)
 
     def field(attribute: str) -> Array:
         at = spreads[attribute].start - start
