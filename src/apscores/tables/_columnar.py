@@ -16,13 +16,16 @@ without building any Python object per line:
   endings) is padded to the layout's length line by line first.
 - The exam blocks are unpivoted to one row per exam, ending at the first block whose exam
   code is blank.
-- Years use a table built from :func:`apscores.years.expand_year`; ``MMDDYY`` dates are
-  checked and converted with numpy, once per distinct date; text is decoded as Latin-1,
-  encoded as UTF-8 and right-stripped of exactly the characters ``str.rstrip`` strips.
-- Values with few distinct raw forms (exam codes and names by admin year, statuses,
-  irregularity codes, DI and school codes) are resolved once per distinct value with the
-  package's own functions (:func:`apscores.catalog.exam_name`,
-  :func:`~apscores.catalog.exam_status`, ``college_code_to_di``).
+- numpy sees clean bytes only (the block reader refuses a block holding a control byte),
+  so blanks and digits are a few byte operations (:mod:`apscores.tables._arrays`); years
+  use a table built from :func:`apscores.years.expand_year`; ``MMDDYY`` dates are checked
+  and converted from their digit pairs; text is decoded as Latin-1, encoded as UTF-8 and
+  right-stripped of exactly the characters ``str.rstrip`` strips, every per-student text
+  field of a block in one Arrow array, taken to the exam rows at once.
+- Values with few distinct raw forms (exam codes and names by admin year, statuses and
+  irregularity codes) are resolved once per distinct value with the package's own
+  functions (:func:`apscores.catalog.exam_name`, :func:`~apscores.catalog.exam_status`),
+  and kept for the next blocks.
 
 Validation. Every check the typed reader makes that could refuse a line is made here too,
 vectorised (a blank required field: the AP ID and the two dates every record carries; line
@@ -82,7 +85,7 @@ Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
 _SPACE = ord(" ")
 INT = pa.int64()
-#: Distinct exam keys kept between blocks, per kind (the memory stays bounded).
+#: Distinct exam keys kept between blocks, of each kind (so memory stays bounded).
 _KNOWN = 1 << 14
 
 
@@ -199,16 +202,16 @@ def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
 
     # Per-exam columns: the few distinct values resolved once (and kept for later blocks).
     names, statuses = dictionaries.names, dictionaries.statuses
-    part["exam_name"], part["exam_code"] = dictionaries.resolve(
-        "exams",
+    part["exam_name"], part["exam_code"] = _resolve(
+        dictionaries.exams,
         keys(exam("code")) * 100 + yy,
         lambda key: (
             names.index(catalog.exam_name(unkey(key // 100, 2), int(YEARS[key % 100]))),
             unkey(key // 100, 2),
         ),
     )
-    part["status"], part["irregularity_codes"] = dictionaries.resolve(
-        "marks",
+    part["status"], part["irregularity_codes"] = _resolve(
+        dictionaries.marks,
         (irregular << 3) | score,
         lambda key: (
             statuses.index(catalog.exam_status((key & 7) or None, irregularities(key >> 3)).value),
@@ -219,6 +222,21 @@ def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
     part["admin_year"] = arrow(YEARS[yy], pa.int64())
     part["score"] = arrow(score, pa.int64(), score != 0)
     return part
+
+
+def _resolve(
+    known: dict[int, tuple[int, str]], keys: Array, values: Callable[[int], tuple[int, str]]
+) -> tuple[Array, Any]:
+    """``values`` of each row's int64 key, computed once per distinct key and kept in
+    ``known`` for later blocks (up to :data:`_KNOWN` keys): a category's indices and an
+    Arrow string column."""
+    if len(known) > _KNOWN:
+        known.clear()
+    uniques, indices = distinct(keys)
+    found = [known.get(key) or known.setdefault(key, values(key)) for key in uniques]
+    categories = np.array([category for category, _ in found], dtype=np.int32)
+    texts = pa.array([text for _, text in found], pa.string())
+    return categories[indices], texts.take(arrow(indices, pa.int32()))
 
 
 def _slow_part(
@@ -256,28 +274,8 @@ class Dictionaries:
 
     def __init__(self) -> None:
         self.names, self.statuses = _Dictionary(), _Dictionary()
-        self._known: dict[str, dict[int, tuple[Any, ...]]] = {"exams": {}, "marks": {}}
-        self._kinds = {"exams": (int, str), "marks": (int, str)}
-
-    def resolve(
-        self, kind: str, keys: Array, values: Callable[[int], tuple[Any, ...]]
-    ) -> list[Any]:
-        """Columns of ``values`` of each row's int64 key, computed once per distinct key
-        and kept for later blocks (up to :data:`_KNOWN` keys of a kind): an int (a
-        dictionary index) gives int32 indices, a str an Arrow string column."""
-        known = self._known[kind]
-        if len(known) > _KNOWN:
-            known.clear()
-        uniques, indices = distinct(keys)
-        found = [known.get(key) or known.setdefault(key, values(key)) for key in uniques]
-        columns = []
-        for at, of in enumerate(self._kinds[kind]):
-            column = [values[at] for values in found]
-            if of is int:
-                columns.append(np.array(column, dtype=np.int32)[indices])
-            else:
-                columns.append(pa.array(column, pa.string()).take(arrow(indices, pa.int32())))
-        return columns
+        self.exams: dict[int, tuple[int, str]] = {}  # exam key -> (name index, code)
+        self.marks: dict[int, tuple[int, str]] = {}  # (codes, grade) -> (status, codes)
 
     def batch(self, part: Part, schema: Any) -> Any:
         """A block's record batch, its categories over the dictionaries as they are now
