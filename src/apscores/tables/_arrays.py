@@ -130,11 +130,13 @@ def di_codes(field: Array) -> Any:
     and ``00`` dropped from six ASCII digits (a test compares the two)."""
     if field.shape[1] != 6:  # pragma: no cover - a layout guard
         raise AssertionError("the college code is no longer six columns")
-    zeros = (field[:, 0] == ord("0")) & (field[:, 1] == ord("0"))
-    both = as_texts([field, field[:, 2:]])
-    whole, rest = both.slice(0, len(field)), both.slice(len(field))
-    stripped = pc.utf8_ltrim(whole, characters=" \xa0")
-    return pc.if_else(arrow(digits(field)[1] & zeros, pa.bool_()), rest, stripped)
+    dropped = digits(field)[1] & (field[:, 0] == ord("0")) & (field[:, 1] == ord("0"))
+    if dropped.all():  # (the usual case: one quick array)
+        return as_text(field[:, 2:])
+    stripped = pc.utf8_ltrim(as_text(field), characters=" \xa0")
+    if not dropped.any():
+        return stripped
+    return pc.if_else(arrow(dropped, pa.bool_()), as_text(field[:, 2:]), stripped)
 
 
 def unkey(key: int, width: int) -> str:

@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from apscores import catalog
 from apscores.errors import ParseError
@@ -84,7 +85,6 @@ __all__ = [
 Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
 _SPACE = ord(" ")
-INT = pa.int64()
 #: Distinct exam keys kept between blocks, of each kind (so memory stays bounded).
 _KNOWN = 1 << 14
 
@@ -188,10 +188,10 @@ def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
     part: Part = {}
     rows, exams = len(matrix), len(student)
     at = (np.arange(len(plan.texts))[:, None] * rows + student).reshape(-1)
-    texts = as_texts([matrix[:, field.slice] for _, field in plan.texts]).take(arrow(at, INT))
+    texts = _take(as_texts([matrix[:, field.slice] for _, field in plan.texts]), at)
     for index, (name, _) in enumerate(plan.texts):
         part[name] = texts.slice(index * exams, exams)
-    part["di_code"] = di_codes(matrix[:, plan.di.slice]).take(arrow(student, INT))
+    part["di_code"] = _take(di_codes(matrix[:, plan.di.slice]), student)
     columns = [column for _, field in plan.dates for column in range(field.start - 1, field.end)]
     days, empty = to_days(matrix[:, columns].reshape(rows, -1, 6))
     if any(field.required and empty[:, i].any() for i, (_, field) in enumerate(plan.dates)):
@@ -236,7 +236,12 @@ def _resolve(
     found = [known.get(key) or known.setdefault(key, values(key)) for key in uniques]
     categories = np.array([category for category, _ in found], dtype=np.int32)
     texts = pa.array([text for _, text in found], pa.string())
-    return categories[indices], texts.take(arrow(indices, pa.int32()))
+    return categories[indices], _take(texts, indices)
+
+
+def _take(values: Any, indices: Array) -> Any:
+    """``values`` at ``indices`` (made here: no bounds to check)."""
+    return pc.take(values, arrow(indices, pa.from_numpy_dtype(indices.dtype)), boundscheck=False)
 
 
 def _slow_part(
