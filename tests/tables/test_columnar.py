@@ -489,3 +489,12 @@ def test_blocks_survive_a_stream_that_ends_in_the_middle_of_a_line() -> None:
     assert pieces(b"ab\ncd", 1) == [(b"ab\n", 1), (b"cd", 1)]
     assert pieces(b"\xef\xbb\xbfab\n", 1) == [(b"ab\n", 1)]
     assert pieces(b"x" * 3000 + b"\n", 1) == [(b"x" * 3000 + b"\n", 1)]
+
+
+def test_exam_values_kept_across_blocks_stay_bounded() -> None:
+    known = dict.fromkeys(range(_columnar._KNOWN + 1), (0, "stale"))
+    keys = np.array([5, 7, 5], dtype=np.int64)
+    categories, texts = _columnar._resolve(known, keys, lambda key: (key, str(key)))
+    assert categories.tolist() == [5, 7, 5]
+    assert texts.to_pylist() == ["5", "7", "5"]
+    assert known == {5: (5, "5"), 7: (7, "7")}  # full: emptied before this block's keys
