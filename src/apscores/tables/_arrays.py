@@ -107,21 +107,22 @@ def as_text(field: Array) -> Any:
 
 def as_texts(fields: list[Array]) -> Any:
     """:func:`as_text` of several fields at once: one string array, field after field."""
-    ends = np.cumsum([len(field) * field.shape[1] for field in fields])
-    data = np.empty(ends[-1], dtype=np.uint8)
-    offsets = [np.zeros(1, dtype=np.int32)]
-    for field, end in zip(fields, ends, strict=True):
+    sizes = np.cumsum([len(field) * field.shape[1] for field in fields])  # bytes so far
+    data = np.empty(sizes[-1], dtype=np.uint8)
+    ends = [np.zeros(1, dtype=np.int32)]  # each text's end: the offsets
+    for field, size in zip(fields, sizes, strict=True):
         rows, width = field.shape
-        data[end - rows * width : end].reshape(rows, width)[...] = field
-        offsets.append(np.arange(end - (rows - 1) * width, end + 1, width, dtype=np.int32))
-    ends = np.concatenate(offsets)
+        data[size - rows * width : size].reshape(rows, width)[...] = field
+        ends.append(np.arange(size - (rows - 1) * width, size + 1, width, dtype=np.int32))
+    offsets = np.concatenate(ends)
     high = np.flatnonzero(data >= 0x80)
     encoded: Any = data
     if len(high):  # Latin-1 -> UTF-8: every byte >= 0x80 becomes two
-        owner = np.searchsorted(ends, high, side="right")
-        ends += np.cumsum(np.bincount(owner, minlength=len(ends)), dtype=np.int32)
+        owner = np.searchsorted(offsets, high, side="right")  # the offset after each one
+        offsets += np.cumsum(np.bincount(owner, minlength=len(offsets)), dtype=np.int32)
         encoded = data.tobytes().decode("latin-1").encode("utf-8")
-    text = pa.StringArray.from_buffers(len(ends) - 1, pa.py_buffer(ends), pa.py_buffer(encoded))
+    buffers = pa.py_buffer(offsets), pa.py_buffer(encoded)
+    text = pa.StringArray.from_buffers(len(offsets) - 1, *buffers)
     return pc.utf8_rtrim(text, characters=" \xa0")
 
 
