@@ -22,6 +22,7 @@ from polars.testing import assert_frame_equal
 from _golden import ANA, exam, reports, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
 from apscores.files import read_txt, write_txt
+from apscores.files._speed.cache import Cache, Clock
 from apscores.files._values import college_code_to_di, parse_date
 from apscores.files.blocks import CONTROL, Block, LongLine, blocks
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
@@ -492,9 +493,11 @@ def test_blocks_survive_a_stream_that_ends_in_the_middle_of_a_line() -> None:
 
 
 def test_exam_values_kept_across_blocks_stay_bounded() -> None:
-    known = dict.fromkeys(range(_columnar._KNOWN + 1), (0, "stale"))
+    known = Cache(Clock(), limit=2)
+    known.keep(5, (0, "stale"))
+    known.keep(6, (0, "stale"))
     keys = np.array([5, 7, 5], dtype=np.int64)
     categories, texts = _columnar._resolve(known, keys, lambda key: (key, str(key)))
-    assert categories.tolist() == [5, 7, 5]
-    assert texts.to_pylist() == ["5", "7", "5"]
-    assert known == {5: (5, "5"), 7: (7, "7")}  # full: emptied before this block's keys
+    assert categories.tolist() == [0, 7, 0]  # 5 was kept, 7 computed
+    assert texts.to_pylist() == ["stale", "7", "stale"]
+    assert known == {7: (7, "7")}  # full: emptied before 7 was kept

@@ -51,6 +51,7 @@ from apscores import catalog
 from apscores.errors import ParseError
 from apscores.files import _txt as txt
 from apscores.files._sources import Opened, look_ahead, source_name
+from apscores.files._speed.cache import Cache, Clock
 from apscores.files.blocks import Block, Piece, blocks
 from apscores.files.layout import Field, Layout
 from apscores.models import ScoreReport
@@ -85,8 +86,6 @@ __all__ = [
 Array = npt.NDArray[Any]
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
 _SPACE = ord(" ")
-#: Distinct exam keys kept between blocks, of each kind (so memory stays bounded).
-_KNOWN = 1 << 14
 
 
 class _Dictionary:
@@ -202,6 +201,7 @@ def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
 
     # Per-exam columns: the few distinct values resolved once (and kept for later blocks).
     names, statuses = dictionaries.names, dictionaries.statuses
+    dictionaries.clock.line += rows
     part["exam_name"], part["exam_code"] = _resolve(
         dictionaries.exams,
         keys(exam("code")) * 100 + yy,
@@ -225,15 +225,13 @@ def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
 
 
 def _resolve(
-    known: dict[int, tuple[int, str]], keys: Array, values: Callable[[int], tuple[int, str]]
+    known: Cache, keys: Array, values: Callable[[int], tuple[int, str]]
 ) -> tuple[Array, Any]:
     """``values`` of each row's int64 key, computed once per distinct key and kept in
-    ``known`` for later blocks (up to :data:`_KNOWN` keys): a category's indices and an
-    Arrow string column."""
-    if len(known) > _KNOWN:
-        known.clear()
+    ``known`` for later blocks (the package's one cache policy: bounded): a category's
+    indices and an Arrow string column."""
     uniques, indices = distinct(keys)
-    found = [known.get(key) or known.setdefault(key, values(key)) for key in uniques]
+    found = [known.get(key) or known.keep(key, values(key)) for key in uniques]
     categories = np.array([category for category, _ in found], dtype=np.int32)
     texts = pa.array([text for _, text in found], pa.string())
     return categories[indices], _take(texts, indices)
@@ -279,8 +277,9 @@ class Dictionaries:
 
     def __init__(self) -> None:
         self.names, self.statuses = _Dictionary(), _Dictionary()
-        self.exams: dict[int, tuple[int, str]] = {}  # exam key -> (name index, code)
-        self.marks: dict[int, tuple[int, str]] = {}  # (codes, grade) -> (status, codes)
+        self.clock = Clock()  # lines read, for the caches' limits
+        self.exams = Cache(self.clock)  # exam key -> (name index, code)
+        self.marks = Cache(self.clock)  # (codes, grade) -> (status index, codes)
 
     def batch(self, part: Part, schema: Any) -> Any:
         """A block's record batch, its categories over the dictionaries as they are now
