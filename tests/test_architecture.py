@@ -176,12 +176,14 @@ PRIVATE_IMPORTS_ALLOWED = {
     # `apscores sandbox serve` takes the server's own options
     ("apscores.cli._sandbox_cmd", "apscores.sandbox._server"),
     # The columnar engine is the files package's twin: it reads with the same rules (one
-    # framing rule, one value table, one block reader, one reference reader for its errors).
+    # framing rule, one value table, one block reader, one cache policy, one reference
+    # reader for its errors).
     ("apscores.tables._arrays", "apscores.files._framing"),
     ("apscores.tables._arrays", "apscores.files._values"),
     ("apscores.tables._blocks", "apscores.files._framing"),
     ("apscores.tables._columnar", "apscores.files._framing"),
     ("apscores.tables._columnar", "apscores.files._sources"),
+    ("apscores.tables._columnar", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._txt"),
     ("apscores.tables._frames", "apscores.files._sources"),
     ("apscores.tables._keyed", "apscores.files._sources"),

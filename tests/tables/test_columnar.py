@@ -22,8 +22,9 @@ from polars.testing import assert_frame_equal
 from _golden import ANA, exam, reports, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
 from apscores.files import read_txt, write_txt
+from apscores.files._speed.cache import Cache, Clock
 from apscores.files._values import college_code_to_di, parse_date
-from apscores.files.blocks import Block, LongLine, blocks
+from apscores.files.blocks import CONTROL, Block, LongLine, blocks
 from apscores.files.layout import LAYOUT_910, LAYOUT_950
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
@@ -418,7 +419,15 @@ def test_missing_library_names_the_extra(
 # --- the pieces against the reference functions ---------------------------------------------
 
 
-_DATE_TEXT = st.text(" \t0123456789\xa0X", min_size=6, max_size=6) | st.dates(
+# The numpy converters see clean bytes only: the block reader refuses control bytes.
+_CLEAN = bytes(sorted(set(range(256)) - set(CONTROL)))
+
+
+def _clean(value: bytes) -> bytes:
+    return bytes(_CLEAN[byte % len(_CLEAN)] for byte in value)
+
+
+_DATE_TEXT = st.text(" 0123456789\xa0X", min_size=6, max_size=6) | st.dates(
     dt.date(1950, 1, 1), dt.date(2049, 12, 31)
 ).map(lambda d: d.strftime("%m%d%y"))
 
@@ -440,14 +449,24 @@ def test_dates_agree_with_parse_date(texts: list[str]) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.binary(min_size=5, max_size=5), min_size=1, max_size=8))
+@given(st.lists(st.binary(min_size=5, max_size=5).map(_clean), min_size=1, max_size=8))
 def test_text_agrees_with_rstrip(values: list[bytes]) -> None:
     field = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), 5)
     expected = [value.decode("latin-1").rstrip() for value in values]
     assert _arrays.as_text(field).to_pylist() == expected
+    both = _arrays.as_texts([field, field[:, 1:3]]).to_pylist()  # several fields at once
+    assert both == expected + [value[1:3].decode("latin-1").rstrip() for value in values]
 
 
-_COLLEGE_CODE = st.text(" \t0123456789\xa0\x85A²", min_size=6, max_size=6).map(
+def test_byte_rules_agree_with_str_for_every_clean_byte() -> None:
+    field = np.frombuffer(_CLEAN, dtype=np.uint8).reshape(-1, 1)
+    assert _arrays.blank(field).tolist() == [chr(b).isspace() for b in _CLEAN]
+    number, found = _arrays.digits(field)
+    assert found.tolist() == [chr(b) in "0123456789" for b in _CLEAN]
+    assert number[found].tolist() == list(range(10))
+
+
+_COLLEGE_CODE = st.text(" 0123456789\xa0A²", min_size=6, max_size=6).map(
     lambda t: t.encode("latin-1")
 ) | st.sampled_from([b"001234", b"  1234", b"1234  ", b"00 123", b"000000", b"\xa000123"])
 
@@ -492,3 +511,14 @@ def test_txt_files_to_batches_streams_the_long_table_a_block_at_a_time(tmp_path:
     assert len(batches) >= 55 // 7
     lazy = txt_files_to_batches([tmp_path / "a.txt", tmp_path / "missing.txt"], chunk_lines=7)
     assert next(lazy).num_rows > 0  # the second file is not opened yet
+
+
+def test_exam_values_kept_across_blocks_stay_bounded() -> None:
+    known = Cache(Clock(), limit=2)
+    known.keep(5, (0, "stale"))
+    known.keep(6, (0, "stale"))
+    keys = np.array([5, 7, 5], dtype=np.int64)
+    categories, texts = _columnar._resolve(known, keys, lambda key: (key, str(key)))
+    assert categories.tolist() == [0, 7, 0]  # 5 was kept, 7 computed
+    assert texts.to_pylist() == ["stale", "7", "stale"]
+    assert known == {7: (7, "7")}  # full: emptied before 7 was kept

@@ -380,6 +380,26 @@ def test_a_blank_required_field_sends_its_block_to_the_typed_reader(
         assert fast[1][:2] == (row + 1, "ap_id")
 
 
+def test_a_layout_may_require_a_field_the_table_shows_as_text() -> None:
+    fields = tuple(
+        attrs.evolve(field, required=True) if field.name == "first_name" else field
+        for field in LAYOUT_950.fields
+    )
+    strict = Layout("950-first-name-required", 950, fields)
+    check_layout(strict)
+    field = strict.field("first_name")
+    lines = SMALL.splitlines(keepends=True)
+    lines[3] = lines[3][: field.start - 1] + b" " * field.width + lines[3][field.end :]
+    data = b"".join(lines)
+    assert txt_to_arrow(SMALL, layout=strict).equals(txt_to_arrow(SMALL))
+    with pytest.raises(ParseError) as fast:
+        txt_to_arrow(data, layout=strict)
+    with pytest.raises(ParseError) as slow, read_txt(data, layout=strict) as reader:
+        to_arrow(reader)
+    assert (fast.value.line, fast.value.field) == (4, "first_name")
+    assert str(fast.value) == str(slow.value)
+
+
 # --- the framing rule, for any layout, agrees with the typed reader's for 950 ---------------
 
 _LINE = SMALL.splitlines()[0]

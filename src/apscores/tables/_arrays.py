@@ -1,9 +1,14 @@
-"""Fields of a block matrix as numpy arrays, and the lookup tables that check them.
+"""Fields of a block matrix as Arrow arrays, and the byte rules that check them.
 
-The tables are built from the package's own rules (:func:`apscores.years.expand_year`,
-``str.rstrip``'s whitespace) rather than restating them; each
-converter refuses (:class:`~apscores.tables._blocks.UnsafeBlockError`) what the typed
-reader would refuse, so the block goes to the reference path instead.
+Every byte reaching numpy is *clean*: the block reader and framing hand over no block
+holding a control byte (C0, DEL, C1; :data:`apscores.files.blocks.CONTROL`), so the rules
+are a few byte operations rather than lookup tables: a clean byte is whitespace to
+``str.rstrip`` exactly when ``byte & 0x7F == 0x20`` (space or no-break space), and blank
+to the framing rule exactly when it is a space (both checked at import). The tables left
+are built from the package's own rules (:func:`apscores.years.expand_year`, the grades of
+:mod:`apscores.files._values`); each converter refuses
+(:class:`~apscores.tables._blocks.UnsafeBlockError`) what the typed reader would refuse,
+so the block goes to the reference path instead.
 """
 
 from __future__ import annotations
@@ -19,28 +24,18 @@ import pyarrow.compute as pc
 
 from apscores.files._framing import BLANK
 from apscores.files._values import GRADES as VALUE_GRADES
-from apscores.files.layout import Field
+from apscores.files.blocks import CONTROL
 from apscores.tables._blocks import UnsafeBlockError
-from apscores.tables._plan import Spread
 from apscores.years import expand_year
 
 Array = npt.NDArray[Any]
 _EPOCH = dt.date(1970, 1, 1)
 
-# Lookup tables, built from the package's own rules rather than restating them.
 WS_CHARS = "".join(chr(b) for b in range(256) if chr(b).isspace())  # str.rstrip, in Latin-1
-WS = np.array([chr(b) in WS_CHARS for b in range(256)], dtype=bool)
-BLANK_BYTES = np.array([chr(b) in BLANK for b in range(256)], dtype=bool)
-_PAIRS = np.arange(1 << 16)
-_LOW, _HIGH = _PAIRS & 0xFF, _PAIRS >> 8  # a little-endian uint16 is (first byte, second byte)
-#: Two bytes -> both blank (a blank code).
-BLANK_PAIR = WS[_LOW] & WS[_HIGH]
-#: Two bytes -> their value if both are ASCII digits, else -1 (the typed reader refuses it).
-DIGITS = np.full(256, -1, dtype=np.int64)
-DIGITS[ord("0") : ord("9") + 1] = np.arange(10)
-TWO_DIGITS = np.where(
-    (DIGITS[_LOW] >= 0) & (DIGITS[_HIGH] >= 0), DIGITS[_LOW] * 10 + DIGITS[_HIGH], -1
-)
+if [b for b in range(256) if chr(b) in WS_CHARS and b not in CONTROL] != [0x20, 0xA0]:
+    raise AssertionError("clean whitespace is no longer the bytes with b & 0x7F == 0x20")
+if {b for b in BLANK.encode("latin-1") if b not in CONTROL} != {0x20}:
+    raise AssertionError("a clean blank line is no longer one of spaces")
 #: Two-digit year -> four-digit year: the pivot rule of apscores.years, as a table.
 YEARS = np.array([expand_year(yy) for yy in range(100)], dtype=np.int64)
 #: (two-digit year * 12 + month - 1) -> the month's first day (days since 1970), its length.
@@ -57,63 +52,78 @@ GRADES = np.full(256, -1, dtype=np.int64)
 for _text, _score in VALUE_GRADES.items():
     if len(_text) == 1:
         GRADES[ord(_text)] = _score or 0
-#: One byte -> its right-stripped text (for one-column text fields).
-ONE_CHAR = [chr(b).rstrip() for b in range(256)]
 
 
-class Block:
-    """Typed views of one matrix's fields (no copies until a value is needed); fields and
-    exam spreads come from the layout's :class:`~apscores.tables._plan.Plan`."""
+def blank(field: Array) -> Array:
+    """Whether each field of clean bytes (``(..., width)``) is all whitespace."""
+    return _every(field, lambda column: (column & 0x7F) == 0x20)
 
-    def __init__(self, matrix: Array) -> None:
-        self.matrix = matrix
-        self.rows, self.stride = matrix.shape
-        self.flat = matrix.reshape(-1)
 
-    def view(self, dtype: str, start: int, shape: tuple[int, ...], steps: tuple[int, ...]) -> Array:
-        view: Array = np.ndarray(shape, dtype, self.matrix, start, (self.stride, *steps))
-        return view
+def digits(field: Array) -> tuple[Array, Array]:
+    """Fields of clean bytes (``(..., width)``) -> (their number, whether all are ASCII
+    digits); the number is meaningless where they are not."""
+    digit = field - np.uint8(ord("0"))  # wraps: any other byte is 10 or more
+    number = np.zeros(field.shape[:-1], dtype=np.int64)
+    for column in range(field.shape[-1]):
+        number = number * 10 + digit[..., column]
+    return number, _every(digit, lambda column: column < 10)
 
-    def bytes(self, field: Field) -> Array:
-        """The field's bytes, (rows, width)."""
-        found: Array = self.matrix[:, field.slice]
-        return found
 
-    def pair(self, field: Field) -> Array:
-        """A two-column field as one little-endian uint16 per row."""
-        return self.view("<u2", field.start - 1, (self.rows,), ())
+def _every(field: Array, test: Callable[[Array], Array]) -> Array:
+    """Whether ``test`` holds for every byte of each field (a column at a time: numpy
+    reduces a short last axis slowly)."""
+    found: Array = test(field[..., 0])
+    for column in range(1, field.shape[-1]):
+        found &= test(field[..., column])
+    return found
 
-    def exams(self, spread: Spread) -> Array:
-        """An exam field in every exam block, (rows, blocks), uint8 or uint16."""
-        dtype = "u1" if spread.width == 1 else "<u2"
-        return self.view(dtype, spread.start, (self.rows, spread.blocks), (spread.step,))
 
-    def exam(self, spread: Spread, row: Array, slot: Array) -> Array:
-        """An exam field of the given (row, slot) pairs, as int64 keys (little-endian)."""
-        at = row * self.stride + slot * spread.step + spread.start
-        key: Array = np.take(self.flat, at).astype(np.int64)
-        for column in range(1, spread.width):
-            key |= np.take(self.flat, at + column).astype(np.int64) << (8 * column)
-        return key
+def keys(field: Array) -> Array:
+    """Fields of ``(rows, width)`` bytes as little-endian int64 keys (see :func:`unkey`)."""
+    key = np.zeros(len(field), dtype=np.int64)
+    for column in range(field.shape[1]):
+        key |= field[:, column].astype(np.int64) << (8 * column)
+    return key
+
+
+def arrow(values: Array, kind: Any, valid: Array | None = None) -> Any:
+    """A numpy array as an Arrow array of ``kind`` (of the same width), null where not
+    ``valid``, without a copy (``pyarrow.array`` is far slower on a block's arrays)."""
+    data = _bits(values) if values.dtype == np.bool_ else np.ascontiguousarray(values)
+    mask = None if valid is None or valid.all() else pa.py_buffer(_bits(valid))
+    return pa.Array.from_buffers(kind, len(values), [mask, pa.py_buffer(data)])
+
+
+def _bits(values: Array) -> Array:
+    found: Array = np.packbits(values, bitorder="little")
+    return found
 
 
 def as_text(field: Array) -> Any:
-    """Latin-1 text, right-stripped as ``str.rstrip`` does, as an Arrow string array."""
-    data = field.copy()
-    rows, width = data.shape
-    if data.max(initial=0) < 0x80:
-        encoded: Any = data
-        lengths = np.full(rows, width, dtype=np.int32)
-    else:  # Latin-1 -> UTF-8: every byte >= 0x80 becomes two
+    """Latin-1 text of clean bytes, ``(rows, width)``, right-stripped as ``str.rstrip``
+    does, as an Arrow string array."""
+    return as_texts([field])
+
+
+def as_texts(fields: list[Array]) -> Any:
+    """:func:`as_text` of several fields at once: one string array, field after field."""
+    sizes = np.cumsum([len(field) * field.shape[1] for field in fields])  # bytes so far
+    data = np.empty(sizes[-1], dtype=np.uint8)
+    ends = [np.zeros(1, dtype=np.int32)]  # each text's end: the offsets
+    for field, size in zip(fields, sizes, strict=True):
+        rows, width = field.shape
+        data[size - rows * width : size].reshape(rows, width)[...] = field
+        ends.append(np.arange(size - (rows - 1) * width, size + 1, width, dtype=np.int32))
+    offsets = np.concatenate(ends)
+    high = np.flatnonzero(data >= 0x80)
+    encoded: Any = data
+    if len(high):  # Latin-1 -> UTF-8: every byte >= 0x80 becomes two
+        owner = np.searchsorted(offsets, high, side="right")  # the offset after each one
+        offsets += np.cumsum(np.bincount(owner, minlength=len(offsets)), dtype=np.int32)
         encoded = data.tobytes().decode("latin-1").encode("utf-8")
-        high = data >> 7
-        lengths = np.full(rows, width, dtype=np.int32)
-        for column in range(width):
-            lengths += high[:, column]
-    offsets = np.zeros(rows + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    text = pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(encoded))
-    return pc.utf8_rtrim(text, characters=WS_CHARS)
+    buffers = pa.py_buffer(offsets), pa.py_buffer(encoded)
+    text = pa.StringArray.from_buffers(len(offsets) - 1, *buffers)
+    return pc.utf8_rtrim(text, characters=" \xa0")
 
 
 def di_codes(field: Array) -> Any:
@@ -121,10 +131,13 @@ def di_codes(field: Array) -> Any:
     and ``00`` dropped from six ASCII digits (a test compares the two)."""
     if field.shape[1] != 6:  # pragma: no cover - a layout guard
         raise AssertionError("the college code is no longer six columns")
-    digits = (DIGITS[field] >= 0).all(axis=1)
-    zeros = (field[:, 0] == ord("0")) & (field[:, 1] == ord("0"))
-    stripped = pc.utf8_ltrim(as_text(field), characters=WS_CHARS)
-    return pc.if_else(pa.array(digits & zeros), as_text(field[:, 2:]), stripped)
+    dropped = digits(field)[1] & (field[:, 0] == ord("0")) & (field[:, 1] == ord("0"))
+    if dropped.all():  # (the usual case: one quick array)
+        return as_text(field[:, 2:])
+    stripped = pc.utf8_ltrim(as_text(field), characters=" \xa0")
+    if not dropped.any():
+        return stripped
+    return pc.if_else(arrow(dropped, pa.bool_()), as_text(field[:, 2:]), stripped)
 
 
 def unkey(key: int, width: int) -> str:
@@ -132,37 +145,29 @@ def unkey(key: int, width: int) -> str:
     return int(key).to_bytes(width, "little").decode("latin-1").rstrip()
 
 
-def distinct(keys: Array) -> tuple[list[int], Array]:
-    """Distinct keys in first-appearance order, and each row's index into them."""
-    encoded = pc.dictionary_encode(pa.array(keys, pa.int64()))
+def distinct(values: Array) -> tuple[list[int], Array]:
+    """Distinct int64 keys in first-appearance order, and each row's index into them."""
+    encoded = pc.dictionary_encode(arrow(values, pa.int64()))
     uniques: list[int] = encoded.dictionary.to_pylist()
     indices: Array = encoded.indices.to_numpy()
     return uniques, indices
 
 
-def mapped(keys: Array, convert: Callable[[int], str]) -> tuple[Any, Array]:
-    """``convert`` applied once per distinct key: (strings, each row's index into them)."""
-    uniques, indices = distinct(keys)
-    return pa.array([convert(key) for key in uniques], pa.string()), indices
-
-
 def to_days(field: Array) -> tuple[Array, Array]:
-    """MMDDYY bytes, (rows, 6) -> (days since 1970, blank), checked as the typed reader's
+    """MMDDYY bytes, ``(..., 6)`` -> (days since 1970, blank), checked as the typed reader's
     ``parse_date`` checks them (a test compares the two); refuses the block otherwise."""
-    digit = DIGITS[field]
-    digits: Array = np.all(digit >= 0, axis=1)
-    blank: Array = np.all(WS[field], axis=1)
-    if not (blank | digits).all():
+    digit = field - np.uint8(ord("0"))  # wraps: any other byte is 10 or more
+    given = _every(digit, lambda column: column < 10)
+    empty = blank(field)
+    if not (empty | given).all():
         raise UnsafeBlockError
-    digit = np.where(digits[:, None], digit, 0)
-    month = digit[:, 0] * 10 + digit[:, 1]
-    day = digit[:, 2] * 10 + digit[:, 3]
-    at = (digit[:, 4] * 10 + digit[:, 5]) * 12 + np.clip(month, 1, 12) - 1
+    month, day, yy = (digit[..., at] * np.uint8(10) + digit[..., at + 1] for at in (0, 2, 4))
+    at = np.where(given, yy.astype(np.intp) * 12 + np.clip(month, 1, 12) - 1, 0)
     valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= _MONTH_DAYS[at])
-    if (digits & ~valid).any():
+    if (given & ~valid).any():
         raise UnsafeBlockError
-    days = np.where(digits, _MONTH_STARTS[at] + day - 1, 0).astype(np.int32)
-    return days, blank
+    days = np.where(given, _MONTH_STARTS[at] + day - 1, 0).astype(np.int32)
+    return days, empty
 
 
 def irregularities(key: int) -> tuple[str, ...]:

@@ -16,13 +16,16 @@ without building any Python object per line:
   endings) is padded to the layout's length line by line first.
 - The exam blocks are unpivoted to one row per exam, ending at the first block whose exam
   code is blank.
-- Years use a table built from :func:`apscores.years.expand_year`; ``MMDDYY`` dates are
-  checked and converted with numpy, once per distinct date; text is decoded as Latin-1,
-  encoded as UTF-8 and right-stripped of exactly the characters ``str.rstrip`` strips.
-- Values with few distinct raw forms (exam codes and names by admin year, statuses,
-  irregularity codes, DI and school codes) are resolved once per distinct value with the
-  package's own functions (:func:`apscores.catalog.exam_name`,
-  :func:`~apscores.catalog.exam_status`, ``college_code_to_di``).
+- numpy sees clean bytes only (the block reader refuses a block holding a control byte),
+  so blanks and digits are a few byte operations (:mod:`apscores.tables._arrays`); years
+  use a table built from :func:`apscores.years.expand_year`; ``MMDDYY`` dates are checked
+  and converted from their digit pairs; text is decoded as Latin-1, encoded as UTF-8 and
+  right-stripped of exactly the characters ``str.rstrip`` strips, every per-student text
+  field of a block in one Arrow array, taken to the exam rows at once.
+- Values with few distinct raw forms (exam codes and names by admin year, statuses and
+  irregularity codes) are resolved once per distinct value with the package's own
+  functions (:func:`apscores.catalog.exam_name`, :func:`~apscores.catalog.exam_status`),
+  and kept for the next blocks.
 
 Validation. Every check the typed reader makes that could refuse a line is made here too,
 vectorised (a blank required field: the AP ID and the two dates every record carries; line
@@ -35,38 +38,37 @@ fast and equal, or it is the reference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from apscores import catalog
 from apscores.errors import ParseError
 from apscores.files import _txt as txt
 from apscores.files._sources import Opened, look_ahead, source_name
+from apscores.files._speed.cache import Cache, Clock
 from apscores.files.blocks import Block, Piece, blocks
-from apscores.files.layout import Layout
+from apscores.files.layout import Field, Layout
 from apscores.models import ScoreReport
 from apscores.tables._arrays import (
-    BLANK_BYTES,
-    BLANK_PAIR,
     GRADES,
-    ONE_CHAR,
-    TWO_DIGITS,
-    WS,
     YEARS,
-    as_text,
+    arrow,
+    as_texts,
+    blank,
     di_codes,
+    digits,
     distinct,
     irregularities,
-    mapped,
+    keys,
     to_days,
     unkey,
 )
-from apscores.tables._arrays import Block as Matrix
 from apscores.tables._blocks import UnsafeBlockError, as_matrix
 from apscores.tables._plan import Plan, plan_for
 from apscores.tables._rows import columns_of
@@ -94,102 +96,150 @@ class _Dictionary:
         self.values: list[str] = []
         self._index: dict[str, int] = {}
 
+    def index(self, value: str) -> int:
+        """The value's index, adding it at the end if new."""
+        index = self._index.get(value)
+        if index is None:
+            index = self._index[value] = len(self.values)
+            self.values.append(value)
+        return index
+
     def indices(self, values: Iterable[str]) -> npt.NDArray[np.int32]:
         """Each value's index, adding new values at the end in the order given."""
-        out: list[int] = []
-        for value in values:
-            index = self._index.get(value)
-            if index is None:
-                index = self._index[value] = len(self.values)
-                self.values.append(value)
-            out.append(index)
-        return np.array(out, dtype=np.int32)
+        return np.array([self.index(value) for value in values], dtype=np.int32)
 
 
 # --- one block of lines -----------------------------------------------------------------
 
 
 def _drop_blank_lines(matrix: Array, plan: Plan) -> Array:
-    """Drop blank lines (all blanks, or a 910 line blank up to column 900); a blank AP ID
+    """Drop blank lines (all spaces, or a 910 line blank up to column 900); a blank AP ID
     on any other line is the typed reader's to report."""
-    blank_id = (matrix[:, plan.ap_id.slice] == _SPACE).all(axis=1)
+    blank_id = blank(matrix[:, plan.ap_id.slice])
     if blank_id.any():
-        if not BLANK_BYTES[matrix[blank_id, : plan.length]].all():
+        if (matrix[blank_id, : plan.length] != _SPACE).any():
             raise UnsafeBlockError
         matrix = matrix[~blank_id]
     return matrix
 
 
-def _check(block: Matrix, plan: Plan) -> None:
+def _pairs(matrix: Array, fields: Iterable[Field]) -> Array:
+    """Two-column fields of every row, ``(rows, fields, 2)``."""
+    columns = [column for field in fields for column in (field.start - 1, field.start)]
+    found: Array = matrix[:, columns].reshape(len(matrix), -1, 2)
+    return found
+
+
+def _check(matrix: Array, plan: Plan) -> None:
     """Refuse what the typed reader refuses in fields the long table does not show, and
     a blank required field (the typed reader names it)."""
+    read = {plan.ap_id, *(field for _, field in plan.dates)}  # checked where they are read
     for field in plan.required:
-        if WS[block.bytes(field)].all(axis=1).any():
+        if field not in read and blank(matrix[:, field.slice]).any():
             raise UnsafeBlockError
-    for field in plan.previous_years:
-        pair = block.pair(field)
-        if ((TWO_DIGITS[pair] < 0) & ~BLANK_PAIR[pair]).any():
-            raise UnsafeBlockError
-    for award_type, award_year in plan.awards:
-        given = ~BLANK_PAIR[block.pair(award_type)]
-        if (given & (TWO_DIGITS[block.pair(award_year)] < 0)).any():
-            raise UnsafeBlockError
-
-
-def _fast_part(raw: Block, plan: Plan, names: _Dictionary, statuses: _Dictionary) -> Part:
-    """Read a block with numpy; refuses it when the typed reader must decide."""
-    block = Matrix(_drop_blank_lines(as_matrix(raw, plan), plan))
-    if not block.rows:
-        raise UnsafeBlockError  # only blank lines: nothing to gain, and no rows to view
-    _check(block, plan)
-
-    # Exams: one row per (student, slot) up to the first blank exam code, in file order.
-    exams = plan.exams
-    present = ~BLANK_PAIR[block.exams(exams["code"])]
-    student, slot = np.nonzero(np.logical_and.accumulate(present, axis=1))
-
-    def exam(attribute: str) -> Array:
-        return block.exam(exams[attribute], student, slot)
-
-    yy = TWO_DIGITS[exam("admin_year")]
-    score = GRADES[exam("score")]
-    if (yy < 0).any() or (score < 0).any():
+    years = _pairs(matrix, plan.previous_years)
+    types = _pairs(matrix, (kind for kind, _ in plan.awards))
+    award_years = _pairs(matrix, (year for _, year in plan.awards))
+    if (~digits(years)[1] & ~blank(years)).any():
         raise UnsafeBlockError
-    no_score = score == 0
-    code = exam("code")
-    irregular = (exam("irregularity_codes[0]") << 16) | exam("irregularity_codes[1]")
+    if (~blank(types) & ~digits(award_years)[1]).any():
+        raise UnsafeBlockError
 
+
+def _exams(matrix: Array, plan: Plan) -> tuple[Array, Callable[[str], Array]]:
+    """One row per exam, up to the first blank exam code of each line, in file order: the
+    row of each exam's line, and an exam field's bytes of every exam by attribute."""
+    spreads = plan.exams
+    start = min(spread.start for spread in spreads.values())
+    span = max(spread.start + spread.width for spread in spreads.values()) - start
+    code, rows, stride = spreads["code"], *matrix.shape
+    codes: Array = np.ndarray((rows, code.blocks), "<u2", matrix, code.start, (stride, code.step))
+    given = codes & 0x7F7F != 0x2020  # blank(), on both bytes at once
+    if (given[:, 1:] & ~given[:, :-1]).any():  # a code after a blank one is no exam
+        given = np.logical_and.accumulate(given, axis=1)
+    student = np.flatnonzero(given) // code.blocks
+    whole = np.dtype((np.void, span))  # an exam block's bytes as one item: a quick copy
+    exams = np.ndarray(given.shape, whole, matrix, start, (stride, code.step))[given]
+    exams = exams.view(np.uint8).reshape(-1, span)
+
+    def field(attribute: str) -> Array:
+        at = spreads[attribute].start - start
+        found: Array = exams[:, at : at + spreads[attribute].width]
+        return found
+
+    return student, field
+
+
+def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
+    """Read a block with numpy; refuses it when the typed reader must decide."""
+    matrix = _drop_blank_lines(as_matrix(raw, plan), plan)
+    if not len(matrix):
+        raise UnsafeBlockError  # only blank lines: nothing to gain, and no rows to view
+    _check(matrix, plan)
+    student, exam = _exams(matrix, plan)
+    yy, years = digits(exam("admin_year"))
+    score = GRADES[exam("score")[:, 0]]
+    if not years.all() or (score < 0).any():
+        raise UnsafeBlockError
+    irregular = (keys(exam("irregularity_codes[0]")) << 16) | keys(exam("irregularity_codes[1]"))
+
+    # Per-student columns, read once per line and taken to the exam rows.
     part: Part = {}
-    rows = pa.array(student)
-    for name, field in plan.texts:
-        if field.width == 1:
-            values = pa.array(ONE_CHAR, pa.string())
-            part[name] = values.take(pa.array(block.bytes(field)[:, 0][student]))
-        else:
-            part[name] = as_text(block.bytes(field)).take(rows)
-    part["di_code"] = di_codes(block.bytes(plan.di)).take(rows)
-    for name, field in plan.dates:
-        days, blank = to_days(block.bytes(field))
-        part[name] = pa.array(days[student], pa.date32(), mask=blank[student])
+    rows, exams = len(matrix), len(student)
+    at = (np.arange(len(plan.texts))[:, None] * rows + student).reshape(-1)
+    texts = _take(as_texts([matrix[:, field.slice] for _, field in plan.texts]), at)
+    for index, (name, _) in enumerate(plan.texts):
+        part[name] = texts.slice(index * exams, exams)
+    part["di_code"] = _take(di_codes(matrix[:, plan.di.slice]), student)
+    columns = [column for _, field in plan.dates for column in range(field.start - 1, field.end)]
+    days, empty = to_days(matrix[:, columns].reshape(rows, -1, 6))
+    if any(field.required and empty[:, i].any() for i, (_, field) in enumerate(plan.dates)):
+        raise UnsafeBlockError
+    days, given = days[student], ~empty[student]
+    for index, (name, _) in enumerate(plan.dates):
+        part[name] = arrow(days[:, index], pa.date32(), given[:, index])
 
-    exam_codes, indices = mapped(code, lambda key: unkey(key, 2))
-    part["exam_code"] = exam_codes.take(pa.array(indices))
-    uniques, indices = distinct(code * 100 + yy)
-    found = (catalog.exam_name(unkey(key // 100, 2), int(YEARS[key % 100])) for key in uniques)
-    part["exam_name"] = names.indices(found)[indices]
-    part["admin_year"] = pa.array(YEARS[yy])
-    part["score"] = pa.array(score, pa.int64(), mask=no_score)
-    uniques, indices = distinct((irregular << 3) | score)
-    found = (
-        catalog.exam_status((key & 7) or None, irregularities(key >> 3)).value for key in uniques
+    # Per-exam columns: the few distinct values resolved once (and kept for later blocks).
+    names, statuses = dictionaries.names, dictionaries.statuses
+    dictionaries.clock.line += rows
+    part["exam_name"], part["exam_code"] = _resolve(
+        dictionaries.exams,
+        keys(exam("code")) * 100 + yy,
+        lambda key: (
+            names.index(catalog.exam_name(unkey(key // 100, 2), int(YEARS[key % 100]))),
+            unkey(key // 100, 2),
+        ),
     )
-    part["status"] = statuses.indices(found)[indices]
-    separator = IRREGULARITY_SEPARATOR
-    codes, indices = mapped(irregular, lambda key: separator.join(irregularities(key)))
-    part["irregularity_codes"] = codes.take(pa.array(indices))
-    sections = pa.array(ONE_CHAR, pa.string())
-    part["class_section"] = sections.take(pa.array(exam("class_section")))
+    part["status"], part["irregularity_codes"] = _resolve(
+        dictionaries.marks,
+        (irregular << 3) | score,
+        lambda key: (
+            statuses.index(catalog.exam_status((key & 7) or None, irregularities(key >> 3)).value),
+            IRREGULARITY_SEPARATOR.join(irregularities(key >> 3)),
+        ),
+    )
+    part["class_section"] = as_texts([exam("class_section")])
+    part["admin_year"] = arrow(YEARS[yy], pa.int64())
+    part["score"] = arrow(score, pa.int64(), score != 0)
     return part
+
+
+def _resolve(
+    known: Cache, keys: Array, values: Callable[[int], tuple[int, str]]
+) -> tuple[Array, Any]:
+    """``values`` of each row's int64 key, computed once per distinct key and kept in
+    ``known`` for later blocks (the package's one cache policy: bounded): a category's
+    indices and an Arrow string column."""
+    uniques, indices = distinct(keys)
+    found = [known.get(key) or known.keep(key, values(key)) for key in uniques]
+    categories = np.array([category for category, _ in found], dtype=np.int32)
+    texts = pa.array([text for _, text in found], pa.string())
+    return categories[indices], _take(texts, indices)
+
+
+def _take(values: Any, indices: Array) -> Any:
+    """``values`` at ``indices`` (made here: no bounds to check)."""
+    return pc.take(values, arrow(indices, pa.from_numpy_dtype(indices.dtype)), boundscheck=False)
 
 
 def _slow_part(
@@ -227,6 +277,9 @@ class Dictionaries:
 
     def __init__(self) -> None:
         self.names, self.statuses = _Dictionary(), _Dictionary()
+        self.clock = Clock()  # lines read, for the caches' limits
+        self.exams = Cache(self.clock)  # exam key -> (name index, code)
+        self.marks = Cache(self.clock)  # (codes, grade) -> (status index, codes)
 
     def batch(self, part: Part, schema: Any) -> Any:
         """A block's record batch, its categories over the dictionaries as they are now
@@ -239,7 +292,7 @@ class Dictionaries:
         for field in schema:
             values = part[field.name]
             if field.name in dictionaries:
-                indices = pa.array(values, pa.int32())
+                indices = arrow(values, pa.int32())
                 values = pa.DictionaryArray.from_arrays(indices, dictionaries[field.name])
             arrays.append(values)
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
@@ -287,14 +340,13 @@ def long_blocks(
     its part, each block it refuses as the block reader's piece (for the caller to read
     with :func:`apscores.files._txt.read_pieces`, as the reference path would)."""
     plan = plan_for(layout)
-    names, statuses = dictionaries.names, dictionaries.statuses
     size = chunk_lines * (plan.length + 1)
     opened = Opened(None, None, _nothing, name, blocks(stream.read, size))
     look_ahead(opened, plan.plausible)  # the typed reader's first-line checks
     for piece in opened.blocks():
         if isinstance(piece, Block):
             try:
-                yield _fast_part(piece, plan, names, statuses)
+                yield _fast_part(piece, plan, dictionaries)
                 continue
             except UnsafeBlockError:
                 pass

@@ -43,8 +43,9 @@ __all__ = [
     "write_parquet",
 ]
 
-#: Lines the TXT fast path reads at a time (about 950 bytes each): its working memory.
-TXT_CHUNK_LINES = 20_000
+#: Lines the TXT fast path reads at a time (about 950 bytes each): its working memory. A
+#: block of about 4 MB stays in the processor's cache while numpy makes its passes.
+TXT_CHUNK_LINES = 4_000
 
 _EXTRAS = {
     "pandas": "pandas",
@@ -273,7 +274,7 @@ def txt_files_to_parquet(
     sources: Iterable[str | os.PathLike[str]],
     path: str | os.PathLike[str],
     *,
-    chunk_lines: int = TXT_CHUNK_LINES // 8,
+    chunk_lines: int = 2_500,
     layout: Layout | None = None,
 ) -> int:
     """:func:`write_parquet` of the long table of TXT files, read by the columnar path and
@@ -350,7 +351,7 @@ def txt_files_to_text(
 
     schema = _arrow_schema(pa, column_names())
     if chunk_lines is None:
-        chunk_lines = TXT_CHUNK_LINES // (8 if how == "csv" else 20)
+        chunk_lines = 2_500 if how == "csv" else 1_000
     return write_long_text(
         sources, out, how, schema=schema, raw=raw, chunk_lines=chunk_lines, layout=layout
     )

@@ -24,7 +24,6 @@ import pyarrow as pa
 from apscores.files._sources import Opened, look_ahead, source_name
 from apscores.files.blocks import Block, blocks
 from apscores.files.layout import Layout
-from apscores.tables._arrays import Block as Matrix
 from apscores.tables._arrays import as_text, di_codes
 from apscores.tables._blocks import UnsafeBlockError, as_matrix
 from apscores.tables._columnar import (
@@ -60,10 +59,11 @@ def _decoded(batch: Any) -> Any:
 
 def _fast(piece: Block, plan: Plan, dictionaries: Dictionaries, schema: Any) -> KeyedBlock:
     """Read a block with numpy (raises UnsafeBlockError when the typed reader must)."""
-    part = _fast_part(piece, plan, dictionaries.names, dictionaries.statuses)
-    matrix = Matrix(_drop_blank_lines(as_matrix(piece, plan), plan))
+    part = _fast_part(piece, plan, dictionaries)
+    matrix = _drop_blank_lines(as_matrix(piece, plan), plan)
     rows = _decoded(dictionaries.batch(part, schema))
-    return KeyedBlock(rows, as_text(matrix.bytes(plan.ap_id)), di_codes(matrix.bytes(plan.di)))
+    ap_ids = as_text(matrix[:, plan.ap_id.slice])
+    return KeyedBlock(rows, ap_ids, di_codes(matrix[:, plan.di.slice]))
 
 
 def _typed(piece: Any, name: str | None, layout: Layout | None, schema: Any) -> KeyedBlock:

@@ -132,8 +132,8 @@ def _exams(layout: Layout) -> dict[str, Spread]:
         attribute: _spread(layout, attribute, by_attribute[attribute], width)
         for attribute, width in EXAM_ATTRIBUTES.items()
     }
-    counts = {spread.blocks for spread in spreads.values()}
-    if counts != {spreads["code"].blocks} or not spreads["code"].blocks:
+    counts = {(spread.blocks, spread.step) for spread in spreads.values()}
+    if len(counts) > 1 or not spreads["code"].blocks:
         raise _unreadable(layout, "every exam block must hold each exam field of the table")
     return spreads
 
