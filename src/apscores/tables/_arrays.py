@@ -149,8 +149,27 @@ def distinct(values: Array) -> tuple[list[int], Array]:
     """Distinct int64 keys in first-appearance order, and each row's index into them."""
     encoded = pc.dictionary_encode(arrow(values, pa.int64()))
     uniques: list[int] = encoded.dictionary.to_pylist()
-    indices: Array = encoded.indices.to_numpy()
-    return uniques, indices
+    return uniques, _numpy(encoded.indices, np.int32)
+
+
+def strings(values: list[str]) -> Any:
+    """An Arrow string array of Python strings (no None), built from its buffers:
+    ``pa.array`` would import pandas when it is installed (50 MB and 0.1-0.3 s a run)."""
+    encoded = [value.encode("utf-8") for value in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(value) for value in encoded], out=offsets[1:])
+    data = pa.py_buffer(b"".join(encoded))
+    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets), data)
+
+
+def _numpy(values: Any, dtype: type[np.generic]) -> Array:
+    """A primitive Arrow array without nulls as numpy, zero copy: ``to_numpy`` would import
+    pandas when it is installed (50 MB and 0.1-0.3 s a run)."""
+    size = np.dtype(dtype).itemsize
+    found: Array = np.frombuffer(
+        values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * size
+    )
+    return found
 
 
 def to_days(field: Array) -> tuple[Array, Array]:

@@ -66,6 +66,7 @@ from apscores.tables._arrays import (
     distinct,
     irregularities,
     keys,
+    strings,
     to_days,
     unkey,
 )
@@ -233,7 +234,7 @@ def _resolve(
     uniques, indices = distinct(keys)
     found = [known.get(key) or known.keep(key, values(key)) for key in uniques]
     categories = np.array([category for category, _ in found], dtype=np.int32)
-    texts = pa.array([text for _, text in found], pa.string())
+    texts = strings([text for _, text in found])
     return categories[indices], _take(texts, indices)
 
 
@@ -285,8 +286,8 @@ class Dictionaries:
         """A block's record batch, its categories over the dictionaries as they are now
         (the final ones, or a prefix of them while streaming: the same values)."""
         dictionaries = {
-            "exam_name": pa.array(self.names.values, pa.string()),
-            "status": pa.array(self.statuses.values, pa.string()),
+            "exam_name": strings(self.names.values),
+            "status": strings(self.statuses.values),
         }
         arrays = []
         for field in schema:

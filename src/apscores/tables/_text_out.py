@@ -27,6 +27,7 @@ regular expressions run only on a column that holds a byte they act on.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from os import PathLike
@@ -38,6 +39,7 @@ import pyarrow.compute as pc
 
 from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
 from apscores.files.layout import Layout
+from apscores.tables._arrays import strings
 from apscores.tables._columnar import file_blocks, typed_records
 from apscores.tables._rows import jsonable, to_rows
 from apscores.tables._schema import column_kind, column_names
@@ -102,18 +104,26 @@ def csv_cells(batch: Any, raw: bool) -> list[Array]:
                 text = pc.replace_substring_regex(text, _TRIGGERS_RE, "'\\1")
             if _found(text, _CSV_SPECIAL):
                 quoted = pc.binary_join_element_wise(
-                    '"', pc.replace_substring(text, '"', '""'), '"', ""
+                    _s('"'), pc.replace_substring(text, '"', '""'), _s('"'), _s("")
                 )
                 needed = pc.match_substring_regex(text, '[,"\r\n]')
                 text = pc.if_else(needed, quoted, text)
-        cells.append(pc.fill_null(text, ""))
+        cells.append(pc.fill_null(text, _s("")))
     return cells
+
+
+@functools.cache
+def _s(text: str) -> Any:
+    """``text`` as an Arrow scalar: a Python ``str`` argument would go through
+    ``pa.scalar``, which imports pandas when installed (50 MB and 0.1-0.3 s a run)."""
+    return strings([text])[0]
 
 
 def csv_lines(batch: Any, raw: bool) -> Array:
     """The CSV lines of a long record batch, each ending with CRLF, as one string array."""
     *cells, last = csv_cells(batch, raw)
-    return pc.binary_join_element_wise(*cells, pc.binary_join_element_wise(last, "\r\n", ""), ",")
+    ended = pc.binary_join_element_wise(last, _s("\r\n"), _s(""))
+    return pc.binary_join_element_wise(*cells, ended, _s(","))
 
 
 def _json_text(text: Array) -> Array:
@@ -124,10 +134,10 @@ def _json_text(text: Array) -> Array:
         dumped = [
             None if value is None else json.dumps(value, ensure_ascii=False) for value in values
         ]
-        return pa.array(dumped, pa.string())
+        return pa.array(dumped, pa.string())  # rare (refused by the readers): pandas may load
     if special:
         text = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
-    return pc.binary_join_element_wise('"', text, '"', "")
+    return pc.binary_join_element_wise(_s('"'), text, _s('"'), _s(""))
 
 
 def jsonl_lines(batch: Any) -> Array:
@@ -138,8 +148,8 @@ def jsonl_lines(batch: Any) -> Array:
         text = _as_text(column, kind)
         cell = text if kind == "int" else _json_text(text)
         key = json.dumps(name, ensure_ascii=False) + ": "
-        parts += ["{" + key if index == 0 else ", " + key, pc.fill_null(cell, "null")]
-    return pc.binary_join_element_wise(*parts, "}\n", "")
+        parts += [_s("{" + key if index == 0 else ", " + key), pc.fill_null(cell, _s("null"))]
+    return pc.binary_join_element_wise(*parts, _s("}\n"), _s(""))
 
 
 def _utf8(lines: Array) -> memoryview:
