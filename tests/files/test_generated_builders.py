@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -178,3 +180,29 @@ def test_two_layouts_of_one_name_show_their_own_source() -> None:
 
     mine = build_layout("950", _moved_to_end("gender"))
     assert compiled(mine, lenient=False).filename != compiled(LAYOUT_950, lenient=False).filename
+
+
+def test_the_dates_cache_keeps_one_key_type_under_python_bb() -> None:
+    """A blank birth date and a blank release date share the one cache of dates: its TXT
+    keys are all bytes, so the read never compares bytes with str (an error under -bb)."""
+    script = """
+import io
+from apscores.files import read_txt, write_txt
+from apscores.files.layout import LAYOUT_950
+from apscores.sandbox import fake_reports
+
+out = io.BytesIO()
+write_txt(fake_reports(2, seed=1), out)
+lines = [bytearray(line) for line in out.getvalue().splitlines()]
+for line in lines:
+    for name in ("birth_date", "date_grades_released_to_college"):
+        field = LAYOUT_950.field(name)
+        line[field.start - 1 : field.end] = b"      "
+reports = list(read_txt(b"".join(bytes(line) + b"\\n" for line in lines)))
+print([(r.student.date_of_birth, r.date_released) for r in reports])
+"""
+    done = subprocess.run(
+        [sys.executable, "-bb", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.stderr == ""
+    assert done.stdout.strip() == "[(None, None), (None, None)]"

@@ -104,8 +104,11 @@ def value(src: Source, lines: list[str], pad: str, field: Field, where: Where) -
         at = field.start - where.first
         lines.append(f"{pad}{var} = ONE_COLUMN[{where.raw}[{at}]]")
         return var
-    text = where.text(field)
     convert_ = src.name(_converter(field, src.lenient), "convert_")
+    if kind is FieldKind.DATE:
+        _date(src, lines, pad, var, field, where, convert_)
+        return var
+    text = where.text(field)
     if plain or kind is FieldKind.CODE:  # a code in a cell: unless it looks like a number
         lines.append(f"{pad}{var} = {text}.rstrip()")
         if not plain:
@@ -116,31 +119,40 @@ def value(src: Source, lines: list[str], pad: str, field: Field, where: Where) -
     elif kind in KNOWN_TEXTS and not field.required:
         known = src.name(KNOWN_TEXTS[kind], "known_")
         _quick_or_rule(src, lines, pad, var, text, f"{known}.get({{}}, MISSING)", convert_)
-    elif kind is FieldKind.DATE:  # seen before, or a plain date the quick way, or the rule
-        key = raw = src.fresh("raw")
-        if src.txt and where.whole:  # looked up by its bytes, decoded when new
-            key, text = where.whole, f"{where.whole}.decode('latin-1')"
-        else:
-            lines.append(f"{pad}{raw} = {text}")
-        lines += [
-            f"{pad}{var} = dates_get({key}, MISSING)",
-            f"{pad}if {var} is MISSING:",
-            *([f"{pad}    {raw} = {text}"] if key != raw else []),
-            f"{pad}    {var} = quick_date({raw})",
-            f"{pad}    if {var} is MISSING:",
-            f"{pad}        {var} = {convert_}({raw})",
-            f"{pad}    if len(dates) >= dates.limit:",
-            f"{pad}        dates.empty()",
-            f"{pad}    dates[{key}] = {var}",
-        ]
-        if field.required:  # a blank seen in a date that may be blank: the rule refuses
-            lines += [
-                f"{pad}if {var} is None:",
-                f"{pad}    {convert_}({raw if key == raw else text})",
-            ]
     else:
         lines.append(f"{pad}{var} = {convert_}({text})")
     return var
+
+
+def _date(
+    src: Source, lines: list[str], pad: str, var: str, field: Field, where: Where, rule: str
+) -> None:
+    """``var``: seen before (the one cache of dates, keyed by the bytes in TXT, by the cell
+    in CSV: one key type, as ``bytes == str`` warns under ``python -b``), or a plain date
+    the quick way, or the rule."""
+    key = raw = src.fresh("raw")
+    if src.txt:
+        key = where.whole or src.fresh("key")
+        text = f"{key}.decode('latin-1')"
+        if not where.whole:
+            at = field.start - where.first
+            lines.append(f"{pad}{key} = {where.raw}[{at}:{at + field.width}]")
+    else:
+        text = where.text(field)
+        lines.append(f"{pad}{raw} = {text}")
+    lines += [
+        f"{pad}{var} = dates_get({key}, MISSING)",
+        f"{pad}if {var} is MISSING:",
+        *([f"{pad}    {raw} = {text}"] if src.txt else []),
+        f"{pad}    {var} = quick_date({raw})",
+        f"{pad}    if {var} is MISSING:",
+        f"{pad}        {var} = {rule}({raw})",
+        f"{pad}    if len(dates) >= dates.limit:",
+        f"{pad}        dates.empty()",
+        f"{pad}    dates[{key}] = {var}",
+    ]
+    if field.required:  # a blank seen in a date that may be blank: the rule refuses
+        lines += [f"{pad}if {var} is None:", f"{pad}    {rule}({text if src.txt else raw})"]
 
 
 def _quick_or_rule(
