@@ -63,7 +63,7 @@ from apscores.files._sources import (
     write_lines,
 )
 from apscores.files._speed import Clock, compiled
-from apscores.files._values import refuse_spreadsheet_number
+from apscores.files._values import convert
 from apscores.files._writing import report_values
 from apscores.files.layout import FieldKind, Layout, chosen
 from apscores.models import ScoreReport
@@ -194,20 +194,36 @@ def _parse_row_slowly(
 
 
 def _no_numbers(report: ScoreReport, layout: Layout) -> dict[str, str]:
-    """The report's cells, refusing a code :func:`read_csv` would take for spreadsheet
-    damage (``0.0``, ``1E+05``): a written file always reads back equal."""
+    """The report's cells, refusing a code :func:`read_csv` reads otherwise than the TXT
+    reader (the one value rule, leniently and strictly): one it takes for spreadsheet
+    damage (``0.0``, ``1E+05``), or a digit code it pads (``7`` -> ``07``). So a written
+    file always reads back equal."""
     values = report_values(report, layout)
     for field in layout.fields:
-        if field.kind not in (FieldKind.TEXT, FieldKind.DATE, FieldKind.FILLER):
-            try:
-                refuse_spreadsheet_number(field.name, values.get(field.name, ""), None)
-            except ParseError:
-                raise UnwritableRecordError(
-                    f"cannot write the report for AP ID {report.ap_id!r} as CSV: field "
-                    f"{field.name!r} value {values[field.name]!r} reads as a number a "
-                    "spreadsheet made (write it as TXT)"
-                ) from None
+        text = values.get(field.name, "")
+        if field.kind in _AS_WRITTEN or not text:
+            continue
+        try:
+            strict = convert(field, text, None, False)
+        except ParseError:
+            continue  # the TXT reader refuses it too: not a matter of CSV
+        try:
+            lenient = convert(field, text, None, True)
+        except ParseError:
+            why = "reads as a number a spreadsheet made"
+        else:
+            if lenient == strict:
+                continue
+            why = f"reads back as {lenient!r}"
+        raise UnwritableRecordError(
+            f"cannot write the report for AP ID {report.ap_id!r} as CSV: field "
+            f"{field.name!r} value {text!r} {why} (write it as TXT)"
+        )
     return values
+
+
+#: Kinds a CSV cell reads back as written (text is stripped alike, dates are ours).
+_AS_WRITTEN = frozenset({FieldKind.TEXT, FieldKind.DATE, FieldKind.FILLER})
 
 
 def write_csv(
