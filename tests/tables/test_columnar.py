@@ -511,6 +511,9 @@ def test_txt_files_to_batches_streams_the_long_table_a_block_at_a_time(tmp_path:
     assert len(batches) >= 55 // 7
     lazy = txt_files_to_batches([tmp_path / "a.txt", tmp_path / "missing.txt"], chunk_lines=7)
     assert next(lazy).num_rows > 0  # the second file is not opened yet
+    for wrong in (0, -1):  # refused at the call, not at the first batch
+        with pytest.raises(ConfigurationError, match="chunk_lines must be at least 1"):
+            txt_files_to_batches(paths, chunk_lines=wrong)
 
 
 def test_exam_values_kept_across_blocks_stay_bounded() -> None:

@@ -38,7 +38,7 @@ BATCH_REPORTS = 20_000
 def _dataset_module() -> Any:
     module = optional_module("pyarrow.dataset", "arrow")
     if "preserve_order" in inspect.signature(module.write_dataset).parameters:
-        _IN_ORDER["preserve_order"] = True  # rows in input order (pyarrow 17+), else any
+        _IN_ORDER["preserve_order"] = True  # rows in input order (recent pyarrow), else any
     return module
 
 

@@ -296,18 +296,27 @@ def txt_files_to_parquet(
 def txt_files_to_batches(
     sources: Iterable[str | os.PathLike[str]],
     *,
-    chunk_lines: int = TXT_CHUNK_LINES // 8,
+    chunk_lines: int = 2_500,
     layout: Layout | None = None,
 ) -> Iterator[Any]:
     """The long table of TXT files as Arrow record batches (of :func:`to_arrow`'s
     schema), a block of ``chunk_lines`` lines at a time, by the columnar path: for an
     engine or a writer that takes batches (what :func:`txt_files_to_parquet` writes and
     ``convert --partition`` partitions). The same rows as ``to_arrow(read(...))`` over
-    the files in turn, and the same first error; memory holds one block."""
+    the files in turn, and the same first error; memory holds one block. Options are
+    checked at the call, the files read as the batches are asked for."""
+    if chunk_lines < 1:
+        raise ConfigurationError(f"chunk_lines must be at least 1, not {chunk_lines}")
     _require("numpy")
+    schema = long_schema()
+    return _batches(sources, schema, chunk_lines, layout)
+
+
+def _batches(
+    sources: Iterable[str | os.PathLike[str]], schema: Any, chunk_lines: int, layout: Layout | None
+) -> Iterator[Any]:
     from apscores.tables._columnar import Dictionaries, long_parts
 
-    schema = long_schema()
     dictionaries = Dictionaries()
     for source in sources:
         with open(source, "rb") as stream:
