@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
@@ -85,107 +85,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _add_fetch(
-    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    from apscores.cli import _fetch as fetch
+def _added(name: str, module: str, function: str, **options: Any) -> _Register:
+    """The command ``name`` whose options ``apscores.cli.<module>.<function>(parser)``
+    adds to a parser made with ``options`` (its help, description...)."""
 
-    fetch.add_arguments(
-        commands.add_parser(
-            "fetch",
-            parents=[common],
-            help="download, save and record new score files for DI codes",
-            description=(
-                "For each DI code (concurrently): finish what an earlier run left, then "
-                "generate, download, save and record the next file. Safe to run every hour."
-            ),
-            epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-    )
+    def add(commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+        parser = commands.add_parser(name, parents=[common], **options)
+        getattr(importlib.import_module(f"apscores.cli.{module}"), function)(parser)
 
-
-def _add_doctor(
-    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    from apscores.cli import _doctor as doctor
-
-    doctor.add_arguments(
-        commands.add_parser(
-            "doctor",
-            parents=[common],
-            help="check credentials and login, and explain what is wrong",
-            description=(
-                "Say which base URL is checked (College Board's production service, the "
-                "built-in sandbox with --sandbox, or APSCORES_BASE_URL), whether credentials "
-                "are found and where, and whether a login works. A refused login prints "
-                "College Board's checklist for web-service accounts; then come the things "
-                "no answer of the service can show. Exit 0 when all is well, 2 without "
-                "credentials, 4 when the login is refused, 5 when the service cannot be "
-                "reached."
-            ),
-        )
-    )
-
-
-def _add_read(
-    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    from apscores.cli import _files as files
-
-    files.add_read_arguments(
-        commands.add_parser(
-            "read",
-            parents=[common],
-            help="summarise score files (students, exams, scores)",
-            description=(
-                "Summarise one or more TXT or CSV score files: students, exams by name "
-                "(named by their own admin year), scores, statuses and irregularity codes. "
-                "A file that is not a score file, or is damaged, is one line on stderr and "
-                "exit status 2 (run `apscores check` for every problem)."
-            ),
-        )
-    )
-
-
-def _add_check(
-    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    from apscores.cli import _files as files
-
-    files.add_check_arguments(
-        commands.add_parser(
-            "check",
-            parents=[common],
-            help="validate score files before loading them into a student system",
-            description=(
-                "Read every record of each file with every rule (framing, codes, years, "
-                "dates, scores) without converting anything, and print a verdict per file: "
-                "records, exams and the first problems by line. Exit 0 when every file is "
-                "valid, 2 when any is not. Run it before loading a file into a student system."
-            ),
-        )
-    )
-
-
-def _add_convert(
-    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    from apscores.cli import _files as files
-
-    files.add_convert_arguments(
-        commands.add_parser(
-            "convert",
-            parents=[common],
-            help="write score files as CSV, JSON Lines, Parquet or Excel (xlsx) tables",
-            description=(
-                "Write one or more score files as one table: one row per exam (--long, the "
-                "default) or per student (--wide), as CSV, JSON Lines, Parquet (also "
-                "partitioned) or Excel (xlsx). The output is written to a temporary file and "
-                "renamed, so it is complete or absent."
-            ),
-        )
-    )
+    return add
 
 
 def _registered(module: str) -> _Register:
@@ -199,11 +107,69 @@ def _registered(module: str) -> _Register:
 
 #: Each command and what registers it, in the order ``--help`` lists them.
 _COMMANDS: dict[str, _Register] = {
-    "fetch": _add_fetch,
-    "doctor": _add_doctor,
-    "read": _add_read,
-    "check": _add_check,
-    "convert": _add_convert,
+    "fetch": _added(
+        "fetch",
+        "_fetch",
+        "add_arguments",
+        help="download, save and record new score files for DI codes",
+        description=(
+            "For each DI code (concurrently): finish what an earlier run left, then "
+            "generate, download, save and record the next file. Safe to run every hour."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ),
+    "doctor": _added(
+        "doctor",
+        "_doctor",
+        "add_arguments",
+        help="check credentials and login, and explain what is wrong",
+        description=(
+            "Say which base URL is checked (College Board's production service, the "
+            "built-in sandbox with --sandbox, or APSCORES_BASE_URL), whether credentials "
+            "are found and where, and whether a login works. A refused login prints "
+            "College Board's checklist for web-service accounts; then come the things "
+            "no answer of the service can show. Exit 0 when all is well, 2 without "
+            "credentials, 4 when the login is refused, 5 when the service cannot be "
+            "reached."
+        ),
+    ),
+    "read": _added(
+        "read",
+        "_files",
+        "add_read_arguments",
+        help="summarise score files (students, exams, scores)",
+        description=(
+            "Summarise one or more TXT or CSV score files: students, exams by name "
+            "(named by their own admin year), scores, statuses and irregularity codes. "
+            "A file that is not a score file, or is damaged, is one line on stderr and "
+            "exit status 2 (run `apscores check` for every problem)."
+        ),
+    ),
+    "check": _added(
+        "check",
+        "_files",
+        "add_check_arguments",
+        help="validate score files before loading them into a student system",
+        description=(
+            "Read every record of each file with every rule (framing, codes, years, "
+            "dates, scores) without converting anything, and print a verdict per file: "
+            "records, exams and the first problems by line. Exit 0 when every file is "
+            "valid, 2 when any is not. Run it before loading a file into a student system."
+        ),
+    ),
+    "convert": _added(
+        "convert",
+        "_files",
+        "add_convert_arguments",
+        help="write score files as CSV, JSON Lines, Parquet or Excel (xlsx) tables",
+        description=(
+            "Write one or more score files as one table: one row per exam (--long, the "
+            "default) or per student (--wide), as CSV, JSON Lines, Parquet (also "
+            "partitioned) or Excel (xlsx). The output is written to a temporary file and "
+            "renamed, so it is complete or absent."
+        ),
+    ),
     "sandbox": _registered("_sandbox_cmd"),
     "merge": _registered("_merge_cmd"),
     "credit": _registered("_credit_cmd"),
