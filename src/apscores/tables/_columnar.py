@@ -336,18 +336,21 @@ def long_blocks(
     chunk_lines: int,
     name: str | None = None,
     layout: Layout | None = None,
-) -> Iterator[Part | Piece]:
+    fast: Callable[[Block, Plan, Dictionaries], Any] | None = None,
+) -> Iterator[Any]:
     """:func:`long_parts` without the typed reader: each block read by the fast path as
-    its part, each block it refuses as the block reader's piece (for the caller to read
-    with :func:`apscores.files._txt.read_pieces`, as the reference path would)."""
+    its part (or as ``fast(block, plan, dictionaries)`` makes it), each block it refuses
+    as the block reader's piece (for the caller to read with
+    :func:`apscores.files._txt.read_pieces`, as the reference path would)."""
     plan = plan_for(layout)
+    read = fast or _fast_part
     size = chunk_lines * (plan.length + 1)
     opened = Opened(None, None, _nothing, name, blocks(stream.read, size))
     look_ahead(opened, plan.plausible)  # the typed reader's first-line checks
     for piece in opened.blocks():
         if isinstance(piece, Block):
             try:
-                yield _fast_part(piece, plan, dictionaries)
+                yield read(piece, plan, dictionaries)
                 continue
             except UnsafeBlockError:
                 pass

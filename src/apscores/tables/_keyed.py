@@ -14,6 +14,7 @@ the same first error, raised.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from os import PathLike
 from typing import Any
@@ -21,18 +22,19 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
-from apscores.files._sources import Opened, look_ahead, source_name
-from apscores.files.blocks import Block, blocks
+from apscores.files._sources import source_name
+from apscores.files.blocks import Block
 from apscores.files.layout import Layout
 from apscores.tables._arrays import as_text, di_codes
-from apscores.tables._blocks import UnsafeBlockError, as_matrix
+from apscores.tables._blocks import as_matrix
 from apscores.tables._columnar import (
     Dictionaries,
     _drop_blank_lines,
     _fast_part,
+    long_blocks,
     typed_records,
 )
-from apscores.tables._plan import Plan, plan_for
+from apscores.tables._plan import Plan
 from apscores.tables._rows import columns_of
 from apscores.tables._schema import column_kind
 
@@ -80,10 +82,6 @@ def _typed(piece: Any, name: str | None, layout: Layout | None, schema: Any) -> 
     return KeyedBlock(rows, ap_ids, pa.array([record.di_code for record in records], pa.string()))
 
 
-def _nothing() -> None:
-    """Close nothing: the caller owns the stream."""
-
-
 def keyed_blocks(
     sources: Iterable[str | PathLike[str]],
     schema: Any,
@@ -93,19 +91,12 @@ def keyed_blocks(
 ) -> Iterator[KeyedBlock]:
     """Each TXT file's blocks in turn, as :class:`KeyedBlock`; ``schema`` is the long
     table's (categories are decoded). Errors are the typed reader's, naming the file."""
-    plan = plan_for(layout)
-    dictionaries = Dictionaries()
+    dictionaries, fast = Dictionaries(), functools.partial(_fast, schema=schema)
     for source in sources:
         name = source_name(source)
         with open(source, "rb") as stream:
-            size = chunk_lines * (plan.length + 1)
-            opened = Opened(None, None, _nothing, name, blocks(stream.read, size))
-            look_ahead(opened, plan.plausible)  # the typed reader's first-line checks
-            for piece in opened.blocks():
-                if isinstance(piece, Block):
-                    try:
-                        yield _fast(piece, plan, dictionaries, schema)
-                        continue
-                    except UnsafeBlockError:
-                        pass
-                yield _typed(piece, name, layout, schema)
+            for item in long_blocks(
+                stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout,
+                fast=fast,
+            ):  # fmt: skip
+                yield item if isinstance(item, KeyedBlock) else _typed(item, name, layout, schema)
