@@ -50,7 +50,7 @@ from apscores.changes import Change, MergeResult, merge
 from apscores.errors import UnmappedExamError
 from apscores.export._map import SisMap
 from apscores.models import ExamScore, ScoreReport
-from apscores.tables import TXT_CHUNK_LINES, column_kind, column_names, to_rows
+from apscores.tables import TXT_CHUNK_LINES, column_names, to_arrow, to_rows
 from apscores.tables._keyed import keyed_blocks
 
 __all__ = ["ColumnarExport", "export_txt_files"]
@@ -73,14 +73,6 @@ class ColumnarExport:
     students: int
     rows: int
     conflicts: tuple[Change, ...]
-
-
-def _schema() -> Any:
-    types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
-    category = pa.dictionary(pa.int32(), pa.string())
-    return pa.schema(
-        [pa.field(name, types.get(column_kind(name), category)) for name in column_names()]
-    )
 
 
 def _constant(value: str, rows: int) -> Any:
@@ -284,7 +276,7 @@ def _read(
     """(records read, students, the rows of the students that need no merge, the joined
     keys of those that do); the rest of what was read is freed on return."""
     batches, ap_ids, di_codes = [], [], []
-    for block in keyed_blocks(paths, _schema(), chunk_lines=chunk_lines):
+    for block in keyed_blocks(paths, to_arrow([]).schema, chunk_lines=chunk_lines):
         batches.append(block.rows.select(wanted))
         ap_ids.append(block.ap_ids)
         di_codes.append(block.di_codes)
@@ -337,6 +329,13 @@ def export_txt_files(
 
 
 def _schema_of(names: list[str]) -> Any:
-    """The decoded long schema of ``names`` (categories as plain strings)."""
-    types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
-    return pa.schema([pa.field(name, types.get(column_kind(name), pa.string())) for name in names])
+    """The long table's schema (:func:`~apscores.to_arrow`'s) for ``names``, categories
+    decoded to plain strings."""
+    schema = to_arrow([]).schema
+    fields = [schema.field(name) for name in names]
+    return pa.schema(
+        [
+            pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
+            for f in fields
+        ]
+    )
