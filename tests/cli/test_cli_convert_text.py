@@ -13,7 +13,6 @@ import io
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -21,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import apscores.cli._files as files
+from _awkward import report as _report
+from _awkward import write_sandbox_files
 from _damaged import LINES, damaged_files
 from apscores.cli import main
 from apscores.files import write_txt
-from apscores.models import ExamScore, Organization, ScoreReport, Student
 from apscores.sandbox import fake_reports
 from apscores.tables import _text_out, txt_files_to_text
 
@@ -76,47 +76,9 @@ def _bytes(path: Path) -> bytes | None:
     return path.read_bytes()
 
 
-def _report(index: int, last: str, first: str, **more: Any) -> ScoreReport:
-    exams = more.pop("exams", (ExamScore("13", 2023, 4), ExamScore("93", 2019, None, ("06",))))
-    return ScoreReport(
-        ap_id=f"AB{index:06d}",
-        student=Student(
-            last,
-            first,
-            more.pop("middle", ""),
-            more.pop("born", dt.date(2006, 2, 28)),
-        ),
-        di_code="1234",
-        high_school=Organization(code="123456", name=more.pop("school", "Central High")),
-        exams=exams,
-        date_released=more.pop("released", None),
-        date_updated=dt.date(2024, 7, 1),
-        report_date=dt.date(2024, 7, 9),
-    )
-
-
-#: Text a spreadsheet would run, and text the CSV writer must quote or JSON escape.
-AWKWARD = [
-    _report(1, "=1+2", "@SUM(A1)", middle="-"),
-    _report(2, "+Plus", "-Minus", school='The "Best", School'),
-    _report(3, "Muñoz", "Zoë", school="École, Saint-Jean", born=None),
-    _report(4, 'O"Brien', "Back\\slash", middle="=", released=dt.date(2024, 7, 5)),
-    _report(5, "Doe", "Jane", exams=(ExamScore("07", 2024, None, ("06", "14"), "", "3"),)),
-    _report(6, "Nobody", "Noexams", exams=()),
-]
-
-
 @pytest.fixture
 def sandbox_files(tmp_path: Path) -> list[Path]:
-    paths = []
-    for seed, newline in ((3, "\n"), (4, "\r\n")):
-        path = tmp_path / f"f{seed}.txt"
-        write_txt(fake_reports(150, seed=seed), path, newline=newline)
-        paths.append(path)
-    awkward = tmp_path / "awkward.txt"
-    write_txt(AWKWARD, awkward)
-    paths.append(awkward)
-    return paths
+    return write_sandbox_files(tmp_path)
 
 
 @pytest.mark.parametrize(("how", "more"), MODES)

@@ -24,12 +24,14 @@ from hypothesis import strategies as st
 
 import apscores.cli._export_cmd as export_cmd
 import apscores.export._columnar as columnar
+from _awkward import report as _report
+from _awkward import write_sandbox_files
 from _damaged import LINES, damaged_files
 from apscores.cli import build_parser, main
 from apscores.export import FIELDS, export, load_map
 from apscores.files import write_csv, write_txt
 from apscores.files.layout import LAYOUT_950
-from apscores.models import ExamScore, Organization, ScoreReport, Student
+from apscores.models import ExamScore, ScoreReport
 from apscores.sandbox import fake_reports
 from apscores.tables import _keyed
 
@@ -84,39 +86,9 @@ def _same(
     return fast
 
 
-def _report(index: int, last: str = "Doe", first: str = "Jo", **more: object) -> ScoreReport:
-    exams = more.pop("exams", (ExamScore("13", 2023, 4), ExamScore("93", 2019, None, ("06",))))
-    return ScoreReport(
-        ap_id=str(more.pop("ap_id", f"AB{index:06d}")),
-        student=Student(last, first, str(more.pop("middle", "")), dt.date(2006, 2, 28)),
-        di_code=str(more.pop("di", "1234")),
-        high_school=Organization(code="123456", name=str(more.pop("school", "Central"))),
-        exams=exams,  # type: ignore[arg-type]
-        date_released=more.pop("released", None),  # type: ignore[arg-type]
-        date_updated=more.pop("updated", dt.date(2024, 7, 1)),  # type: ignore[arg-type]
-        report_date=more.pop("reported", dt.date(2024, 7, 9)),  # type: ignore[arg-type]
-    )
-
-
-AWKWARD = [
-    _report(1, "=1+2", "@SUM(A1)", middle="-"),
-    _report(2, "+Plus", "-Minus", school='The "Best", School'),
-    _report(3, "Muñoz", "Zoë", school="École, Saint-Jean"),
-    _report(4, 'O"Brien', "Back\\slash", middle="=", released=dt.date(2024, 7, 5)),
-    _report(5, exams=(ExamScore("07", 2024, None, ("06", "14"), "", "3"),)),
-    _report(6, "Nobody", "Noexams", exams=()),
-]
-
-
 @pytest.fixture
 def sandbox_files(tmp_path: Path) -> list[Path]:
-    paths = []
-    for seed, newline in ((3, "\n"), (4, "\r\n")):
-        path = tmp_path / f"f{seed}.txt"
-        write_txt(fake_reports(150, seed=seed), path, newline=newline)
-        paths.append(path)
-    write_txt(AWKWARD, tmp_path / "awkward.txt")
-    return [*paths, tmp_path / "awkward.txt"]
+    return write_sandbox_files(tmp_path)
 
 
 def _resent() -> tuple[list[ScoreReport], list[ScoreReport]]:
