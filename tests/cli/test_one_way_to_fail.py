@@ -181,3 +181,36 @@ def test_a_semicolon_csv_is_named_as_one(
     line = one_line(capsys)
     assert line.startswith(f"apscores: {table}: line 1: the header is separated by semicolons")
     assert "save it as comma-separated CSV" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["merge", "{missing}", "-o", "{out}"],
+        ["credit", "{missing}", "--policy", "{missing}", "-o", "{out}"],
+        ["export", "{missing}", "--map", "{missing}", "-o", "{out}"],
+        ["match", "{missing}", "--roster", "{missing}", "-o", "{out}"],
+        ["ledger", "--dest", "{missing}"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_every_command_takes_the_logging_options(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cron line is written the same way whatever it runs: -q, -v and --log-format."""
+    names = {"missing": str(tmp_path / "nope"), "out": str(tmp_path / "out.csv")}
+    filled = [part.format(**names) for part in argv]
+    assert main([*filled, "-q", "--log-format", "json"]) == ExitCode.USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert record["level"] == "error"
+    assert names["missing"] in record["message"]
+    assert main([*filled, "-v"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith("apscores: ")
+
+
+def test_sandbox_serve_takes_the_logging_options() -> None:
+    from apscores.cli import build_parser
+
+    args = build_parser("sandbox").parse_args(["sandbox", "serve", "-q", "--log-format", "json"])
+    assert (args.quiet, args.verbose, args.log_format) == (True, False, "json")

@@ -69,13 +69,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"apscores {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "-q", "--quiet", action="store_true", help="only warnings and errors (for cron)"
-    )
-    common.add_argument("-v", "--verbose", action="store_true", help="log every step")
-    common.add_argument(
-        "--log-format", choices=("plain", "json"), default="plain", help="log lines on stderr"
-    )
+    _add_logging_options(common)
     common.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -83,6 +77,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         _COMMANDS[name](commands, common)
     _exit_codes_in_every_help(commands)
     return parser
+
+
+def _add_logging_options(parser: argparse.ArgumentParser) -> None:
+    """``-q``, ``-v`` and ``--log-format``: every command takes them (a cron line is
+    written the same way whatever it runs)."""
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="only warnings and errors (for cron)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    parser.add_argument(
+        "--log-format", choices=("plain", "json"), default="plain", help="log lines on stderr"
+    )
 
 
 def _added(name: str, module: str, function: str, **options: Any) -> _Register:
@@ -96,13 +102,25 @@ def _added(name: str, module: str, function: str, **options: Any) -> _Register:
     return add
 
 
-def _registered(module: str) -> _Register:
-    """The command registered by ``apscores.cli.<module>.register(commands)``."""
+def _registered(name: str, module: str) -> _Register:
+    """The command ``name`` registered by ``apscores.cli.<module>.register(commands)``;
+    the logging options are added to the parser that runs it (``sandbox serve``'s for
+    ``sandbox``), since its own options come before them."""
 
     def add(commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
         importlib.import_module(f"apscores.cli.{module}").register(commands)
+        _add_logging_options_to_leaves(commands.choices[name])
 
     return add
+
+
+def _add_logging_options_to_leaves(parser: argparse.ArgumentParser) -> None:
+    nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not nested:
+        _add_logging_options(parser)
+    for action in nested:
+        for sub in action.choices.values():
+            _add_logging_options_to_leaves(sub)
 
 
 #: Each command and what registers it, in the order ``--help`` lists them.
@@ -170,12 +188,12 @@ _COMMANDS: dict[str, _Register] = {
             "renamed, so it is complete or absent."
         ),
     ),
-    "sandbox": _registered("_sandbox_cmd"),
-    "merge": _registered("_merge_cmd"),
-    "credit": _registered("_credit_cmd"),
-    "export": _registered("_export_cmd"),
-    "match": _registered("_match_cmd"),
-    "ledger": _registered("_ledger_cmd"),
+    "sandbox": _registered("sandbox", "_sandbox_cmd"),
+    "merge": _registered("merge", "_merge_cmd"),
+    "credit": _registered("credit", "_credit_cmd"),
+    "export": _registered("export", "_export_cmd"),
+    "match": _registered("match", "_match_cmd"),
+    "ledger": _registered("ledger", "_ledger_cmd"),
 }
 
 
