@@ -27,6 +27,7 @@ import apscores.export._columnar as columnar
 from _awkward import report as _report
 from _awkward import write_sandbox_files
 from _damaged import LINES, damaged_files
+from apscores.changes import merge
 from apscores.cli import build_parser, main
 from apscores.export import FIELDS, export, load_map
 from apscores.files import write_csv, write_txt
@@ -293,6 +294,63 @@ def test_damaged_files_fail_or_export_the_same(data: bytes, twice: bool) -> None
         _same(paths, GENERIC, ["--json"], folder, sure=False)
 
 
+# --- since the previous view -----------------------------------------------------------------
+
+
+def _previous(folder: Path, reports: list[ScoreReport], across_di: bool = False) -> Path:
+    """The previous view of ``reports``, as ``apscores merge -o`` writes it."""
+    path = folder / "previous.csv"
+    write_csv(merge(reports, across_di=across_di).current, path)
+    return path
+
+
+@pytest.mark.parametrize("more", [[], ["--json"], ["--across-di", "--json"], ["--raw-csv"]])
+def test_since_exports_the_same(sandbox_files: list[Path], tmp_path: Path, more: list[str]) -> None:
+    """Students of the previous view re-sent (newer, older, conflicting, identical, at
+    another DI code), new students, and previous students no new file holds."""
+    first, second = _resent()
+    path = tmp_path / "b.txt"
+    write_txt([*second, *fake_reports(12, seed=31)], path)
+    since = _previous(tmp_path, [*first, *fake_reports(5, seed=77)], "--across-di" in more)
+    maps = (GENERIC, EVERYTHING, GENERIC + '[include]\nchanges = ["score_raised", "new_exam"]\n')
+    for sis_map in maps:
+        for paths in ([path], [*sandbox_files, path]):
+            code, out, _, data = _same(paths, sis_map, [*more, "--since", str(since)], tmp_path)
+            assert code == 0
+            assert data is not None
+            if "--json" in more:
+                summary = json.loads(out)
+                assert summary["records_read"] > len(first)  # the previous view's count too
+    # Nothing new: every exam is unchanged, and an [include] of changes leaves no row.
+    write_txt(first, path)
+    since = _previous(tmp_path, first)
+    only_changes = GENERIC + '[include]\nchanges = ["new_exam"]\n'
+    _, _, _, data = _same([path], only_changes, ["--since", str(since)], tmp_path)
+    assert data is not None
+    assert data.count(b"\r\n") == 1  # the header alone
+
+
+def test_since_an_empty_view_exports_the_same(sandbox_files: list[Path], tmp_path: Path) -> None:
+    since = tmp_path / "empty.csv"
+    write_csv([], since)
+    _first, second = _resent()
+    write_txt(second, tmp_path / "b.txt")
+    for paths in (sandbox_files, [*sandbox_files, tmp_path / "b.txt"]):
+        code, _, _, data = _same(paths, EVERYTHING, ["--since", str(since)], tmp_path)
+        assert code == 0
+        assert data is not None
+        assert b",new_exam," in data
+
+
+def test_since_a_credit_csv_fails_the_same(sandbox_files: list[Path], tmp_path: Path) -> None:
+    since = tmp_path / "credit.csv"
+    since.write_text("ap_id,di_code,outcome,course\n", encoding="utf-8")
+    argv = ["--since", str(since)]
+    code, out, err, data = _same(sandbox_files, GENERIC, argv, tmp_path, sure=False)
+    assert (code, out, data) == (2, "", None)
+    assert "credit CSV" in err
+
+
 # --- any records, any map ------------------------------------------------------------------
 
 _EXAMS = st.builds(
@@ -351,10 +409,31 @@ def test_any_records_and_map_export_the_same(
         _same(paths, sis_map, more, folder)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(_records(), min_size=1, max_size=6), min_size=1, max_size=2),
+    st.lists(_records(), max_size=6),
+    _maps(),
+    st.sampled_from([[], ["--json"], ["--across-di"]]),
+)
+def test_any_records_since_any_view_export_the_same(
+    files: list[list[ScoreReport]], previous: list[ScoreReport], sis_map: str, more: list[str]
+) -> None:
+    """Any previous score file (not always a merged view: a student may be in it twice)."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        paths = []
+        for index, records in enumerate(files):
+            paths.append(folder / f"f{index}.txt")
+            write_txt(records, paths[-1])
+        write_csv(previous, folder / "previous.csv")
+        _same(paths, sis_map, [*more, "--since", str(folder / "previous.csv")], folder)
+
+
 # --- which path runs -------------------------------------------------------------------------
 
 
-def test_csv_input_since_and_roster_run_the_object_path(tmp_path: Path) -> None:
+def test_csv_input_and_roster_run_the_object_path(tmp_path: Path) -> None:
     txt, csv_file = tmp_path / "a.txt", tmp_path / "a.csv"
     write_txt(fake_reports(20, seed=2), txt)
     write_csv(fake_reports(20, seed=2), csv_file)
@@ -364,13 +443,13 @@ def test_csv_input_since_and_roster_run_the_object_path(tmp_path: Path) -> None:
     parser_args = [
         [str(csv_file), *base],
         [str(txt), str(csv_file), *base],
-        [str(txt), *base, "--since", str(csv_file)],
         [str(txt), *base, "--crosswalk", str(tmp_path / "none.csv")],
     ]
     for argv in parser_args:
         args = build_parser().parse_args(["export", *argv])
         assert not export_cmd._columnar(args)
-    assert export_cmd._columnar(build_parser().parse_args(["export", str(txt), *base]))
+    for argv in ([str(txt), *base], [str(txt), *base, "--since", str(csv_file)]):
+        assert export_cmd._columnar(build_parser().parse_args(["export", *argv]))
     # A TXT file and its CSV copy make the same load file, on either path.
     assert (
         _captured(["export", str(txt), *base], True)[3]

@@ -73,8 +73,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _columnar(args: argparse.Namespace) -> bool:
     """Whether the columnar path runs: TXT files only, the ``arrow`` extra installed, no
-    ``--since`` and no ``--roster``/``--crosswalk`` (those need every merged record)."""
-    if args.since is not None or _suspense.wanted(args):
+    ``--roster``/``--crosswalk`` (matching needs every merged record)."""
+    if _suspense.wanted(args):
         return False
     from apscores.files import format_of
 
@@ -82,12 +82,17 @@ def _columnar(args: argparse.Namespace) -> bool:
     return arrow and all(format_of(path) == "txt" for path in args.files)
 
 
-def _fast(args: argparse.Namespace, sis_map: SisMap) -> int:
+def _fast(args: argparse.Namespace, sis_map: SisMap, previous: list[ScoreReport] | None) -> int:
     """Export TXT files on the columnar path: the same file, output and exit status."""
     from apscores.export._columnar import export_txt_files
 
     done = export_txt_files(
-        args.files, sis_map, args.output, across_di=args.across_di, raw=args.raw_csv
+        args.files,
+        sis_map,
+        args.output,
+        since=previous,
+        across_di=args.across_di,
+        raw=args.raw_csv,
     )
     if args.json:
         summary = {
@@ -115,9 +120,9 @@ def run(args: argparse.Namespace) -> int:
     require_files(args.files)
     require_file(args.since, "--since")
     sis_map = load_map(args.map)
-    if _columnar(args):
-        return _fast(args, sis_map)
     previous = None if args.since is None else read_previous(args.since)
+    if _columnar(args):
+        return _fast(args, sis_map, previous)
     held = _suspense.held_reports(args)  # last run's unmatched students, offered again
     if previous is not None and held:
         previous = [r for r in previous if r.ap_id not in {h.ap_id for h in held}]

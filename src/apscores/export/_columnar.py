@@ -11,12 +11,15 @@ conflict. This path:
 1. reads every file with the columnar engine, a block at a time
    (:func:`apscores.tables._keyed.keyed_blocks`): one row per exam, and each record's key;
 2. finds the students that need the merge: a key (DI code, AP ID; AP ID alone with
-   ``across_di``) held by more than one record, or a record that lists an exam twice;
+   ``across_di``) held by more than one record or by the previous view (``since``), or
+   a record that lists an exam twice;
 3. reads the files again with the typed reader only if some student needs the merge,
-   keeps only those students' records and merges them (:func:`~apscores.changes.merge`
-   treats each student on its own, so their current reports, changes and conflicts are
-   what the whole merge gives them), as long rows with each exam's latest change kind
-   (what :func:`~apscores.export.export_rows` looks up);
+   keeps only those students' records and merges them with the previous view
+   (:func:`~apscores.changes.merge` and :func:`~apscores.changes.compare` treat each
+   student on its own, so their current reports, changes and conflicts are what the
+   whole merge gives them), as long rows with each exam's latest change kind (what
+   :func:`~apscores.export.export_rows` looks up: with ``since``, what changed from
+   it; a student seen once and not in it is ``new_exam`` either way);
 4. filters all rows as the map's ``[include]`` says (a blank change is ``unchanged``),
    finds SIS test codes and test dates once per distinct (exam code, admin year);
 5. sorts the rows as merge sorts students (AP ID, then DI code; each student's exams in
@@ -36,7 +39,7 @@ import csv
 import io
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -46,7 +49,7 @@ import pyarrow.compute as pc
 
 from apscores._atomic import atomic_write
 from apscores._rows_csv import FORMULA_TRIGGERS
-from apscores.changes import Change, MergeResult, merge
+from apscores.changes import Change, compare, merge
 from apscores.errors import UnmappedExamError
 from apscores.export._map import SisMap
 from apscores.models import ExamScore, ScoreReport
@@ -188,15 +191,18 @@ def _codes(column: Any) -> tuple[Any, int]:
     return encoded.indices.to_numpy(zero_copy_only=False), len(encoded.dictionary)
 
 
-def _merge_keys(table: Any, ap_ids: Any, keys: Any) -> tuple[int, Any, Any]:
+def _merge_keys(table: Any, ap_ids: Any, keys: Any, before: Any) -> tuple[int, Any, Any]:
     """(students, which rows need no merge, the joined keys of the students that do: held
-    by more than one record, or with an exam listed twice in their record)."""
+    by more than one record, with an exam listed twice in their record, or in the
+    previous view, whose joined keys are ``before``)."""
     records = len(ap_ids)
     joined = pa.chunked_array([*_joined(ap_ids, keys).chunks, *table["key"].chunks])
     encoded = pc.dictionary_encode(joined.combine_chunks())
-    students = len(encoded.dictionary)
     index = encoded.indices.to_numpy(zero_copy_only=False)
-    merged = np.bincount(index[:records], minlength=students) > 1
+    merged = np.bincount(index[:records], minlength=len(encoded.dictionary)) > 1
+    known = pc.is_in(encoded.dictionary, value_set=before).to_numpy(zero_copy_only=False)
+    merged |= known
+    students = len(encoded.dictionary) + len(before) - int(known.sum())  # ... and the rest
     rows = index[records:].astype(np.int64)
     years, year_count = _codes(table["admin_year"])
     codes, code_count = _codes(table["exam_code"])
@@ -221,34 +227,36 @@ def _records(
                     yield report
 
 
-def _merged_rows(merged: MergeResult, names: list[str], across_di: bool) -> Any:
+def _merged_rows(
+    current: Sequence[ScoreReport], changes: Iterable[Change], names: list[str], across_di: bool
+) -> Any:
     """The long rows of the merged students' current reports, with each exam's latest
     change kind (what :func:`~apscores.export.export_rows` looks up); made
     :data:`_REPORTS` reports at a time, so that few Python rows live at once."""
     kinds: dict[tuple[str, str, int, str], str] = {}
-    for change in merged.changes:  # oldest first: the last one for each exam wins
+    for change in changes:  # oldest first: the last one for each exam wins
         if change.exam_code is not None and change.admin_year is not None:
             key = (change.di_code, change.ap_id, change.admin_year, change.exam_code)
             kinds[key] = change.kind.value
-    schema, current, parts, done = _schema_of(names), merged.current, [], 0
+    schema, parts, done = _schema_of(names), [], 0
     for start in range(0, max(len(current), 1), _REPORTS):
         reports = current[start : start + _REPORTS]
         columns: dict[str, list[Any]] = {name: [] for name in names}
         for row in to_rows(reports):
             for name in names:
                 columns[name].append(row[name])
-        changes = [
+        exam_changes = [
             kinds.get((report.di_code, report.ap_id, exam.admin_year, exam.code), "")
             for report in reports
             for exam in report.exams
         ]
         arrays = {name: pa.array(columns[name], schema.field(name).type) for name in names}
-        keys = [""] * len(changes) if across_di else columns["di_code"]
+        keys = [""] * len(exam_changes) if across_di else columns["di_code"]
         arrays["kd"] = pa.array(keys, pa.string())
-        arrays["idx"] = pa.array(np.arange(done, done + len(changes), dtype=np.int64))
-        arrays["change"] = pa.array(changes, pa.string())
+        arrays["idx"] = pa.array(np.arange(done, done + len(exam_changes), dtype=np.int64))
+        arrays["change"] = pa.array(exam_changes, pa.string())
         parts.append(pa.table(arrays))
-        done += len(changes)
+        done += len(exam_changes)
     return pa.concat_tables(parts)
 
 
@@ -271,10 +279,15 @@ def _write(dest: str | os.PathLike[str], sis_map: SisMap, rows: Any, order: Any,
 
 
 def _read(
-    paths: Sequence[str | os.PathLike[str]], wanted: list[str], across_di: bool, chunk_lines: int
+    paths: Sequence[str | os.PathLike[str]],
+    wanted: list[str],
+    across_di: bool,
+    chunk_lines: int,
+    before: Any,
 ) -> tuple[int, int, Any, Any]:
     """(records read, students, the rows of the students that need no merge, the joined
-    keys of those that do); the rest of what was read is freed on return."""
+    keys of those that do, ``before`` being the previous view's); the rest of what was
+    read is freed on return."""
     batches, ap_ids, di_codes = [], [], []
     for block in keyed_blocks(paths, to_arrow([]).schema, chunk_lines=chunk_lines):
         batches.append(block.rows.select(wanted))
@@ -290,7 +303,7 @@ def _read(
     table = table.append_column("kd", row_keys)
     table = table.append_column("key", _joined(table["ap_id"], row_keys))
     table = table.append_column("idx", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    students, simple, merge_keys = _merge_keys(table, ap, keys)
+    students, simple, merge_keys = _merge_keys(table, ap, keys, before)
     return len(ap), students, table.filter(simple).drop_columns(["key"]), merge_keys
 
 
@@ -299,24 +312,35 @@ def export_txt_files(
     sis_map: SisMap,
     dest: str | os.PathLike[str],
     *,
+    since: Sequence[ScoreReport] | None = None,
     across_di: bool = False,
     raw: bool = False,
     chunk_lines: int = TXT_CHUNK_LINES // 8,
 ) -> ColumnarExport:
     """Merge TXT score files and write the load file ``dest`` as :func:`export` then
-    :meth:`ExportResult.write_csv` do (no ``since``, no ``identify``): the same bytes,
-    counts, conflicts and errors. See the module docstring for how."""
+    :meth:`ExportResult.write_csv` do (with ``since``, the previous view, but no
+    ``identify``): the same bytes, counts, conflicts and errors. See the module docstring
+    for how."""
     needed = sorted({c.value for c in sis_map.columns if c.value in column_names()})
     wanted = sorted({*needed, *_ALWAYS})
-    records_read, students, simple, merge_keys = _read(paths, wanted, across_di, chunk_lines)
+    previous = [] if since is None else list(since)
+    before = pa.array(
+        [f"{len(r.ap_id)}:{r.ap_id}:{'' if across_di else r.di_code}" for r in previous],
+        pa.string(),
+    ).unique()
+    found = _read(paths, wanted, across_di, chunk_lines, before)
+    records_read, students, simple, merge_keys = found
     parts = [simple.append_column("change", _constant("new_exam", simple.num_rows))]
     conflicts: tuple[Change, ...] = ()
-    if len(merge_keys):
+    if len(merge_keys) or previous:
         records = _records(paths, set(merge_keys.to_pylist()), across_di)
-        merged = merge(records, across_di=across_di)
-        parts.append(_merged_rows(merged, wanted, across_di))
-        conflicts = merged.conflicts
-        del merged, records  # their rows are made: the reports can go
+        merged = merge(*([previous] if previous else []), records, across_di=across_di)
+        changes = merged.changes
+        if since is not None:  # what changed from the previous view (export_rows' rule)
+            changes = tuple(compare(previous, merged.current, across_di=across_di))
+        parts.append(_merged_rows(merged.current, changes, wanted, across_di))
+        conflicts, records_read = merged.conflicts, records_read + len(previous)
+        del merged, records, changes  # their rows are made: the reports can go
     rows = _wanted(pa.concat_tables(parts), sis_map)
     unmapped = _Unmapped()
     rows = rows.append_column("sis_test_code", _sis_codes(rows, sis_map, unmapped))
