@@ -183,6 +183,7 @@ PRIVATE_IMPORTS_ALLOWED = {
     ("apscores.tables._blocks", "apscores.files._framing"),
     ("apscores.tables._columnar", "apscores.files._framing"),
     ("apscores.tables._columnar", "apscores.files._sources"),
+    ("apscores.tables._dictionaries", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._txt"),
     ("apscores.tables._frames", "apscores.files._sources"),

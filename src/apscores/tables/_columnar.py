@@ -51,7 +51,7 @@ from apscores import catalog
 from apscores.errors import ParseError
 from apscores.files import _txt as txt
 from apscores.files._sources import Opened, look_ahead, source_name
-from apscores.files._speed.cache import Cache, Clock
+from apscores.files._speed.cache import Cache
 from apscores.files.blocks import Block, Piece, blocks
 from apscores.files.layout import Field, Layout
 from apscores.models import ScoreReport
@@ -71,6 +71,7 @@ from apscores.tables._arrays import (
     unkey,
 )
 from apscores.tables._blocks import UnsafeBlockError, as_matrix
+from apscores.tables._dictionaries import Dictionaries, Dictionary, Part
 from apscores.tables._plan import Plan, plan_for
 from apscores.tables._rows import columns_of
 from apscores.tables._schema import IRREGULARITY_SEPARATOR, column_kind
@@ -85,29 +86,7 @@ __all__ = [
 ]
 
 Array = npt.NDArray[Any]
-Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
 _SPACE = ord(" ")
-
-
-class _Dictionary:
-    """One dictionary for a category column across all blocks, in first-appearance order
-    (what ``pyarrow.Table.from_pydict`` builds on the reference path)."""
-
-    def __init__(self) -> None:
-        self.values: list[str] = []
-        self._index: dict[str, int] = {}
-
-    def index(self, value: str) -> int:
-        """The value's index, adding it at the end if new."""
-        index = self._index.get(value)
-        if index is None:
-            index = self._index[value] = len(self.values)
-            self.values.append(value)
-        return index
-
-    def indices(self, values: Iterable[str]) -> npt.NDArray[np.int32]:
-        """Each value's index, adding new values at the end in the order given."""
-        return np.array([self.index(value) for value in values], dtype=np.int32)
 
 
 # --- one block of lines -----------------------------------------------------------------
@@ -173,36 +152,55 @@ def _exams(matrix: Array, plan: Plan) -> tuple[Array, Callable[[str], Array]]:
 
 def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
     """Read a block with numpy; refuses it when the typed reader must decide."""
+    matrix = fast_matrix(raw, plan)
+    texts, di, days, given = student_columns(matrix, plan)  # checks first: then dictionaries
+    student, part = exam_columns(matrix, plan, dictionaries)
+    rows, exams = len(matrix), len(student)
+    at = (np.arange(len(plan.texts))[:, None] * rows + student).reshape(-1)
+    texts = _take(texts, at)  # every per-student text to the exam rows at once
+    for index, (name, _) in enumerate(plan.texts):
+        part[name] = texts.slice(index * exams, exams)
+    part["di_code"] = _take(di, student)
+    days, given = days[student], given[student]
+    for index, (name, _) in enumerate(plan.dates):
+        part[name] = arrow(days[:, index], pa.date32(), given[:, index])
+    return part
+
+
+def fast_matrix(raw: Block, plan: Plan) -> Array:
+    """The block's records as a matrix, blank lines dropped, checked as the typed reader
+    checks what the tables do not show; refuses the block otherwise."""
     matrix = _drop_blank_lines(as_matrix(raw, plan), plan)
     if not len(matrix):
         raise UnsafeBlockError  # only blank lines: nothing to gain, and no rows to view
     _check(matrix, plan)
+    return matrix
+
+
+def student_columns(matrix: Array, plan: Plan) -> tuple[Any, Any, Array, Array]:
+    """Per line: the text fields (one array, field after field), the DI codes, and the
+    dates (days, given) of ``plan.dates``; refuses a blank required date."""
+    texts = as_texts([matrix[:, field.slice] for _, field in plan.texts])
+    columns = [column for _, field in plan.dates for column in range(field.start - 1, field.end)]
+    days, empty = to_days(matrix[:, columns].reshape(len(matrix), -1, 6))
+    if any(field.required and empty[:, i].any() for i, (_, field) in enumerate(plan.dates)):
+        raise UnsafeBlockError
+    return texts, di_codes(matrix[:, plan.di.slice]), days, ~empty
+
+
+def exam_columns(matrix: Array, plan: Plan, dictionaries: Dictionaries) -> tuple[Array, Part]:
+    """One row per exam (see :func:`_exams`): each exam's line, and the exam columns
+    (categories as indices into ``dictionaries``); refuses a bad year or grade."""
     student, exam = _exams(matrix, plan)
     yy, years = digits(exam("admin_year"))
     score = GRADES[exam("score")[:, 0]]
     if not years.all() or (score < 0).any():
         raise UnsafeBlockError
     irregular = (keys(exam("irregularity_codes[0]")) << 16) | keys(exam("irregularity_codes[1]"))
-
-    # Per-student columns, read once per line and taken to the exam rows.
+    # The few distinct values resolved once (and kept for later blocks).
     part: Part = {}
-    rows, exams = len(matrix), len(student)
-    at = (np.arange(len(plan.texts))[:, None] * rows + student).reshape(-1)
-    texts = _take(as_texts([matrix[:, field.slice] for _, field in plan.texts]), at)
-    for index, (name, _) in enumerate(plan.texts):
-        part[name] = texts.slice(index * exams, exams)
-    part["di_code"] = _take(di_codes(matrix[:, plan.di.slice]), student)
-    columns = [column for _, field in plan.dates for column in range(field.start - 1, field.end)]
-    days, empty = to_days(matrix[:, columns].reshape(rows, -1, 6))
-    if any(field.required and empty[:, i].any() for i, (_, field) in enumerate(plan.dates)):
-        raise UnsafeBlockError
-    days, given = days[student], ~empty[student]
-    for index, (name, _) in enumerate(plan.dates):
-        part[name] = arrow(days[:, index], pa.date32(), given[:, index])
-
-    # Per-exam columns: the few distinct values resolved once (and kept for later blocks).
     names, statuses = dictionaries.names, dictionaries.statuses
-    dictionaries.clock.line += rows
+    dictionaries.clock.line += len(matrix)
     part["exam_name"], part["exam_code"] = _resolve(
         dictionaries.exams,
         keys(exam("code")) * 100 + yy,
@@ -222,7 +220,7 @@ def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
     part["class_section"] = as_texts([exam("class_section")])
     part["admin_year"] = arrow(YEARS[yy], pa.int64())
     part["score"] = arrow(score, pa.int64(), score != 0)
-    return part
+    return student, part
 
 
 def _resolve(
@@ -245,8 +243,8 @@ def _take(values: Any, indices: Array) -> Any:
 
 def _slow_part(
     piece: Piece,
-    names: _Dictionary,
-    statuses: _Dictionary,
+    names: Dictionary,
+    statuses: Dictionary,
     collect: bool,
     problems: list[ParseError],
     name: str | None,
@@ -271,32 +269,6 @@ def _slow_part(
 
 def _nothing() -> None:
     """Close nothing: the caller owns the stream."""
-
-
-class Dictionaries:
-    """The category columns' dictionaries, shared by every block (and file) of a table."""
-
-    def __init__(self) -> None:
-        self.names, self.statuses = _Dictionary(), _Dictionary()
-        self.clock = Clock()  # lines read, for the caches' limits
-        self.exams = Cache(self.clock)  # exam key -> (name index, code)
-        self.marks = Cache(self.clock)  # (codes, grade) -> (status index, codes)
-
-    def batch(self, part: Part, schema: Any) -> Any:
-        """A block's record batch, its categories over the dictionaries as they are now
-        (the final ones, or a prefix of them while streaming: the same values)."""
-        dictionaries = {
-            "exam_name": strings(self.names.values),
-            "status": strings(self.statuses.values),
-        }
-        arrays = []
-        for field in schema:
-            values = part[field.name]
-            if field.name in dictionaries:
-                indices = arrow(values, pa.int32())
-                values = pa.DictionaryArray.from_arrays(indices, dictionaries[field.name])
-            arrays.append(values)
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def long_parts(
