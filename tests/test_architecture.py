@@ -186,6 +186,8 @@ PRIVATE_IMPORTS_ALLOWED = {
     ("apscores.tables._dictionaries", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._txt"),
+    ("apscores.tables._text_out", "apscores.files._sources"),
+    ("apscores.tables._wide", "apscores.files._txt"),
     ("apscores.tables._frames", "apscores.files._sources"),
     ("apscores.tables._keyed", "apscores.files._sources"),
     # `apscores export` of TXT files on the columnar path: the engine's blocks with their

@@ -8,6 +8,7 @@ off (``_columnar`` answering False: what ``convert`` ran before), and compares e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -260,7 +261,7 @@ def test_blocks_the_fast_path_hands_over_are_written_by_the_object_path(
         assert out.getvalue() == expected.getvalue()
 
 
-def test_csv_input_and_wide_rows_stay_on_the_object_path(
+def test_csv_input_and_wide_json_lines_stay_on_the_object_path(
     sandbox_files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from apscores.files import read, write_csv
@@ -270,11 +271,14 @@ def test_csv_input_and_wide_rows_stay_on_the_object_path(
         write_csv(list(reader), other)
     for argv in (
         ["convert", str(sandbox_files[0]), str(other), "--to", "csv", "-o", "-"],
-        ["convert", str(sandbox_files[0]), "--wide", "--to", "csv", "-o", "-"],
+        ["convert", str(sandbox_files[0]), "--wide", "--to", "jsonl", "-o", "-"],
     ):
-        with mock.patch.object(_text_out, "write_long_text") as spy:
+        with contextlib.ExitStack() as stack:
+            long = stack.enter_context(mock.patch.object(_text_out, "write_long_text"))
+            wide = stack.enter_context(mock.patch.object(_text_out, "write_wide_csv"))
             assert main(argv) == 0
-        assert not spy.called
+        assert not long.called
+        assert not wide.called
     capsys.readouterr()
 
 

@@ -369,8 +369,53 @@ class _ReadOnly:
         return self._data.read(min(size, 1000))
 
 
-def test_wide_takes_the_typed_path() -> None:
-    assert txt_to_arrow(SANDBOX, long=False).equals(reference(SANDBOX, long=False))
+def test_wide_is_read_by_numpy_and_equals_the_typed_path() -> None:
+    from apscores.tables import _wide
+
+    data = txt_bytes(CASES) + SANDBOX
+    for chunk in (1, 7, 4000):
+        with mock.patch.object(_wide, "_slow_wide", wraps=_wide._slow_wide) as slow:
+            fast = txt_to_arrow(data, long=False, chunk_lines=chunk)
+        assert not slow.called  # every block by numpy
+        expected = reference(data, long=False)
+        assert fast.schema == expected.schema
+        assert fast.equals(expected)
+        assert fast.combine_chunks().equals(expected.combine_chunks())
+
+
+def test_wide_slots_have_their_own_dictionaries_in_order_of_appearance() -> None:
+    """A slot column's dictionary lists its values as they first appear down the column,
+    across blocks, those the typed reader reads too."""
+    from apscores.catalog import exam_name
+    from apscores.tables import _wide
+    from apscores.tables._blocks import UnsafeBlockError
+
+    first = [ExamScore("93", 2019, 3), ExamScore("14", 2020, None, ("01",))]
+    second = [ExamScore("14", 2020, 5), ExamScore("93", 2021, 2)]
+    records = [
+        attrs.evolve(CASES[0], ap_id=f"ID{index}", exams=tuple(exams))
+        for index, exams in enumerate([first, second, first[:1], [], second[:1], second])
+    ]
+    data = txt_bytes(records)
+    real = _wide._fast_wide
+
+    def fast_but_the_second_block(raw: Block, *args: Any) -> Any:
+        if raw.first == 3:
+            raise UnsafeBlockError
+        return real(raw, *args)
+
+    with mock.patch.object(_wide, "_fast_wide", fast_but_the_second_block):
+        fast = txt_to_arrow(data, long=False, chunk_lines=2)
+    assert fast.equals(reference(data, long=False))
+    assert fast["exam_01_name"].combine_chunks().dictionary.to_pylist() == [
+        exam_name("93", 2019),
+        exam_name("14", 2020),
+    ]
+    assert fast["exam_02_name"].combine_chunks().dictionary.to_pylist() == [
+        exam_name("14", 2020),
+        exam_name("93", 2021),
+    ]
+    assert fast["exam_02_code"].to_pylist() == ["14", "93", None, None, None, "93"]
 
 
 def test_polars_and_pandas_equal_the_typed_path() -> None:

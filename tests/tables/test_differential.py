@@ -29,10 +29,12 @@ def _errors(found: list[ParseError]) -> list[tuple[Any, ...]]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(damaged_files(), st.integers(1, 5))
-def test_raise_mode_gives_the_same_table_or_the_same_error(data: bytes, chunk: int) -> None:
-    typed = _outcome(lambda: to_arrow(read_txt(data)))
-    columnar = _outcome(lambda: txt_to_arrow(data, chunk_lines=chunk))
+@given(damaged_files(), st.integers(1, 5), st.booleans())
+def test_raise_mode_gives_the_same_table_or_the_same_error(
+    data: bytes, chunk: int, long: bool
+) -> None:
+    typed = _outcome(lambda: to_arrow(read_txt(data), long=long))
+    columnar = _outcome(lambda: txt_to_arrow(data, chunk_lines=chunk, long=long))
     assert typed[0] == columnar[0]
     if typed[0] == "ok":
         assert columnar[1].equals(typed[1])
@@ -41,16 +43,20 @@ def test_raise_mode_gives_the_same_table_or_the_same_error(data: bytes, chunk: i
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(damaged_files(), st.integers(1, 5))
-def test_collect_mode_gives_the_same_table_and_the_same_errors(data: bytes, chunk: int) -> None:
+@given(damaged_files(), st.integers(1, 5), st.booleans())
+def test_collect_mode_gives_the_same_table_and_the_same_errors(
+    data: bytes, chunk: int, long: bool
+) -> None:
     def typed() -> tuple[Any, list[tuple[Any, ...]]]:
         with read_txt(data, errors="collect") as reader:
-            table = to_arrow(reader)
+            table = to_arrow(reader, long=long)
             return table, _errors(reader.errors)
 
     def columnar() -> tuple[Any, list[tuple[Any, ...]]]:
         problems: list[ParseError] = []
-        table = txt_to_arrow(data, chunk_lines=chunk, errors="collect", problems=problems)
+        table = txt_to_arrow(
+            data, chunk_lines=chunk, errors="collect", problems=problems, long=long
+        )
         return table, _errors(problems)
 
     typed_result, columnar_result = _outcome(typed), _outcome(columnar)

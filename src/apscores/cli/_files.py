@@ -1,12 +1,11 @@
 """``apscores read``, ``apscores check`` and ``apscores convert``: looking into score files.
 
 All three stream several files. ``read`` summarises and stops at a file's first problem;
-``check`` lists every problem by line; ``convert`` of TXT files to long CSV, JSON Lines or
-Parquet (also partitioned) runs the columnar path a block at a time (the same bytes, rows
-and errors), anything else row by row (``--wide`` CSV reads the files twice, to size its
-header). A bad file is one line on stderr (``apscores: FILE: line 4 is 300 columns:
-...``) and exit status 2, never a traceback. ``--json``: see ``docs/command-line.md``.
-"""
+``check`` lists every problem by line; ``convert`` of TXT files to CSV, JSON Lines or
+Parquet (also partitioned) runs the columnar path (the same bytes, rows and errors; wide
+JSON Lines and other input row by row; wide CSV reads the files twice, to size its header).
+A bad file is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``) and exit
+status 2, never a traceback. ``--json``: see ``docs/command-line.md``."""
 
 from __future__ import annotations
 
@@ -297,8 +296,8 @@ def _open_text(output: str) -> Iterator[TextIO]:
 
 
 def _write_csv(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
-    if long and _columnar(paths):  # the same bytes, a block at a time
-        return txt_files_to_text(paths, out, "csv", raw=raw)
+    if _columnar(paths):  # the same bytes, a block at a time
+        return txt_files_to_text(paths, out, "csv", raw=raw, long=long)
     # wide: a CSV header must list every column, sized with a first pass
     max_exams = None if long else max((len(r.exams) for r in _reports(paths)), default=0)
     names = column_names(long=long, max_exams=max_exams or 0)
@@ -354,8 +353,8 @@ def run_convert(args: argparse.Namespace) -> int:
         elif target == "parquet":
             if args.output == "-":
                 raise ConfigurationError("Parquet cannot go to stdout; give -o FILE.parquet")
-            if long and _columnar(args.files):  # the same table, faster
-                count = txt_files_to_parquet(args.files, args.output)
+            if _columnar(args.files):  # the same table, faster
+                count = txt_files_to_parquet(args.files, args.output, long=long)
             else:
                 count = write_parquet(_reports(args.files), args.output, long=long)
         else:

@@ -152,13 +152,14 @@ def txt_to_arrow(
     """Read a TXT score file (950 or 910 columns) straight into :func:`to_arrow`'s table.
 
     Equal to ``to_arrow(read_txt(source), long=long)``: the same columns, types, values,
-    row order and dictionaries. In long form from a path, ``bytes`` or a binary file, the
-    table is built with numpy over the fixed-width records, ``chunk_lines`` lines at a
-    time, without a Python object per line. A block of lines holding anything the fast
+    row order and dictionaries. From a path, ``bytes`` or a binary file, the table is
+    built with numpy over the fixed-width records, ``chunk_lines`` lines at a time,
+    without a Python object per line (the wide table at the end, when the widest record
+    is known). A block of lines holding anything the fast
     path cannot vouch for (a bad date, year or grade, a blank AP ID or report date, a line
     too long) is read by :func:`~apscores.files._txt.read_txt` instead, so a bad line
-    raises the same :class:`~apscores.errors.ParseError` (line, field, raw text). Wide
-    tables and iterables of lines take the typed path. ``errors="collect"`` skips bad
+    raises the same :class:`~apscores.errors.ParseError` (line, field, raw text).
+    Iterables of lines take the typed path. ``errors="collect"`` skips bad
     lines as the typed reader does and appends their errors to ``problems`` (the same
     errors ``read_txt(..., errors="collect").errors`` lists).
 
@@ -174,7 +175,7 @@ def txt_to_arrow(
         raise ConfigurationError(f"chunk_lines must be at least 1, not {chunk_lines}")
     found: list[ParseError] = problems if problems is not None else []
     pa = _require("pyarrow")
-    stream, close = _binary_stream(source) if long else (None, _nothing)
+    stream, close = _binary_stream(source)
     if stream is None:
         from apscores.files import read_txt
 
@@ -184,6 +185,17 @@ def txt_to_arrow(
             return table
     try:
         _require("numpy")
+        if not long:
+            from apscores.tables._wide import read_wide_table
+
+            return read_wide_table(
+                [(stream, source_name(source))],
+                _wide_schema,
+                chunk_lines=chunk_lines,
+                collect=collect,
+                problems=found,
+                layout=layout,
+            )
         from apscores.tables._columnar import read_long_table
 
         schema = _arrow_schema(pa, column_names())
@@ -276,14 +288,22 @@ def txt_files_to_parquet(
     *,
     chunk_lines: int = 2_500,
     layout: Layout | None = None,
+    long: bool = True,
 ) -> int:
     """:func:`write_parquet` of the long table of TXT files, read by the columnar path and
     written a block at a time (``apscores convert --to parquet``): the same rows, values
     and types as ``write_parquet(read(...))`` over the files in turn, and the same first
-    error. Memory holds one block (``chunk_lines`` lines), not the table. Records follow
-    ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Written
-    atomically, mode 0600; returns the number of rows."""
+    error. Memory holds one block (``chunk_lines`` lines), not the table; the wide table
+    (``long=False``: one row per student, as many exam slots as the widest record) is
+    built whole first, as ``write_parquet`` builds it. Records follow ``layout`` as
+    :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Written atomically, mode 0600;
+    returns the number of rows."""
     parquet = _require("pyarrow.parquet")
+    if not long:
+        table = _wide_table(list(sources), chunk_lines, layout)
+        with atomic_write(path) as handle:
+            parquet.write_table(table, handle)
+        return int(table.num_rows)
     batches = txt_files_to_batches(sources, chunk_lines=chunk_lines, layout=layout)
     rows = 0
     with atomic_write(path) as handle, parquet.ParquetWriter(handle, long_schema()) as writer:
@@ -328,6 +348,22 @@ def _batches(
                 yield dictionaries.batch(part, schema)
 
 
+def _wide_table(
+    sources: list[str | os.PathLike[str]], chunk_lines: int, layout: Layout | None
+) -> Any:
+    """The wide table of TXT files, by the columnar path."""
+    _require("numpy")
+    from apscores.tables._text_out import _opened
+    from apscores.tables._wide import read_wide_table
+
+    return read_wide_table(_opened(sources), _wide_schema, chunk_lines=chunk_lines, layout=layout)
+
+
+def _wide_schema(slots: int) -> Any:
+    """The Arrow schema of the wide table with ``slots`` exam slots."""
+    return _arrow_schema(_require("pyarrow"), column_names(long=False, max_exams=slots))
+
+
 def long_schema() -> Any:
     """The Arrow schema of the long table (:func:`to_arrow`'s, without building one)."""
     return _arrow_schema(_require("pyarrow"), column_names())
@@ -341,6 +377,7 @@ def txt_files_to_text(
     raw: bool = False,
     chunk_lines: int | None = None,
     layout: Layout | None = None,
+    long: bool = True,
 ) -> int:
     """The long rows of TXT files as CSV (``how="csv"``, header first) or JSON Lines,
     written to the text stream ``out`` a block at a time by the columnar path
@@ -351,12 +388,21 @@ def txt_files_to_text(
     ``raw``, or by ``json.dumps(row, ensure_ascii=False)``), and the same first error,
     raised after the same rows. Memory holds one block of ``chunk_lines`` lines (None:
     2,500 for CSV, 1,000 for JSON Lines, whose lines are three times longer). Records
-    follow ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Needs
-    ``pip install 'apscores[arrow]'``.
+    follow ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Wide rows
+    (``long=False``, CSV only) are written after a first pass that finds the widest
+    record, as the object path does. Needs ``pip install 'apscores[arrow]'``.
     """
     pa = _require("pyarrow")
     _require("numpy")
-    from apscores.tables._text_out import write_long_text
+    from apscores.tables._text_out import write_long_text, write_wide_csv
+
+    if not long:
+        if how != "csv":
+            raise ConfigurationError("wide rows are written as CSV: JSON Lines rows are long")
+        return write_wide_csv(
+            list(sources), out, schema_of=_wide_schema, raw=raw,
+            chunk_lines=chunk_lines or 2_500, layout=layout,
+        )  # fmt: skip
 
     schema = _arrow_schema(pa, column_names())
     if chunk_lines is None:

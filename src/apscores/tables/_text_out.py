@@ -1,4 +1,5 @@
-"""Long rows of TXT files as CSV and JSON Lines, a block at a time, from the columnar engine.
+"""Long rows of TXT files as CSV and JSON Lines (wide rows as CSV), a block at a time, from
+the columnar engine.
 
 ``apscores convert --to csv|jsonl`` (long) writes what the object path writes, byte for
 byte: :func:`apscores._rows_csv.write_rows_text` over ``jsonable(to_rows(read(path)))``
@@ -29,22 +30,30 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
+from apscores.files._sources import source_name
 from apscores.files.layout import Layout
 from apscores.tables._arrays import strings
 from apscores.tables._columnar import file_blocks, typed_records
 from apscores.tables._rows import jsonable, to_rows
 from apscores.tables._schema import column_kind, column_names
 
-__all__ = ["TextFormat", "block_bytes", "csv_lines", "jsonl_lines", "write_long_text"]
+__all__ = [
+    "TextFormat",
+    "block_bytes",
+    "csv_lines",
+    "jsonl_lines",
+    "write_long_text",
+    "write_wide_csv",
+]
 
 TextFormat = Literal["csv", "jsonl"]
 Array = Any  # a pyarrow array
@@ -210,6 +219,40 @@ def write_long_text(
             records = typed_records(item, name, layout)
             count += _object_rows(map(jsonable, to_rows(records)), out, how, raw)
     return count
+
+
+def write_wide_csv(
+    sources: list[str | PathLike[str]],
+    out: TextIO,
+    *,
+    schema_of: Callable[[int], Any],
+    raw: bool,
+    chunk_lines: int,
+    layout: Layout | None = None,
+) -> int:
+    """Write the wide rows of TXT files as CSV; returns the rows written. As on the object
+    path, a first pass finds the widest record (the header lists every slot), and the
+    second writes; memory holds one block. ``schema_of(slots)``: the wide table's."""
+    from apscores.tables._wide import WideDictionaries, batch, slots, wide_parts
+
+    def parts(dictionaries: WideDictionaries) -> Iterator[dict[str, Any]]:
+        return wide_parts(_opened(sources), dictionaries, chunk_lines=chunk_lines, layout=layout)
+
+    schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
+    write_rows_text((), schema.names, out, raw=raw)
+    sink, count, dictionaries = _Out(out), 0, WideDictionaries()
+    for part in parts(dictionaries):
+        rows = batch(part, schema, dictionaries)
+        sink.write(block_bytes(rows, "csv", raw))
+        count += rows.num_rows
+    return count
+
+
+def _opened(sources: list[str | PathLike[str]]) -> Iterator[tuple[BinaryIO, str | None]]:
+    """Each file open in turn, with its name for errors."""
+    for source in sources:
+        with open(source, "rb") as stream:
+            yield stream, source_name(source)
 
 
 def block_bytes(batch: Any, how: TextFormat, raw: bool) -> memoryview:

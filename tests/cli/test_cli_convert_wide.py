@@ -1,0 +1,137 @@
+"""``apscores convert --wide --to csv|parquet`` of TXT files on the columnar path writes
+what the object path writes, byte for byte, and fails as it fails: the same exit status,
+the same error line, no file on disk (issue 23, item 5).
+
+Each case runs the command twice, once as it is and once with the columnar path switched
+off (``_columnar`` answering False), and compares everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import apscores.cli._files as files
+from _awkward import write_sandbox_files
+from _damaged import damaged_files
+from apscores.cli import main
+from apscores.files import write_txt
+from apscores.models import ExamScore
+from apscores.sandbox import fake_reports
+from apscores.tables import _wide
+
+TARGETS = [("csv", []), ("csv", ["--raw-csv"]), ("parquet", [])]
+
+
+def _run(argv: list[str], columnar: bool, sure: bool = True) -> tuple[int, str, str, bytes | None]:
+    """(exit status, stdout, stderr, the output's bytes or None) of one run; ``sure``: the
+    columnar path must run when ``columnar`` (not so for a file that is not TXT)."""
+    out = Path(argv[argv.index("-o") + 1])
+    out.unlink(missing_ok=True)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    spy = mock.patch.object(_wide, "wide_parts", wraps=_wide.wide_parts)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(sys, "stdout", stdout))
+        stack.enter_context(mock.patch.object(sys, "stderr", stderr))
+        called = stack.enter_context(spy)
+        if not columnar:
+            stack.enter_context(mock.patch.object(files, "_columnar", return_value=False))
+        code = main(argv)
+    if sure or not columnar:
+        assert called.called == columnar  # the case really ran the path it says
+    data = None
+    if out.exists():
+        assert out.stat().st_mode & 0o777 == 0o600
+        data = out.read_bytes()
+    return code, stdout.getvalue(), stderr.getvalue(), data
+
+
+def _same(
+    paths: list[Path], how: str, more: list[str], folder: Path, sure: bool = True
+) -> tuple[int, bytes | None]:
+    argv = ["convert", *map(str, paths), "--wide", "--to", how, *more]
+    argv += ["-o", str(folder / f"out.{how}")]
+    fast, slow = _run(argv, True, sure), _run(argv, False)
+    assert fast == slow
+    return fast[0], fast[3]
+
+
+@pytest.mark.parametrize(("how", "more"), TARGETS)
+def test_sandbox_files_convert_the_same(tmp_path: Path, how: str, more: list[str]) -> None:
+    code, data = _same(write_sandbox_files(tmp_path), how, more, tmp_path)
+    assert code == 0
+    assert data is not None
+    if how == "csv":
+        header = data.split(b"\r\n", 1)[0].decode("utf-8")
+        assert "exam_01_code" in header
+        if not more:
+            assert b"'=1+2" in data  # text neutralised, as the object path does
+
+
+@pytest.mark.parametrize(("how", "more"), TARGETS)
+def test_records_of_every_width_across_files_and_blocks(
+    tmp_path: Path, how: str, more: list[str]
+) -> None:
+    """No exam, one, up to the file's widest, in two files: every row gets every slot."""
+    reports = fake_reports(40, seed=3)
+    widths = [attrs.evolve(r, exams=r.exams[: index % 5]) for index, r in enumerate(reports)]
+    wide = attrs.evolve(reports[0], exams=tuple(ExamScore(f"{c:02d}", 2024, 3) for c in range(9)))
+    paths = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    write_txt(widths, paths[0])
+    write_txt([*reports[:5], wide], paths[1], newline="\r\n")
+    code, data = _same(paths, how, more, tmp_path)
+    assert code == 0
+    if how == "csv":
+        assert data is not None
+        assert b"exam_09_code" in data.split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(("how", "more"), TARGETS)
+def test_a_damaged_line_fails_the_same_with_no_file(
+    tmp_path: Path, how: str, more: list[str]
+) -> None:
+    good = tmp_path / "good.txt"
+    write_txt(fake_reports(30, seed=8), good)
+    lines = good.read_bytes().splitlines(keepends=True)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"".join(lines[:20]) + lines[20][:100] + b"\x01" + lines[20][101:])
+    argv = ["convert", str(good), str(bad), "--wide", "--to", how, *more, "-o"]
+    fast, slow = _run([*argv, str(tmp_path / "o")], True), _run([*argv, str(tmp_path / "o")], False)
+    assert fast == slow
+    assert fast[0] == 2
+    assert fast[3] is None
+    assert "bad.txt" in fast[2]
+    assert "line 21" in fast[2]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_files(), st.sampled_from(TARGETS))
+def test_damaged_files_fail_or_convert_the_same(data: bytes, target: tuple[str, list[str]]) -> None:
+    how, more = target
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "damaged.txt").write_bytes(data)
+        _same([folder / "damaged.txt"], how, more, folder, sure=False)
+
+
+def test_wide_rows_of_txt_files_to_text_are_csv_only(tmp_path: Path) -> None:
+    """JSON Lines rows carry each student's own slots (the object path writes them)."""
+    from apscores.errors import ConfigurationError
+    from apscores.tables import txt_files_to_text
+
+    path = tmp_path / "a.txt"
+    write_txt(fake_reports(3, seed=1), path)
+    with pytest.raises(ConfigurationError, match="wide rows are written as CSV"):
+        txt_files_to_text([path], io.StringIO(), "jsonl", long=False)
+    out = io.StringIO()
+    assert txt_files_to_text([path], out, "csv", long=False) == 3
+    assert out.getvalue().startswith("ap_id,")
