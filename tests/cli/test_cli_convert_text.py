@@ -261,7 +261,7 @@ def test_blocks_the_fast_path_hands_over_are_written_by_the_object_path(
         assert out.getvalue() == expected.getvalue()
 
 
-def test_csv_input_and_wide_json_lines_stay_on_the_object_path(
+def test_csv_input_stays_on_the_object_path(
     sandbox_files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from apscores.files import read, write_csv
@@ -269,13 +269,11 @@ def test_csv_input_and_wide_json_lines_stay_on_the_object_path(
     other = tmp_path / "other.csv"
     with read(sandbox_files[0]) as reader:
         write_csv(list(reader), other)
-    for argv in (
-        ["convert", str(sandbox_files[0]), str(other), "--to", "csv", "-o", "-"],
-        ["convert", str(sandbox_files[0]), "--wide", "--to", "jsonl", "-o", "-"],
-    ):
+    for shape in ("--long", "--wide"):
+        argv = ["convert", str(sandbox_files[0]), str(other), shape, "--to", "csv", "-o", "-"]
         with contextlib.ExitStack() as stack:
             long = stack.enter_context(mock.patch.object(_text_out, "write_long_text"))
-            wide = stack.enter_context(mock.patch.object(_text_out, "write_wide_csv"))
+            wide = stack.enter_context(mock.patch.object(_text_out, "write_wide_text"))
             assert main(argv) == 0
         assert not long.called
         assert not wide.called

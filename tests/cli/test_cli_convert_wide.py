@@ -1,4 +1,4 @@
-"""``apscores convert --wide --to csv|parquet`` of TXT files on the columnar path writes
+"""``apscores convert --wide --to csv|jsonl|parquet`` of TXT files on the columnar path writes
 what the object path writes, byte for byte, and fails as it fails: the same exit status,
 the same error line, no file on disk (issue 23, item 5).
 
@@ -29,7 +29,7 @@ from apscores.models import ExamScore
 from apscores.sandbox import fake_reports
 from apscores.tables import _wide
 
-TARGETS = [("csv", []), ("csv", ["--raw-csv"]), ("parquet", [])]
+TARGETS = [("csv", []), ("csv", ["--raw-csv"]), ("jsonl", []), ("parquet", [])]
 
 
 def _run(argv: list[str], columnar: bool, sure: bool = True) -> tuple[int, str, str, bytes | None]:
@@ -123,15 +123,21 @@ def test_damaged_files_fail_or_convert_the_same(data: bytes, target: tuple[str, 
         _same([folder / "damaged.txt"], how, more, folder, sure=False)
 
 
-def test_wide_rows_of_txt_files_to_text_are_csv_only(tmp_path: Path) -> None:
-    """JSON Lines rows carry each student's own slots (the object path writes them)."""
-    from apscores.errors import ConfigurationError
+def test_wide_json_lines_list_each_rows_own_slots(tmp_path: Path) -> None:
+    """As ``to_rows(long=False)`` makes them: a row without a second exam has no
+    ``exam_02_*`` key, and a held slot's blank score is ``null``."""
+    import json
+
     from apscores.tables import txt_files_to_text
 
+    reports = fake_reports(6, seed=1)
+    one = attrs.evolve(reports[0], exams=(ExamScore("07", 2024, None),))
     path = tmp_path / "a.txt"
-    write_txt(fake_reports(3, seed=1), path)
-    with pytest.raises(ConfigurationError, match="wide rows are written as CSV"):
-        txt_files_to_text([path], io.StringIO(), "jsonl", long=False)
+    write_txt([one, *reports[1:], attrs.evolve(one, exams=())], path)
     out = io.StringIO()
-    assert txt_files_to_text([path], out, "csv", long=False) == 3
-    assert out.getvalue().startswith("ap_id,")
+    assert txt_files_to_text([path], out, "jsonl", long=False) == 7
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert "exam_02_code" not in rows[0]
+    assert rows[0]["exam_01_score"] is None
+    assert not any(key.startswith("exam_") for key in rows[-1])
+    assert max(len(row) for row in rows) > len(rows[0])

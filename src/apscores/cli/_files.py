@@ -2,8 +2,8 @@
 
 All three stream several files. ``read`` summarises and stops at a file's first problem;
 ``check`` lists every problem by line; ``convert`` of TXT files to CSV, JSON Lines or
-Parquet (also partitioned) runs the columnar path (the same bytes, rows and errors; wide
-JSON Lines and other input row by row; wide CSV reads the files twice, to size its header).
+Parquet (also partitioned) runs the columnar path (the same bytes, rows and errors; other
+input row by row; wide CSV reads the files twice, to size its header).
 A bad file is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``) and exit
 status 2, never a traceback. ``--json``: see ``docs/command-line.md``."""
 
@@ -306,8 +306,8 @@ def _write_csv(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int
 
 
 def _write_jsonl(paths: Sequence[Path], out: TextIO, long: bool, raw: bool) -> int:
-    if long and _columnar(paths):  # the same bytes, a block at a time (JSON: no formulas)
-        return txt_files_to_text(paths, out, "jsonl", raw=raw)
+    if _columnar(paths):  # the same bytes, a block at a time (JSON: no formulas)
+        return txt_files_to_text(paths, out, "jsonl", raw=raw, long=long)
     count = 0
     for row in to_rows(_reports(paths), long=long):
         out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")

@@ -389,19 +389,18 @@ def txt_files_to_text(
     raised after the same rows. Memory holds one block of ``chunk_lines`` lines (None:
     2,500 for CSV, 1,000 for JSON Lines, whose lines are three times longer). Records
     follow ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Wide rows
-    (``long=False``, CSV only) are written after a first pass that finds the widest
-    record, as the object path does. Needs ``pip install 'apscores[arrow]'``.
+    (``long=False``) are the object path's too: CSV after a first pass that finds the
+    widest record, JSON Lines each with its own slots. Needs ``pip install
+    'apscores[arrow]'``.
     """
     pa = _require("pyarrow")
     _require("numpy")
-    from apscores.tables._text_out import write_long_text, write_wide_csv
+    from apscores.tables._text_out import write_long_text, write_wide_text
 
     if not long:
-        if how != "csv":
-            raise ConfigurationError("wide rows are written as CSV: JSON Lines rows are long")
-        return write_wide_csv(
-            list(sources), out, schema_of=_wide_schema, raw=raw,
-            chunk_lines=chunk_lines or 2_500, layout=layout,
+        return write_wide_text(
+            list(sources), out, how, schema_of=_wide_schema, raw=raw,
+            chunk_lines=chunk_lines or 1_000, layout=layout,
         )  # fmt: skip
 
     schema = _arrow_schema(pa, column_names())

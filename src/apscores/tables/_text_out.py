@@ -1,5 +1,5 @@
-"""Long rows of TXT files as CSV and JSON Lines (wide rows as CSV), a block at a time, from
-the columnar engine.
+"""Rows of TXT files as CSV and JSON Lines (long or wide), a block at a time, from the
+columnar engine.
 
 ``apscores convert --to csv|jsonl`` (long) writes what the object path writes, byte for
 byte: :func:`apscores._rows_csv.write_rows_text` over ``jsonable(to_rows(read(path)))``
@@ -52,7 +52,7 @@ __all__ = [
     "csv_lines",
     "jsonl_lines",
     "write_long_text",
-    "write_wide_csv",
+    "write_wide_text",
 ]
 
 TextFormat = Literal["csv", "jsonl"]
@@ -150,14 +150,19 @@ def _json_text(text: Array) -> Array:
 
 
 def jsonl_lines(batch: Any) -> Array:
-    """The JSON Lines of a long record batch, each ending with LF, as one string array."""
+    """The JSON Lines of a record batch, each ending with LF, as one string array; in a
+    wide batch, each row lists only the exam slots it holds (as ``to_rows`` makes it)."""
     parts: list[Any] = []
     for index, (name, column) in enumerate(zip(batch.schema.names, batch.columns, strict=True)):
         kind = column_kind(name)
         text = _as_text(column, kind)
-        cell = text if kind == "int" else _json_text(text)
-        key = json.dumps(name, ensure_ascii=False) + ": "
-        parts += [_s("{" + key if index == 0 else ", " + key), pc.fill_null(cell, _s("null"))]
+        cell = pc.fill_null(text if kind == "int" else _json_text(text), _s("null"))
+        key = _s(("{" if index == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": ")
+        if name[:5] == "exam_" and name[5:7].isdigit():  # a wide slot's: only where held
+            held = pc.is_valid(batch[name[:8] + "code"])
+            parts.append(pc.if_else(held, pc.binary_join_element_wise(key, cell, _s("")), _s("")))
+        else:
+            parts += [key, cell]
     return pc.binary_join_element_wise(*parts, _s("}\n"), _s(""))
 
 
@@ -221,29 +226,33 @@ def write_long_text(
     return count
 
 
-def write_wide_csv(
+def write_wide_text(
     sources: list[str | PathLike[str]],
     out: TextIO,
+    how: TextFormat,
     *,
     schema_of: Callable[[int], Any],
     raw: bool,
     chunk_lines: int,
     layout: Layout | None = None,
 ) -> int:
-    """Write the wide rows of TXT files as CSV; returns the rows written. As on the object
-    path, a first pass finds the widest record (the header lists every slot), and the
-    second writes; memory holds one block. ``schema_of(slots)``: the wide table's."""
+    """Write the wide rows of TXT files as CSV or JSON Lines; returns the rows written.
+    As on the object path, CSV takes a first pass to find the widest record (the header
+    lists every slot) and JSON Lines rows list their own slots; memory holds one block.
+    ``schema_of(slots)``: the wide table's schema."""
     from apscores.tables._wide import WideDictionaries, batch, slots, wide_parts
 
     def parts(dictionaries: WideDictionaries) -> Iterator[dict[str, Any]]:
         return wide_parts(_opened(sources), dictionaries, chunk_lines=chunk_lines, layout=layout)
 
-    schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
-    write_rows_text((), schema.names, out, raw=raw)
+    schema = None
+    if how == "csv":
+        schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
+        write_rows_text((), schema.names, out, raw=raw)
     sink, count, dictionaries = _Out(out), 0, WideDictionaries()
     for part in parts(dictionaries):
-        rows = batch(part, schema, dictionaries)
-        sink.write(block_bytes(rows, "csv", raw))
+        rows = batch(part, schema or schema_of(slots(part)), dictionaries)
+        sink.write(block_bytes(rows, how, raw))
         count += rows.num_rows
     return count
 
