@@ -5,6 +5,7 @@ stray CRs, ``\\r\\r\\n``, two records joined by a CR; LF, CRLF or CR-only."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from apscores.files import write_txt
 from apscores.files.layout import LAYOUT_950
 from apscores.sandbox import fake_reports
 
-__all__ = ["BAD_VALUES", "FIELDS", "LINES", "damaged_files"]
+__all__ = ["BAD_VALUES", "FIELDS", "LINES", "damaged_files", "good_and_bad"]
 
 
 def _good_lines() -> list[bytes]:
@@ -66,3 +67,14 @@ def damaged_files(draw: st.DrawFn) -> bytes:
     newline = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
     last = draw(st.sampled_from([newline, b""]))
     return newline.join(out) + last
+
+
+def good_and_bad(folder: Path) -> list[Path]:
+    """Two TXT files in ``folder``: ``good.txt`` (30 records), and ``bad.txt``, the same
+    with a control byte in line 21."""
+    good = folder / "good.txt"
+    write_txt(fake_reports(30, seed=8), good)
+    lines = good.read_bytes().splitlines(keepends=True)
+    bad = folder / "bad.txt"
+    bad.write_bytes(b"".join(lines[:20]) + lines[20][:100] + b"\x01" + lines[20][101:])
+    return [good, bad]

@@ -23,10 +23,9 @@ from hypothesis import strategies as st
 import apscores.cli._files as files
 from _awkward import report as _report
 from _awkward import write_sandbox_files
-from _damaged import LINES, damaged_files
+from _damaged import LINES, damaged_files, good_and_bad
 from apscores.cli import main
 from apscores.files import write_txt
-from apscores.sandbox import fake_reports
 from apscores.tables import _text_out, txt_files_to_text
 
 MODES = [("csv", []), ("csv", ["--raw-csv"]), ("jsonl", [])]
@@ -111,11 +110,7 @@ def test_the_same_bytes_to_a_file_and_to_stdout(
 def test_the_same_error_after_the_same_rows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str, more: list[str]
 ) -> None:
-    good = tmp_path / "good.txt"
-    write_txt(fake_reports(30, seed=8), good)
-    lines = good.read_bytes().splitlines(keepends=True)
-    bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"".join(lines[:20]) + lines[20][:100] + b"\x01" + lines[20][101:])
+    good, bad = good_and_bad(tmp_path)
     code, out, err = _same_to_stdout(capsys, [good, bad], how, more)
     assert code == 2
     assert "line 21" in err

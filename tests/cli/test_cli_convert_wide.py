@@ -8,12 +8,9 @@ off (``_columnar`` answering False), and compares everything.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import sys
 import tempfile
 from pathlib import Path
-from unittest import mock
 
 import attrs
 import pytest
@@ -22,8 +19,8 @@ from hypothesis import strategies as st
 
 import apscores.cli._files as files
 from _awkward import write_sandbox_files
-from _damaged import damaged_files
-from apscores.cli import main
+from _damaged import damaged_files, good_and_bad
+from _twice import captured
 from apscores.files import write_txt
 from apscores.models import ExamScore
 from apscores.sandbox import fake_reports
@@ -33,26 +30,9 @@ TARGETS = [("csv", []), ("csv", ["--raw-csv"]), ("jsonl", []), ("parquet", [])]
 
 
 def _run(argv: list[str], columnar: bool, sure: bool = True) -> tuple[int, str, str, bytes | None]:
-    """(exit status, stdout, stderr, the output's bytes or None) of one run; ``sure``: the
-    columnar path must run when ``columnar`` (not so for a file that is not TXT)."""
-    out = Path(argv[argv.index("-o") + 1])
-    out.unlink(missing_ok=True)
-    stdout, stderr = io.StringIO(), io.StringIO()
-    spy = mock.patch.object(_wide, "wide_parts", wraps=_wide.wide_parts)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(sys, "stdout", stdout))
-        stack.enter_context(mock.patch.object(sys, "stderr", stderr))
-        called = stack.enter_context(spy)
-        if not columnar:
-            stack.enter_context(mock.patch.object(files, "_columnar", return_value=False))
-        code = main(argv)
-    if sure or not columnar:
-        assert called.called == columnar  # the case really ran the path it says
-    data = None
-    if out.exists():
-        assert out.stat().st_mode & 0o777 == 0o600
-        data = out.read_bytes()
-    return code, stdout.getvalue(), stderr.getvalue(), data
+    """One run, on the columnar path or not; see :func:`_twice.captured`."""
+    switch, spy = (files, "_columnar"), (_wide, "wide_parts")
+    return captured(argv, columnar, switch=switch, spy=spy, sure=sure)
 
 
 def _same(
@@ -99,12 +79,7 @@ def test_records_of_every_width_across_files_and_blocks(
 def test_a_damaged_line_fails_the_same_with_no_file(
     tmp_path: Path, how: str, more: list[str]
 ) -> None:
-    good = tmp_path / "good.txt"
-    write_txt(fake_reports(30, seed=8), good)
-    lines = good.read_bytes().splitlines(keepends=True)
-    bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"".join(lines[:20]) + lines[20][:100] + b"\x01" + lines[20][101:])
-    argv = ["convert", str(good), str(bad), "--wide", "--to", how, *more, "-o"]
+    argv = ["convert", *map(str, good_and_bad(tmp_path)), "--wide", "--to", how, *more, "-o"]
     fast, slow = _run([*argv, str(tmp_path / "o")], True), _run([*argv, str(tmp_path / "o")], False)
     assert fast == slow
     assert fast[0] == 2

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import json
-import sys
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -27,8 +25,9 @@ import apscores.export._columnar as columnar
 from _awkward import report as _report
 from _awkward import write_sandbox_files
 from _damaged import LINES, damaged_files
+from _twice import captured
 from apscores.changes import merge
-from apscores.cli import build_parser, main
+from apscores.cli import build_parser
 from apscores.export import FIELDS, export, load_map
 from apscores.files import write_csv, write_txt
 from apscores.files.layout import LAYOUT_950
@@ -53,26 +52,9 @@ FIXED = '[columns]\nSOURCE = { text = "AP" }\nSIS = "sis_id"\n'  # no column rea
 
 
 def _captured(argv: list[str], fast: bool, sure: bool = True) -> tuple[int, str, str, bytes | None]:
-    """(exit status, stdout, stderr, the load file's bytes or None) of one run; ``sure``:
-    the columnar path must run when ``fast`` (not so for a file that is not TXT)."""
-    out = Path(argv[argv.index("-o") + 1])
-    out.unlink(missing_ok=True)
-    stdout, stderr = io.StringIO(), io.StringIO()
-    spy = mock.patch.object(columnar, "export_txt_files", wraps=columnar.export_txt_files)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(sys, "stdout", stdout))
-        stack.enter_context(mock.patch.object(sys, "stderr", stderr))
-        called = stack.enter_context(spy)
-        if not fast:
-            stack.enter_context(mock.patch.object(export_cmd, "_columnar", return_value=False))
-        code = main(argv)
-    if sure or not fast:
-        assert called.called == fast  # the case really ran the path it says
-    data = None
-    if out.exists():
-        assert out.stat().st_mode & 0o777 == 0o600
-        data = out.read_bytes()
-    return code, stdout.getvalue(), stderr.getvalue(), data
+    """One run, on the columnar path (``fast``) or not; see :func:`_twice.captured`."""
+    switch, spy = (export_cmd, "_columnar"), (columnar, "export_txt_files")
+    return captured(argv, fast, switch=switch, spy=spy, sure=sure)
 
 
 def _same(
@@ -391,43 +373,31 @@ def _maps(draw: st.DrawFn) -> str:
     return text + f"[include]\n{include}\n[output]\ndate_format = {json.dumps(fmt)}\n"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.lists(_records(), min_size=1, max_size=6), min_size=1, max_size=3),
+    st.none() | st.lists(_records(), max_size=6),
     _maps(),
     st.sampled_from([[], ["--json"], ["--across-di"], ["--raw-csv"]]),
 )
 def test_any_records_and_map_export_the_same(
-    files: list[list[ScoreReport]], sis_map: str, more: list[str]
+    files: list[list[ScoreReport]],
+    previous: list[ScoreReport] | None,
+    sis_map: str,
+    more: list[str],
 ) -> None:
+    """Any records, any map, with or without ``--since`` any previous score file (not
+    always a merged view: a student may be in it twice)."""
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         paths = []
         for index, records in enumerate(files):
             paths.append(folder / f"f{index}.txt")
             write_txt(records, paths[-1])
+        if previous is not None:
+            write_csv(previous, folder / "previous.csv")
+            more = [*more, "--since", str(folder / "previous.csv")]
         _same(paths, sis_map, more, folder)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(st.lists(_records(), min_size=1, max_size=6), min_size=1, max_size=2),
-    st.lists(_records(), max_size=6),
-    _maps(),
-    st.sampled_from([[], ["--json"], ["--across-di"]]),
-)
-def test_any_records_since_any_view_export_the_same(
-    files: list[list[ScoreReport]], previous: list[ScoreReport], sis_map: str, more: list[str]
-) -> None:
-    """Any previous score file (not always a merged view: a student may be in it twice)."""
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        paths = []
-        for index, records in enumerate(files):
-            paths.append(folder / f"f{index}.txt")
-            write_txt(records, paths[-1])
-        write_csv(previous, folder / "previous.csv")
-        _same(paths, sis_map, [*more, "--since", str(folder / "previous.csv")], folder)
 
 
 # --- which path runs -------------------------------------------------------------------------
