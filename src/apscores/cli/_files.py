@@ -266,11 +266,12 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _columnar(paths: Sequence[Path]) -> bool:
-    """All TXT files, and the ``arrow`` extra installed: the columnar path reads them."""
+    """TXT and CSV files only (none ``read`` refuses at once), and the ``arrow`` extra
+    installed: the columnar path reads them."""
     from apscores.files import format_of
 
     arrow = all(importlib.util.find_spec(name) for name in ("pyarrow", "numpy"))
-    return arrow and all(format_of(path) == "txt" for path in paths)
+    return arrow and all(format_of(path) in ("txt", "csv") for path in paths)
 
 
 def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:

@@ -315,17 +315,13 @@ def txt_files_to_batches(
 def _batches(
     sources: Iterable[str | os.PathLike[str]], schema: Any, chunk_lines: int, layout: Layout | None
 ) -> Iterator[Any]:
-    from apscores.tables._columnar import Dictionaries, long_parts
+    from apscores.tables._columnar import Dictionaries
+    from apscores.tables._csv_columnar import file_parts
 
     dictionaries = Dictionaries()
     for source in sources:
-        with open(source, "rb") as stream:
-            parts = long_parts(
-                stream, dictionaries, chunk_lines=chunk_lines, name=source_name(source),
-                layout=layout,
-            )  # fmt: skip
-            for part in parts:
-                yield dictionaries.batch(part, schema)
+        for part in file_parts(source, dictionaries, chunk_lines=chunk_lines, layout=layout):
+            yield dictionaries.batch(part, schema)
 
 
 def long_schema() -> Any:

@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
 from apscores.files.layout import Layout
 from apscores.tables._arrays import strings
-from apscores.tables._columnar import file_blocks, typed_records
+from apscores.tables._csv_columnar import file_blocks
 from apscores.tables._rows import jsonable, to_rows
 from apscores.tables._schema import column_kind, column_names
 
@@ -202,13 +202,12 @@ def write_long_text(
         write_rows_text((), column_names(), out, raw=raw)
     sink = _Out(out)
     count = 0
-    for item, name in file_blocks(sources, schema, chunk_lines=chunk_lines, layout=layout):
+    for item in file_blocks(sources, schema, chunk_lines=chunk_lines, layout=layout):
         if isinstance(item, pa.RecordBatch):
             sink.write(block_bytes(item, how, raw))
             count += item.num_rows
-        else:
-            records = typed_records(item, name, layout)
-            count += _object_rows(map(jsonable, to_rows(records)), out, how, raw)
+        else:  # the records of a block the fast path refused
+            count += _object_rows(map(jsonable, to_rows(item)), out, how, raw)
     return count
 
 
