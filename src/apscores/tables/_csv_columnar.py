@@ -44,7 +44,7 @@ import numpy.typing as npt
 
 from apscores.errors import ParseError
 from apscores.files import _txt as txt
-from apscores.files import format_of
+from apscores.files import format_of, read
 from apscores.files._csv import Item, Rows, open_rows
 from apscores.files._csv_rows import MAX_CELL, has_control
 from apscores.files._sources import look_ahead, open_source, source_name
@@ -207,6 +207,15 @@ def csv_blocks(
             yield Refused(rows, block)
 
 
+def _format(source: str | PathLike[str], layout: Layout | None) -> str:
+    """``"csv"`` or ``"txt"`` as :func:`apscores.files.read` decides; what it refuses at
+    once (an empty or binary file, a header missing columns...) raises its error here."""
+    kind = format_of(source)
+    if kind is None:
+        read(source, layout=layout).close()  # raises: the file is refused as read refuses it
+    return kind or "txt"  # (or reads it as TXT, if it reads now: a file changed meanwhile)
+
+
 def _open_csv(source: str | PathLike[str], layout: Layout | None) -> Rows:
     """A CSV file opened as :func:`apscores.files.read` opens it."""
     opened = open_source(source)
@@ -227,7 +236,7 @@ def file_parts(
     block at a time, as :func:`~apscores.tables._columnar.long_parts` gives a TXT's."""
     found: list[ParseError] = problems if problems is not None else []
     name = source_name(source)
-    if format_of(source) != "csv":
+    if _format(source, layout) != "csv":
         with open(source, "rb") as stream:
             yield from long_parts(
                 stream, dictionaries, chunk_lines=chunk_lines, collect=collect,
@@ -258,7 +267,7 @@ def file_blocks(
     dictionaries = Dictionaries()
     for source in sources:
         name = source_name(source)
-        if format_of(source) == "csv":
+        if _format(source, layout) == "csv":
             rows = _open_csv(source, layout)
             try:
                 for item in csv_blocks(rows, dictionaries, chunk_lines=chunk_lines, layout=layout):
