@@ -1,11 +1,12 @@
 """``apscores read``, ``apscores check`` and ``apscores convert``: looking into score files.
 
 All three stream several files. ``read`` summarises and stops at a file's first problem;
-``check`` lists every problem by line; ``convert`` of TXT files to long CSV, JSON Lines or
-Parquet (also partitioned) runs the columnar path a block at a time (the same bytes, rows
-and errors), anything else row by row (``--wide`` CSV reads the files twice, to size its
-header). A bad file is one line on stderr (``apscores: FILE: line 4 is 300 columns:
-...``) and exit status 2, never a traceback. ``--json``: see ``docs/command-line.md``.
+``check`` lists every problem by line; ``convert`` of TXT and CSV files (mixed too) to long
+CSV, JSON Lines or Parquet (also partitioned) runs the columnar path a block at a time
+(the same bytes, rows and errors), anything else row by row (``--wide`` CSV reads the
+files twice, to size its header). A bad file is one line on stderr (``apscores: FILE:
+line 4 is 300 columns: ...``) and exit status 2, never a traceback. ``--json``: see
+``docs/command-line.md``.
 """
 
 from __future__ import annotations

@@ -27,6 +27,10 @@ without building any Python object per line:
   functions (:func:`apscores.catalog.exam_name`, :func:`~apscores.catalog.exam_status`),
   and kept for the next blocks.
 
+CSV files come here too (:mod:`apscores.tables._csv_columnar`): a block of rows made
+fixed-width records is read by :func:`matrix_part`, and a block it refuses by the CSV
+reader (:func:`records_part` of its records).
+
 Validation. Every check the typed reader makes that could refuse a line is made here too,
 vectorised (a blank required field: the AP ID and the two dates every record carries; line
 too long, dates, two-digit years of exams, awards and previous schools, grades). A block

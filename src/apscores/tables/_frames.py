@@ -280,9 +280,11 @@ def txt_files_to_parquet(
     """:func:`write_parquet` of the long table of TXT files, read by the columnar path and
     written a block at a time (``apscores convert --to parquet``): the same rows, values
     and types as ``write_parquet(read(...))`` over the files in turn, and the same first
-    error. Memory holds one block (``chunk_lines`` lines), not the table. Records follow
-    ``layout`` as :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Written
-    atomically, mode 0600; returns the number of rows."""
+    error. CSV files are read the same way (each block of rows made TXT records, or read
+    by :func:`~apscores.files.read_csv` when a cell reads otherwise as CSV). Memory holds
+    one block (``chunk_lines`` lines), not the table. Records follow ``layout`` as
+    :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Written atomically, mode 0600;
+    returns the number of rows."""
     parquet = _require("pyarrow.parquet")
     batches = txt_files_to_batches(sources, chunk_lines=chunk_lines, layout=layout)
     rows = 0
@@ -299,7 +301,7 @@ def txt_files_to_batches(
     chunk_lines: int = 2_500,
     layout: Layout | None = None,
 ) -> Iterator[Any]:
-    """The long table of TXT files as Arrow record batches (of :func:`to_arrow`'s
+    """The long table of TXT (or CSV) files as Arrow record batches (of :func:`to_arrow`'s
     schema), a block of ``chunk_lines`` lines at a time, by the columnar path: for an
     engine or a writer that takes batches (what :func:`txt_files_to_parquet` writes and
     ``convert --partition`` partitions). The same rows as ``to_arrow(read(...))`` over
@@ -338,8 +340,8 @@ def txt_files_to_text(
     chunk_lines: int | None = None,
     layout: Layout | None = None,
 ) -> int:
-    """The long rows of TXT files as CSV (``how="csv"``, header first) or JSON Lines,
-    written to the text stream ``out`` a block at a time by the columnar path
+    """The long rows of TXT (or CSV) files as CSV (``how="csv"``, header first) or JSON
+    Lines, written to the text stream ``out`` a block at a time by the columnar path
     (``apscores convert --to csv|jsonl``); returns the rows written.
 
     The same bytes as the object path (:func:`~apscores.tables.to_rows` over ``read``,

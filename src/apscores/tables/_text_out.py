@@ -1,11 +1,12 @@
-"""Long rows of TXT files as CSV and JSON Lines, a block at a time, from the columnar engine.
+"""Long rows of TXT and CSV files as CSV and JSON Lines, a block at a time, from the columnar
+engine.
 
 ``apscores convert --to csv|jsonl`` (long) writes what the object path writes, byte for
 byte: :func:`apscores._rows_csv.write_rows_text` over ``jsonable(to_rows(read(path)))``
 for CSV (the ``csv`` module's ``excel`` dialect: ``,``, ``"``, ``\\r\\n``, minimal quoting;
 text cells neutralised unless raw), ``json.dumps(jsonable(row), ensure_ascii=False)`` and
 ``\\n`` a line for JSON Lines. Each block the fast path reads
-(:func:`~apscores.tables._columnar.file_blocks`) becomes one string per row with
+(:func:`~apscores.tables._csv_columnar.file_blocks`, TXT or CSV) becomes one string per row with
 ``pyarrow.compute``, no Python object per row or cell:
 
 - every column as text: integers and dates cast by Arrow (``str(int)``, ISO dates),
@@ -19,10 +20,10 @@ text cells neutralised unless raw), ``json.dumps(jsonable(row), ensure_ascii=Fal
 - the cells joined into lines (``binary_join_element_wise``), and the lines' UTF-8 bytes
   written at once.
 
-A block the fast path refuses is read by the typed reader and written row by row by the
-object path's own code, so a damaged record raises the same error after the same rows.
-Each check is first one ``bytes.translate`` pass over a column's data buffer: the
-regular expressions run only on a column that holds a byte they act on.
+A block the fast path refuses is read by the file format's reference reader and written
+row by row by the object path's own code, so a damaged record raises the same error
+after the same rows. Each check is first one ``bytes.translate`` pass over a column's data
+buffer: the regular expressions run only on a column that holds a byte they act on.
 """
 
 from __future__ import annotations
@@ -195,8 +196,8 @@ def write_long_text(
     chunk_lines: int,
     layout: Layout | None = None,
 ) -> int:
-    """Write the long rows of TXT files as CSV (header first) or JSON Lines; returns the
-    rows written. The same bytes as the object path, and the same first error, raised
+    """Write the long rows of TXT and CSV files as CSV (header first) or JSON Lines;
+    returns the rows written. The same bytes as the object path, and the same first error, raised
     after the same rows. ``schema`` is the long table's (``to_arrow``'s)."""
     if how == "csv":
         write_rows_text((), column_names(), out, raw=raw)
