@@ -257,6 +257,27 @@ def test_damaged_files_convert_or_fail_the_same(tmp_path: Path, damage: str) -> 
         _same([path], target, more)
 
 
+def _audit_cases() -> dict[str, bytes]:
+    """The audit's line-ending cases (issue 23), in a CSV file."""
+    lines = csv_bytes(HEADER, ROWS[:12], quote_all=False).split(b"\r\n")
+    header, first, second, third = lines[0], lines[1], lines[2], lines[3]
+    return {
+        "stray CR in the header": header[:40] + b"\r" + header[40:] + b"\n" + first + b"\n",
+        "stray CR in a row": header + b"\n" + first[:30] + b"\r" + first[30:] + b"\n" + second,
+        "CR CR LF": header + b"\r\n" + first + b"\r\r\n" + second + b"\r\n",
+        "joined last line": header + b"\n" + first + b"\n" + second + b"\r" + third,
+        "LF and CR mixed": header + b"\n" + first + b"\r" + second + b"\n" + third + b"\n",
+        "CR only": b"\r".join(lines),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_audit_cases()))
+def test_the_audits_line_endings_convert_or_fail_the_same(tmp_path: Path, case: str) -> None:
+    path = _write(tmp_path / "case.csv", _audit_cases()[case])
+    for target, more in TARGETS:
+        _same([path], target, more)
+
+
 def test_after_an_error_no_file_is_left(tmp_path: Path) -> None:
     path = _write(tmp_path / "bad.csv", _one_bad_cell("exam_code_01", "90.0"))
     for target in ("csv", "jsonl", "parquet"):

@@ -148,3 +148,18 @@ def test_a_refused_block_reads_its_records_the_reference_way(tmp_path: Path) -> 
             list(block.records())
     finally:
         opened.close()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\r\r\n", b"\r", b"\n"],
+    ids=["CR CR LF", "CR", "LF"],
+)
+def test_line_endings_in_collect_mode(tmp_path: Path, data: bytes) -> None:
+    """The audit's mixed endings: rows joined by a lone CR, or ending CR CR LF, collected
+    as ``read_csv`` collects them."""
+    lines = csv_bytes(HEADER, ROWS[:8]).split(b"\r\n")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"\n".join(lines[:4]) + data + b"\r\n".join(lines[4:]))
+    for chunk in (1, 3, 50):
+        assert _columnar(path, True, chunk) == _reference(path, True)

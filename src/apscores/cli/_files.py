@@ -5,8 +5,7 @@ All three stream several files. ``read`` summarises and stops at a file's first 
 CSV, JSON Lines or Parquet (also partitioned) runs the columnar path a block at a time
 (the same bytes, rows and errors), anything else row by row (``--wide`` CSV reads the
 files twice, to size its header). A bad file is one line on stderr (``apscores: FILE:
-line 4 is 300 columns: ...``) and exit status 2, never a traceback. ``--json``: see
-``docs/command-line.md``.
+line 4 is 300 columns: ...``), exit status 2, no traceback. ``--json``: docs/command-line.md.
 """
 
 from __future__ import annotations
@@ -267,8 +266,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _columnar(paths: Sequence[Path]) -> bool:
-    """TXT and CSV files only (none ``read`` refuses at once), and the ``arrow`` extra
-    installed: the columnar path reads them."""
+    """TXT or CSV files ``read`` takes, and the ``arrow`` extra: the columnar path reads them."""
     from apscores.files import format_of
 
     arrow = all(importlib.util.find_spec(name) for name in ("pyarrow", "numpy"))
