@@ -5,10 +5,9 @@
     python benchmarks/run.py --update-readme # also paste the output into benchmarks/README.md
 
 Writes the data first (``make_data.py``, cached in ``benchmarks/data/``), then runs
-``bench_read.py``, ``bench_breakdown.py``, ``bench_memory.py`` and ``bench_convert.py``,
-each in its own
-interpreter, and saves their combined output to ``benchmarks/data/latest.md``
-(``latest-quick.md`` with ``--quick``).
+``bench_read.py``, ``bench_breakdown.py``, ``bench_memory.py``, ``bench_convert.py`` and
+``bench_convert_csv.py``, each in its own interpreter, and saves their combined output to
+``benchmarks/data/latest.md`` (``latest-quick.md`` with ``--quick``).
 """
 
 from __future__ import annotations
@@ -77,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         outputs.append(run("bench_convert.py", "--records", "100k", "--rounds", "1"))
     else:
         run("make_data.py", "--sizes", "10k,100k")
+        run("make_data.py", "--shapes", "real,worst", "--sizes", "100k", "--newlines", "lf",
+            "--csv")  # fmt: skip
         run("make_data.py", "--cases", "real:1M:lf")
         outputs = [
             # More rounds where a round is cheap: on a shared machine the best of a few is
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             run("bench_breakdown.py"),
             run("bench_memory.py", "--records", "1M"),
             run("bench_convert.py", "--records", "100k,1M", "--rounds", "2", "--pathological"),
+            run("bench_convert_csv.py", "--records", "100k", "--rounds", "2"),
         ]
     text = "\n\n".join(_markdown(out) for out in outputs)
     DATA_DIR.mkdir(exist_ok=True)

@@ -186,8 +186,14 @@ PRIVATE_IMPORTS_ALLOWED = {
     ("apscores.tables._dictionaries", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._txt"),
-    ("apscores.tables._text_out", "apscores.files._sources"),
+    ("apscores.tables._wide", "apscores.files._sources"),
     ("apscores.tables._wide", "apscores.files._txt"),
+    # CSV files on the same engine: the CSV reader's own rows and its reference loop, its
+    # cell checks, its opening as `read` opens a file.
+    ("apscores.tables._csv_columnar", "apscores.files._csv"),
+    ("apscores.tables._csv_columnar", "apscores.files._csv_rows"),
+    ("apscores.tables._csv_columnar", "apscores.files._sources"),
+    ("apscores.tables._csv_columnar", "apscores.files._txt"),
     ("apscores.tables._frames", "apscores.files._sources"),
     ("apscores.tables._keyed", "apscores.files._sources"),
     # `apscores export` of TXT files on the columnar path: the engine's blocks with their

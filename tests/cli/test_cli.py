@@ -67,16 +67,19 @@ def test_a_command_builds_only_its_own_parser() -> None:
 
 
 @pytest.mark.parametrize("shape", ["--long", "--wide"])
+@pytest.mark.parametrize("source", ["txt", "csv"])
 @pytest.mark.parametrize("to", ["csv", "jsonl", "parquet"])
 def test_convert_loads_neither_the_service_client_nor_pandas(
-    tmp_path: Path, to: str, shape: str
+    tmp_path: Path, to: str, source: str, shape: str
 ) -> None:
     """Start-up is part of every scheduled run: ``convert`` loads no httpx, and pyarrow
-    is never asked anything that makes it import pandas (50 MB, 0.1-0.3 s)."""
+    is never asked anything that makes it import pandas (50 MB, 0.1-0.3 s); from TXT
+    and from CSV input."""
+    from apscores.files import write_csv
     from apscores.sandbox import iter_fake_reports
 
-    path = tmp_path / "scores.txt"
-    write_txt(iter_fake_reports(3, seed=1), path)
+    path = tmp_path / f"scores.{source}"
+    (write_txt if source == "txt" else write_csv)(iter_fake_reports(3, seed=1), path)
     argv = ["convert", str(path), shape, "--to", to, "-o", str(tmp_path / f"o.{to}")]
     script = (
         f"import sys; from apscores.cli import main; code = main({argv!r}); "

@@ -206,7 +206,6 @@ def test_blocks_of_any_size_give_the_same_bytes(sandbox_files: list[Path]) -> No
 
 def _captured(argv: list[str], columnar: bool) -> tuple[int, bytes, str]:
     """(exit status, stdout bytes, stderr) with the process streams swapped for buffers."""
-    import contextlib
     import sys
 
     stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
@@ -256,7 +255,7 @@ def test_blocks_the_fast_path_hands_over_are_written_by_the_object_path(
         assert out.getvalue() == expected.getvalue()
 
 
-def test_csv_input_stays_on_the_object_path(
+def test_csv_and_mixed_input_run_the_columnar_path(
     sandbox_files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from apscores.files import read, write_csv
@@ -264,14 +263,8 @@ def test_csv_input_stays_on_the_object_path(
     other = tmp_path / "other.csv"
     with read(sandbox_files[0]) as reader:
         write_csv(list(reader), other)
-    for shape in ("--long", "--wide"):
-        argv = ["convert", str(sandbox_files[0]), str(other), shape, "--to", "csv", "-o", "-"]
-        with contextlib.ExitStack() as stack:
-            long = stack.enter_context(mock.patch.object(_text_out, "write_long_text"))
-            wide = stack.enter_context(mock.patch.object(_text_out, "write_wide_text"))
-            assert main(argv) == 0
-        assert not long.called
-        assert not wide.called
+    mixed = ["convert", str(sandbox_files[0]), str(other), "--to", "csv", "-o", "-"]
+    assert _run(capsys, mixed, True) == _run(capsys, mixed, False)
     capsys.readouterr()
 
 

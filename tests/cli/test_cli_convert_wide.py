@@ -8,6 +8,7 @@ off (``_columnar`` answering False), and compares everything.
 
 from __future__ import annotations
 
+import csv
 import io
 import tempfile
 from pathlib import Path
@@ -116,3 +117,24 @@ def test_wide_json_lines_list_each_rows_own_slots(tmp_path: Path) -> None:
     assert rows[0]["exam_01_score"] is None
     assert not any(key.startswith("exam_") for key in rows[-1])
     assert max(len(row) for row in rows) > len(rows[0])
+
+
+@pytest.mark.parametrize(("how", "more"), TARGETS)
+def test_csv_and_mixed_input_convert_the_same(tmp_path: Path, how: str, more: list[str]) -> None:
+    """CSV rows made records for the same engine, and a block of spreadsheet damage the
+    CSV reader reads (leniently) on its own, between TXT files."""
+    from apscores.files import write_csv
+
+    txt_files = write_sandbox_files(tmp_path)
+    csv_file = tmp_path / "b.csv"
+    write_csv(fake_reports(30, seed=4), csv_file)
+    rows = list(csv.reader(io.StringIO(csv_file.read_text(encoding="utf-8"))))
+    year = rows[0].index("Admin Year 01")
+    rows[5][year] = rows[5][year][-1:]  # a year a spreadsheet made one digit: read leniently
+    damaged = tmp_path / "c.csv"
+    with damaged.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    for paths in ([csv_file], [txt_files[0], csv_file, damaged, *txt_files[1:]]):
+        code, data = _same(paths, how, more, tmp_path)
+        assert code == 0
+        assert data is not None

@@ -20,7 +20,7 @@ from apscores.errors import ParseError
 from apscores.files import write_csv, write_txt
 from apscores.models import ExamScore, ScoreReport, Student
 from apscores.sandbox import fake_reports
-from apscores.tables import _columnar, write_parquet
+from apscores.tables import _columnar, _csv_columnar, write_parquet
 
 REPORTS = [
     ScoreReport(
@@ -326,7 +326,7 @@ def test_convert_to_parquet_runs_the_columnar_path_with_the_same_output(
         write_txt(fake_reports(120, seed=seed), path, newline=newline)
         paths.append(path)
     fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
-    with mock.patch.object(_columnar, "long_parts", wraps=_columnar.long_parts) as spy:
+    with mock.patch.object(_csv_columnar, "long_parts", wraps=_columnar.long_parts) as spy:
         assert main(["convert", *map(str, paths), "-o", str(fast)]) == ExitCode.OK
     assert spy.call_count == 2  # a file at a time, a block at a time
     _object_path_parquet(paths, slow)

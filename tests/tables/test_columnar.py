@@ -374,7 +374,7 @@ def test_wide_is_read_by_numpy_and_equals_the_typed_path() -> None:
 
     data = txt_bytes(CASES) + SANDBOX
     for chunk in (1, 7, 4000):
-        with mock.patch.object(_wide, "_slow_wide", wraps=_wide._slow_wide) as slow:
+        with mock.patch.object(_wide, "records_wide", wraps=_wide.records_wide) as slow:
             fast = txt_to_arrow(data, long=False, chunk_lines=chunk)
         assert not slow.called  # every block by numpy
         expected = reference(data, long=False)

@@ -1,11 +1,12 @@
 """``apscores read``, ``apscores check`` and ``apscores convert``: looking into score files.
 
 All three stream several files. ``read`` summarises and stops at a file's first problem;
-``check`` lists every problem by line; ``convert`` of TXT files to CSV, JSON Lines or
-Parquet (also partitioned) runs the columnar path (the same bytes, rows and errors; other
-input row by row; wide CSV reads the files twice, to size its header).
-A bad file is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``) and exit
-status 2, never a traceback. ``--json``: see ``docs/command-line.md``."""
+``check`` lists every problem by line; ``convert`` of TXT and CSV files (mixed too) to CSV,
+JSON Lines or Parquet (also partitioned), long or wide, runs the columnar path (the same
+bytes, rows and errors; wide CSV reads the files twice, to size its header), Excel row by
+row. A bad file is one line on stderr (``apscores: FILE: line 4 is 300 columns: ...``),
+exit status 2, no traceback. ``--json``: docs/command-line.md.
+"""
 
 from __future__ import annotations
 
@@ -265,11 +266,11 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _columnar(paths: Sequence[Path]) -> bool:
-    """All TXT files, and the ``arrow`` extra installed: the columnar path reads them."""
+    """TXT or CSV files ``read`` takes, and the ``arrow`` extra: the columnar path reads them."""
     from apscores.files import format_of
 
     arrow = all(importlib.util.find_spec(name) for name in ("pyarrow", "numpy"))
-    return arrow and all(format_of(path) == "txt" for path in paths)
+    return arrow and all(format_of(path) in ("txt", "csv") for path in paths)
 
 
 def _reports(paths: Sequence[Path]) -> Iterator[ScoreReport]:

@@ -91,7 +91,7 @@ def txt_files_to_partitioned(
     partition_by: Sequence[str] = ("di_code", "admin_year"),
     layout: Layout | None = None,
 ) -> int:
-    """:func:`write_partitioned` of TXT files, read by the columnar path a block at a time
+    """:func:`write_partitioned` of TXT (or CSV) files, read by the columnar path a block at a time
     (``apscores convert --to parquet --partition``): the same dataset as over
     ``read(...)`` of the files in turn, and the same first error. Records follow
     ``layout`` as :func:`~apscores.tables.txt_to_arrow`'s do. Needs pyarrow and numpy."""

@@ -26,10 +26,13 @@ reports, gives equal records.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
+
+import attrs
 
 from apscores._rows_csv import neutralise
 from apscores.errors import EmptyFileError, ParseError, UnknownFormatError, UnwritableRecordError
@@ -71,7 +74,15 @@ from apscores.models import ScoreReport
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
 
-__all__ = ["CANONICAL_HEADERS", "MAX_CELL", "normalise_header", "read_csv", "write_csv"]
+__all__ = [
+    "CANONICAL_HEADERS",
+    "MAX_CELL",
+    "Rows",
+    "normalise_header",
+    "open_rows",
+    "read_csv",
+    "write_csv",
+]
 
 
 def read_csv(
@@ -92,76 +103,72 @@ def read_csv(
 
 def open_reader(opened: Opened, collect: bool, layout: Layout | None = None) -> Reader:
     """The CSV :class:`Reader` over a source already opened; reads the header now."""
-    raw_lines, close, name = opened.as_lines(), opened.close, opened.name
-    long_lines: list[ParseError] = []
-    try:
-        first, lines = peek(decode(raw_lines, long_lines))
-        found: list[ParseError] = []
-        if first is None:
-            raise EmptyFileError(file=name)
-        assert isinstance(first, str)
-        if is_binary(first.replace(NUL, "\x00")) or long_lines:
-            raise binary_error(name)
-        reader = csv.reader(lines, delimiter=delimiter(first), strict=True)  # type: ignore[arg-type]
-        try:
-            header = next((row for row in reader if any(cell.strip() for cell in row)), None)
-        except csv.Error as error:
-            raise UnknownFormatError(
-                f"line {reader.line_num} is not a CSV header: {csv_error(error, 1).reason}",
-                file=name,
-            ) from None
-        if header is None:  # only blank cells: no header, no records
-            raise EmptyFileError("the file has no header and no records", file=name)
-        columns = map_columns(header, name, layout)
-    except BaseException:
-        close()
-        raise
-    records = _parse(
-        reader, columns, len(header), collect, found, close, name, long_lines, chosen(layout)
-    )
-    return Reader(records, format="csv", errors=found, close=close)
+    rows = open_rows(opened, layout)
+    found: list[ParseError] = []
+    return Reader(_read(rows, collect, found), format="csv", errors=found, close=rows.close)
 
 
-def _parse(
-    reader: CsvReader,
-    columns: dict[str, int],
-    cells: int,
-    collect: bool,
-    errors: list[ParseError],
-    close: Callable[[], None],
-    name: str | None,
-    long_lines: list[ParseError],
-    layout: Layout,
-) -> Iterator[ScoreReport]:
-    """The reading loop: each row is checked (its cells, its control characters), then
-    built by the layout's generated CSV builder (:mod:`apscores.files._speed`), which
-    looks the parts that repeat between rows up by their raw cells; a row the builder
-    does not vouch for is read the reference way, which says precisely what is wrong.
+Item = tuple[int, "list[str] | ParseError"]
+
+
+@attrs.define(eq=False)
+class Rows:
+    """A CSV file opened past its header: its non-blank rows (:meth:`items`), the columns
+    they hold, and the reference reading of those rows (:meth:`records`).
+
+    The CSV reader reads every item with :meth:`records`; the columnar path
+    (:mod:`apscores.tables._csv_columnar`) takes the items in blocks, and hands each block
+    it cannot vouch for to :meth:`records`, so both raise and collect the same errors.
     """
-    builder = compiled(layout, lenient=True)
-    clock = Clock()
-    build, _ = builder.make(clock, builder.getters(columns))
-    named = {f.name for f in layout.fields if f.kind is not FieldKind.FILLER}
-    blank = any(field not in columns for field in named)  # such fields read cell -1
-    strip = str.strip
-    names_at = {index: field for field, index in columns.items()}
-    try:
+
+    reader: CsvReader
+    columns: dict[str, int]
+    cells: int
+    close: Callable[[], None]
+    name: str | None
+    long_lines: list[ParseError]
+    layout: Layout
+    _build: Callable[[list[str]], ScoreReport] | None = None
+    _clock: Clock = attrs.Factory(Clock)
+
+    def items(self) -> Iterator[Item]:
+        """Each non-blank row with its first line, or the error of a line the ``csv``
+        module refuses or that is too long to hold, in file order."""
+        reader, long_lines, strip = self.reader, self.long_lines, str.strip
         start = reader.line_num + 1
         while True:
             line_no = start
             try:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    raise csv_error(error, line_no) from None
-                finally:
-                    start = reader.line_num + 1
-                if long_lines:
-                    raise long_lines.pop(0)
-                if not any(map(strip, row)):
-                    continue
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                start = reader.line_num + 1
+                yield line_no, csv_error(error, line_no)
+                continue
+            start = reader.line_num + 1
+            if long_lines:
+                yield line_no, long_lines.pop(0)
+            elif any(map(strip, row)):
+                yield line_no, row
+
+    def records(
+        self, items: Iterable[Item], collect: bool, errors: list[ParseError]
+    ) -> Iterator[ScoreReport]:
+        """The reference reading of ``items``: each row is checked (its cells, its control
+        characters), then built by the layout's generated CSV builder
+        (:mod:`apscores.files._speed`), which looks the parts that repeat between rows up
+        by their raw cells; a row the builder does not vouch for is read the reference
+        way, which says precisely what is wrong. Errors name the file; with ``collect``
+        they are appended to ``errors`` and the row skipped, else the first one raises."""
+        build, clock, layout = self._builder(), self._clock, self.layout
+        cells, columns, name = self.cells, self.columns, self.name
+        blank = any(field not in columns for field in _named(layout))  # they read cell -1
+        names_at = {index: field for field, index in columns.items()}
+        for line_no, row in items:
+            try:
+                if isinstance(row, ParseError):
+                    raise row.with_traceback(None) from None
                 check_row(row, cells, line_no)
                 check_cells(row, line_no, names_at)
                 if blank:
@@ -181,8 +188,54 @@ def _parse(
                     continue
                 raise
             yield report
-    finally:
+
+    def _builder(self) -> Callable[[list[str]], ScoreReport]:
+        if self._build is None:
+            builder = compiled(self.layout, lenient=True)
+            self._build, _ = builder.make(self._clock, builder.getters(self.columns))
+        return self._build
+
+
+@functools.cache
+def _named(layout: Layout) -> frozenset[str]:
+    return frozenset(f.name for f in layout.fields if f.kind is not FieldKind.FILLER)
+
+
+def open_rows(opened: Opened, layout: Layout | None = None) -> Rows:
+    """Read the header of a source already opened (see :func:`read_csv` for what it
+    refuses); the source is closed if it raises."""
+    raw_lines, close, name = opened.as_lines(), opened.close, opened.name
+    long_lines: list[ParseError] = []
+    try:
+        first, lines = peek(decode(raw_lines, long_lines))
+        if first is None:
+            raise EmptyFileError(file=name)
+        assert isinstance(first, str)
+        if is_binary(first.replace(NUL, "\x00")) or long_lines:
+            raise binary_error(name)
+        reader = csv.reader(lines, delimiter=delimiter(first), strict=True)  # type: ignore[arg-type]
+        try:
+            header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        except csv.Error as error:
+            raise UnknownFormatError(
+                f"line {reader.line_num} is not a CSV header: {csv_error(error, 1).reason}",
+                file=name,
+            ) from None
+        if header is None:  # only blank cells: no header, no records
+            raise EmptyFileError("the file has no header and no records", file=name)
+        columns = map_columns(header, name, layout)
+    except BaseException:
         close()
+        raise
+    return Rows(reader, columns, len(header), close, name, long_lines, chosen(layout))
+
+
+def _read(rows: Rows, collect: bool, errors: list[ParseError]) -> Iterator[ScoreReport]:
+    """Every record of the file (see :meth:`Rows.records`), closing it at the end."""
+    try:
+        yield from rows.records(rows.items(), collect, errors)
+    finally:
+        rows.close()
 
 
 def _parse_row_slowly(

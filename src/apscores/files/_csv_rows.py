@@ -24,6 +24,7 @@ __all__ = [
     "check_row",
     "csv_error",
     "decode",
+    "has_control",
     "text_of",
 ]
 
@@ -89,9 +90,14 @@ def csv_error(error: csv.Error, line: int) -> ParseError:
     return ParseError(reason, line=line, field=None, raw="")
 
 
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`check_cells` refuses."""
+    return _CONTROL.search(text) is not None
+
+
 def check_cells(row: list[str], line: int, names: dict[int, str]) -> None:
     """Refuse a control character in any cell, naming the cell."""
-    if _CONTROL.search("".join(row)) is None:
+    if not has_control("".join(row)):
         return
     for index, cell in enumerate(row):
         found = _CONTROL.search(cell)

@@ -27,6 +27,10 @@ without building any Python object per line:
   functions (:func:`apscores.catalog.exam_name`, :func:`~apscores.catalog.exam_status`),
   and kept for the next blocks.
 
+CSV files come here too (:mod:`apscores.tables._csv_columnar`): a block of rows made
+fixed-width records is read by :func:`matrix_part`, and a block it refuses by the CSV
+reader (:func:`records_part` of its records).
+
 Validation. Every check the typed reader makes that could refuse a line is made here too,
 vectorised (a blank required field: the AP ID and the two dates every record carries; line
 too long, dates, two-digit years of exams, awards and previous schools, grades). A block
@@ -39,7 +43,6 @@ fast and equal, or it is the reference.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from os import PathLike
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -50,7 +53,7 @@ import pyarrow.compute as pc
 from apscores import catalog
 from apscores.errors import ParseError
 from apscores.files import _txt as txt
-from apscores.files._sources import Opened, look_ahead, source_name
+from apscores.files._sources import Opened, look_ahead
 from apscores.files._speed.cache import Cache
 from apscores.files.blocks import Block, Piece, blocks
 from apscores.files.layout import Field, Layout
@@ -78,10 +81,11 @@ from apscores.tables._schema import IRREGULARITY_SEPARATOR, column_kind
 
 __all__ = [
     "Dictionaries",
-    "file_blocks",
     "long_blocks",
     "long_parts",
+    "matrix_part",
     "read_long_table",
+    "records_part",
     "typed_records",
 ]
 
@@ -152,7 +156,13 @@ def _exams(matrix: Array, plan: Plan) -> tuple[Array, Callable[[str], Array]]:
 
 def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
     """Read a block with numpy; refuses it when the typed reader must decide."""
-    matrix = fast_matrix(raw, plan)
+    return matrix_part(as_matrix(raw, plan), plan, dictionaries)
+
+
+def matrix_part(matrix: Array, plan: Plan, dictionaries: Dictionaries) -> Part:
+    """The part of rows of clean bytes, each a whole record of the plan's layout (blank
+    ones still in); refuses (:class:`UnsafeBlockError`) what the reference must decide."""
+    matrix = checked(matrix, plan)
     texts, di, days, given = student_columns(matrix, plan)  # checks first: then dictionaries
     student, part = exam_columns(matrix, plan, dictionaries)
     rows, exams = len(matrix), len(student)
@@ -167,10 +177,10 @@ def _fast_part(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
     return part
 
 
-def fast_matrix(raw: Block, plan: Plan) -> Array:
-    """The block's records as a matrix, blank lines dropped, checked as the typed reader
-    checks what the tables do not show; refuses the block otherwise."""
-    matrix = _drop_blank_lines(as_matrix(raw, plan), plan)
+def checked(matrix: Array, plan: Plan) -> Array:
+    """The rows without blank lines, checked as the typed reader checks what the tables
+    do not show; refuses the block otherwise."""
+    matrix = _drop_blank_lines(matrix, plan)
     if not len(matrix):
         raise UnsafeBlockError  # only blank lines: nothing to gain, and no rows to view
     _check(matrix, plan)
@@ -255,6 +265,11 @@ def _slow_part(
     records = txt.read_pieces(
         (piece,), collect=collect, problems=problems, name=name, layout=layout
     )
+    return records_part(records, names, statuses)
+
+
+def records_part(records: Iterable[ScoreReport], names: Dictionary, statuses: Dictionary) -> Part:
+    """The part of records read the reference way (categories into the dictionaries)."""
     _, columns = columns_of(list(records), True)
     types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
     part: Part = {}
@@ -355,26 +370,6 @@ def read_long_table(
     )
     batches = [dictionaries.batch(part, schema) for part in parts]
     return pa.Table.from_batches(batches, schema=schema)
-
-
-def file_blocks(
-    sources: Iterable[str | PathLike[str]],
-    schema: Any,
-    *,
-    chunk_lines: int,
-    layout: Layout | None = None,
-) -> Iterator[tuple[Any, str | None]]:
-    """Each file's blocks in turn with the file's name: the record batch (``schema``'s)
-    of a block the fast path reads, or the piece it refuses (see :func:`typed_records`)."""
-    dictionaries = Dictionaries()
-    for source in sources:
-        name = source_name(source)
-        with open(source, "rb") as stream:
-            for item in long_blocks(
-                stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout
-            ):
-                batch = dictionaries.batch(item, schema) if isinstance(item, dict) else item
-                yield batch, name
 
 
 def typed_records(

@@ -186,16 +186,14 @@ def txt_to_arrow(
     try:
         _require("numpy")
         if not long:
-            from apscores.tables._wide import read_wide_table
+            from apscores.tables._wide import WideDictionaries, read_wide_table, stream_parts
 
-            return read_wide_table(
-                [(stream, source_name(source))],
-                _wide_schema,
-                chunk_lines=chunk_lines,
-                collect=collect,
-                problems=found,
-                layout=layout,
-            )
+            dictionaries = WideDictionaries()
+            parts = stream_parts(
+                stream, source_name(source), dictionaries, chunk_lines=chunk_lines,
+                collect=collect, problems=found, layout=layout,
+            )  # fmt: skip
+            return read_wide_table(parts, dictionaries, _wide_schema)
         from apscores.tables._columnar import read_long_table
 
         schema = _arrow_schema(pa, column_names())
@@ -293,9 +291,11 @@ def txt_files_to_parquet(
     """:func:`write_parquet` of the long table of TXT files, read by the columnar path and
     written a block at a time (``apscores convert --to parquet``): the same rows, values
     and types as ``write_parquet(read(...))`` over the files in turn, and the same first
-    error. Memory holds one block (``chunk_lines`` lines), not the table; the wide table
-    (``long=False``: one row per student, as many exam slots as the widest record) is
-    built whole first, as ``write_parquet`` builds it. Records follow ``layout`` as
+    error. CSV files are read the same way (each block of rows made TXT records, or read
+    by :func:`~apscores.files.read_csv` when a cell reads otherwise as CSV). Memory holds
+    one block (``chunk_lines`` lines), not the table; the wide table (``long=False``: one
+    row per student, as many exam slots as the widest record) is built whole first, as
+    ``write_parquet`` builds it. Records follow ``layout`` as
     :func:`txt_to_arrow`'s do (None: 950 or 910 columns). Written atomically, mode 0600;
     returns the number of rows."""
     parquet = _require("pyarrow.parquet")
@@ -319,7 +319,7 @@ def txt_files_to_batches(
     chunk_lines: int = 2_500,
     layout: Layout | None = None,
 ) -> Iterator[Any]:
-    """The long table of TXT files as Arrow record batches (of :func:`to_arrow`'s
+    """The long table of TXT (or CSV) files as Arrow record batches (of :func:`to_arrow`'s
     schema), a block of ``chunk_lines`` lines at a time, by the columnar path: for an
     engine or a writer that takes batches (what :func:`txt_files_to_parquet` writes and
     ``convert --partition`` partitions). The same rows as ``to_arrow(read(...))`` over
@@ -335,28 +335,25 @@ def txt_files_to_batches(
 def _batches(
     sources: Iterable[str | os.PathLike[str]], schema: Any, chunk_lines: int, layout: Layout | None
 ) -> Iterator[Any]:
-    from apscores.tables._columnar import Dictionaries, long_parts
+    from apscores.tables._columnar import Dictionaries
+    from apscores.tables._csv_columnar import file_parts
 
     dictionaries = Dictionaries()
     for source in sources:
-        with open(source, "rb") as stream:
-            parts = long_parts(
-                stream, dictionaries, chunk_lines=chunk_lines, name=source_name(source),
-                layout=layout,
-            )  # fmt: skip
-            for part in parts:
-                yield dictionaries.batch(part, schema)
+        for part in file_parts(source, dictionaries, chunk_lines=chunk_lines, layout=layout):
+            yield dictionaries.batch(part, schema)
 
 
 def _wide_table(
     sources: list[str | os.PathLike[str]], chunk_lines: int, layout: Layout | None
 ) -> Any:
-    """The wide table of TXT files, by the columnar path."""
+    """The wide table of TXT or CSV files, by the columnar path."""
     _require("numpy")
-    from apscores.tables._text_out import _opened
-    from apscores.tables._wide import read_wide_table
+    from apscores.tables._wide import WideDictionaries, read_wide_table, wide_parts
 
-    return read_wide_table(_opened(sources), _wide_schema, chunk_lines=chunk_lines, layout=layout)
+    dictionaries = WideDictionaries()
+    parts = wide_parts(sources, dictionaries, chunk_lines=chunk_lines, layout=layout)
+    return read_wide_table(parts, dictionaries, _wide_schema)
 
 
 def _wide_schema(slots: int) -> Any:
@@ -379,8 +376,8 @@ def txt_files_to_text(
     layout: Layout | None = None,
     long: bool = True,
 ) -> int:
-    """The long rows of TXT files as CSV (``how="csv"``, header first) or JSON Lines,
-    written to the text stream ``out`` a block at a time by the columnar path
+    """The long rows of TXT (or CSV) files as CSV (``how="csv"``, header first) or JSON
+    Lines, written to the text stream ``out`` a block at a time by the columnar path
     (``apscores convert --to csv|jsonl``); returns the rows written.
 
     The same bytes as the object path (:func:`~apscores.tables.to_rows` over ``read``,

@@ -1,12 +1,12 @@
-"""Rows of TXT files as CSV and JSON Lines (long or wide), a block at a time, from the
-columnar engine.
+"""Rows of TXT and CSV files as CSV and JSON Lines (long; wide from TXT), a block at a time,
+from the columnar engine.
 
 ``apscores convert --to csv|jsonl`` (long) writes what the object path writes, byte for
 byte: :func:`apscores._rows_csv.write_rows_text` over ``jsonable(to_rows(read(path)))``
 for CSV (the ``csv`` module's ``excel`` dialect: ``,``, ``"``, ``\\r\\n``, minimal quoting;
 text cells neutralised unless raw), ``json.dumps(jsonable(row), ensure_ascii=False)`` and
 ``\\n`` a line for JSON Lines. Each block the fast path reads
-(:func:`~apscores.tables._columnar.file_blocks`) becomes one string per row with
+(:func:`~apscores.tables._csv_columnar.file_blocks`, TXT or CSV) becomes one string per row with
 ``pyarrow.compute``, no Python object per row or cell:
 
 - every column as text: integers and dates cast by Arrow (``str(int)``, ISO dates),
@@ -20,10 +20,10 @@ text cells neutralised unless raw), ``json.dumps(jsonable(row), ensure_ascii=Fal
 - the cells joined into lines (``binary_join_element_wise``), and the lines' UTF-8 bytes
   written at once.
 
-A block the fast path refuses is read by the typed reader and written row by row by the
-object path's own code, so a damaged record raises the same error after the same rows.
-Each check is first one ``bytes.translate`` pass over a column's data buffer: the
-regular expressions run only on a column that holds a byte they act on.
+A block the fast path refuses is read by the file format's reference reader and written
+row by row by the object path's own code, so a damaged record raises the same error
+after the same rows. Each check is first one ``bytes.translate`` pass over a column's data
+buffer: the regular expressions run only on a column that holds a byte they act on.
 """
 
 from __future__ import annotations
@@ -32,17 +32,16 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
-from typing import Any, BinaryIO, Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
-from apscores.files._sources import source_name
 from apscores.files.layout import Layout
 from apscores.tables._arrays import strings
-from apscores.tables._columnar import file_blocks, typed_records
+from apscores.tables._csv_columnar import file_blocks
 from apscores.tables._rows import jsonable, to_rows
 from apscores.tables._schema import column_kind, column_names
 
@@ -209,20 +208,19 @@ def write_long_text(
     chunk_lines: int,
     layout: Layout | None = None,
 ) -> int:
-    """Write the long rows of TXT files as CSV (header first) or JSON Lines; returns the
-    rows written. The same bytes as the object path, and the same first error, raised
+    """Write the long rows of TXT and CSV files as CSV (header first) or JSON Lines;
+    returns the rows written. The same bytes as the object path, and the same first error, raised
     after the same rows. ``schema`` is the long table's (``to_arrow``'s)."""
     if how == "csv":
         write_rows_text((), column_names(), out, raw=raw)
     sink = _Out(out)
     count = 0
-    for item, name in file_blocks(sources, schema, chunk_lines=chunk_lines, layout=layout):
+    for item in file_blocks(sources, schema, chunk_lines=chunk_lines, layout=layout):
         if isinstance(item, pa.RecordBatch):
             sink.write(block_bytes(item, how, raw))
             count += item.num_rows
-        else:
-            records = typed_records(item, name, layout)
-            count += _object_rows(map(jsonable, to_rows(records)), out, how, raw)
+        else:  # the records of a block the fast path refused
+            count += _object_rows(map(jsonable, to_rows(item)), out, how, raw)
     return count
 
 
@@ -236,14 +234,14 @@ def write_wide_text(
     chunk_lines: int,
     layout: Layout | None = None,
 ) -> int:
-    """Write the wide rows of TXT files as CSV or JSON Lines; returns the rows written.
+    """Write the wide rows of TXT or CSV files as CSV or JSON Lines; returns the rows written.
     As on the object path, CSV takes a first pass to find the widest record (the header
     lists every slot) and JSON Lines rows list their own slots; memory holds one block.
     ``schema_of(slots)``: the wide table's schema."""
     from apscores.tables._wide import WideDictionaries, batch, slots, wide_parts
 
     def parts(dictionaries: WideDictionaries) -> Iterator[dict[str, Any]]:
-        return wide_parts(_opened(sources), dictionaries, chunk_lines=chunk_lines, layout=layout)
+        return wide_parts(sources, dictionaries, chunk_lines=chunk_lines, layout=layout)
 
     schema = None
     if how == "csv":
@@ -255,13 +253,6 @@ def write_wide_text(
         sink.write(block_bytes(rows, how, raw))
         count += rows.num_rows
     return count
-
-
-def _opened(sources: list[str | PathLike[str]]) -> Iterator[tuple[BinaryIO, str | None]]:
-    """Each file open in turn, with its name for errors."""
-    for source in sources:
-        with open(source, "rb") as stream:
-            yield stream, source_name(source)
 
 
 def block_bytes(batch: Any, how: TextFormat, raw: bool) -> memoryview:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from os import PathLike
 from typing import Any, BinaryIO, cast
 
 import numpy as np
@@ -28,21 +29,33 @@ import pyarrow.compute as pc
 
 from apscores.errors import ParseError
 from apscores.files import _txt as txt
+from apscores.files._sources import source_name
 from apscores.files.blocks import Block
 from apscores.files.layout import Layout
+from apscores.models import ScoreReport
 from apscores.tables._arrays import Array, arrow, strings
+from apscores.tables._blocks import as_matrix
 from apscores.tables._columnar import (
+    checked,
     exam_columns,
-    fast_matrix,
     long_blocks,
     student_columns,
 )
+from apscores.tables._csv_columnar import Refused, csv_blocks, open_csv, source_format
 from apscores.tables._dictionaries import Dictionaries, Dictionary, Part
 from apscores.tables._plan import Plan
 from apscores.tables._rows import columns_of
 from apscores.tables._schema import EXAM_COLUMNS, column_kind, long_name
 
-__all__ = ["WideDictionaries", "batch", "read_wide_table", "slots", "wide_parts"]
+__all__ = [
+    "WideDictionaries",
+    "batch",
+    "matrix_wide",
+    "read_wide_table",
+    "slots",
+    "stream_parts",
+    "wide_parts",
+]
 
 _TYPES = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
 
@@ -60,10 +73,16 @@ def _slot_name(slot: int, key: str) -> str:
     return f"exam_{slot + 1:02d}_{key}"
 
 
-def _fast_wide(raw: Block, plan: Plan, shared: Dictionaries) -> Part:
+def _fast_wide(raw: Block, plan: Plan, dictionaries: Dictionaries) -> Part:
     """A block's wide columns with numpy; refuses it when the typed reader must decide."""
-    dictionaries = cast(WideDictionaries, shared)  # read_wide_table's
-    matrix = fast_matrix(raw, plan)
+    return matrix_wide(as_matrix(raw, plan), plan, dictionaries)
+
+
+def matrix_wide(matrix: Array, plan: Plan, shared: Dictionaries) -> Part:
+    """The wide part of rows of clean bytes, each a whole record of the plan's layout (a
+    TXT block, or CSV rows made records); refuses what the reference must decide."""
+    dictionaries = cast(WideDictionaries, shared)  # (wide_parts gives one)
+    matrix = checked(matrix, plan)
     texts, di, days, given = student_columns(matrix, plan)  # checks first: then dictionaries
     student, exams = exam_columns(matrix, plan, dictionaries)
     rows = len(matrix)
@@ -104,18 +123,8 @@ def _local(indices: Array, words: Dictionary, column: Dictionary) -> Array:
     return found
 
 
-def _slow_wide(
-    piece: Any,
-    dictionaries: WideDictionaries,
-    collect: bool,
-    problems: list[ParseError],
-    name: str | None,
-    layout: Layout | None,
-) -> Part:
-    """A block read by the typed reader (the reference): the same rows and errors."""
-    records = txt.read_pieces(
-        (piece,), collect=collect, problems=problems, name=name, layout=layout
-    )
+def records_wide(records: Iterable[ScoreReport], dictionaries: WideDictionaries) -> Part:
+    """The wide part of records read the reference way (a block the fast path refused)."""
     _, columns = columns_of(list(records), False)
     part: Part = {}
     for column, values in columns.items():
@@ -148,8 +157,30 @@ def batch(part: Part, schema: Any, dictionaries: WideDictionaries) -> Any:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def stream_parts(
+    stream: BinaryIO,
+    name: str | None,
+    dictionaries: WideDictionaries,
+    *,
+    chunk_lines: int,
+    collect: bool,
+    problems: list[ParseError],
+    layout: Layout | None,
+) -> Iterator[Part]:
+    """The wide parts of a TXT stream, a block at a time (errors naming ``name``)."""
+    for item in long_blocks(
+        stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout, fast=_fast_wide
+    ):
+        if not isinstance(item, dict):
+            records = txt.read_pieces(
+                (item,), collect=collect, problems=problems, name=name, layout=layout
+            )
+            item = records_wide(records, dictionaries)
+        yield item
+
+
 def wide_parts(
-    streams: Iterable[tuple[BinaryIO, str | None]],
+    sources: Iterable[str | PathLike[str]],
     dictionaries: WideDictionaries,
     *,
     chunk_lines: int,
@@ -157,18 +188,28 @@ def wide_parts(
     problems: list[ParseError] | None = None,
     layout: Layout | None = None,
 ) -> Iterator[Part]:
-    """The wide columns of TXT streams (each with its name for errors), a block at a
-    time, each with the slots its own records fill (see :func:`batch`)."""
+    """The wide parts of TXT or CSV files in turn (each format decided as ``read``
+    decides it), a block at a time, each with the slots its own records fill (see
+    :func:`batch`)."""
     found: list[ParseError] = problems if problems is not None else []
-    for stream, name in streams:
-        for item in long_blocks(
-            stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout,
-            fast=_fast_wide,
-        ):  # fmt: skip
-            if isinstance(item, dict):
+    for source in sources:
+        if source_format(source, layout) != "csv":
+            with open(source, "rb") as stream:
+                yield from stream_parts(
+                    stream, source_name(source), dictionaries, chunk_lines=chunk_lines,
+                    collect=collect, problems=found, layout=layout,
+                )  # fmt: skip
+            continue
+        rows = open_csv(source, layout)
+        try:
+            for item in csv_blocks(
+                rows, dictionaries, chunk_lines=chunk_lines, layout=layout, part=matrix_wide
+            ):
+                if isinstance(item, Refused):
+                    item = records_wide(item.records(collect, found), dictionaries)
                 yield item
-            else:
-                yield _slow_wide(item, dictionaries, collect, found, name, layout)
+        finally:
+            rows.close()
 
 
 def slots(part: Part) -> int:
@@ -177,24 +218,12 @@ def slots(part: Part) -> int:
 
 
 def read_wide_table(
-    streams: Iterable[tuple[BinaryIO, str | None]],
-    schema_of: Callable[[int], Any],
-    *,
-    chunk_lines: int,
-    collect: bool = False,
-    problems: list[ParseError] | None = None,
-    layout: Layout | None = None,
+    parts: Iterable[Part], dictionaries: WideDictionaries, schema_of: Callable[[int], Any]
 ) -> Any:
-    """The wide table of TXT streams, equal to ``to_arrow(records, long=False)`` of their
-    records; ``schema_of(slots)`` is the reference's schema for that many exam slots."""
-    dictionaries = WideDictionaries()
-    parts = list(
-        wide_parts(
-            streams, dictionaries, chunk_lines=chunk_lines, collect=collect, problems=problems,
-            layout=layout,
-        )
-    )  # fmt: skip
+    """The wide table of ``parts`` (whose categories index ``dictionaries``), equal to
+    ``to_arrow(records, long=False)`` of their records; ``schema_of(slots)`` is the
+    reference's schema for that many exam slots."""
+    parts = list(parts)
     schema = schema_of(max(map(slots, parts), default=0))
-    return pa.Table.from_batches(
-        [batch(part, schema, dictionaries) for part in parts], schema=schema
-    )
+    batches = [batch(part, schema, dictionaries) for part in parts]
+    return pa.Table.from_batches(batches, schema=schema)
