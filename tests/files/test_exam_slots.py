@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _golden import BEN, exam, k12_csv, txt_line
-from apscores.files import read_csv, read_txt
+from apscores.files import check_file, read_csv, read_txt
 from apscores.files._txt import parse_line
 from apscores.models import ExamScore
 from apscores.tables import to_arrow, txt_to_arrow
@@ -57,8 +57,12 @@ def test_every_filled_block_is_an_exam_wherever_it_is(
     again = list(read_txt(line * 3))  # the builder's caches: known items the second time
     assert all(report.exams == want for report in again)
     assert txt_to_arrow(line * 3).equals(to_arrow(again))
-    (from_csv,) = list(read_csv(io.BytesIO(k12_csv([values]).encode("utf-8"))))
+    csv_bytes = k12_csv([values]).encode("utf-8")
+    (from_csv,) = list(read_csv(io.BytesIO(csv_bytes)))
     assert from_csv.exams == want
+    # The check a download passes counts the exams the readers read.
+    assert check_file(io.BytesIO(line * 2), "txt").exams == 2 * len(want)
+    assert check_file(io.BytesIO(csv_bytes), "csv").exams == len(want)
 
 
 def test_a_blank_block_between_two_exams() -> None:
