@@ -90,7 +90,8 @@ def csv_error(error: csv.Error, line: int) -> ParseError:
 
 
 def check_cells(row: list[str], line: int, names: dict[int, str]) -> None:
-    """Refuse a control character in any cell, naming the cell."""
+    """Refuse a control character in any cell, naming the cell; the text of a cell the
+    reader does not read (an old *Social Security Number* column...) is not shown."""
     if _CONTROL.search("".join(row)) is None:
         return
     for index, cell in enumerate(row):
@@ -106,7 +107,7 @@ def check_cells(row: list[str], line: int, names: dict[int, str]) -> None:
             f"a control character (U+{code:04X}) in the cell: not text a score file holds{hint}",
             line=line,
             field=names.get(index, f"column {index + 1}"),
-            raw=cell.replace(NUL, "\x00"),
+            raw=cell.replace(NUL, "\x00") if index in names else "",
         )
 
 

@@ -14,6 +14,11 @@ reader (:mod:`apscores.files.blocks`), which decides the line endings.
 A framed record holds no control byte (C0, DEL, or C1: Latin-1 text never means
 ``0x80``-``0x9F``): :func:`control_error` names the line and the field that holds one,
 with a hint when the bytes look like Windows-1252 or UTF-8 rather than Latin-1.
+
+What the records never keep, an error never shows (:func:`shown`): the fields that fill
+no attribute (fillers, and the social security numbers files before July 2018 hold in
+columns 148-156, ``docs/reference/file-layout.md`` §1.5) are starred out of the ``raw``
+of a line's error, and a control byte in one is named without its text.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ __all__ = [
     "framed",
     "numbered",
     "plausible_record",
+    "shown",
     "strip_ending",
     "too_long",
     "truncated_record",
@@ -64,6 +70,17 @@ def plausible_record(line: Line, layout: Layout | None = None) -> bool:
     size = len(line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n"))
     target = chosen(layout)
     return target.min_length <= size <= target.length
+
+
+def shown(line: bytes, layout: Layout | None = None) -> str:
+    """A line as an error keeps it (``raw``): each non-blank field no record keeps (its
+    attribute is empty: fillers, the old SSN) starred out, in the first record's columns."""
+    target = layout_for_length(len(line), layout) if len(line) == 910 else chosen(layout)
+    text = bytearray(line)
+    for field in target.fields:
+        if not field.attribute and line[field.slice].strip(b" "):
+            text[field.slice] = b"*" * len(text[field.slice])
+    return text.decode("latin-1")
 
 
 def truncated_record(
@@ -92,7 +109,7 @@ def too_long(
         f"the line has {size} columns, more than the {chosen(layout).length} of the layout",
         line=line_no,
         field=None,
-        raw=raw.decode("latin-1"),
+        raw=shown(raw, layout),
     )
 
 
@@ -132,9 +149,8 @@ def control_error(
         f"holds{_hint(line, at)}"
     )
     field = next(f for f in layout_for_length(len(line), layout).fields if f.end > at)
-    return ParseError(
-        reason, line=line_no, field=field.name, raw=line[field.slice].decode("latin-1")
-    )
+    kept = line[field.slice].decode("latin-1") if field.attribute else ""
+    return ParseError(reason, line=line_no, field=field.name, raw=kept)
 
 
 def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> bytes | None:
@@ -157,7 +173,7 @@ def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> byte
     if layout_for_length(size, layout) is LAYOUT_910:  # blank but for its filler: blank
         return raw if raw[:_VALUES_910].strip(_BLANK_BYTES) else None
     if size < target.min_length:
-        raise truncated_record(size, line_no, raw.decode("latin-1"), target)
+        raise truncated_record(size, line_no, shown(raw, target), target)
     return raw.ljust(target.length)
 
 
