@@ -163,3 +163,15 @@ def test_a_control_byte_in_the_910_filler_is_refused_by_both_paths(byte: bytes) 
         assert error[0] == 3
         assert "field 'filler_901'" in error[-1]
         assert f"a control byte (0x{byte[0]:02X})" in error[-1]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.binary(min_size=10, max_size=10), st.integers(0, 2), st.sampled_from(["raise", "collect"])
+)
+def test_any_bytes_in_the_910_filler_read_alike(filler: bytes, at: int, mode: str) -> None:
+    """Whatever columns 901-910 of a 910-column record hold, both paths agree (a line
+    ending byte in them splits the line: both paths see the same lines)."""
+    old = [line[:900] + b" " * 10 for line in LINES[:3]]
+    old[at] = old[at][:900] + filler
+    _agree(b"\n".join(old) + b"\n", mode)
