@@ -49,6 +49,7 @@ __all__ = [
     "frame",
     "frame_lines",
     "framed",
+    "latin1",
     "numbered",
     "plausible_record",
     "shown",
@@ -188,24 +189,55 @@ def strip_ending(line: bytes) -> bytes:
     return line[:-1] if line[-1:] == b"\r" else line
 
 
-def numbered(lines: Iterable[Line], first: int = 1) -> Iterator[tuple[int, bytes]]:
+def latin1(text: str, line_no: int | None, layout: Layout | None = None) -> bytes:
+    """A line given as text, as the Latin-1 bytes of a TXT file. A character Latin-1 lacks
+    (the text was decoded otherwise: cp1252 makes 0x92 a ``’``) is a ParseError naming
+    the line and the field it is in, never a ``?`` in its place."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError as error:
+        at, char = error.start, text[error.start]
+        fields = layout_for_length(len(strip_ending(text.encode("latin-1", "replace"))), layout)
+        field = next((f for f in fields.fields if f.end > at), None)
+        raise ParseError(
+            f"a character that is not Latin-1 (U+{ord(char):04X}): a TXT score "
+            "file is Latin-1 bytes, so this text was decoded with another encoding; read "
+            "the file as bytes (a path or a binary file)",
+            line=line_no,
+            field=None if field is None else field.name,
+            raw=char,
+        ) from None
+
+
+def numbered(
+    lines: Iterable[Line], first: int = 1, layout: Layout | None = None
+) -> Iterator[tuple[int, bytes | ParseError]]:
     """Lines (given as lines: an iterable, a text file) as bytes without their endings,
-    numbered; a BOM is dropped from line 1."""
+    numbered; a BOM is dropped from line 1. A text line Latin-1 cannot hold is its error."""
     for number, line in enumerate(lines, start=first):
         if isinstance(line, str):
             text = line.removeprefix("\ufeff") if number == first else line
-            raw = text.encode("latin-1", "replace")
+            try:
+                raw = latin1(text, number, layout)
+            except ParseError as error:
+                yield number, error
+                continue
         else:
             raw = line.removeprefix(b"\xef\xbb\xbf") if number == first else line
         yield number, strip_ending(raw)
 
 
 def framed(
-    lines: Iterable[tuple[int, bytes]], values: bool = True, layout: Layout | None = None
+    lines: Iterable[tuple[int, bytes | ParseError]],
+    values: bool = True,
+    layout: Layout | None = None,
 ) -> Iterator[tuple[int, Any]]:
     """Line by line: each non-blank line's 950 columns, or its framing or control-byte
     error (the latter only with ``values``: the download check frames, it reads no value)."""
     for number, raw in lines:
+        if isinstance(raw, ParseError):  # a text line Latin-1 cannot hold
+            yield number, raw
+            continue
         try:
             line = frame(raw, number, layout)
         except ParseError as error:
