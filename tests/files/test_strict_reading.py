@@ -443,3 +443,24 @@ def test_str_lines_with_a_character_latin1_lacks_are_refused_not_replaced(name: 
     with pytest.raises(ParseError) as alone:
         parse_line(text, 7)
     assert (alone.value.line, alone.value.field) == (7, "last_name")
+
+
+@pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n"])
+def test_a_ctrl_z_after_the_last_record_reads_alike_from_bytes_and_lines(ending: bytes) -> None:
+    """The DOS end-of-file mark as the very last byte is dropped from bytes; lines given
+    as an iterable (a text-mode file) end the same way (found by review's fuzz)."""
+    data = txt_line(ANA) + txt_line(BEN).rstrip(b"\r\n") + ending + b"\x1a"
+    as_bytes = list(read_txt(data))
+    assert as_bytes == [ANA_REPORT, BEN_REPORT]
+    as_lines = data.splitlines(keepends=True)
+    assert list(read_txt(as_lines)) == as_bytes
+    assert list(read_txt([line.decode("latin-1") for line in as_lines])) == as_bytes
+    assert txt_to_arrow(as_lines).equals(txt_to_arrow(data))
+
+
+@pytest.mark.parametrize("ending", ["", "\r\n"])
+def test_a_ctrl_z_after_the_last_csv_row_reads_alike_from_bytes_and_lines(ending: str) -> None:
+    text = k12_csv([ANA, BEN]).rstrip("\r\n") + ending + "\x1a"
+    as_bytes = list(read_csv(text.encode("utf-8")))
+    assert [report.ap_id for report in as_bytes] == [ANA_REPORT.ap_id, BEN_REPORT.ap_id]
+    assert list(read_csv(text.splitlines(keepends=True))) == as_bytes
