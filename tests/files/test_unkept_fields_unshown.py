@@ -6,6 +6,7 @@ damaged line still names its line and field; its ``raw`` and message leave those
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -92,3 +93,29 @@ def test_a_control_character_in_a_csv_column_not_read_is_not_shown() -> None:
         list(read_csv(io.BytesIO(k12_csv([person], header=header).encode("utf-8"))))
     assert named.value.field == "last_name"
     assert named.value.raw == "Ok\x85afor"
+
+
+def test_a_too_long_line_is_named_without_the_students_details(tmp_path: Path) -> None:
+    """As a truncated record's message never shows the line (it holds a student's
+    details), a too-long line's does not either: its message reaches logs (the download
+    check, ``fetch``'s summary, a command's one line on stderr). ``raw`` keeps it."""
+    line = txt_line(BEN).rstrip(b"\n")
+    data = line + b"XYZ\n" + line + b"\n"
+    surname = BEN["last_name"]
+    path = tmp_path / "scores.txt"
+    path.write_bytes(data)
+    found = [*_errors(data)]
+    with pytest.raises(ParseError) as checked:
+        check_file(path, "txt")
+    found.append(checked.value)
+    long_row = b"AP ID,Last Name\n1234ABCD," + surname.encode() + b"x" * 300_000 + b"\n"
+    with pytest.raises(ParseError) as csv_long:
+        list(read_csv(long_row))
+    found.append(csv_long.value)
+    for error in found:
+        assert error.line in (1, 2)
+        assert surname not in str(error)
+        assert surname not in repr(error)
+        assert "columns" in str(error) or "bytes long" in str(error)
+    assert found[0].raw.startswith(line[:40].decode("latin-1"))  # kept for the caller
+    assert str(path) in str(checked.value)

@@ -54,6 +54,7 @@ def decode(lines: Iterable[Line], long_lines: list[ParseError] | None = None) ->
                 line=raw.line,
                 field=None,
                 raw=raw.head.decode("latin-1"),
+                show_raw=False,  # a row holds a student's details
             )
             if long_lines is None:
                 raise problem

@@ -111,6 +111,7 @@ def too_long(
         line=line_no,
         field=None,
         raw=shown(raw, layout),
+        show_raw=False,  # the line holds a student's details, as a truncated one does
     )
 
 
