@@ -111,8 +111,8 @@ class ParseError(APScoresError, ValueError):
     """A line or field of a score file could not be read.
 
     Carries where (``file``, when the reader opened a path; ``line``, 1-based; ``field``,
-    the layout's field name) and what was found (``raw``), and says them in its message.
-    """
+    the layout's field name) and what was found (``raw``), and says them in its message
+    (``raw`` too unless ``show_raw=False``: a whole line holds a student's details)."""
 
     def __init__(
         self,
@@ -122,19 +122,21 @@ class ParseError(APScoresError, ValueError):
         field: str | None,
         raw: str,
         file: str | None = None,
+        show_raw: bool = True,
     ) -> None:
         self.reason = reason
         self.line = line
         self.field = field
         self.raw = raw if len(raw) <= MAX_RAW else raw[:MAX_RAW]  # never a 200 MB line
-        self.file = file
+        self.file, self.show_raw = file, show_raw
         super().__init__(self._message())
 
     def _message(self) -> str:
         where = f"line {self.line}" if self.line is not None else "input"
         where = f"{self.file}: {where}" if self.file else where
         what = f", field {self.field!r}" if self.field else ""
-        shown = self.raw if len(self.raw) <= 80 else self.raw[:77] + "..."
+        shown = self.raw if self.show_raw else ""
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
         return f"{where}{what}: {self.reason}" + (f" (found {shown!r})" if shown else "")
 
     def in_file(self, file: str) -> ParseError:

@@ -16,7 +16,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from _golden import ANA, ANA_REPORT, BEN, BEN_REPORT, k12_csv, txt_line
+from _golden import ANA, ANA_REPORT, BEN, BEN_REPORT, COLUMNS, k12_csv, txt_line
 from apscores.cli import main
 from apscores.cli.exitcodes import ExitCode
 from apscores.errors import (
@@ -31,6 +31,7 @@ from apscores.files import read_csv, read_txt, write_csv, write_txt
 from apscores.files._check import FileCheck, check_file
 from apscores.files._csv import MAX_CELL
 from apscores.files._detect import read
+from apscores.files._txt import parse_line
 from apscores.tables import txt_to_arrow
 from fuzz_readers import cases, check_case
 
@@ -421,3 +422,45 @@ def test_cli_check_json_and_several_files(
     assert (second["valid"], second["records"], second["problem_count"]) == (False, 2, 1)
     assert second["problems"][0]["line"] == 2
     assert second["problems"][0]["kind"] == "TruncatedRecordError"
+
+
+@pytest.mark.parametrize("name", ["Łukasz", "O\u2019Brien", "Nguy\u1ec5n", "\u20ac"])
+def test_str_lines_with_a_character_latin1_lacks_are_refused_not_replaced(name: str) -> None:
+    """A TXT file is Latin-1 bytes, so a line given as text holding a character Latin-1
+    lacks was decoded otherwise (cp1252 makes 0x92 a ``’``): it names line and field,
+    as the bytes would, instead of turning the character into ``?`` (found by review)."""
+    line = txt_line(BEN).rstrip(b"\n").decode("latin-1")
+    start, end = COLUMNS["last_name"]
+    text = line[: start - 1] + name.ljust(end - start + 1) + line[end:]
+    lines = [line, text, line]
+    with pytest.raises(ParseError) as caught:
+        list(read_txt(lines))
+    assert (caught.value.line, caught.value.field) == (2, "last_name")
+    assert "not Latin-1" in str(caught.value)
+    with read_txt(lines, errors="collect") as reader:
+        assert len(list(reader)) == 2
+    assert [(e.line, e.field) for e in reader.errors] == [(2, "last_name")]
+    with pytest.raises(ParseError) as alone:
+        parse_line(text, 7)
+    assert (alone.value.line, alone.value.field) == (7, "last_name")
+
+
+@pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n"])
+def test_a_ctrl_z_after_the_last_record_reads_alike_from_bytes_and_lines(ending: bytes) -> None:
+    """The DOS end-of-file mark as the very last byte is dropped from bytes; lines given
+    as an iterable (a text-mode file) end the same way (found by review's fuzz)."""
+    data = txt_line(ANA) + txt_line(BEN).rstrip(b"\r\n") + ending + b"\x1a"
+    as_bytes = list(read_txt(data))
+    assert as_bytes == [ANA_REPORT, BEN_REPORT]
+    as_lines = data.splitlines(keepends=True)
+    assert list(read_txt(as_lines)) == as_bytes
+    assert list(read_txt([line.decode("latin-1") for line in as_lines])) == as_bytes
+    assert txt_to_arrow(as_lines).equals(txt_to_arrow(data))
+
+
+@pytest.mark.parametrize("ending", ["", "\r\n"])
+def test_a_ctrl_z_after_the_last_csv_row_reads_alike_from_bytes_and_lines(ending: str) -> None:
+    text = k12_csv([ANA, BEN]).rstrip("\r\n") + ending + "\x1a"
+    as_bytes = list(read_csv(text.encode("utf-8")))
+    assert [report.ap_id for report in as_bytes] == [ANA_REPORT.ap_id, BEN_REPORT.ap_id]
+    assert list(read_csv(text.splitlines(keepends=True))) == as_bytes

@@ -123,10 +123,15 @@ def test_sources_path_bytes_and_file_objects(tmp_path: Path) -> None:
             next(reader)
 
 
-def test_exams_end_at_the_first_blank_block() -> None:
+def test_a_blank_block_is_skipped_and_the_exams_after_it_are_kept() -> None:
+    """One exam per filled block, empty blocks skipped (file-layout.md §1.3: PY950 skips
+    blocks whose exam code is blank; user-needs.md item 3): never an exam dropped."""
     values = {**BEN, **exam(1, "24", "07", "5"), **exam(3, "24", "20", "4")}
     (report,) = read_all(txt_line(values))
-    assert report.exams == (ExamScore("07", 2024, 5),)
+    assert report.exams == (ExamScore("07", 2024, 5), ExamScore("20", 2024, 4))
+    last_only = {**BEN, **exam(30, "19", "93", "", "98")}
+    (report,) = read_all(txt_line(last_only))
+    assert report.exams == (ExamScore("93", 2019, None, ("98",)),)
 
 
 def test_award_and_previous_school_pairs() -> None:
@@ -343,12 +348,12 @@ def test_line_endings_and_a_last_line_without_one() -> None:
     assert read_all(b" " * 950 + b"\r\n" + b"\t" * 950 + b"\n" + txt_line(BEN)) == [BEN_REPORT]
 
 
-def test_exams_end_at_the_first_blank_code_even_after_a_seen_block() -> None:
+def test_a_blank_exam_code_skips_its_block_even_after_a_seen_block() -> None:
     blank_first = {**ANA, **exam(1, "24", "", "3")}
     gap = {**ANA, **exam(2, "24", "", "", "", "", "S")}
     lines = [txt_line(ANA), txt_line(blank_first), txt_line(gap), txt_line(ANA)]
     got = read_all(b"".join(lines))
     assert got == [parse_line(line.decode("latin-1")) for line in lines]
-    assert got[1].exams == ()
-    assert got[2].exams == ANA_REPORT.exams[:1]
+    assert got[1].exams == ANA_REPORT.exams[1:]
+    assert got[2].exams == ANA_REPORT.exams[:1] + ANA_REPORT.exams[2:]
     assert got[3] == ANA_REPORT

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from _golden import ANA, exam, reports, txt_line
+from _golden import ANA, ANA_REPORT, exam, reports, txt_line
 from apscores.errors import ConfigurationError, EmptyFileError, ParseError
 from apscores.files import read_txt, write_txt
 from apscores.files._speed.cache import Cache, Clock
@@ -168,11 +168,16 @@ def test_lines_one_column_short_with_crlf_look_regular_but_are_not() -> None:
     assert_same(b"".join(lines), chunk_lines=8)
 
 
-def test_exams_end_at_the_first_blank_code() -> None:
-    values = {**ANA, **exam(2, "", ""), **exam(3, "24", "XY", "9")}  # block 3 is never read
+def test_a_blank_exam_code_skips_its_block_only() -> None:
+    values = {**ANA, **exam(2, "", ""), **exam(3, "24", "XY", "4")}  # block 3 is read
     data = txt_line(values) + txt_line(ANA)
     table = assert_same(data)
-    assert table.column("ap_id").to_pylist().count("A1B2C3D4") == 1 + 5
+    rows = [row for row in table.to_pylist() if row["ap_id"] == "A1B2C3D4"]
+    assert len(rows) == 2 * len(ANA_REPORT.exams) - 1
+    assert (rows[1]["exam_code"], rows[1]["admin_year"], rows[1]["score"]) == ("XY", 2024, 4)
+    with pytest.raises(ParseError) as caught:  # and checked: a grade 9 is refused
+        txt_to_arrow(txt_line({**values, **exam(3, "24", "XY", "9")}))
+    assert caught.value.field == "exam_grade_03"
 
 
 def test_text_is_right_stripped_like_str_rstrip() -> None:

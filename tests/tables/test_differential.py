@@ -154,3 +154,30 @@ def test_errors_of_a_path_name_the_file(tmp_path: Any) -> None:
     problems: list[ParseError] = []
     txt_to_arrow(path, errors="collect", problems=problems)
     assert [e.file for e in problems] == [str(path)]
+
+
+@pytest.mark.parametrize("byte", [b"\x83", b"\x00", b"\t", b"\x7f"])
+def test_a_control_byte_in_the_910_filler_is_refused_by_both_paths(byte: bytes) -> None:
+    """Columns 901-910 of a 910-column record (a filler, file-layout.md §1.5) are not in
+    the 950 layout's shared columns: the columnar path cut them off before looking for
+    control bytes, and read a line the typed reader refuses (found by review)."""
+    old = [line[:900] + b" " * 10 for line in LINES[:3]]
+    data = b"\n".join([old[0], old[1], old[2][:900] + byte + b" " * 9]) + b"\n"
+    for mode in ("raise", "collect"):
+        outcome = _agree(data, mode)
+        error = outcome[1] if mode == "raise" else outcome[1][1][0]
+        assert error[0] == 3
+        assert "field 'filler_901'" in error[-1]
+        assert f"a control byte (0x{byte[0]:02X})" in error[-1]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.binary(min_size=10, max_size=10), st.integers(0, 2), st.sampled_from(["raise", "collect"])
+)
+def test_any_bytes_in_the_910_filler_read_alike(filler: bytes, at: int, mode: str) -> None:
+    """Whatever columns 901-910 of a 910-column record hold, both paths agree (a line
+    ending byte in them splits the line: both paths see the same lines)."""
+    old = [line[:900] + b" " * 10 for line in LINES[:3]]
+    old[at] = old[at][:900] + filler
+    _agree(b"\n".join(old) + b"\n", mode)

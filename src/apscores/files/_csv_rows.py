@@ -55,6 +55,7 @@ def decode(lines: Iterable[Line], long_lines: list[ParseError] | None = None) ->
                 line=raw.line,
                 field=None,
                 raw=raw.head.decode("latin-1"),
+                show_raw=False,  # a row holds a student's details
             )
             if long_lines is None:
                 raise problem
@@ -96,7 +97,8 @@ def has_control(text: str) -> bool:
 
 
 def check_cells(row: list[str], line: int, names: dict[int, str]) -> None:
-    """Refuse a control character in any cell, naming the cell."""
+    """Refuse a control character in any cell, naming the cell; the text of a cell the
+    reader does not read (an old *Social Security Number* column...) is not shown."""
     if not has_control("".join(row)):
         return
     for index, cell in enumerate(row):
@@ -112,7 +114,7 @@ def check_cells(row: list[str], line: int, names: dict[int, str]) -> None:
             f"a control character (U+{code:04X}) in the cell: not text a score file holds{hint}",
             line=line,
             field=names.get(index, f"column {index + 1}"),
-            raw=cell.replace(NUL, "\x00"),
+            raw=cell.replace(NUL, "\x00") if index in names else "",
         )
 
 

@@ -211,10 +211,7 @@ def frame_rows(
                 name,
             )
         records += 1
-        for at in codes:
-            if not cells[at].strip():
-                break
-            exams += 1
+        exams += sum(bool(cells[at].strip()) for at in codes)
     if header is None:
         raise EmptyFileError("the file has no header and no records", file=name)
     if verified:

@@ -14,6 +14,11 @@ reader (:mod:`apscores.files.blocks`), which decides the line endings.
 A framed record holds no control byte (C0, DEL, or C1: Latin-1 text never means
 ``0x80``-``0x9F``): :func:`control_error` names the line and the field that holds one,
 with a hint when the bytes look like Windows-1252 or UTF-8 rather than Latin-1.
+
+What the records never keep, an error never shows (:func:`shown`): the fields that fill
+no attribute (fillers, and the social security numbers files before July 2018 hold in
+columns 148-156, ``docs/reference/file-layout.md`` §1.5) are starred out of the ``raw``
+of a line's error, and a control byte in one is named without its text.
 """
 
 from __future__ import annotations
@@ -44,8 +49,10 @@ __all__ = [
     "frame",
     "frame_lines",
     "framed",
+    "latin1",
     "numbered",
     "plausible_record",
+    "shown",
     "strip_ending",
     "too_long",
     "truncated_record",
@@ -64,6 +71,17 @@ def plausible_record(line: Line, layout: Layout | None = None) -> bool:
     size = len(line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n"))
     target = chosen(layout)
     return target.min_length <= size <= target.length
+
+
+def shown(line: bytes, layout: Layout | None = None) -> str:
+    """A line as an error keeps it (``raw``): each non-blank field no record keeps (its
+    attribute is empty: fillers, the old SSN) starred out, in the first record's columns."""
+    target = layout_for_length(len(line), layout) if len(line) == 910 else chosen(layout)
+    text = bytearray(line)
+    for field in target.fields:
+        if not field.attribute and line[field.slice].strip(b" "):
+            text[field.slice] = b"*" * len(text[field.slice])
+    return text.decode("latin-1")
 
 
 def truncated_record(
@@ -92,7 +110,8 @@ def too_long(
         f"the line has {size} columns, more than the {chosen(layout).length} of the layout",
         line=line_no,
         field=None,
-        raw=raw.decode("latin-1"),
+        raw=shown(raw, layout),
+        show_raw=False,  # the line holds a student's details, as a truncated one does
     )
 
 
@@ -132,9 +151,8 @@ def control_error(
         f"holds{_hint(line, at)}"
     )
     field = next(f for f in layout_for_length(len(line), layout).fields if f.end > at)
-    return ParseError(
-        reason, line=line_no, field=field.name, raw=line[field.slice].decode("latin-1")
-    )
+    kept = line[field.slice].decode("latin-1") if field.attribute else ""
+    return ParseError(reason, line=line_no, field=field.name, raw=kept)
 
 
 def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> bytes | None:
@@ -157,7 +175,7 @@ def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> byte
     if layout_for_length(size, layout) is LAYOUT_910:  # blank but for its filler: blank
         return raw if raw[:_VALUES_910].strip(_BLANK_BYTES) else None
     if size < target.min_length:
-        raise truncated_record(size, line_no, raw.decode("latin-1"), target)
+        raise truncated_record(size, line_no, shown(raw, target), target)
     return raw.ljust(target.length)
 
 
@@ -172,24 +190,55 @@ def strip_ending(line: bytes) -> bytes:
     return line[:-1] if line[-1:] == b"\r" else line
 
 
-def numbered(lines: Iterable[Line], first: int = 1) -> Iterator[tuple[int, bytes]]:
+def latin1(text: str, line_no: int | None, layout: Layout | None = None) -> bytes:
+    """A line given as text, as the Latin-1 bytes of a TXT file. A character Latin-1 lacks
+    (the text was decoded otherwise: cp1252 makes 0x92 a ``’``) is a ParseError naming
+    the line and the field it is in, never a ``?`` in its place."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError as error:
+        at, char = error.start, text[error.start]
+        fields = layout_for_length(len(strip_ending(text.encode("latin-1", "replace"))), layout)
+        field = next((f for f in fields.fields if f.end > at), None)
+        raise ParseError(
+            f"a character that is not Latin-1 (U+{ord(char):04X}): a TXT score "
+            "file is Latin-1 bytes, so this text was decoded with another encoding; read "
+            "the file as bytes (a path or a binary file)",
+            line=line_no,
+            field=None if field is None else field.name,
+            raw=char,
+        ) from None
+
+
+def numbered(
+    lines: Iterable[Line], first: int = 1, layout: Layout | None = None
+) -> Iterator[tuple[int, bytes | ParseError]]:
     """Lines (given as lines: an iterable, a text file) as bytes without their endings,
-    numbered; a BOM is dropped from line 1."""
+    numbered; a BOM is dropped from line 1. A text line Latin-1 cannot hold is its error."""
     for number, line in enumerate(lines, start=first):
         if isinstance(line, str):
             text = line.removeprefix("\ufeff") if number == first else line
-            raw = text.encode("latin-1", "replace")
+            try:
+                raw = latin1(text, number, layout)
+            except ParseError as error:
+                yield number, error
+                continue
         else:
             raw = line.removeprefix(b"\xef\xbb\xbf") if number == first else line
         yield number, strip_ending(raw)
 
 
 def framed(
-    lines: Iterable[tuple[int, bytes]], values: bool = True, layout: Layout | None = None
+    lines: Iterable[tuple[int, bytes | ParseError]],
+    values: bool = True,
+    layout: Layout | None = None,
 ) -> Iterator[tuple[int, Any]]:
     """Line by line: each non-blank line's 950 columns, or its framing or control-byte
     error (the latter only with ``values``: the download check frames, it reads no value)."""
     for number, raw in lines:
+        if isinstance(raw, ParseError):  # a text line Latin-1 cannot hold
+            yield number, raw
+            continue
         try:
             line = frame(raw, number, layout)
         except ParseError as error:

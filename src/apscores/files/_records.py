@@ -13,8 +13,9 @@ The rules that are ours, not the layout's, are the tables below, each in one pla
 (``docs/reference/file-layout.md`` §1.3, §1.6, §4.6):
 
 - :data:`ITEM_RULES`: a tuple of records ends at, or skips, an item whose key fields are
-  blank (exams end at the first blank exam code; awards with a blank type and previous
-  schools with a blank year and code are skipped); an item must hold its required parts
+  blank (an exam block with a blank exam code, an award with a blank type and a previous
+  school with a blank year and code are skipped: one exam per filled block, wherever it
+  is, as PY950 reads them, §1.3); an item must hold its required parts
   (an exam its admin year, an award its year). A tuple of texts (irregularity codes)
   keeps its non-blank ones.
 - :data:`SHARED`: the college's ``code`` is the DI code, read from the one field.
@@ -66,7 +67,7 @@ class ItemRule:
 #: Tuple attribute -> its item rule.
 ITEM_RULES: Mapping[str, ItemRule] = {
     "exams": ItemRule(
-        ("code",), True, {"admin_year": "the admin year is blank but the exam code is not"}
+        ("code",), False, {"admin_year": "the admin year is blank but the exam code is not"}
     ),
     "awards": ItemRule(("code",), False, {"year": "an award type without a year"}),
     "previous_schools": ItemRule(("year", "code"), False),

@@ -121,7 +121,22 @@ def open_source(source: Source) -> Opened:
     if callable(read) and not isinstance(source, io.TextIOBase):
         return Opened(read, None, _nothing, name)
     lines = cast(Iterable[Line], source)
-    return Opened(None, iter(lines), _nothing, name)  # lines already (a text file too)
+    return Opened(None, last_unmarked(lines), _nothing, name)  # lines (a text file too)
+
+
+def last_unmarked(lines: Iterable[Line]) -> Iterator[Line]:
+    """Lines given as lines, the last without the DOS end-of-file mark (Ctrl-Z, 0x1A) it
+    may end with: dropped as the block reader drops it from bytes, so the same content
+    reads the same given as bytes or as lines."""
+    items = iter(lines)
+    previous = next(items, None)
+    if previous is None:
+        return
+    for line in items:
+        yield previous
+        previous = line
+    mark: Line = "\x1a" if isinstance(previous, str) else b"\x1a"
+    yield previous[:-1] if previous[-1:] == mark else previous
 
 
 def look_ahead(opened: Opened, plausible: Callable[[Line], bool] = lambda line: False) -> Line:

@@ -34,6 +34,7 @@ from apscores.files._framing import (
     frame,
     frame_lines,
     framed,
+    latin1,
     numbered,
     plausible_record,
     strip_ending,
@@ -95,7 +96,7 @@ def open_reader(opened: Opened, collect: bool, layout: Layout | None = None) -> 
     if opened.lines is None:
         items = bulk(opened.blocks(), layout=layout)
     else:
-        items = framed(numbered(opened.lines), layout=layout)
+        items = framed(numbered(opened.lines, layout=layout), layout=layout)
     records = _read(items, collect, found, opened.close, opened.name, layout)
     return Reader(records, format="txt", errors=found, close=opened.close)
 
@@ -126,7 +127,7 @@ def parse_line(
     every line they do not vouch for. Useful to explain a line too. A blank line is a
     ParseError.
     """
-    raw = line.encode("latin-1", "replace") if isinstance(line, str) else line
+    raw = latin1(line, line_no, layout) if isinstance(line, str) else line
     record = frame(strip_ending(raw), line_no, layout)
     if record is None:
         raise ParseError("the line is blank", line=line_no, field=None, raw="")

@@ -361,15 +361,12 @@ def exam_block_start(block: int) -> int:
 
 
 def exams_in(record: bytes, layout: Layout = LAYOUT_950) -> int:
-    """How many exams a framed record holds: the exam blocks up to the first whose exam
-    code is blank (``docs/reference/file-layout.md`` §1.3). The one exam-end rule: the readers, the
-    check and the columnar path all end the exams there."""
+    """How many exams a framed record holds: the exam blocks whose exam code is not blank
+    (``docs/reference/file-layout.md`` §1.3). The one exam rule: the readers, the check and
+    the columnar path all skip a block with a blank code, wherever it is."""
     first = layout.field("exam_code_01").start - 1
-    for block in range(EXAM_BLOCK_COUNT):
-        at = first + EXAM_BLOCK_WIDTH * block
-        if not record[at : at + 2].decode("latin-1").strip():
-            return block
-    return EXAM_BLOCK_COUNT
+    codes = (first + EXAM_BLOCK_WIDTH * block for block in range(EXAM_BLOCK_COUNT))
+    return sum(bool(record[at : at + 2].decode("latin-1").strip()) for at in codes)
 
 
 def chosen(layout: Layout | None) -> Layout:

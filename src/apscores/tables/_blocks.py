@@ -34,11 +34,14 @@ def frame(raw: bytes, plan: Plan) -> bytes | None:
     framing rule (:func:`apscores.files._framing.frame`); ``None`` for a blank line. An
     older layout's record (910 columns under the 950 layout) keeps the columns the two
     share, the rest blank. Raises :class:`UnsafeBlockError` for a line too long or cut
-    short (the typed reader explains it)."""
+    short, or holding a control byte anywhere, in the columns cut off too (the typed
+    reader explains it)."""
     try:
         line = _framing.frame(raw, None, plan.layout)
     except ParseError:
         raise UnsafeBlockError from None
+    if line is not None and not clean(line, 0):
+        raise UnsafeBlockError
     if line is not None and len(line) != plan.length:
         line = line[: plan.shorter[len(line)]].ljust(plan.length)
     return line
@@ -60,7 +63,5 @@ def as_matrix(block: Block, plan: Plan) -> Array:
     for raw in block.contents():
         line = frame(raw, plan)
         if line is not None:  # None: a blank line
-            if not clean(line, 0):
-                raise UnsafeBlockError
             padded.append(line)
     return np.frombuffer(b"".join(padded), dtype=np.uint8).reshape(len(padded), plan.length)

@@ -14,8 +14,8 @@ without building any Python object per line:
   ending (LF or CRLF) is viewed as a 2-D ``uint8`` array without copying; any other block
   (stripped trailing blanks, 910-column lines under the 950 layout, blank lines, mixed
   endings) is padded to the layout's length line by line first.
-- The exam blocks are unpivoted to one row per exam, ending at the first block whose exam
-  code is blank.
+- The exam blocks are unpivoted to one row per exam, skipping the blocks whose exam code
+  is blank (wherever they are, as the typed reader does).
 - numpy sees clean bytes only (the block reader refuses a block holding a control byte),
   so blanks and digits are a few byte operations (:mod:`apscores.tables._arrays`); years
   use a table built from :func:`apscores.years.expand_year`; ``MMDDYY`` dates are checked
@@ -131,7 +131,7 @@ def _check(matrix: Array, plan: Plan) -> None:
 
 
 def _exams(matrix: Array, plan: Plan) -> tuple[Array, Callable[[str], Array]]:
-    """One row per exam, up to the first blank exam code of each line, in file order: the
+    """One row per exam (a block whose exam code is blank is skipped), in file order: the
     row of each exam's line, and an exam field's bytes of every exam by attribute."""
     spreads = plan.exams
     start = min(spread.start for spread in spreads.values())
@@ -139,8 +139,6 @@ def _exams(matrix: Array, plan: Plan) -> tuple[Array, Callable[[str], Array]]:
     code, rows, stride = spreads["code"], *matrix.shape
     codes: Array = np.ndarray((rows, code.blocks), "<u2", matrix, code.start, (stride, code.step))
     given = codes & 0x7F7F != 0x2020  # blank(), on both bytes at once
-    if (given[:, 1:] & ~given[:, :-1]).any():  # a code after a blank one is no exam
-        given = np.logical_and.accumulate(given, axis=1)
     student = np.flatnonzero(given) // code.blocks
     whole = np.dtype((np.void, span))  # an exam block's bytes as one item: a quick copy
     exams = np.ndarray(given.shape, whole, matrix, start, (stride, code.step))[given]

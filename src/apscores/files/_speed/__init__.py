@@ -52,7 +52,7 @@ ONE_COLUMN = tuple(chr(byte).rstrip() for byte in range(256))
 
 def first_blank(raw: bytes, width: int) -> int:
     """How many items of ``width`` bytes come before the first all-blank one (all of
-    them when none is): no item after it is read by the fast way."""
+    them when none is): the fast way reads no item after it."""
     blank = b" " * width
     at = raw.find(blank)
     while at > 0 and at % width:

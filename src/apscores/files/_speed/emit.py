@@ -103,11 +103,17 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, 
     width = spans[0][1] - spans[0][0]
     uniform = spans == tuple((n * width, (n + 1) * width) for n in range(len(spans)))
     keys = src.fresh("keys")
-    if src.txt and rule.blank_ends and uniform:
+    if src.txt and uniform:
         # The items before the first blank one, in one go; all known: the common case.
+        # Items skipped when blank may come after a blank one: then every item is a key.
         take = src.name(takers(width, len(spans)), "take_")
+        count = f"first_blank({raw}, {width})"
+        if not rule.blank_ends:
+            lines.append(f"{pad}{keys} = {count}")
+            rest = f"{raw}[{keys} * {width}:].strip()"
+            count = f"({len(spans)} if {rest} else {keys})"
         lines += [
-            f"{pad}{keys} = {take}[first_blank({raw}, {width})]({raw})",
+            f"{pad}{keys} = {take}[{count}]({raw})",
             f"{pad}{var} = tuple(map({cache}.get, {keys}))",
             f"{pad}if not all({var}):",
         ]
