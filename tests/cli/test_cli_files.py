@@ -73,9 +73,9 @@ def test_read_lists_unreadable_lines(tmp_path: Path, capsys: pytest.CaptureFixtu
     path.write_bytes(good + bad * 12)
     assert main(["read", str(path)]) == ExitCode.USAGE
     captured = capsys.readouterr()
-    assert captured.err == (
+    assert captured.err == (  # a birth date is never quoted: stderr may reach a log
         f"apscores: {path}: line 2, field 'birth_date': not a valid MMDDYY date "
-        "(expected a MMDDYY date of six digits) (found '99XX99')\n"
+        "(expected a MMDDYY date of six digits)\n"
     )
     assert main(["check", str(path)]) == ExitCode.USAGE
     out = capsys.readouterr().out

@@ -165,12 +165,13 @@ class Rows:
         cells, columns, name = self.cells, self.columns, self.name
         blank = any(field not in columns for field in _named(layout))  # they read cell -1
         names_at = {index: field for field, index in columns.items()}
+        personal = {columns[f.name] for f in layout.fields if f.personal and f.name in columns}
         for line_no, row in items:
             try:
                 if isinstance(row, ParseError):
                     raise row.with_traceback(None) from None
                 check_row(row, cells, line_no)
-                check_cells(row, line_no, names_at)
+                check_cells(row, line_no, names_at, personal)
                 if blank:
                     row.append("")
                 clock.line = line_no
@@ -268,9 +269,10 @@ def _no_numbers(report: ScoreReport, layout: Layout) -> dict[str, str]:
             if lenient == strict:
                 continue
             why = f"reads back as {lenient!r}"
+        shown = "" if field.personal else f" value {text!r}"
         raise UnwritableRecordError(
             f"cannot write the report for AP ID {report.ap_id!r} as CSV: field "
-            f"{field.name!r} value {text!r} {why} (write it as TXT)"
+            f"{field.name!r}{shown} {why} (write it as TXT)"
         )
     return values
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from apscores.errors import ParseError
 from apscores.files._sources import Line
@@ -96,9 +96,12 @@ def has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
-def check_cells(row: list[str], line: int, names: dict[int, str]) -> None:
+def check_cells(
+    row: list[str], line: int, names: dict[int, str], personal: Collection[int] = ()
+) -> None:
     """Refuse a control character in any cell, naming the cell; the text of a cell the
-    reader does not read (an old *Social Security Number* column...) is not shown."""
+    reader does not read (an old *Social Security Number* column...) is not shown, nor
+    that of a ``personal`` one (a student's own details: they may reach a log)."""
     if not has_control("".join(row)):
         return
     for index, cell in enumerate(row):
@@ -115,6 +118,7 @@ def check_cells(row: list[str], line: int, names: dict[int, str]) -> None:
             line=line,
             field=names.get(index, f"column {index + 1}"),
             raw=cell.replace(NUL, "\x00") if index in names else "",
+            show_raw=index not in personal,
         )
 
 

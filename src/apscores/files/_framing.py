@@ -152,7 +152,7 @@ def control_error(
     )
     field = next(f for f in layout_for_length(len(line), layout).fields if f.end > at)
     kept = line[field.slice].decode("latin-1") if field.attribute else ""
-    return ParseError(reason, line=line_no, field=field.name, raw=kept)
+    return ParseError(reason, line=line_no, field=field.name, raw=kept, show_raw=not field.personal)
 
 
 def frame(raw: bytes, line_no: int | None, layout: Layout | None = None) -> bytes | None:

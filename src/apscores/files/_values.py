@@ -29,6 +29,7 @@ __all__ = [
     "parse_year",
     "refuse_spreadsheet_number",
     "required_blank",
+    "unshown",
 ]
 
 #: Every two-digit year text and its four-digit year (the pivot rule lives in years.py).
@@ -143,20 +144,33 @@ def convert(field: Field, text: str, line: int | None, lenient: bool) -> Any:
     text = text.rstrip(" ") if kind is FieldKind.GRADE else text.rstrip()
     if field.required and not text.strip():
         raise required_blank(field, text, line)
-    # A spreadsheet may make a number of any code, year or grade (not of text or a date).
-    if lenient and kind is not FieldKind.TEXT and kind is not FieldKind.DATE:
-        refuse_spreadsheet_number(field.name, text, line)
-        if kind is FieldKind.DIGITS and text and len(text) < field.width and ascii_digits(text):
-            text = text.zfill(field.width)
-    if kind is FieldKind.YEAR:
-        return parse_year(field.name, text, line, lenient)
-    if kind is FieldKind.DATE:
-        return parse_date(field.name, text, line, lenient)
-    if kind is FieldKind.GRADE:
-        return parse_score(field.name, text, line)
+    try:
+        # A spreadsheet may make a number of any code, year or grade (not text or a date).
+        if lenient and kind is not FieldKind.TEXT and kind is not FieldKind.DATE:
+            refuse_spreadsheet_number(field.name, text, line)
+            if kind is FieldKind.DIGITS and text and len(text) < field.width and ascii_digits(text):
+                text = text.zfill(field.width)
+        if kind is FieldKind.YEAR:
+            return parse_year(field.name, text, line, lenient)
+        if kind is FieldKind.DATE:
+            return parse_date(field.name, text, line, lenient)
+        if kind is FieldKind.GRADE:
+            return parse_score(field.name, text, line)
+    except ParseError as error:
+        if not field.personal:
+            raise
+        raise unshown(error) from None  # a birth date or a ZIP code never in a message
     if kind is FieldKind.DI:
         return college_code_to_di(text, lenient=lenient)
     return text
+
+
+def unshown(error: ParseError) -> ParseError:
+    """The same error, its message without the text found (``raw`` keeps it): for a
+    field of a student's own details (:attr:`Field.personal`), which may reach a log."""
+    return ParseError(
+        error.reason, line=error.line, field=error.field, raw=error.raw, show_raw=False
+    )
 
 
 def _known(width: int, texts: dict[str, Any]) -> dict[str, Any]:

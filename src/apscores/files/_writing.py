@@ -10,7 +10,7 @@ layout cannot hold (too many exams or awards, a year outside the pivot, a grade 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import attrs
 
@@ -154,6 +154,7 @@ def write_txt(
         raise ConfigurationError(f"newline must be '\\n' or '\\r\\n', not {newline!r}")
     layout = chosen(layout)
     fields = tuple((f.name, f.width, f.kind is FieldKind.FILLER) for f in layout.fields)
+    personal = frozenset(f.name for f in layout.fields if f.personal)
     end = newline.encode("ascii")
 
     def encode(report: ScoreReport) -> bytes:
@@ -162,9 +163,11 @@ def write_txt(
         for name, width, filler in fields:
             value = "" if filler else values.get(name, "")
             if len(value) > width:
-                raise _refuse_value(report, name, value, f"longer than the field's {width} columns")
+                raise _refuse_value(
+                    report, name, value, f"longer than the field's {width} columns", personal
+                )
             if "\n" in value or "\r" in value:
-                raise _refuse_value(report, name, value, "contains a line break")
+                raise _refuse_value(report, name, value, "contains a line break", personal)
             parts.append(value.ljust(width))
         text = "".join(parts)
         try:
@@ -172,7 +175,7 @@ def write_txt(
         except UnicodeEncodeError:
             name = next(name for name, _, _ in fields if not _latin1(values.get(name, "")))
             raise _refuse_value(
-                report, name, values[name], "has characters Latin-1 cannot hold"
+                report, name, values[name], "has characters Latin-1 cannot hold", personal
             ) from None
 
     return write_lines(map(encode, reports), dest)
@@ -186,7 +189,12 @@ def _latin1(value: str) -> bool:
     return True
 
 
-def _refuse_value(report: ScoreReport, field: str, value: str, why: str) -> UnwritableRecordError:
+def _refuse_value(
+    report: ScoreReport, field: str, value: str, why: str, personal: Collection[str]
+) -> UnwritableRecordError:
+    """The error for a value the layout cannot hold; a student's own details (``personal``
+    fields) are named, never quoted: the message may reach a log."""
+    shown = "" if field in personal else f" value {value!r}"
     return UnwritableRecordError(
-        f"cannot write the report for AP ID {report.ap_id!r}: field {field!r} value {value!r} {why}"
+        f"cannot write the report for AP ID {report.ap_id!r}: field {field!r}{shown} {why}"
     )

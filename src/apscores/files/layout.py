@@ -8,19 +8,18 @@ built from these tables; nothing else in the package knows a byte offset or whic
 fills which attribute. :func:`check_layout` runs at import: fields must be contiguous,
 never overlap, add up to the record length, and name attributes the records really have.
 
-Positions come from ``docs/reference/file-layout.md`` and its ``layout-950.csv`` (that
-page's sources PY950 and PSFIX agree on 1-900; 901-950 rest on PY950 alone). The May 2024
-layout change is unknown (§6 of that page): if a real file shows moved fields, add a new
-``Layout`` here and select it in :func:`layout_for_length`.
+Positions come from ``docs/reference/file-layout.md`` and its ``layout-950.csv`` (that page's
+sources PY950 and PSFIX agree on 1-900; 901-950 rest on PY950 alone). The May 2024 layout
+change is unknown (§6 of that page): if a real file shows moved fields, add a new ``Layout``
+here and select it in :func:`layout_for_length`.
 
-Framing (``docs/reference/file-layout.md`` §1.6, decided here once). After its line ending
-is removed, a line is a complete record when it has the layout's length, or is shorter but
-still reaches :attr:`Layout.min_length`: the end of the last *required* field (*Date of this
-report*, column 886; College Board's 2023 layout marks it and *Date of last student update*
-as not optional). Such a line had its trailing blanks trimmed and is padded back. A shorter
-line is a truncated record (a cut download or a damaged copy);
-:meth:`Layout.first_cut_field` names the first field it does not reach.
-"""
+Framing (``docs/reference/file-layout.md`` §1.6, decided here once). After its line ending is
+removed, a line is a complete record when it has the layout's length, or is shorter but still
+reaches :attr:`Layout.min_length`: the end of the last *required* field (*Date of this report*,
+column 886; College Board's 2023 layout marks it and *Date of last student update* as not
+optional). Such a line had its trailing blanks trimmed and is padded back. A shorter line is a
+truncated record (a cut download or a damaged copy); :meth:`Layout.first_cut_field` names the
+first field it does not reach."""
 
 from __future__ import annotations
 
@@ -102,6 +101,11 @@ class Field:
     def slice(self) -> slice:
         """The 0-based slice of a record's bytes that holds this field."""
         return slice(self.start - 1, self.start - 1 + self.width)
+
+    @property
+    def personal(self) -> bool:
+        """A student's own details (name, address, birth date...): never in a message."""
+        return self.attribute.startswith("student.")
 
 
 @attrs.frozen(cache_hash=True)  # a key of the readers' per-layout caches, looked up per block
@@ -315,8 +319,7 @@ def check_layout(layout: Layout) -> None:
     """Refuse a layout with gaps, overlaps, duplicate names or attributes, the wrong total
     length, or an attribute path the records do not have."""
     expected_start = 1
-    seen: set[str] = set()
-    filled: set[str] = set()
+    seen, filled = set[str](), set[str]()
     for field in layout.fields:
         if field.name in seen:
             raise ValueError(f"{layout.name}: field {field.name!r} is declared twice")
