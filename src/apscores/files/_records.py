@@ -54,23 +54,22 @@ __all__ = [
 class ItemRule:
     """When an item of a tuple of records is there, and what it must then hold.
 
-    ``key``: the item's attributes that say whether it is there (all blank: it is not);
-    ``blank_ends``: a missing item ends the tuple (else it is skipped); ``required``:
-    attribute -> the error when the item is there but that attribute is blank.
+    ``key``: the item's attributes that say whether it is there (all blank: it is not,
+    and is skipped, wherever it is); ``required``: attribute -> the error when the item
+    is there but that attribute is blank.
     """
 
     key: tuple[str, ...]
-    blank_ends: bool
     required: Mapping[str, str] = attrs.field(factory=dict)
 
 
 #: Tuple attribute -> its item rule.
 ITEM_RULES: Mapping[str, ItemRule] = {
     "exams": ItemRule(
-        ("code",), False, {"admin_year": "the admin year is blank but the exam code is not"}
+        ("code",), {"admin_year": "the admin year is blank but the exam code is not"}
     ),
-    "awards": ItemRule(("code",), False, {"year": "an award type without a year"}),
-    "previous_schools": ItemRule(("year", "code"), False),
+    "awards": ItemRule(("code",), {"year": "an award type without a year"}),
+    "previous_schools": ItemRule(("year", "code")),
 }
 
 #: Attribute -> the attribute whose field fills it too.
@@ -240,8 +239,6 @@ def _collect(
         assert rule is not None
         key = (item.parts[name] for name in rule.key)
         if not any(values.get(f.name, "").strip() for f in key if isinstance(f, Field)):
-            if rule.blank_ends:
-                break
             continue
         found.append(_build(item, values, line, lenient, rule))
     return tuple(found)

@@ -3,7 +3,7 @@
 Which attribute goes into which field, and how a value becomes text, come from the layout
 table (:mod:`apscores.files.layout`); this module adds only the refusals. A record the
 layout cannot hold (too many exams or awards, a year outside the pivot, a grade outside
-1-5, a blank exam code that would end the exams early...) raises
+1-5, an exam with a blank code...) raises
 :class:`~apscores.errors.UnwritableRecordError`, so written files always read back equal.
 """
 
@@ -131,8 +131,7 @@ def _walk_items(
             continue
         assert rule is not None
         if not any(str(getattr(value, key) or "").strip() for key in rule.key):
-            ends = f" (it would end the {noun})" if rule.blank_ends else ""
-            raise _refuse(report, f"{noun.removesuffix('s')} {n} has a blank code{ends}")
+            raise _refuse(report, f"{noun.removesuffix('s')} {n} has a blank code")
         _walk(report, slot, value, f"{where}[{n - 1}].", out, layout)
 
 

@@ -39,8 +39,8 @@ def _marker(name: str) -> Any:
     return type(name.title(), (), {"__repr__": lambda _: name, "__bool__": lambda _: False})()
 
 
-#: What an item builder returns for an item that ends its tuple, or is skipped.
-END, SKIP = _marker("END"), _marker("SKIP")
+#: What an item builder returns for an item that is skipped (its key fields blank).
+SKIP = _marker("SKIP")
 #: What a look-up gives for a key it does not hold (``None`` is a value): the value
 #: rules' own marker, which :func:`~apscores.files._values.quick_date` returns too.
 MISSING = _VALUES_MISSING
@@ -118,7 +118,6 @@ def compiled(layout: Layout, *, lenient: bool) -> Builder:
         **source.names,
         "Cache": Cache,
         "MISSING": MISSING,
-        "END": END,
         "SKIP": SKIP,
         "missing": _missing,
         "ParseError": ParseError,

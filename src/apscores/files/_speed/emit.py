@@ -107,11 +107,9 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, 
         # The items before the first blank one, in one go; all known: the common case.
         # Items skipped when blank may come after a blank one: then every item is a key.
         take = src.name(takers(width, len(spans)), "take_")
-        count = f"first_blank({raw}, {width})"
-        if not rule.blank_ends:
-            lines.append(f"{pad}{keys} = {count}")
-            rest = f"{raw}[{keys} * {width}:].strip()"
-            count = f"({len(spans)} if {rest} else {keys})"
+        lines.append(f"{pad}{keys} = first_blank({raw}, {width})")
+        rest = f"{raw}[{keys} * {width}:].strip()"
+        count = f"({len(spans)} if {rest} else {keys})"
         lines += [
             f"{pad}{keys} = {take}[{count}]({raw})",
             f"{pad}{var} = tuple(map({cache}.get, {keys}))",
@@ -131,13 +129,12 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, 
         f"{pad}    if item is None:",
     ]
     _item(src, lines, pad + "        ", first, groups[0], rule)
-    end = "END" if rule.blank_ends else "SKIP"
     lines += [
         f"{pad}        if len({cache}) >= {cache}.limit:",
         f"{pad}            {cache}.empty()",
         f"{pad}        {cache}[key] = item",
-        f"{pad}    if item is {end}:",
-        f"{pad}        {'break' if rule.blank_ends else 'continue'}",
+        f"{pad}    if item is SKIP:",
+        f"{pad}        continue",
         f"{pad}    {var}.append(item)",
         f"{pad}{var} = tuple({var})",
     ]
@@ -155,24 +152,13 @@ def _short_tuple(
 ) -> str:
     """A short tuple of records, each item written out (no loop, no call, no cache)."""
     lines.append(f"{pad}{var} = []")
-    inner = pad
-    if rule.blank_ends:  # one pass, left at the first item not there
-        lines.append(f"{pad}while True:")
-        inner = pad + "    "
-    for member in members:
+    for member in members:  # each item there, wherever it is
         assert isinstance(member, Node)
         keys = [member.parts[name] for name in rule.key]
         there = " or ".join(f"{where.text(k)}.strip()" for k in keys if isinstance(k, Field))
-        if rule.blank_ends:
-            lines += [f"{inner}if not ({there}):", f"{inner}    break"]
-            body = inner
-        else:
-            lines.append(f"{inner}if {there}:")
-            body = inner + "    "
-        made = _record(src, lines, body, member, where, rule, "p")
-        lines.append(f"{body}{var}.append({made})")
-    if rule.blank_ends:
-        lines.append(f"{inner}break")
+        lines.append(f"{pad}if {there}:")
+        made = _record(src, lines, pad + "    ", member, where, rule, "p")
+        lines.append(f"{pad}    {var}.append({made})")
     lines.append(f"{pad}{var} = tuple({var})")
     return var
 
@@ -181,7 +167,7 @@ def _item(
     src: Source, lines: list[str], pad: str, node: Node, fields: list[Field], rule: ItemRule
 ) -> None:
     """Statements setting ``item`` to the item built from its ``key`` (its bytes or
-    cells), or to END or SKIP when its key fields are blank (cached too)."""
+    cells), or to SKIP when its key fields are blank (cached too)."""
     at = len(lines)
     where = Where(src, fields, "u" if src.txt else "key")
     where.single = False
@@ -190,7 +176,7 @@ def _item(
     blank = " or ".join(f"{k}.strip()" for k in keys)
     lines += [
         f"{pad}if not ({blank}):",
-        f"{pad}    item = {'END' if rule.blank_ends else 'SKIP'}",
+        f"{pad}    item = SKIP",
         f"{pad}else:",
     ]
     made = _record(src, lines, pad + "    ", node, where, rule, "key")
