@@ -81,9 +81,9 @@ def test_every_reference_code_is_known() -> None:
         ("70", 2026, "Networking", "pilot"),
         ("71", 2026, "Cybersecurity", "pilot"),
         ("71", 2027, "Cybersecurity", "active"),  # first national exam May 2027
-        ("83", 2024, "Physics 1", "renamed"),
-        ("83", 2025, "Physics 1: Algebra-Based", "revised"),
-        ("84", 2025, "Physics 2: Algebra-Based", "revised"),
+        ("83", 2024, "Physics 1", "active"),
+        ("83", 2025, "Physics 1", "revised"),  # the code table's name (exam-codes.csv)
+        ("84", 2025, "Physics 2", "revised"),
         ("80", 2024, "Physics C: Mechanics", "active"),
         ("80", 2025, "Physics C: Mechanics", "revised"),  # same name, new content
         ("82", 2025, "Physics C: Electricity and Magnetism", "revised"),

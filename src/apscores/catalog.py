@@ -175,8 +175,8 @@ def exam_entry(code: str, admin_year: int) -> ExamName | None:
 
     >>> exam_entry("71", 2026).status, exam_entry("71", 2027).status
     ('pilot', 'active')
-    >>> exam_entry("83", 2025).name, exam_entry("83", 2025).status
-    ('Physics 1: Algebra-Based', 'revised')
+    >>> exam_entry("83", 2024).status, exam_entry("83", 2025).status
+    ('active', 'revised')
     """
     names = exam_names().get(normalize_exam_code(code))
     if not names:
@@ -197,7 +197,7 @@ def exam_name(code: str, admin_year: int) -> str:
     >>> exam_name("14", 2019)
     'Studio Art: Drawing Portfolio'
     >>> exam_name("83", 2024), exam_name("83", 2025)
-    ('Physics 1', 'Physics 1: Algebra-Based')
+    ('Physics 1', 'Physics 1')
     >>> exam_name("XY", 2024)
     'Unknown exam XY'
     """
