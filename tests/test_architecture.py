@@ -184,6 +184,7 @@ PRIVATE_IMPORTS_ALLOWED = {
     ("apscores.tables._columnar", "apscores.files._framing"),
     ("apscores.tables._columnar", "apscores.files._sources"),
     ("apscores.tables._dictionaries", "apscores.files._speed.cache"),
+    ("apscores.tables._dictionaries", "apscores.files._unknown"),  # unknown codes: warned
     ("apscores.tables._columnar", "apscores.files._speed.cache"),
     ("apscores.tables._columnar", "apscores.files._txt"),
     ("apscores.tables._wide", "apscores.files._sources"),

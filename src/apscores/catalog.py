@@ -32,6 +32,7 @@ __all__ = [
     "ExamStatus",
     "Irregularity",
     "IrregularityCategory",
+    "UnknownCodeWarning",
     "award_name",
     "exam_entry",
     "exam_name",
@@ -39,7 +40,9 @@ __all__ = [
     "exam_status",
     "irregularity",
     "is_di_code",
+    "is_known_award",
     "is_known_exam",
+    "is_known_irregularity",
     "normalize_exam_code",
 ]
 
@@ -203,6 +206,25 @@ def exam_name(code: str, admin_year: int) -> str:
     """
     entry = exam_entry(code, admin_year)
     return f"Unknown exam {code}" if entry is None else entry.name
+
+
+class UnknownCodeWarning(UserWarning):
+    """A score file holds an exam, award or irregularity code the catalog does not know.
+
+    The record keeps the code as it is (never dropped, never an error): College Board adds
+    codes without changing the layout (exams 10 and 65 in 2024), and a newer apscores may
+    name it. The readers warn once per code and read; filter it with :mod:`warnings`.
+    """
+
+
+def is_known_award(code: str) -> bool:
+    """Whether ``code`` is an award the catalog names."""
+    return not award_name(code).startswith("Unknown award")
+
+
+def is_known_irregularity(code: str) -> bool:
+    """Whether ``code`` is an irregularity code the catalog describes."""
+    return irregularity(code).category is not IrregularityCategory.UNKNOWN
 
 
 def award_name(code: str) -> str:

@@ -69,9 +69,7 @@ class TestExamplePolicy:
         result = decide(example, "80", year, score)
         assert (result.outcome, result.exam.name) == (outcome, name)
 
-    def test_physics_1_keeps_its_name_across_the_2025_revision(
-        self, example: CreditPolicy
-    ) -> None:
+    def test_physics_1_keeps_its_name_across_the_2025_revision(self, example: CreditPolicy) -> None:
         assert decide(example, "83", 2024, 4).exam.name == "Physics 1"
         assert decide(example, "83", 2025, 4).exam.name == "Physics 1"
         assert decide(example, "83", 2025, 4).course == "PHYS 101 General Physics I"

@@ -17,9 +17,10 @@ import signal
 import sqlite3
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from apscores._atomic import describe_os_error
 from apscores.cli._output import LOGGER, fail, remove_logging, setup_logging
@@ -210,6 +211,32 @@ def _exit_codes_in_every_help(
                 _exit_codes_in_every_help(action)
 
 
+@contextlib.contextmanager
+def _warnings_logged() -> Iterator[None]:
+    """An unknown code's warning (:class:`~apscores.catalog.UnknownCodeWarning`) is a log
+    line like every other (plain or JSON, on stderr), not Python's two-line report."""
+    from apscores.catalog import UnknownCodeWarning
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            if issubclass(category, UnknownCodeWarning):
+                LOGGER.warning("%s", message)
+            else:  # pragma: no cover - no other warning of ours reaches a command
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that it unwinds the run exactly as Ctrl-C does."""
 
@@ -262,7 +289,7 @@ def main(
         sys.stderr, log_format=getattr(args, "log_format", "plain"), level=level
     )
     try:
-        with _sigterm_stops_cleanly():
+        with _sigterm_stops_cleanly(), _warnings_logged():
             code = int(args.func(args))
         sys.stdout.flush()  # a reader that left shows here, not at exit as a Python warning
         return code

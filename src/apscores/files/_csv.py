@@ -66,6 +66,7 @@ from apscores.files._sources import (
     write_lines,
 )
 from apscores.files._speed import Clock, compiled
+from apscores.files._unknown import Unknown
 from apscores.files._values import convert
 from apscores.files._writing import report_values
 from apscores.files.layout import FieldKind, Layout, chosen
@@ -130,6 +131,11 @@ class Rows:
     layout: Layout
     _build: Callable[[list[str]], ScoreReport] | None = None
     _clock: Clock = attrs.Factory(Clock)
+    _unknown: Unknown = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._unknown = Unknown(self.name, self._clock)
+        self._clock.seen = self._unknown.item
 
     def items(self) -> Iterator[Item]:
         """Each non-blank row with its first line, or the error of a line the ``csv``
@@ -181,6 +187,7 @@ class Rows:
                     report = None  # builder's error (its frames hold the caches) not kept
                 if report is None:
                     report = _parse_row_slowly(row, columns, line_no, layout)
+                    self._unknown.report(report)
             except ParseError as error:
                 if name is not None:
                     error.in_file(name)

@@ -50,6 +50,7 @@ from apscores.files._sources import (
     open_source,
 )
 from apscores.files._speed import Clock, compiled
+from apscores.files._unknown import Unknown
 from apscores.files.blocks import Piece
 from apscores.files.layout import FieldKind, Layout, chosen, layout_for_length
 from apscores.models import ScoreReport
@@ -161,8 +162,10 @@ def _read(
     is read by :func:`parse_line`, and a refused line raised or collected (:class:`_Refusals`).
     """
     clock = Clock()
+    unknown = Unknown(name, clock)
+    clock.seen = unknown.item
     builders: dict[Layout, Any] = {}
-    refusals = _Refusals(collect, errors, name, layout)
+    refusals = _Refusals(collect, errors, name, layout, unknown.report)
 
     def builder(target: Layout) -> Any:
         """The generated ``records(rows, on_error)`` of ``target``, one per read."""
@@ -172,7 +175,7 @@ def _read(
 
     try:
         for number, item in items:
-            clock.line = number
+            clock.line = number - 1  # the builder's loop counts each line as it reads it
             if isinstance(item, ParseError):
                 refusals.refuse(item)
                 continue
@@ -195,9 +198,15 @@ class _Refusals:
     gives its record, or the error, which is raised or collected (naming the file)."""
 
     def __init__(
-        self, collect: bool, errors: list[ParseError], name: str | None, layout: Layout | None
+        self,
+        collect: bool,
+        errors: list[ParseError],
+        name: str | None,
+        layout: Layout | None,
+        seen: Callable[[ScoreReport], None],
     ) -> None:
         self.collect, self.errors, self.name, self.layout = collect, errors, name, layout
+        self.seen = seen  # each record the reference reading gives
 
     def refuse(self, error: ParseError) -> None:
         # Read while the builder's own ParseError was handled: that one (its frames hold
@@ -219,10 +228,12 @@ class _Refusals:
             if not line.strip(_BLANK_BYTES):
                 return None
             try:
-                return parse_line(line, number, self.layout)
+                report = parse_line(line, number, self.layout)
             except ParseError as error:
                 self.refuse(error)
                 return None
+            self.seen(report)
+            return report
 
         return on_error
 

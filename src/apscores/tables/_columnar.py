@@ -207,23 +207,24 @@ def exam_columns(matrix: Array, plan: Plan, dictionaries: Dictionaries) -> tuple
     irregular = (keys(exam("irregularity_codes[0]")) << 16) | keys(exam("irregularity_codes[1]"))
     # The few distinct values resolved once (and kept for later blocks).
     part: Part = {}
-    names, statuses = dictionaries.names, dictionaries.statuses
+    names, statuses, unknown = dictionaries.names, dictionaries.statuses, dictionaries.unknown
     dictionaries.clock.line += len(matrix)
-    part["exam_name"], part["exam_code"] = _resolve(
-        dictionaries.exams,
-        keys(exam("code")) * 100 + yy,
-        lambda key: (
-            names.index(catalog.exam_name(unkey(key // 100, 2), int(YEARS[key % 100]))),
-            unkey(key // 100, 2),
-        ),
-    )
+
+    def exam_name(key: int) -> tuple[int, str]:
+        code = unkey(key // 100, 2)
+        unknown.exam(code)  # warned about once, if the catalog does not know it
+        return names.index(catalog.exam_name(code, int(YEARS[key % 100]))), code
+
+    def status(key: int) -> tuple[int, str]:
+        codes = irregularities(key >> 3)
+        unknown.marks(codes)
+        status = catalog.exam_status((key & 7) or None, codes).value
+        return statuses.index(status), IRREGULARITY_SEPARATOR.join(codes)
+
+    keyed = keys(exam("code")) * 100 + yy
+    part["exam_name"], part["exam_code"] = _resolve(dictionaries.exams, keyed, exam_name)
     part["status"], part["irregularity_codes"] = _resolve(
-        dictionaries.marks,
-        (irregular << 3) | score,
-        lambda key: (
-            statuses.index(catalog.exam_status((key & 7) or None, irregularities(key >> 3)).value),
-            IRREGULARITY_SEPARATOR.join(irregularities(key >> 3)),
-        ),
+        dictionaries.marks, (irregular << 3) | score, status
     )
     part["class_section"] = as_texts([exam("class_section")])
     part["admin_year"] = arrow(YEARS[yy], pa.int64())
@@ -328,6 +329,7 @@ def long_blocks(
     as the block reader's piece (for the caller to read with
     :func:`apscores.files._txt.read_pieces`, as the reference path would)."""
     plan = plan_for(layout)
+    dictionaries.unknown.name = name  # the file its warnings name
     read = fast or _fast_part
     size = chunk_lines * (plan.length + 1)
     opened = Opened(None, None, _nothing, name, blocks(stream.read, size))

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from apscores.files._speed.cache import Cache, Clock
+from apscores.files._unknown import Unknown
 from apscores.tables._arrays import arrow, strings
 
 __all__ = ["Dictionaries", "Dictionary", "Part"]
@@ -47,6 +48,7 @@ class Dictionaries:
         self.clock = Clock()  # lines read, for the caches' limits
         self.exams = Cache(self.clock)  # exam key -> (name index, code)
         self.marks = Cache(self.clock)  # (codes, grade) -> (status index, codes)
+        self.unknown = Unknown()  # the unknown codes named so far (each warned about once)
 
     def batch(self, part: Part, schema: Any) -> Any:
         """A block's record batch, its categories over the dictionaries as they are now

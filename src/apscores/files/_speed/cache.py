@@ -15,6 +15,7 @@ its entries there and fills on (a pool of schools larger than EARLY still comes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["EARLY", "LIMIT", "SMALL_LIMIT", "Cache", "Clock"]
@@ -26,12 +27,19 @@ SMALL_LIMIT = 1024
 
 
 class Clock:
-    """The line a read has reached (the reading loop sets it): caches judge by it."""
+    """The line a read has reached (the reading loop sets it): caches judge by it. And
+    ``seen``, which a builder calls with each exam and award it builds anew (the read's
+    look at unknown codes, :mod:`apscores.files._unknown`; by default nothing)."""
 
-    __slots__ = ("line",)
+    __slots__ = ("line", "seen")
 
     def __init__(self) -> None:
         self.line = 0
+        self.seen: Callable[[Any], None] = _nothing
+
+
+def _nothing(_item: Any) -> None:
+    """Look at nothing."""
 
 
 #: Entries at which a cache first judges whether it pays, so that one whose parts differ on

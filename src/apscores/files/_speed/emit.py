@@ -158,7 +158,7 @@ def _short_tuple(
         there = " or ".join(f"{where.text(k)}.strip()" for k in keys if isinstance(k, Field))
         lines.append(f"{pad}if {there}:")
         made = _record(src, lines, pad + "    ", member, where, rule, "p")
-        lines.append(f"{pad}    {var}.append({made})")
+        lines += [f"{pad}    seen({made})", f"{pad}    {var}.append({made})"]
     lines.append(f"{pad}{var} = tuple({var})")
     return var
 
@@ -180,7 +180,7 @@ def _item(
         f"{pad}else:",
     ]
     made = _record(src, lines, pad + "    ", node, where, rule, "key")
-    lines.append(f"{pad}    item = {made}")
+    lines += [f"{pad}    item = {made}", f"{pad}    seen(item)"]
     if where.cuts:
         lines.insert(at, pad + where.cut("key.decode('latin-1')"))
 
@@ -220,7 +220,7 @@ def emit(plan: Plan, *, lenient: bool) -> Source:
             _part_function(src, index, part)
     build = _build_function(src, plan)
     head = ["def make(clock, getters):", "    dates = Cache(clock)"]
-    head.append("    dates_get = dates.get")
+    head += ["    dates_get = dates.get", "    seen = clock.seen  # each exam and award made"]
     head += [f"    {cache} = Cache(clock)" for cache in src.caches]
     for index, part in enumerate(plan.parts):
         if part.cached:
