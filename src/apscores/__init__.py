@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from apscores.catalog import UnknownCodeWarning
     from apscores.changes import merge
     from apscores.credit import CreditPolicy
     from apscores.errors import (
@@ -43,6 +44,7 @@ _HOMES: dict[str, str] = {
         "apscores.models": ("ScoreReport", "ExamScore", "Student"),
         "apscores.tables": ("to_rows", "to_pandas", "to_polars", "to_arrow"),
         "apscores.changes": ("merge",),
+        "apscores.catalog": ("UnknownCodeWarning",),
         "apscores.matching": ("match", "MatchResult"),
         "apscores.credit": ("CreditPolicy",),
         "apscores.errors": (
@@ -81,6 +83,7 @@ __all__ = [
     "RosterError",
     "ScoreReport",
     "Student",
+    "UnknownCodeWarning",
     "__version__",
     "check_file",
     "match",
