@@ -42,11 +42,8 @@ IMPORTS = {
     "pandas": "import pandas, pyarrow.parquet",
 }
 
-PANDAS = """
-import sys, pandas as pd
-path, out, target = sys.argv[1:4]
-frame = pd.read_fwf(path, colspecs={colspecs!r}, names={names!r}, dtype=str,
-                    encoding="latin-1", header=None)
+#: How the pandas contenders write ``frame`` (read by the lines before) to ``out``.
+PANDAS_WRITES = """
 if target == "parquet":
     frame.to_parquet(out)
 elif target == "csv":
@@ -54,6 +51,12 @@ elif target == "csv":
 else:
     frame.to_json(out, orient="records", lines=True, force_ascii=False)
 """
+PANDAS = """
+import sys, pandas as pd
+path, out, target = sys.argv[1:4]
+frame = pd.read_fwf(path, colspecs={colspecs!r}, names={names!r}, dtype=str,
+                    encoding="latin-1", header=None)
+""" + PANDAS_WRITES.replace("{", "{{").replace("}", "}}")
 
 #: What ``convert`` ran before issue 23: the rows of ``to_rows(read(path))``, written by
 #: the command's own writers (CSV neutralised), atomically.
@@ -197,22 +200,33 @@ def _child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return elapsed, int(output[-1].split()[1]) / 1024, said
 
 
-def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
-    path = DATA_DIR / f"ap950-{shape}-{human_count(records)}-seed{DEFAULT_SEED}-lf.txt"
+def heading(
+    path: Path, title: str, rounds: int, env: dict[str, str], *, make: str, versus: str
+) -> dict[str, float]:
+    """Print a convert benchmark's heading (its file, rounds, the peak RSS of a process that
+    only imports what each contender imports, the table's head, ratios ``x versus``);
+    return those baselines, by key. A missing file: run ``make_data.py make``."""
     if not path.exists():
-        raise SystemExit(f"missing {path}: run make_data.py --shapes {shape} first")
+        raise SystemExit(f"missing {path}: run make_data.py {make} first")
     bases = {
         key: min(_child(["-c", code], env)[1] for _ in range(2)) for key, code in IMPORTS.items()
     }
-    print(f"### apscores convert, end to end ({shape}, {human_count(records)} records)\n")
+    print(f"### {title}\n")
     print(f"- file: {path.name} ({path.stat().st_size / 1e6:.1f} MB); best of {rounds}")
     print(
         f"- baselines (a process that only imports): apscores {bases['apscores']:.0f} MB "
         f"(with Parquet; {bases['apscores-text']:.0f} MB without), "
         f"pandas {bases['pandas']:.0f} MB\n"
     )
-    print("| target | contender | seconds | peak RSS MB | growth MB | x pandas |")
+    print(f"| target | contender | seconds | peak RSS MB | growth MB | x {versus} |")
     print("|---|---|---:|---:|---:|---:|")
+    return bases
+
+
+def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
+    path = DATA_DIR / f"ap950-{shape}-{human_count(records)}-seed{DEFAULT_SEED}-lf.txt"
+    title = f"apscores convert, end to end ({shape}, {human_count(records)} records)"
+    bases = heading(path, title, rounds, env, make=f"--shapes {shape}", versus="pandas")
     same: dict[str, str] = {}
     with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
         for target in ("parquet", "csv", "jsonl"):

@@ -27,19 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from _common import DATA_DIR, DEFAULT_SEED, human_count, parse_sizes
-from bench_convert import IMPORTS, OBJECT_PATH, SRC, _child
+from bench_convert import OBJECT_PATH, PANDAS_WRITES, SRC, _child, heading
 
-PANDAS = """
+PANDAS = (
+    """
 import sys, pandas as pd
 path, out, target = sys.argv[1:4]
 frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-if target == "parquet":
-    frame.to_parquet(out)
-elif target == "csv":
-    frame.to_csv(out, index=False)
-else:
-    frame.to_json(out, orient="records", lines=True, force_ascii=False)
 """
+    + PANDAS_WRITES
+)
 
 
 def _same(target: str, one: Path, other: Path) -> str:
@@ -63,20 +60,9 @@ def _same(target: str, one: Path, other: Path) -> str:
 
 def convert(records: int, shape: str, rounds: int, env: dict[str, str]) -> None:
     path = DATA_DIR / f"ap950-{shape}-{human_count(records)}-seed{DEFAULT_SEED}.csv"
-    if not path.exists():
-        raise SystemExit(f"missing {path}: run make_data.py --shapes {shape} --csv first")
-    bases = {
-        key: min(_child(["-c", code], env)[1] for _ in range(2)) for key, code in IMPORTS.items()
-    }
-    print(f"### apscores convert of a CSV file, end to end ({shape}, {human_count(records)})\n")
-    print(f"- file: {path.name} ({path.stat().st_size / 1e6:.1f} MB); best of {rounds}")
-    print(
-        f"- baselines (a process that only imports): apscores {bases['apscores']:.0f} MB "
-        f"(with Parquet; {bases['apscores-text']:.0f} MB without), "
-        f"pandas {bases['pandas']:.0f} MB\n"
-    )
-    print("| target | contender | seconds | peak RSS MB | growth MB | x object path |")
-    print("|---|---|---:|---:|---:|---:|")
+    title = f"apscores convert of a CSV file, end to end ({shape}, {human_count(records)})"
+    make = f"--shapes {shape} --csv"
+    bases = heading(path, title, rounds, env, make=make, versus="object path")
     verdicts = []
     with tempfile.TemporaryDirectory(dir=DATA_DIR) as scratch:
         for target in ("parquet", "csv", "jsonl"):

@@ -53,3 +53,17 @@ def write_sandbox_files(directory: Path) -> list[Path]:
         paths.append(path)
     write_txt(AWKWARD, directory / "awkward.txt")
     return [*paths, directory / "awkward.txt"]
+
+
+def benchmark_shape(name: str, count: int) -> list[ScoreReport]:
+    """``count`` reports of the benchmarks' ``real`` or ``worst`` shape
+    (``benchmarks/_shapes.py``: every student distinct, as in real files)."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "_shapes.py"
+    spec = importlib.util.spec_from_file_location("_benchmark_shapes", path)
+    assert spec is not None
+    assert spec.loader is not None
+    shapes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shapes)
+    return list(getattr(shapes, f"iter_{name}")(count, 7, "1234"))

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import apscores.cli._files as files
-from _awkward import AWKWARD, write_sandbox_files
+from _awkward import AWKWARD, benchmark_shape, write_sandbox_files
 from _damaged_csv import CELL_DAMAGE, FIELDS, HEADER, ROWS, csv_bytes, damaged_csv_files, rows_of
 from apscores.cli import main
 from apscores.files import read, write_csv
@@ -112,19 +112,6 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _benchmark_shape(name: str, count: int) -> list[Any]:
-    """``count`` reports of the benchmarks' ``real`` or ``worst`` shape."""
-    import importlib.util
-
-    path = Path(__file__).parents[2] / "benchmarks" / "_shapes.py"
-    spec = importlib.util.spec_from_file_location("_benchmark_shapes", path)
-    assert spec is not None
-    assert spec.loader is not None
-    shapes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(shapes)
-    return list(getattr(shapes, f"iter_{name}")(count, 7, "1234"))
-
-
 # --- the three data shapes: read by the fast path, the same output -----------------------
 
 
@@ -156,7 +143,7 @@ def test_sandbox_and_awkward_files_convert_the_same(
 @pytest.mark.parametrize("shape", ["real", "worst"])
 def test_the_benchmark_shapes_convert_the_same(tmp_path: Path, shape: str) -> None:
     path = tmp_path / f"{shape}.csv"
-    write_csv(_benchmark_shape(shape, 300), path)
+    write_csv(benchmark_shape(shape, 300), path)
     assert not any(_refused([path], 50))
     for target, more in TARGETS:
         assert _same([path], target, more)[0] == 0

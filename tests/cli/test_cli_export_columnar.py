@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 import apscores.cli._export_cmd as export_cmd
 import apscores.export._columnar as columnar
+from _awkward import benchmark_shape, write_sandbox_files
 from _awkward import report as _report
-from _awkward import write_sandbox_files
 from _damaged import LINES, damaged_files
 from _twice import captured
 from apscores.changes import merge
@@ -137,24 +137,11 @@ def test_sandbox_files_export_the_same(
         assert '\r\n""\r\n' in text
 
 
-def _benchmark_shape(name: str, count: int) -> list[ScoreReport]:
-    """``count`` reports of the benchmarks' ``real`` or ``worst`` shape (benchmarks/_shapes.py)."""
-    import importlib.util
-
-    path = Path(__file__).parents[2] / "benchmarks" / "_shapes.py"
-    spec = importlib.util.spec_from_file_location("_benchmark_shapes", path)
-    assert spec is not None
-    assert spec.loader is not None
-    shapes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(shapes)
-    return list(getattr(shapes, f"iter_{name}")(count, 7, "1234"))
-
-
 @pytest.mark.parametrize("shape", ["real", "worst"])
 def test_the_benchmark_shapes_export_the_same(tmp_path: Path, shape: str) -> None:
     """Real-shaped students (most once, some re-sent newer) and the worst shape (exam
     blocks listed twice with other content: conflicts)."""
-    reports = _benchmark_shape(shape, 300)
+    reports = benchmark_shape(shape, 300)
     later = dt.date(2049, 12, 1)
     resent = [attrs.evolve(report, date_updated=later) for report in reports[::7]]
     paths = [tmp_path / "a.txt", tmp_path / "b.txt"]
