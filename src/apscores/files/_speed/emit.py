@@ -107,11 +107,8 @@ def _tuple(src: Source, lines: list[str], pad: str, items: Items, where: Where, 
         # The items before the first blank one, in one go; all known: the common case.
         # Items skipped when blank may come after a blank one: then every item is a key.
         take = src.name(takers(width, len(spans)), "take_")
-        lines.append(f"{pad}{keys} = first_blank({raw}, {width})")
-        rest = f"{raw}[{keys} * {width}:].strip()"
-        count = f"({len(spans)} if {rest} else {keys})"
         lines += [
-            f"{pad}{keys} = {take}[{count}]({raw})",
+            f"{pad}{keys} = {take}[first_blank({raw}, {width})]({raw})",
             f"{pad}{var} = tuple(map({cache}.get, {keys}))",
             f"{pad}if not all({var}):",
         ]
