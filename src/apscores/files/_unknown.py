@@ -18,6 +18,9 @@ from apscores.models import Award, ExamScore, ScoreReport
 
 __all__ = ["Unknown"]
 
+#: The catalog's exam codes as a file writes them: the quick test before the full one.
+_EXAMS = frozenset(catalog.exam_names())
+
 
 class Unknown:
     """The unknown codes one read has warned about (each once), in file ``name``, at the
@@ -28,15 +31,20 @@ class Unknown:
         self.told: set[tuple[str, str]] = set()
 
     def item(self, item: Any) -> None:
-        """Look at an exam or an award a builder made (anything else is no code of ours)."""
-        if isinstance(item, ExamScore):
-            self.exam(item.code)
-            self.marks(item.irregularity_codes)
-        elif isinstance(item, Award) and not catalog.is_known_award(item.code):
+        """Look at an exam or an award a builder made (anything else is no code of ours).
+        Called for each one built anew: the usual exam, a known code and no mark, costs a
+        type test and a set look-up."""
+        kind = type(item)
+        if kind is ExamScore:
+            if item.code not in _EXAMS:
+                self.exam(item.code)
+            if item.irregularity_codes:
+                self.marks(item.irregularity_codes)
+        elif kind is Award and not catalog.is_known_award(item.code):
             self.tell("award", item.code, f"named {catalog.award_name(item.code)!r}")
 
     def exam(self, code: str) -> None:
-        """Look at an exam code."""
+        """Look at an exam code (``7`` is ``07``, as the catalog says)."""
         if not catalog.is_known_exam(code):
             self.tell("exam", code, f"named {catalog.exam_name(code, 0)!r}")
 
