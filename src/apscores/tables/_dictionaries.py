@@ -48,7 +48,13 @@ class Dictionaries:
         self.clock = Clock()  # lines read, for the caches' limits
         self.exams = Cache(self.clock)  # exam key -> (name index, code)
         self.marks = Cache(self.clock)  # (codes, grade) -> (status index, codes)
-        self.unknown = Unknown()  # the unknown codes named so far (each warned about once)
+        self.unknown = Unknown()  # the file's unknown codes warned about (each once)
+        self.fresh = False  # the block just read holds an unknown code not warned about
+
+    def read_file(self, name: str | None, unknown: Unknown | None = None) -> None:
+        """A file's read begins: its unknown codes are warned about anew, naming it
+        (``unknown``: the CSV reader's own, which its rows' reference reading warns with)."""
+        self.unknown = Unknown(name) if unknown is None else unknown
 
     def batch(self, part: Part, schema: Any) -> Any:
         """A block's record batch, its categories over the dictionaries as they are now

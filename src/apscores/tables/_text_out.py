@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from typing import Any, Literal, TextIO
@@ -39,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
+from apscores.catalog import UnknownCodeWarning
 from apscores.files.layout import Layout
 from apscores.tables._arrays import strings
 from apscores.tables._csv_columnar import file_blocks
@@ -244,14 +246,16 @@ def write_wide_text(
         return wide_parts(sources, dictionaries, chunk_lines=chunk_lines, layout=layout)
 
     schema = None
-    if how == "csv":
-        schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
-        write_rows_text((), schema.names, out, raw=raw)
     sink, count, dictionaries = _Out(out), 0, WideDictionaries()
-    for part in parts(dictionaries):
-        rows = batch(part, schema or schema_of(slots(part)), dictionaries)
-        sink.write(block_bytes(rows, how, raw))
-        count += rows.num_rows
+    with warnings.catch_warnings():
+        if how == "csv":
+            schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
+            write_rows_text((), schema.names, out, raw=raw)
+            warnings.simplefilter("ignore", UnknownCodeWarning)  # the first pass named them
+        for part in parts(dictionaries):
+            rows = batch(part, schema or schema_of(slots(part)), dictionaries)
+            sink.write(block_bytes(rows, how, raw))
+            count += rows.num_rows
     return count
 
 

@@ -173,8 +173,9 @@ def stream_parts(
     ):
         if not isinstance(item, dict):
             records = txt.read_pieces(
-                (item,), collect=collect, problems=problems, name=name, layout=layout
-            )
+                (item,), collect=collect, problems=problems, name=name, layout=layout,
+                told=dictionaries.unknown.told,
+            )  # fmt: skip
             item = records_wide(records, dictionaries)
         yield item
 
