@@ -236,12 +236,17 @@ def _fresh(
 ) -> bool:
     """Whether the block holds an exam, irregularity or award code the catalog does not
     know and the file's read has not warned about (each distinct code looked at once)."""
-    exams = [unkey(key, 2) for key in np.unique(keys(codes))]
-    found = [code for key in np.unique(marks) for code in irregularities(int(key))]
-    awards = [
-        unkey(key, 2) for kind, _ in plan.awards for key in np.unique(keys(matrix[:, kind.slice]))
-    ]
+    exams = [unkey(key, 2) for key in _unique(keys(codes))]
+    found = [code for key in _unique(marks) for code in irregularities(key)]
+    kinds = [keys(matrix[:, kind.slice]) for kind, _ in plan.awards]
+    awards = [unkey(key, 2) for key in _unique(np.concatenate(kinds))] if kinds else []
     return dictionaries.unknown.fresh(exams, found, [code for code in awards if code])
+
+
+def _unique(values: Array) -> list[int]:
+    """The distinct int64 keys (hashed: no sort)."""
+    found: list[int] = pc.unique(arrow(values, pa.int64())).to_pylist()
+    return found
 
 
 def _resolve(
