@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import json
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from typing import Any, Literal, TextIO
@@ -40,7 +39,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apscores._rows_csv import FORMULA_TRIGGERS, write_rows_text
-from apscores.catalog import UnknownCodeWarning
 from apscores.files.layout import Layout
 from apscores.tables._arrays import strings
 from apscores.tables._csv_columnar import file_blocks
@@ -246,16 +244,15 @@ def write_wide_text(
         return wide_parts(sources, dictionaries, chunk_lines=chunk_lines, layout=layout)
 
     schema = None
-    sink, count, dictionaries = _Out(out), 0, WideDictionaries()
-    with warnings.catch_warnings():
-        if how == "csv":
-            schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
-            write_rows_text((), schema.names, out, raw=raw)
-            warnings.simplefilter("ignore", UnknownCodeWarning)  # the first pass named them
-        for part in parts(dictionaries):
-            rows = batch(part, schema or schema_of(slots(part)), dictionaries)
-            sink.write(block_bytes(rows, how, raw))
-            count += rows.num_rows
+    if how == "csv":
+        schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
+        write_rows_text((), schema.names, out, raw=raw)
+    # The second pass over the files warns about no unknown code: the first one did.
+    sink, count, dictionaries = _Out(out), 0, WideDictionaries(quiet=schema is not None)
+    for part in parts(dictionaries):
+        rows = batch(part, schema or schema_of(slots(part)), dictionaries)
+        sink.write(block_bytes(rows, how, raw))
+        count += rows.num_rows
     return count
 
 

@@ -64,8 +64,8 @@ class WideDictionaries(Dictionaries):
     """The long path's dictionaries (exam names and statuses, resolved once), and one
     dictionary per wide category column."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, quiet: bool = False) -> None:
+        super().__init__(quiet=quiet)
         self.columns: defaultdict[str, Dictionary] = defaultdict(Dictionary)
 
 
