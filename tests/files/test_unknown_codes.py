@@ -123,17 +123,13 @@ def test_records_read_the_reference_way_are_looked_at_too(
     ]
 
 
-def test_the_columnar_path_names_unknown_exam_and_irregularity_codes(
-    files: dict[str, Path],
-) -> None:
+def test_the_columnar_path_names_them_as_the_typed_reader(files: dict[str, Path]) -> None:
+    """By line, awards too (see tests/tables/test_unknown_codes_columnar.py)."""
     table, messages = _warned(lambda: txt_to_arrow(files["txt"]))
     assert "XY" in table["exam_code"].to_pylist()
-    assert messages == [
-        f"{files['txt']}: unknown exam code 'XY', kept as it is (named 'Unknown exam XY'); "
-        "a newer apscores may know it",
-        f"{files['txt']}: unknown irregularity code '55', kept as it is (of no known meaning "
-        "for the exam's status); a newer apscores may know it",
-    ]
+    _, typed = _warned(lambda: list(read_txt(files["txt"])))
+    assert messages == typed
+    assert len(messages) == 3
 
 
 @pytest.mark.filterwarnings("default::apscores.catalog.UnknownCodeWarning")  # as outside tests

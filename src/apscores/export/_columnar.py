@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -49,6 +50,7 @@ import pyarrow.compute as pc
 
 from apscores._atomic import atomic_write
 from apscores._rows_csv import FORMULA_TRIGGERS
+from apscores.catalog import UnknownCodeWarning
 from apscores.changes import Change, compare, merge
 from apscores.errors import UnmappedExamError
 from apscores.export._map import SisMap
@@ -216,15 +218,22 @@ def _merge_keys(table: Any, ap_ids: Any, keys: Any, before: Any) -> tuple[int, A
 def _records(
     paths: Sequence[str | os.PathLike[str]], wanted: set[str], across_di: bool
 ) -> Iterator[ScoreReport]:
-    """The records of the students ``wanted`` (joined keys), read by the typed reader."""
+    """The records of the students ``wanted`` (joined keys), read by the typed reader, a
+    file at a time; a second read, so the unknown codes it meets are not warned about
+    again (the first read, :func:`_read`, warned as ``read`` warns)."""
     from apscores.files import read
 
     for path in paths:
-        with read(path) as reader:
-            for report in reader:
-                key = "" if across_di else report.di_code
-                if f"{len(report.ap_id)}:{report.ap_id}:{key}" in wanted:
-                    yield report
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownCodeWarning)
+            with read(path) as reader:
+                found = [report for report in reader if _key(report, across_di) in wanted]
+        yield from found
+
+
+def _key(report: ScoreReport, across_di: bool) -> str:
+    """A record's joined student key (see :func:`_joined`)."""
+    return f"{len(report.ap_id)}:{report.ap_id}:{'' if across_di else report.di_code}"
 
 
 def _merged_rows(

@@ -137,6 +137,11 @@ class Rows:
         self._unknown = Unknown(self.name, self._clock)
         self._clock.seen = self._unknown.item
 
+    @property
+    def unknown(self) -> Unknown:
+        """The unknown codes this file's read has warned about (the columnar path's too)."""
+        return self._unknown
+
     def items(self) -> Iterator[Item]:
         """Each non-blank row with its first line, or the error of a line the ``csv``
         module refuses or that is too long to hold, in file order."""

@@ -109,10 +109,13 @@ def read_pieces(
     problems: list[ParseError],
     name: str | None,
     layout: Layout | None = None,
+    told: set[tuple[str, str]] | None = None,
 ) -> Iterator[ScoreReport]:
     """The records of the block reader's pieces from the middle of a file (the columnar
-    path's slow blocks); errors collected into ``problems`` or raised."""
-    return _read(bulk(pieces, layout=layout), collect, problems, _nothing, name, layout)
+    path's slow blocks); errors collected into ``problems`` or raised. ``told``: the
+    unknown codes the file's read has warned about (shared, each warned about once)."""
+    items = bulk(pieces, layout=layout)
+    return _read(items, collect, problems, _nothing, name, layout, told)
 
 
 def _nothing() -> None:
@@ -154,6 +157,7 @@ def _read(
     close: Callable[[], None],
     name: str | None,
     layout: Layout | None,
+    told: set[tuple[str, str]] | None = None,
 ) -> Iterator[ScoreReport]:
     """Records from framed items: whole uniform blocks, single lines, or framing errors.
 
@@ -162,7 +166,7 @@ def _read(
     is read by :func:`parse_line`, and a refused line raised or collected (:class:`_Refusals`).
     """
     clock = Clock()
-    unknown = Unknown(name, clock)
+    unknown = Unknown(name, clock, told)
     clock.seen = unknown.item
     builders: dict[Layout, Any] = {}
     refusals = _Refusals(collect, errors, name, layout, unknown.report)

@@ -4,12 +4,15 @@ An exam, award or irregularity code the catalog does not know stays in the recor
 and the read says so once per code: :class:`~apscores.catalog.UnknownCodeWarning`, naming
 the file and the first line that holds it. The generated builders hand over each exam and
 award they build anew (a cache miss: once per distinct block, not per line), the reference
-reading each record it reads, and the columnar path each distinct code it names.
+reading each record it reads. The columnar path looks at each block's distinct codes
+(:meth:`Unknown.fresh`) and reads a block holding a new unknown one the typed way, with
+the file's :class:`Unknown` (its ``told`` shared), so its warnings are the object path's.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 from apscores import catalog
@@ -24,11 +27,30 @@ _EXAMS = frozenset(catalog.exam_names())
 
 class Unknown:
     """The unknown codes one read has warned about (each once), in file ``name``, at the
-    line its ``clock`` has reached (no line: the columnar path names codes, not lines)."""
+    line its ``clock`` has reached; ``told`` may be shared by the readers of one file."""
 
-    def __init__(self, name: str | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        clock: Clock | None = None,
+        told: set[tuple[str, str]] | None = None,
+    ) -> None:
         self.name, self.clock = name, clock
-        self.told: set[tuple[str, str]] = set()
+        self.told: set[tuple[str, str]] = set() if told is None else told  # (kind, code)
+
+    def fresh(self, exams: Iterable[str], marks: Iterable[str], awards: Iterable[str]) -> bool:
+        """Whether any of these codes is one the catalog does not know and this read has
+        not warned about yet (the columnar path then reads the block the typed way, whose
+        warnings name the line)."""
+        told = self.told
+        return (
+            any(("exam", c) not in told and not catalog.is_known_exam(c) for c in exams)
+            or any(
+                ("irregularity", c) not in told and not catalog.is_known_irregularity(c)
+                for c in marks
+            )
+            or any(("award", c) not in told and not catalog.is_known_award(c) for c in awards)
+        )
 
     def item(self, item: Any) -> None:
         """Look at an exam or an award a builder made (anything else is no code of ours).

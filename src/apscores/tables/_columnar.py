@@ -207,17 +207,16 @@ def exam_columns(matrix: Array, plan: Plan, dictionaries: Dictionaries) -> tuple
     irregular = (keys(exam("irregularity_codes[0]")) << 16) | keys(exam("irregularity_codes[1]"))
     # The few distinct values resolved once (and kept for later blocks).
     part: Part = {}
-    names, statuses, unknown = dictionaries.names, dictionaries.statuses, dictionaries.unknown
+    names, statuses = dictionaries.names, dictionaries.statuses
     dictionaries.clock.line += len(matrix)
+    dictionaries.fresh = _fresh(matrix, plan, exam("code"), irregular, dictionaries)
 
     def exam_name(key: int) -> tuple[int, str]:
         code = unkey(key // 100, 2)
-        unknown.exam(code)  # warned about once, if the catalog does not know it
         return names.index(catalog.exam_name(code, int(YEARS[key % 100]))), code
 
     def status(key: int) -> tuple[int, str]:
         codes = irregularities(key >> 3)
-        unknown.marks(codes)
         status = catalog.exam_status((key & 7) or None, codes).value
         return statuses.index(status), IRREGULARITY_SEPARATOR.join(codes)
 
@@ -230,6 +229,24 @@ def exam_columns(matrix: Array, plan: Plan, dictionaries: Dictionaries) -> tuple
     part["admin_year"] = arrow(YEARS[yy], pa.int64())
     part["score"] = arrow(score, pa.int64(), score != 0)
     return student, part
+
+
+def _fresh(
+    matrix: Array, plan: Plan, codes: Array, marks: Array, dictionaries: Dictionaries
+) -> bool:
+    """Whether the block holds an exam, irregularity or award code the catalog does not
+    know and the file's read has not warned about (each distinct code looked at once)."""
+    exams = [unkey(key, 2) for key in _unique(keys(codes))]
+    found = [code for key in _unique(marks) for code in irregularities(key)]
+    kinds = [keys(matrix[:, kind.slice]) for kind, _ in plan.awards]
+    awards = [unkey(key, 2) for key in _unique(np.concatenate(kinds))] if kinds else []
+    return dictionaries.unknown.fresh(exams, found, [code for code in awards if code])
+
+
+def _unique(values: Array) -> list[int]:
+    """The distinct int64 keys (hashed: no sort)."""
+    found: list[int] = pc.unique(arrow(values, pa.int64())).to_pylist()
+    return found
 
 
 def _resolve(
@@ -252,8 +269,7 @@ def _take(values: Any, indices: Array) -> Any:
 
 def _slow_part(
     piece: Piece,
-    names: Dictionary,
-    statuses: Dictionary,
+    dictionaries: Dictionaries,
     collect: bool,
     problems: list[ParseError],
     name: str | None,
@@ -261,10 +277,11 @@ def _slow_part(
 ) -> Part:
     """Read a block with the typed reader (the reference): the same records, and the same
     errors, raised or collected."""
+    told = dictionaries.unknown.told  # the file's warnings, each once
     records = txt.read_pieces(
-        (piece,), collect=collect, problems=problems, name=name, layout=layout
+        (piece,), collect=collect, problems=problems, name=name, layout=layout, told=told
     )
-    return records_part(records, names, statuses)
+    return records_part(records, dictionaries.names, dictionaries.statuses)
 
 
 def records_part(records: Iterable[ScoreReport], names: Dictionary, statuses: Dictionary) -> Part:
@@ -305,14 +322,13 @@ def long_parts(
     ``problems``; errors name the file ``name``.
     """
     found: list[ParseError] = problems if problems is not None else []
-    names, statuses = dictionaries.names, dictionaries.statuses
     for item in long_blocks(
         stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout
     ):
         if isinstance(item, dict):
             yield item
         else:
-            yield _slow_part(item, names, statuses, collect, found, name, layout)
+            yield _slow_part(item, dictionaries, collect, found, name, layout)
 
 
 def long_blocks(
@@ -329,18 +345,24 @@ def long_blocks(
     as the block reader's piece (for the caller to read with
     :func:`apscores.files._txt.read_pieces`, as the reference path would)."""
     plan = plan_for(layout)
-    dictionaries.unknown.name = name  # the file its warnings name
+    dictionaries.read_file(name)  # its warnings name it
     read = fast or _fast_part
     size = chunk_lines * (plan.length + 1)
     opened = Opened(None, None, _nothing, name, blocks(stream.read, size))
     look_ahead(opened, plan.plausible)  # the typed reader's first-line checks
     for piece in opened.blocks():
         if isinstance(piece, Block):
+            dictionaries.fresh = False
             try:
-                yield read(piece, plan, dictionaries)
-                continue
+                part = read(piece, plan, dictionaries)
             except UnsafeBlockError:
                 pass
+            else:
+                if dictionaries.fresh:  # a new unknown code: warned as read_txt warns
+                    for _ in typed_records(piece, name, layout, dictionaries.unknown.told):
+                        pass
+                yield part
+                continue
         yield piece
 
 
@@ -373,8 +395,14 @@ def read_long_table(
 
 
 def typed_records(
-    piece: Piece, name: str | None, layout: Layout | None = None
+    piece: Piece,
+    name: str | None,
+    layout: Layout | None = None,
+    told: set[tuple[str, str]] | None = None,
 ) -> Iterator[ScoreReport]:
     """The records of a piece the fast path refused, read by the typed reader as the
-    reference path reads them: its first error raised, after the records before it."""
-    return txt.read_pieces((piece,), collect=False, problems=[], name=name, layout=layout)
+    reference path reads them: its first error raised, after the records before it;
+    ``told``: the unknown codes the file's read has warned about."""
+    return txt.read_pieces(
+        (piece,), collect=False, problems=[], name=name, layout=layout, told=told
+    )

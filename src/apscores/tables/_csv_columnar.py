@@ -211,14 +211,21 @@ def csv_blocks(
     plan = plan_for(layout)
     records = _Records(rows, plan)
     items = rows.items()
+    dictionaries.read_file(rows.name, rows.unknown)  # its warnings name it
     while True:
         block = list(itertools.islice(items, chunk_lines))
         if not block:
             return
+        dictionaries.fresh = False
         try:
-            yield part(records.matrix(block), plan, dictionaries)
+            made = part(records.matrix(block), plan, dictionaries)
         except UnsafeBlockError:
             yield Refused(rows, block)
+            continue
+        if dictionaries.fresh:  # a new unknown code: warned as read_csv warns, by line
+            for _ in Refused(rows, block).records(collect=True):
+                pass
+        yield made
 
 
 def source_format(source: str | PathLike[str], layout: Layout | None) -> str:
@@ -299,4 +306,4 @@ def file_blocks(
                 if isinstance(piece, dict):
                     yield dictionaries.batch(piece, schema)
                 else:
-                    yield typed_records(piece, name, layout)
+                    yield typed_records(piece, name, layout, dictionaries.unknown.told)

@@ -40,15 +40,31 @@ class Dictionary:
         return np.array([self.index(value) for value in values], dtype=np.int32)
 
 
+class _Everything(set[tuple[str, str]]):
+    """The codes a quiet pass has "warned about": all of them."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
 class Dictionaries:
     """The category columns' dictionaries, shared by every block (and file) of a table."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet  # a second pass over files read before: warn about nothing
         self.names, self.statuses = Dictionary(), Dictionary()
         self.clock = Clock()  # lines read, for the caches' limits
         self.exams = Cache(self.clock)  # exam key -> (name index, code)
         self.marks = Cache(self.clock)  # (codes, grade) -> (status index, codes)
-        self.unknown = Unknown()  # the unknown codes named so far (each warned about once)
+        self.unknown = Unknown()  # the file's unknown codes warned about (each once)
+        self.fresh = False  # the block just read holds an unknown code not warned about
+
+    def read_file(self, name: str | None, unknown: Unknown | None = None) -> None:
+        """A file's read begins: its unknown codes are warned about anew, naming it
+        (``unknown``: the CSV reader's own, which its rows' reference reading warns with)."""
+        self.unknown = Unknown(name) if unknown is None else unknown
+        if self.quiet:
+            self.unknown.told = _Everything()
 
     def batch(self, part: Part, schema: Any) -> Any:
         """A block's record batch, its categories over the dictionaries as they are now

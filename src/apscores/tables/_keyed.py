@@ -25,6 +25,7 @@ import pyarrow as pa
 from apscores.files._sources import source_name
 from apscores.files.blocks import Block
 from apscores.files.layout import Layout
+from apscores.models import ScoreReport
 from apscores.tables._arrays import as_text, di_codes
 from apscores.tables._blocks import as_matrix
 from apscores.tables._columnar import (
@@ -68,9 +69,9 @@ def _fast(piece: Block, plan: Plan, dictionaries: Dictionaries, schema: Any) -> 
     return KeyedBlock(rows, ap_ids, di_codes(matrix[:, plan.di.slice]))
 
 
-def _typed(piece: Any, name: str | None, layout: Layout | None, schema: Any) -> KeyedBlock:
-    """Read a block with the typed reader: its records, or its first error raised."""
-    records = list(typed_records(piece, name, layout))
+def _typed(records: Iterable[ScoreReport], schema: Any) -> KeyedBlock:
+    """A block's records read by the typed reader (its first error raised)."""
+    records = list(records)
     _, columns = columns_of(records, True)
     types = {"str": pa.string(), "int": pa.int64(), "date": pa.date32()}
     arrays = [
@@ -99,4 +100,7 @@ def keyed_blocks(
                 stream, dictionaries, chunk_lines=chunk_lines, name=name, layout=layout,
                 fast=fast,
             ):  # fmt: skip
-                yield item if isinstance(item, KeyedBlock) else _typed(item, name, layout, schema)
+                if not isinstance(item, KeyedBlock):
+                    told = dictionaries.unknown.told  # the file's warnings, each once
+                    item = _typed(typed_records(item, name, layout, told), schema)
+                yield item

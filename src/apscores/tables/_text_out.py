@@ -247,7 +247,8 @@ def write_wide_text(
     if how == "csv":
         schema = schema_of(max(map(slots, parts(WideDictionaries())), default=0))
         write_rows_text((), schema.names, out, raw=raw)
-    sink, count, dictionaries = _Out(out), 0, WideDictionaries()
+    # The second pass over the files warns about no unknown code: the first one did.
+    sink, count, dictionaries = _Out(out), 0, WideDictionaries(quiet=schema is not None)
     for part in parts(dictionaries):
         rows = batch(part, schema or schema_of(slots(part)), dictionaries)
         sink.write(block_bytes(rows, how, raw))

@@ -64,8 +64,8 @@ class WideDictionaries(Dictionaries):
     """The long path's dictionaries (exam names and statuses, resolved once), and one
     dictionary per wide category column."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, quiet: bool = False) -> None:
+        super().__init__(quiet=quiet)
         self.columns: defaultdict[str, Dictionary] = defaultdict(Dictionary)
 
 
@@ -173,8 +173,9 @@ def stream_parts(
     ):
         if not isinstance(item, dict):
             records = txt.read_pieces(
-                (item,), collect=collect, problems=problems, name=name, layout=layout
-            )
+                (item,), collect=collect, problems=problems, name=name, layout=layout,
+                told=dictionaries.unknown.told,
+            )  # fmt: skip
             item = records_wide(records, dictionaries)
         yield item
 
