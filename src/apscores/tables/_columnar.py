@@ -74,7 +74,7 @@ from apscores.tables._arrays import (
     unkey,
 )
 from apscores.tables._blocks import UnsafeBlockError, as_matrix
-from apscores.tables._dictionaries import Dictionaries, Dictionary, Part
+from apscores.tables._dictionaries import Dictionaries, Dictionary, Part, fresh_codes
 from apscores.tables._plan import Plan, plan_for
 from apscores.tables._rows import columns_of
 from apscores.tables._schema import IRREGULARITY_SEPARATOR, column_kind
@@ -209,7 +209,7 @@ def exam_columns(matrix: Array, plan: Plan, dictionaries: Dictionaries) -> tuple
     part: Part = {}
     names, statuses = dictionaries.names, dictionaries.statuses
     dictionaries.clock.line += len(matrix)
-    dictionaries.fresh = _fresh(matrix, plan, exam("code"), irregular, dictionaries)
+    dictionaries.fresh = fresh_codes(matrix, plan, exam("code"), irregular, dictionaries)
 
     def exam_name(key: int) -> tuple[int, str]:
         code = unkey(key // 100, 2)
@@ -229,24 +229,6 @@ def exam_columns(matrix: Array, plan: Plan, dictionaries: Dictionaries) -> tuple
     part["admin_year"] = arrow(YEARS[yy], pa.int64())
     part["score"] = arrow(score, pa.int64(), score != 0)
     return student, part
-
-
-def _fresh(
-    matrix: Array, plan: Plan, codes: Array, marks: Array, dictionaries: Dictionaries
-) -> bool:
-    """Whether the block holds an exam, irregularity or award code the catalog does not
-    know and the file's read has not warned about (each distinct code looked at once)."""
-    exams = [unkey(key, 2) for key in _unique(keys(codes))]
-    found = [code for key in _unique(marks) for code in irregularities(key)]
-    kinds = [keys(matrix[:, kind.slice]) for kind, _ in plan.awards]
-    awards = [unkey(key, 2) for key in _unique(np.concatenate(kinds))] if kinds else []
-    return dictionaries.unknown.fresh(exams, found, [code for code in awards if code])
-
-
-def _unique(values: Array) -> list[int]:
-    """The distinct int64 keys (hashed: no sort)."""
-    found: list[int] = pc.unique(arrow(values, pa.int64())).to_pylist()
-    return found
 
 
 def _resolve(

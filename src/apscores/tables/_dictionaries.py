@@ -9,12 +9,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from apscores import catalog
 from apscores.files._speed.cache import Cache, Clock
 from apscores.files._unknown import Unknown
-from apscores.tables._arrays import arrow, strings
+from apscores.tables._arrays import Array, arrow, irregularities, keys, strings, unkey
+from apscores.tables._plan import Plan
 
-__all__ = ["Dictionaries", "Dictionary", "Part"]
+__all__ = ["Dictionaries", "Dictionary", "Part", "fresh_codes"]
 
 Part = dict[str, Any]  # column -> pa.Array, or int32 dictionary indices for categories
 
@@ -58,6 +61,7 @@ class Dictionaries:
         self.marks = Cache(self.clock)  # (codes, grade) -> (status index, codes)
         self.unknown = Unknown()  # the file's unknown codes warned about (each once)
         self.fresh = False  # the block just read holds an unknown code not warned about
+        self.known = Cache(self.clock)  # (kind, raw key) whose codes the catalog all knows
 
     def read_file(self, name: str | None, unknown: Unknown | None = None) -> None:
         """A file's read begins: its unknown codes are warned about anew, naming it
@@ -81,3 +85,42 @@ class Dictionaries:
                 values = pa.DictionaryArray.from_arrays(indices, dictionaries[field.name])
             arrays.append(values)
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def fresh_codes(
+    matrix: Array, plan: Plan, codes: Array, marks: Array, dictionaries: Dictionaries
+) -> bool:
+    """Whether the block holds an exam, irregularity or award code the catalog does not
+    know and the file's read has not warned about. Each distinct raw key is looked at once
+    per block, and not again once the catalog is found to know all its codes."""
+    known = dictionaries.known
+    kinds = [keys(matrix[:, kind.slice]) for kind, _ in plan.awards]
+    looked: dict[str, list[str]] = {}
+    for kind, values, codes_of in (
+        ("exam", keys(codes), lambda key: (unkey(key, 2),)),
+        ("irregularity", marks, irregularities),
+        ("award", np.concatenate(kinds) if kinds else None, lambda key: (unkey(key, 2),)),
+    ):
+        for key in () if values is None else _unique(values):
+            if (kind, key) not in known:
+                found = [code for code in codes_of(key) if code]
+                if all(map(_KNOWN[kind], found)):
+                    known.keep((kind, key), True)
+                looked.setdefault(kind, []).extend(found)
+    return dictionaries.unknown.fresh(
+        looked.get("exam", ()), looked.get("irregularity", ()), looked.get("award", ())
+    )
+
+
+#: Kind of code -> whether the catalog knows a code of that kind.
+_KNOWN = {
+    "exam": catalog.is_known_exam,
+    "irregularity": catalog.is_known_irregularity,
+    "award": catalog.is_known_award,
+}
+
+
+def _unique(values: Array) -> list[int]:
+    """The distinct int64 keys (hashed: no sort)."""
+    found: list[int] = pc.unique(arrow(values, pa.int64())).to_pylist()
+    return found
