@@ -67,6 +67,7 @@ from apscores.tables._plan import Plan, plan_for
 __all__ = [
     "Refused",
     "csv_blocks",
+    "csv_file_blocks",
     "file_blocks",
     "file_parts",
     "open_csv",
@@ -244,6 +245,22 @@ def open_csv(source: str | PathLike[str], layout: Layout | None) -> Rows:
     return open_rows(opened, layout)
 
 
+def csv_file_blocks(
+    source: str | PathLike[str],
+    dictionaries: Dictionaries,
+    *,
+    chunk_lines: int,
+    layout: Layout | None = None,
+    part: Callable[[Array, Plan, Dictionaries], Part] = matrix_part,
+) -> Iterator[Part | Refused]:
+    """:func:`csv_blocks` of a CSV file, opened as ``read`` opens it and closed after."""
+    rows = open_csv(source, layout)
+    try:
+        yield from csv_blocks(rows, dictionaries, chunk_lines=chunk_lines, layout=layout, part=part)
+    finally:
+        rows.close()
+
+
 def file_parts(
     source: str | PathLike[str],
     dictionaries: Dictionaries,
@@ -264,15 +281,11 @@ def file_parts(
                 problems=found, name=name, layout=layout,
             )  # fmt: skip
         return
-    rows = open_csv(source, layout)
-    try:
-        names, statuses = dictionaries.names, dictionaries.statuses
-        for item in csv_blocks(rows, dictionaries, chunk_lines=chunk_lines, layout=layout):
-            if isinstance(item, Refused):
-                item = records_part(item.records(collect, found), names, statuses)
-            yield item
-    finally:
-        rows.close()
+    names, statuses = dictionaries.names, dictionaries.statuses
+    for item in csv_file_blocks(source, dictionaries, chunk_lines=chunk_lines, layout=layout):
+        if isinstance(item, Refused):
+            item = records_part(item.records(collect, found), names, statuses)
+        yield item
 
 
 def file_blocks(
@@ -289,15 +302,13 @@ def file_blocks(
     for source in sources:
         name = source_name(source)
         if source_format(source, layout) == "csv":
-            rows = open_csv(source, layout)
-            try:
-                for item in csv_blocks(rows, dictionaries, chunk_lines=chunk_lines, layout=layout):
-                    if isinstance(item, Refused):
-                        yield item.records()
-                    else:
-                        yield dictionaries.batch(item, schema)
-            finally:
-                rows.close()
+            blocks = csv_file_blocks(source, dictionaries, chunk_lines=chunk_lines, layout=layout)
+            for item in blocks:
+                yield (
+                    item.records()
+                    if isinstance(item, Refused)
+                    else dictionaries.batch(item, schema)
+                )
             continue
         with open(source, "rb") as stream:
             for piece in long_blocks(

@@ -41,7 +41,7 @@ from apscores.tables._columnar import (
     long_blocks,
     student_columns,
 )
-from apscores.tables._csv_columnar import Refused, csv_blocks, open_csv, source_format
+from apscores.tables._csv_columnar import Refused, csv_file_blocks, source_format
 from apscores.tables._dictionaries import Dictionaries, Dictionary, Part
 from apscores.tables._plan import Plan
 from apscores.tables._rows import columns_of
@@ -201,16 +201,12 @@ def wide_parts(
                     collect=collect, problems=found, layout=layout,
                 )  # fmt: skip
             continue
-        rows = open_csv(source, layout)
-        try:
-            for item in csv_blocks(
-                rows, dictionaries, chunk_lines=chunk_lines, layout=layout, part=matrix_wide
-            ):
-                if isinstance(item, Refused):
-                    item = records_wide(item.records(collect, found), dictionaries)
-                yield item
-        finally:
-            rows.close()
+        for item in csv_file_blocks(
+            source, dictionaries, chunk_lines=chunk_lines, layout=layout, part=matrix_wide
+        ):
+            if isinstance(item, Refused):
+                item = records_wide(item.records(collect, found), dictionaries)
+            yield item
 
 
 def slots(part: Part) -> int:
